@@ -1,0 +1,138 @@
+import type { STSClientConfig } from '@aws-sdk/client-sts';
+import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { STS_LIMITS } from './sts.constants';
+import { StsError } from './sts-error';
+
+/** Options of the credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
+export interface CredentialCacheOptions {
+  /** Most cached credential sets; the least recently used goes first. Default: 500. */
+  maxEntries?: number;
+  /**
+   * Seconds before expiry at which one background refresh starts while callers keep the cached credentials.
+   * Default: scaled by lifetime — under 20 min → 300, under 90 min → 900, else 3600 — with jitter.
+   * A window wider than half the usable lifetime is cut to half, so a refresh never runs on every call.
+   */
+  refreshWindowSeconds?: number;
+  /**
+   * Seconds before expiry inside which cached credentials are never handed out: callers wait for (one shared)
+   * fresh fetch. Default: 60. At most 600.
+   */
+  mandatoryWindowSeconds?: number;
+}
+
+/**
+ * Configuration of `ServerAwsStsModule`. A class, so an app can extend it with its own settings and provide it
+ * from its config service (`configureAsync({ useFactory: () => ServerAwsStsConfig.fromEnv() })`).
+ */
+export class ServerAwsStsConfig {
+  /** Region of the STS endpoint (regional endpoints are the SDK default). Default: the SDK's region chain. */
+  AWS_REGION?: string;
+  /** Shared-config profile of the base identity, used through `fromIni`. Default: none (the SDK's default chain). */
+  AWS_PROFILE?: string;
+  /** Session length when a request gives none, in seconds (900–43200). Default: 3600. */
+  DEFAULT_SESSION_DURATION?: number;
+  /** Upper bound for any requested role session, in seconds (900–43200). Default: 43200. */
+  MAX_SESSION_DURATION?: number;
+  /** ExternalId sent when an `assumeRole` request gives none. Default: none. */
+  EXTERNAL_ID?: string;
+  /**
+   * The base identity that calls STS: static credentials or a provider function (refreshed by the SDK).
+   * Default: `fromIni({ profile: AWS_PROFILE })` when `AWS_PROFILE` is set, otherwise `fromNodeProviderChain()`.
+   */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * Passed to `new STSClient(...)`: `endpoint`, `maxAttempts` (default 3), `retryMode`, `requestHandler`…
+   * Default request handler: `{ connectionTimeout: 3000, requestTimeout: 10000 }` (milliseconds).
+   */
+  clientConfig?: STSClientConfig;
+  /** Refuse an `assumeRole` into another account than the caller's own without an ExternalId. Default: false. */
+  requireExternalId?: boolean;
+  /** Prefix of generated session names (1–32 characters of `[\w+=,.@-]`). Default: `nestjs-aws-sts`. */
+  sessionNamePrefix?: string;
+  /** The credential cache, or `false` to send every `getCredentials` to STS. Default: `{}` (all defaults). */
+  cache?: CredentialCacheOptions | false;
+
+  constructor(init: Partial<ServerAwsStsConfig> = {}) {
+    Object.assign(this, init);
+  }
+
+  /**
+   * Reads `AWS_REGION`, `AWS_PROFILE`, `STS_SESSION_DURATION`, `STS_MAX_SESSION_DURATION` and `STS_EXTERNAL_ID`.
+   * Unset or empty variables keep their defaults; a non-numeric duration fails at bootstrap.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): ServerAwsStsConfig {
+    const read = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+    const seconds = (name: string) => (read(name) === undefined ? undefined : Number(read(name)));
+    return new ServerAwsStsConfig({
+      AWS_REGION: read('AWS_REGION'),
+      AWS_PROFILE: read('AWS_PROFILE'),
+      DEFAULT_SESSION_DURATION: seconds('STS_SESSION_DURATION'),
+      MAX_SESSION_DURATION: seconds('STS_MAX_SESSION_DURATION'),
+      EXTERNAL_ID: read('STS_EXTERNAL_ID'),
+    });
+  }
+}
+
+/** The config with every default applied and every field checked: what the service runs on. */
+export interface ResolvedStsConfig {
+  region?: string;
+  defaultSessionDuration: number;
+  maxSessionDuration: number;
+  externalId?: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  clientConfig: STSClientConfig;
+  requireExternalId: boolean;
+  sessionNamePrefix: string;
+  cache: Required<Omit<CredentialCacheOptions, 'refreshWindowSeconds'>> & { refreshWindowSeconds?: number } | false;
+}
+
+const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
+const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
+
+const isInt = (value: unknown, min: number, max: number) =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/** Applies defaults and checks every field; throws one `StsError` naming each bad field. */
+export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsConfig {
+  const problems: string[] = [];
+  const check = (ok: boolean, problem: string) => ok || problems.push(problem);
+
+  const defaultSessionDuration = config.DEFAULT_SESSION_DURATION ?? STS_LIMITS.roleDuration.default;
+  const maxSessionDuration = config.MAX_SESSION_DURATION ?? MAX_DURATION;
+  check(config.AWS_REGION === undefined || REGION.test(config.AWS_REGION), 'AWS_REGION must be a region name such as us-east-1');
+  check(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE must be a non-empty string');
+  check(isInt(maxSessionDuration, MIN_DURATION, MAX_DURATION), `MAX_SESSION_DURATION must be an integer between ${MIN_DURATION} and ${MAX_DURATION}`);
+  check(isInt(defaultSessionDuration, MIN_DURATION, Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION), `DEFAULT_SESSION_DURATION must be an integer between ${MIN_DURATION} and MAX_SESSION_DURATION`);
+  const { min, max, pattern } = STS_LIMITS.externalId;
+  const externalId = config.EXTERNAL_ID;
+  check(externalId === undefined || (typeof externalId === 'string' && externalId.length >= min && externalId.length <= max && pattern.test(externalId)), `EXTERNAL_ID must be ${min}–${max} characters of [\\w+=,.@:/-]`);
+  const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
+  check(typeof prefix === 'string' && /^[\w+=,.@-]{1,32}$/.test(prefix), 'sessionNamePrefix must be 1–32 characters of [\\w+=,.@-]');
+  check(config.credentials === undefined || typeof config.credentials === 'function' || (typeof config.credentials === 'object' && config.credentials !== null && typeof config.credentials.accessKeyId === 'string' && typeof config.credentials.secretAccessKey === 'string'), 'credentials must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function');
+
+  let cache: ResolvedStsConfig['cache'] = false;
+  if (config.cache !== false) {
+    const options = config.cache ?? {};
+    cache = { maxEntries: options.maxEntries ?? 500, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
+    check(isInt(cache.maxEntries, 1, 10_000_000), 'cache.maxEntries must be an integer between 1 and 10000000');
+    check(isInt(cache.mandatoryWindowSeconds, 0, 600), 'cache.mandatoryWindowSeconds must be an integer between 0 and 600');
+    check(cache.refreshWindowSeconds === undefined || isInt(cache.refreshWindowSeconds, 0, MAX_DURATION), `cache.refreshWindowSeconds must be an integer between 0 and ${MAX_DURATION}`);
+  }
+
+  if (problems.length > 0) {
+    throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });
+  }
+
+  return {
+    region: config.AWS_REGION,
+    defaultSessionDuration,
+    maxSessionDuration,
+    externalId,
+    credentials: config.credentials ?? (config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain()),
+    clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 }, ...config.clientConfig },
+    requireExternalId: config.requireExternalId ?? false,
+    sessionNamePrefix: prefix,
+    cache,
+  };
+}

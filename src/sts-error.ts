@@ -1,0 +1,204 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+
+/** STS operations (and the library's own steps) an `StsError` can come from. */
+export type StsOperation =
+  | 'AssumeRole'
+  | 'AssumeRoleWithWebIdentity'
+  | 'AssumeRoleWithSAML'
+  | 'GetSessionToken'
+  | 'GetCallerIdentity'
+  | 'Configuration';
+
+/** Fields of an `StsError` besides its message. */
+export interface StsErrorDetails {
+  /** The STS error code (`AccessDenied`, `Throttling`, `ExpiredTokenException`, …) or the library's own (`ValidationError`, `CredentialsProviderError`, `NetworkError`, `TimeoutError`). */
+  code: string;
+  /** The STS operation that failed. */
+  operation: StsOperation;
+  /** True when trying again later may succeed (throttling, 5xx, network, timeout, IdP unreachable). */
+  retryable?: boolean;
+  /** The STS request id, for AWS support, when STS answered. */
+  requestId?: string;
+  /** The HTTP status STS answered with, when it answered. */
+  httpStatusCode?: number;
+  /** What a person can do about it. */
+  hint?: string;
+  /** The underlying error, with any secret of the request scrubbed from it. */
+  cause?: unknown;
+}
+
+/** Every failure of the library: a validation error, an STS error, or a failure to resolve base credentials. */
+export class StsError extends Error {
+  readonly code: string;
+  readonly operation: StsOperation;
+  readonly retryable: boolean;
+  readonly requestId?: string;
+  readonly httpStatusCode?: number;
+  readonly hint?: string;
+
+  constructor(message: string, details: StsErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'StsError';
+    this.code = details.code;
+    this.operation = details.operation;
+    this.retryable = details.retryable ?? false;
+    this.requestId = details.requestId;
+    this.httpStatusCode = details.httpStatusCode;
+    this.hint = details.hint;
+  }
+}
+
+/** A request that breaks an STS input limit. Thrown before anything is sent. */
+export class StsValidationError extends StsError {
+  /** The input at fault, e.g. `roleArn`, `mfa.tokenCode`, `tags`. */
+  readonly field: string;
+
+  constructor(operation: StsOperation, field: string, message: string) {
+    super(`${field}: ${message}`, { code: 'ValidationError', operation, retryable: false });
+    this.name = 'StsValidationError';
+    this.field = field;
+  }
+}
+
+/** Wire codes of the STS errors the SDK names `…Exception` (the SDK class name is kept in `cause`). */
+const WIRE_CODES: Record<string, string> = {
+  MalformedPolicyDocumentException: 'MalformedPolicyDocument',
+  PackedPolicyTooLargeException: 'PackedPolicyTooLarge',
+  IDPRejectedClaimException: 'IDPRejectedClaim',
+  IDPCommunicationErrorException: 'IDPCommunicationError',
+  InvalidIdentityTokenException: 'InvalidIdentityToken',
+  InvalidAuthorizationMessageException: 'InvalidAuthorizationMessage',
+};
+
+/** Errors no retry can fix: the credential cache evicts on them and remembers them briefly. */
+export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'AccessDenied',
+  'InvalidClientTokenId',
+  'RegionDisabledException',
+  'MalformedPolicyDocument',
+  'PackedPolicyTooLarge',
+  'IDPRejectedClaim',
+  'InvalidIdentityToken',
+  'ExpiredTokenException',
+  'ValidationError',
+]);
+
+type HintRule = (operation: StsOperation, message: string) => string | undefined;
+
+const HINTS: Record<string, HintRule> = {
+  AccessDenied: (operation) => {
+    switch (operation) {
+      case 'AssumeRole':
+        return "The role's trust policy must name this principal (see getCallerIdentity()) in Principal, and its sts:ExternalId condition must match the externalId you sent (and aws:MultiFactorAuthPresent needs mfa). The caller also needs sts:AssumeRole on the role in its own policies.";
+      case 'AssumeRoleWithWebIdentity':
+        return "The role's trust policy must trust this OIDC provider (Federated principal) with sts:AssumeRoleWithWebIdentity, and its aud/sub conditions must match the token's claims.";
+      case 'AssumeRoleWithSAML':
+        return "The role's trust policy must trust this SAML provider with sts:AssumeRoleWithSAML, and the assertion's Role attribute must list this role and provider.";
+      default:
+        return 'The base identity lacks permission for this STS action; check its IAM policies and any SCP.';
+    }
+  },
+  ValidationError: (_operation, message) => {
+    if (/role chaining|1 hour session limit/i.test(message)) {
+      return 'Role chaining limits the session to one hour: ask for durationSeconds of 3600 or less.';
+    }
+    if (/MaxSessionDuration/i.test(message)) {
+      return "Ask for a durationSeconds within the role's MaxSessionDuration, or raise that setting on the role.";
+    }
+    return undefined;
+  },
+  ExpiredTokenException: (operation) =>
+    operation === 'AssumeRoleWithWebIdentity'
+      ? 'The web identity token has expired: read a fresh token (a token file is re-read on every call).'
+      : 'The base credentials have expired: refresh them (SSO login, a new session token) or use a provider that refreshes.',
+  RegionDisabledException: () =>
+    'STS is not activated in this region: activate it in IAM account settings, or set AWS_REGION to a region where it is.',
+  MalformedPolicyDocument: () => 'The session policy is not a valid IAM policy document: check its JSON and its grammar.',
+  PackedPolicyTooLarge: () =>
+    'The session policy and session tags are too large once packed: send fewer or shorter tags, or a smaller policy (see packedPolicySize).',
+  IDPRejectedClaim: () => "The identity provider's token or assertion was rejected: check its claims (aud, sub, iss) against the role's trust policy.",
+  IDPCommunicationError: () => 'STS could not reach the identity provider to validate the token: retry in a moment.',
+  InvalidIdentityToken: () =>
+    'The web identity token is malformed, expired or signed by a provider not registered in IAM as an OIDC provider.',
+  InvalidClientTokenId: () =>
+    'STS does not know the base access key: it was deleted or rotated, belongs to another partition, or the region is not enabled for this account.',
+  SignatureDoesNotMatch: () => "The base secret access key is wrong, or this machine's clock is off; check both.",
+  Throttling: () =>
+    'STS is throttling this account (its rate cannot be raised): cache credentials with getCredentials() instead of calling assumeRole per request.',
+  CredentialsProviderError: () =>
+    'No base credentials could be resolved: set AWS_PROFILE, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, a web identity token file, or the `credentials` option.',
+  TimeoutError: () => 'STS did not answer in time: check network access to the STS endpoint and the request timeout.',
+  NetworkError: () => 'STS could not be reached: check DNS, proxy and network access to the STS endpoint.',
+};
+
+const isRetryableSdkError = (error: Parameters<typeof isTransientError>[0]) =>
+  isThrottlingError(error) || isTransientError(error) || isServerError(error);
+
+/** Finds a hint for an error code, if the library has one. */
+export function hintFor(code: string, operation: StsOperation, message = ''): string | undefined {
+  return HINTS[code]?.(operation, message);
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  stack?: string;
+  $metadata?: { requestId?: string; httpStatusCode?: number };
+  $response?: unknown;
+  $responseBodyText?: unknown;
+}
+
+function codeOf(error: SdkErrorShape): string {
+  const name = error.name ?? 'Error';
+  if (WIRE_CODES[name]) return WIRE_CODES[name];
+  if (name === 'CredentialsProviderError' || name === 'ProviderError') return 'CredentialsProviderError';
+  if (name === 'TimeoutError' || error.code === 'ETIMEDOUT') return 'TimeoutError';
+  if (error.code && NETWORK_CODES.has(error.code)) return 'NetworkError';
+  if (name === 'ThrottlingException' || name === 'RequestLimitExceeded') return 'Throttling';
+  return name;
+}
+
+/** Replaces each secret that occurs in `text` with `[redacted]`. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}
+
+/**
+ * Turns whatever an STS call threw into an `StsError` with a code, a retry verdict and a hint.
+ * `secrets` are the request's secret inputs: they are scrubbed from the message and from the cause, and
+ * the raw HTTP response (which may hold issued credentials) is dropped from the cause.
+ */
+export function toStsError(error: unknown, operation: StsOperation, secrets: readonly string[] = []): StsError {
+  if (error instanceof StsError) return error;
+  const sdkError: SdkErrorShape = error instanceof Error ? (error as SdkErrorShape) : { message: String(error) };
+  const code = codeOf(sdkError);
+  const message = scrub(sdkError.message || code, secrets);
+  if (error instanceof Error) {
+    error.message = message;
+    if (sdkError.stack) sdkError.stack = scrub(sdkError.stack, secrets);
+    delete sdkError.$response;
+    delete sdkError.$responseBodyText;
+  }
+  const retryable =
+    code === 'IDPCommunicationError' ||
+    code === 'NetworkError' ||
+    code === 'TimeoutError' ||
+    (error instanceof Error && isRetryableSdkError(error as never)) ||
+    code === 'Throttling';
+  return new StsError(`${operation} failed: ${code}: ${message}`, {
+    code,
+    operation,
+    retryable: retryable && !NON_RETRYABLE_CODES.has(code),
+    requestId: sdkError.$metadata?.requestId,
+    httpStatusCode: sdkError.$metadata?.httpStatusCode,
+    hint: hintFor(code, operation, message),
+    cause: error,
+  });
+}

@@ -1,0 +1,44 @@
+import type { StsOperation } from './sts-error';
+
+/** One STS call the service made. Carries no secret. */
+export interface StsCallEvent {
+  type: 'sts-call';
+  operation: StsOperation;
+  /** The role asked for (AssumeRole*, not GetSessionToken / GetCallerIdentity). */
+  roleArn?: string;
+  /** The account of `roleArn`. */
+  accountId?: string;
+  sessionName?: string;
+  sourceIdentity?: string;
+  outcome: 'success' | 'error';
+  /** The `StsError` code when `outcome` is `'error'`. */
+  errorCode?: string;
+  /** Wall time of the call, retries included, in milliseconds. */
+  durationMs: number;
+}
+
+/** Non-secret facts about a cached credential set. */
+export interface CacheEntryInfo {
+  /** The cache key: a SHA-256 hash of every credential-affecting input (no secret or ExternalId in plain text). */
+  key: string;
+  roleArn: string;
+  accountId: string;
+  /** The session name the request gave, if it gave one. */
+  sessionName?: string;
+  /** When the cached credentials expire (absent before the first fetch succeeded). */
+  expiration?: Date;
+}
+
+/** A transition of the credential cache. */
+export interface CacheEvent extends CacheEntryInfo {
+  type: 'refresh-started' | 'refresh-succeeded' | 'refresh-failed' | 'eviction' | 'invalidation';
+  /** `refresh-*`: true when callers kept cached credentials meanwhile (refresh ahead), false when they waited. */
+  background?: boolean;
+  /** `refresh-failed`: the `StsError` code. */
+  errorCode?: string;
+  /** `eviction`: why the entry left (`capacity`, `expired`, `error`). */
+  reason?: string;
+}
+
+/** Everything `StsService.events$` emits. */
+export type StsEvent = StsCallEvent | CacheEvent;

@@ -1,0 +1,135 @@
+import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
+import { STS_LIMITS } from './sts.constants';
+import { StsValidationError, type StsOperation } from './sts-error';
+import type { MfaInput, SessionPolicy } from './sts-request.types';
+
+/** The parts of an IAM ARN the library relies on. */
+export interface IamArn {
+  partition: string;
+  accountId: string;
+  /** `role/path/Name`, `saml-provider/Name`, `policy/Name`… */
+  resource: string;
+}
+
+const PARTITION = /^aws(-[a-z]+)*$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+/** Parses an IAM ARN (`arn:<partition>:iam::<account>:<type>/<name>`), or returns undefined if it is not one. */
+export function parseIamArn(arn: string, resourceType: 'role' | 'saml-provider' | 'policy'): IamArn | undefined {
+  if (typeof arn !== 'string' || !isArn(arn)) return undefined;
+  const { partition, service, region, accountId, resource } = parseArn(arn);
+  const isAwsManagedPolicy = resourceType === 'policy' && accountId === 'aws';
+  if (!PARTITION.test(partition) || service !== 'iam' || region !== '') return undefined;
+  if (!ACCOUNT_ID.test(accountId) && !isAwsManagedPolicy) return undefined;
+  if (!resource.startsWith(`${resourceType}/`) || resource.length <= resourceType.length + 1) return undefined;
+  return { partition, accountId, resource };
+}
+
+/** Collects the checks of one request and throws at the first broken rule. */
+export class RequestValidator {
+  constructor(private readonly operation: StsOperation) {}
+
+  /** Throws `StsValidationError` for `field` unless `ok`. */
+  require(ok: boolean, field: string, rule: string): void {
+    if (!ok) throw new StsValidationError(this.operation, field, rule);
+  }
+
+  /** A string within `min`–`max` characters that matches `pattern`, if given. The value is never echoed. */
+  text(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }, label = 'characters'): void {
+    const min = limits.min ?? 1;
+    const fits = typeof value === 'string' && value.length >= min && value.length <= limits.max;
+    const matches = fits && (!limits.pattern || limits.pattern.test(value as string));
+    this.require(fits && matches, field, `must be ${min}–${limits.max} ${label}${limits.pattern ? ` matching ${limits.pattern.source}` : ''}`);
+  }
+
+  optionalText(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }): void {
+    if (value !== undefined) this.text(value, field, limits);
+  }
+
+  integer(value: unknown, field: string, min: number, max: number, why = ''): void {
+    this.require(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `must be an integer between ${min} and ${max} seconds${why}`);
+  }
+
+  roleArn(value: unknown, field = 'roleArn'): IamArn {
+    this.text(value, field, STS_LIMITS.roleArn);
+    const arn = parseIamArn(value as string, 'role');
+    this.require(arn !== undefined, field, 'must be an IAM role ARN: arn:<partition>:iam::<12-digit account id>:role/<name>');
+    return arn as IamArn;
+  }
+
+  samlProviderArn(value: unknown, field = 'principalArn'): void {
+    this.text(value, field, STS_LIMITS.roleArn);
+    this.require(parseIamArn(value as string, 'saml-provider') !== undefined, field, 'must be an IAM SAML provider ARN: arn:<partition>:iam::<12-digit account id>:saml-provider/<name>');
+  }
+
+  sessionName(value: unknown, field = 'sessionName'): void {
+    this.optionalText(value, field, STS_LIMITS.roleSessionName);
+  }
+
+  externalId(value: unknown): void {
+    this.optionalText(value, 'externalId', STS_LIMITS.externalId);
+  }
+
+  sourceIdentity(value: unknown): void {
+    if (value === undefined) return;
+    this.text(value, 'sourceIdentity', STS_LIMITS.sourceIdentity);
+    this.require(!(value as string).toLowerCase().startsWith('aws:'), 'sourceIdentity', 'must not start with "aws:"');
+  }
+
+  mfaSerial(mfa: MfaInput | undefined): void {
+    if (mfa === undefined) return;
+    this.require(typeof mfa === 'object' && mfa !== null, 'mfa', 'must be { serialNumber, tokenCode }');
+    this.text(mfa.serialNumber, 'mfa.serialNumber', STS_LIMITS.mfaSerialNumber);
+    this.require(typeof mfa.tokenCode === 'string' || typeof mfa.tokenCode === 'function', 'mfa.tokenCode', 'must be a 6-digit code or a function returning one');
+  }
+
+  mfaTokenCode(code: unknown): void {
+    this.require(typeof code === 'string' && STS_LIMITS.mfaTokenCode.pattern.test(code), 'mfa.tokenCode', 'must be exactly 6 digits');
+  }
+
+  /** Serialises and checks a session policy; returns the JSON text to send. */
+  policy(policy: SessionPolicy | undefined): string | undefined {
+    if (policy === undefined) return undefined;
+    const text = typeof policy === 'string' ? policy : JSON.stringify(policy);
+    this.text(text, 'policy', { max: STS_LIMITS.policy.max, pattern: STS_LIMITS.policy.pattern });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    this.require(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'policy', 'must be a JSON policy document (an object)');
+    return text;
+  }
+
+  policyArns(arns: unknown): void {
+    if (arns === undefined) return;
+    this.require(Array.isArray(arns) && arns.length <= STS_LIMITS.policyArns.max, 'policyArns', `must be an array of at most ${STS_LIMITS.policyArns.max} managed policy ARNs`);
+    (arns as unknown[]).forEach((arn, index) => {
+      this.text(arn, `policyArns[${index}]`, STS_LIMITS.roleArn);
+      this.require(parseIamArn(arn as string, 'policy') !== undefined, `policyArns[${index}]`, 'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>');
+    });
+  }
+
+  tags(tags: unknown, transitiveTagKeys: unknown): void {
+    if (tags !== undefined) {
+      this.require(typeof tags === 'object' && tags !== null && !Array.isArray(tags), 'tags', 'must be an object of tag key → value');
+      const entries = Object.entries(tags as Record<string, unknown>);
+      const { max, keyMax, valueMax, pattern } = STS_LIMITS.tags;
+      this.require(entries.length <= max, 'tags', `must hold at most ${max} tags`);
+      const lowerKeys = new Set<string>();
+      for (const [key, value] of entries) {
+        this.text(key, 'tags', { min: 1, max: keyMax, pattern }, 'characters per key,');
+        this.require(!key.toLowerCase().startsWith('aws:'), 'tags', 'keys must not start with "aws:"');
+        this.require(!lowerKeys.has(key.toLowerCase()), 'tags', 'keys must differ by more than letter case');
+        lowerKeys.add(key.toLowerCase());
+        this.text(value, 'tags', { min: 0, max: valueMax, pattern }, 'characters per value,');
+      }
+    }
+    if (transitiveTagKeys === undefined) return;
+    const { max } = STS_LIMITS.transitiveTagKeys;
+    this.require(Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max, 'transitiveTagKeys', `must be an array of at most ${max} keys`);
+    const tagKeys = new Set(Object.keys((tags as Record<string, string>) ?? {}));
+    this.require((transitiveTagKeys as unknown[]).every((key) => typeof key === 'string' && tagKeys.has(key)), 'transitiveTagKeys', 'must only name keys present in tags');
+  }
+}

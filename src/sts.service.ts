@@ -1,0 +1,352 @@
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithSAMLCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetCallerIdentityCommand,
+  GetSessionTokenCommand,
+  STSClient,
+  type AssumeRoleCommandOutput,
+  type AssumeRoleWithSAMLCommandOutput,
+  type AssumeRoleWithWebIdentityCommandOutput,
+  type Credentials,
+  type GetCallerIdentityCommandOutput,
+  type GetSessionTokenCommandOutput,
+} from '@aws-sdk/client-sts';
+import { Observable, Subject } from 'rxjs';
+import type { ResolvedStsConfig } from './server-aws-sts.config';
+import { STS_CLIENT, STS_LIMITS, STS_RESOLVED_CONFIG } from './sts.constants';
+import { StsError, StsValidationError, toStsError, type StsOperation } from './sts-error';
+import type { StsEvent } from './sts-events';
+import type {
+  AssumeRoleRequest,
+  AssumeRoleWithSamlRequest,
+  AssumeRoleWithWebIdentityRequest,
+  CallerIdentity,
+  ExpirationStatus,
+  GetSessionTokenRequest,
+  MfaInput,
+} from './sts-request.types';
+import { RequestValidator, parseIamArn } from './sts-validation';
+import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials';
+
+/** Non-secret facts of a call, for events and logs. */
+interface CallContext {
+  roleArn?: string;
+  accountId?: string;
+  sessionName?: string;
+  sourceIdentity?: string;
+  /** Request inputs that must never show in an error or a log. */
+  secrets: string[];
+}
+
+/** What each STS operation answers. */
+interface StsOutputs {
+  AssumeRole: AssumeRoleCommandOutput;
+  AssumeRoleWithWebIdentity: AssumeRoleWithWebIdentityCommandOutput;
+  AssumeRoleWithSAML: AssumeRoleWithSAMLCommandOutput;
+  GetSessionToken: GetSessionTokenCommandOutput;
+  GetCallerIdentity: GetCallerIdentityCommandOutput;
+}
+
+type StsCommand = AssumeRoleCommand | AssumeRoleWithWebIdentityCommand | AssumeRoleWithSAMLCommand | GetSessionTokenCommand | GetCallerIdentityCommand;
+
+const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
+  [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
+  [/^arn:[^:]+:iam::\d{12}:user\//, 'user'],
+  [/^arn:[^:]+:iam::\d{12}:role\//, 'role'],
+  [/^arn:[^:]+:sts::\d{12}:assumed-role\//, 'assumed-role'],
+  [/^arn:[^:]+:sts::\d{12}:federated-user\//, 'federated-user'],
+];
+
+/**
+ * Every STS operation, validated against the STS limits before anything is sent, with failures mapped to
+ * `StsError` (code, retryable, requestId and an actionable hint). Never logs or throws a secret.
+ */
+@Injectable()
+export class StsService implements OnModuleDestroy {
+  private readonly logger = new Logger('StsService');
+  private readonly events = new Subject<StsEvent>();
+  private accountId?: Promise<string>;
+
+  /** One event per STS call (and, with the cache, per cache transition). Never carries a secret. */
+  readonly events$: Observable<StsEvent> = this.events.asObservable();
+
+  constructor(
+    @Inject(STS_RESOLVED_CONFIG) private readonly config: ResolvedStsConfig,
+    /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
+    @Inject(STS_CLIENT) readonly stsClient: STSClient,
+  ) {}
+
+  /** Who the base identity is. GetCallerIdentity needs no IAM permission. */
+  async getCallerIdentity(): Promise<CallerIdentity> {
+    const output = await this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { secrets: [] });
+    const arn = output.Arn ?? '';
+    const type = PRINCIPAL_TYPES.find(([pattern]) => pattern.test(arn))?.[1] ?? 'unknown';
+    return { account: output.Account ?? '', arn, userId: output.UserId ?? '', type };
+  }
+
+  /** The base identity's 12-digit account id, asked of STS once and remembered (a failure is not). */
+  getAccountId(): Promise<string> {
+    this.accountId ??= this.getCallerIdentity().then(
+      (identity) => identity.account,
+      (error: unknown) => {
+        this.accountId = undefined;
+        throw error;
+      },
+    );
+    return this.accountId;
+  }
+
+  /**
+   * AssumeRole, uncached: every call goes to STS. For repeated use prefer the cached `getCredentials`.
+   * Validates every field first; with `requireExternalId`, refuses a cross-account request without an ExternalId.
+   */
+  async assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
+    const validate = new RequestValidator('AssumeRole');
+    validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+    const roleArn = validate.roleArn(request.roleArn);
+    const externalId = request.externalId ?? this.config.externalId;
+    validate.externalId(externalId);
+    validate.sessionName(request.sessionName);
+    validate.sourceIdentity(request.sourceIdentity);
+    validate.mfaSerial(request.mfa);
+    const policy = validate.policy(request.policy);
+    validate.policyArns(request.policyArns);
+    validate.tags(request.tags, request.transitiveTagKeys);
+    if (request.via !== undefined) validate.roleArn(request.via?.roleArn, 'via.roleArn');
+    const durationSeconds = this.durationFor(validate, request.durationSeconds, request.via !== undefined);
+    const tokenCode = await this.resolveTokenCode(validate, request.mfa);
+
+    if (this.config.requireExternalId && externalId === undefined) {
+      const callerAccount = request.via ? parseIamArn(request.via.roleArn, 'role')?.accountId : await this.getAccountId();
+      validate.require(callerAccount === roleArn.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on)');
+    }
+
+    const sessionName = request.sessionName ?? this.generateSessionName();
+    const command = new AssumeRoleCommand({
+      RoleArn: request.roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: durationSeconds,
+      ExternalId: externalId,
+      Policy: policy,
+      PolicyArns: request.policyArns?.map((arn) => ({ arn })),
+      Tags: request.tags ? Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value })) : undefined,
+      TransitiveTagKeys: request.transitiveTagKeys,
+      SourceIdentity: request.sourceIdentity,
+      SerialNumber: request.mfa?.serialNumber,
+      TokenCode: tokenCode,
+    });
+    const context: CallContext = {
+      roleArn: request.roleArn,
+      accountId: roleArn.accountId,
+      sessionName,
+      sourceIdentity: request.sourceIdentity,
+      secrets: [externalId, tokenCode].filter((secret): secret is string => secret !== undefined),
+    };
+    const output = request.via
+      ? await this.sendChained(request.via, command, context)
+      : await this.send('AssumeRole', command, context);
+    return this.toCredentials('AssumeRole', output.Credentials, {
+      accountId: roleArn.accountId,
+      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
+      sourceIdentity: output.SourceIdentity,
+      packedPolicySize: output.PackedPolicySize,
+    });
+  }
+
+  /**
+   * AssumeRoleWithWebIdentity (OIDC, EKS service accounts): an unsigned call. A `webIdentityTokenFile` is read
+   * at each call, so a rotated token is always the one sent.
+   */
+  async assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
+    const operation = 'AssumeRoleWithWebIdentity';
+    const validate = new RequestValidator(operation);
+    validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+    const roleArn = validate.roleArn(request.roleArn);
+    validate.require((request.webIdentityToken === undefined) !== (request.webIdentityTokenFile === undefined), 'webIdentityToken', 'give exactly one of webIdentityToken or webIdentityTokenFile');
+    validate.optionalText(request.providerId, 'providerId', STS_LIMITS.providerId);
+    validate.sessionName(request.sessionName);
+    const policy = validate.policy(request.policy);
+    validate.policyArns(request.policyArns);
+    const durationSeconds = this.durationFor(validate, request.durationSeconds, false);
+    const token = request.webIdentityToken ?? (await this.readTokenFile(request.webIdentityTokenFile as string));
+    validate.text(token, 'webIdentityToken', STS_LIMITS.webIdentityToken);
+
+    const sessionName = request.sessionName ?? this.generateSessionName();
+    const output = await this.send(
+      operation,
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: request.roleArn,
+        RoleSessionName: sessionName,
+        WebIdentityToken: token,
+        ProviderId: request.providerId,
+        DurationSeconds: durationSeconds,
+        Policy: policy,
+        PolicyArns: request.policyArns?.map((arn) => ({ arn })),
+      }),
+      { roleArn: request.roleArn, accountId: roleArn.accountId, sessionName, secrets: [token] },
+    );
+    return this.toCredentials(operation, output.Credentials, {
+      accountId: roleArn.accountId,
+      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
+      sourceIdentity: output.SourceIdentity,
+      packedPolicySize: output.PackedPolicySize,
+      subjectFromWebIdentityToken: output.SubjectFromWebIdentityToken,
+      audience: output.Audience,
+      provider: output.Provider,
+    });
+  }
+
+  /** AssumeRoleWithSAML: an unsigned call with the identity provider's base64 SAML response. */
+  async assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
+    const operation = 'AssumeRoleWithSAML';
+    const validate = new RequestValidator(operation);
+    validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+    const roleArn = validate.roleArn(request.roleArn);
+    validate.samlProviderArn(request.principalArn);
+    validate.text(request.samlAssertion, 'samlAssertion', STS_LIMITS.samlAssertion);
+    const policy = validate.policy(request.policy);
+    validate.policyArns(request.policyArns);
+    const durationSeconds = this.durationFor(validate, request.durationSeconds, false);
+
+    const output = await this.send(
+      operation,
+      new AssumeRoleWithSAMLCommand({
+        RoleArn: request.roleArn,
+        PrincipalArn: request.principalArn,
+        SAMLAssertion: request.samlAssertion,
+        DurationSeconds: durationSeconds,
+        Policy: policy,
+        PolicyArns: request.policyArns?.map((arn) => ({ arn })),
+      }),
+      { roleArn: request.roleArn, accountId: roleArn.accountId, secrets: [request.samlAssertion] },
+    );
+    return this.toCredentials(operation, output.Credentials, {
+      accountId: roleArn.accountId,
+      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
+      sourceIdentity: output.SourceIdentity,
+      packedPolicySize: output.PackedPolicySize,
+      subject: output.Subject,
+      subjectType: output.SubjectType,
+      issuer: output.Issuer,
+      audience: output.Audience,
+      nameQualifier: output.NameQualifier,
+    });
+  }
+
+  /** GetSessionToken: temporary credentials for the base IAM user, optionally MFA-authenticated. */
+  async getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
+    const operation = 'GetSessionToken';
+    const validate = new RequestValidator(operation);
+    const { min, max } = STS_LIMITS.sessionTokenDuration;
+    if (request.durationSeconds !== undefined) validate.integer(request.durationSeconds, 'durationSeconds', min, max);
+    validate.mfaSerial(request.mfa);
+    const tokenCode = await this.resolveTokenCode(validate, request.mfa);
+
+    const output = await this.send(
+      operation,
+      new GetSessionTokenCommand({ DurationSeconds: request.durationSeconds, SerialNumber: request.mfa?.serialNumber, TokenCode: tokenCode }),
+      { secrets: tokenCode ? [tokenCode] : [] },
+    );
+    return this.toCredentials(operation, output.Credentials, {});
+  }
+
+  /**
+   * How long credentials have left.
+   * @param bufferSeconds `isNearExpiration` is true when fewer than this many seconds remain. Default: 300.
+   */
+  checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {
+    const expiration = new Date(credentials.expiration);
+    const remainingMs = expiration.getTime() - Date.now();
+    const remainingSeconds = Math.max(0, Math.floor(remainingMs / 1000));
+    return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
+  }
+
+  onModuleDestroy(): void {
+    this.events.complete();
+    this.stsClient.destroy();
+  }
+
+  /** Checks a requested duration against STS, `MAX_SESSION_DURATION` and the role-chaining cap. */
+  private durationFor(validate: RequestValidator, requested: number | undefined, chained: boolean): number {
+    const { min, max } = STS_LIMITS.roleDuration;
+    const ceiling = Math.min(max, this.config.maxSessionDuration);
+    if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, ceiling, ceiling < max ? ' (MAX_SESSION_DURATION)' : '');
+    if (chained) {
+      const cap = STS_LIMITS.roleChainingMaxDuration;
+      if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, cap, ' (role chaining limits sessions to one hour)');
+      return Math.min(requested ?? this.config.defaultSessionDuration, cap);
+    }
+    return requested ?? Math.min(this.config.defaultSessionDuration, ceiling);
+  }
+
+  private async resolveTokenCode(validate: RequestValidator, mfa: MfaInput | undefined): Promise<string | undefined> {
+    if (mfa === undefined) return undefined;
+    const code = typeof mfa.tokenCode === 'function' ? await mfa.tokenCode() : mfa.tokenCode;
+    validate.mfaTokenCode(code);
+    return code;
+  }
+
+  private async readTokenFile(path: string): Promise<string> {
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      throw new StsError(`Could not read the web identity token file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+        code: 'WebIdentityTokenFileError',
+        operation: 'AssumeRoleWithWebIdentity',
+        hint: 'Check the path (on EKS: AWS_WEB_IDENTITY_TOKEN_FILE) and that this process may read it.',
+        cause: error,
+      });
+    }
+  }
+
+  /** A valid, unique RoleSessionName: `<prefix>-<epoch ms>-<6 hex>`, at most 53 characters. */
+  private generateSessionName(): string {
+    return `${this.config.sessionNamePrefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Role chaining: calls AssumeRole with the credentials of `via`, on a client of their own. */
+  private async sendChained(via: AssumeRoleRequest, command: AssumeRoleCommand, context: CallContext) {
+    const hopCredentials = await this.assumeRole(via);
+    const client = new STSClient({ ...this.config.clientConfig, region: this.config.region ?? this.config.clientConfig.region, credentials: hopCredentials });
+    try {
+      return await this.send('AssumeRole', command, context, client);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Sends one command, emits its event, and maps a failure to a scrubbed `StsError`. */
+  private async send<Operation extends keyof StsOutputs>(
+    operation: Operation,
+    command: StsCommand,
+    context: CallContext,
+    client: STSClient = this.stsClient,
+  ): Promise<StsOutputs[Operation]> {
+    const started = performance.now();
+    const { secrets, ...facts } = context;
+    try {
+      const output = (await client.send(command as never)) as StsOutputs[Operation];
+      this.events.next({ type: 'sts-call', operation, ...facts, outcome: 'success', durationMs: performance.now() - started });
+      return output;
+    } catch (error) {
+      const stsError = toStsError(error, operation, secrets);
+      this.events.next({ type: 'sts-call', operation, ...facts, outcome: 'error', errorCode: stsError.code, durationMs: performance.now() - started });
+      this.logger.warn(`${stsError.message}${facts.roleArn ? ` [role ${facts.roleArn}]` : ''}${stsError.requestId ? ` [request ${stsError.requestId}]` : ''}`);
+      throw stsError;
+    }
+  }
+
+  private toCredentials(operation: StsOperation, credentials: Credentials | undefined, details: TemporaryCredentialsDetails): TemporaryCredentials {
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+      throw new StsError(`${operation} returned no credentials`, { code: 'InvalidResponse', operation, retryable: true });
+    }
+    return new TemporaryCredentials(
+      { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken, expiration: new Date(credentials.Expiration) },
+      details,
+    );
+  }
+}
