@@ -43,7 +43,8 @@ export class ServerAwsStsConfig {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /**
    * Passed to `new STSClient(...)`: `endpoint`, `maxAttempts` (default 3), `retryMode`, `requestHandler`…
-   * Default request handler: `{ connectionTimeout: 3000, requestTimeout: 10000 }` (milliseconds).
+   * Default request handler: `{ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true }`
+   * (milliseconds): a hung endpoint fails with a `TimeoutError` instead of hanging.
    */
   clientConfig?: STSClientConfig;
   /** Refuse an `assumeRole` into another account than the caller's own without an ExternalId. Default: false. */
@@ -130,7 +131,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     maxSessionDuration,
     externalId,
     credentials: config.credentials ?? (config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain()),
-    clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 }, ...config.clientConfig },
+    clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true }, ...config.clientConfig },
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,
     cache,

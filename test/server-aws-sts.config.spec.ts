@@ -24,7 +24,7 @@ describe('ServerAwsStsConfig', () => {
       maxSessionDuration: 43200,
       requireExternalId: false,
       sessionNamePrefix: 'nestjs-aws-sts',
-      clientConfig: { requestHandler: { connectionTimeout: 3000, requestTimeout: 10000 } },
+      clientConfig: { requestHandler: { connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true } },
       cache: { maxEntries: 500, mandatoryWindowSeconds: 60, refreshWindowSeconds: undefined },
     });
     expect(typeof resolved.credentials).toBe('function');
