@@ -127,6 +127,8 @@ const HINTS: Record<string, HintRule> = {
     'STS is throttling this account (its rate cannot be raised): cache credentials with getCredentials() instead of calling assumeRole per request.',
   CredentialsProviderError: () =>
     'No base credentials could be resolved: set AWS_PROFILE, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, a web identity token file, or the `credentials` option.',
+  CredentialsExpireTooSoon: () =>
+    "STS returned credentials already inside the cache's mandatory window: check this machine's clock, and keep mandatoryWindowSeconds well below the session duration.",
   TimeoutError: () => 'STS did not answer in time: check network access to the STS endpoint and the request timeout.',
   NetworkError: () => 'STS could not be reached: check DNS, proxy and network access to the STS endpoint.',
 };

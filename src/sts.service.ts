@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   AssumeRoleCommand,
@@ -15,12 +15,17 @@ import {
   type GetCallerIdentityCommandOutput,
   type GetSessionTokenCommandOutput,
 } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
+import { canonicalRequest, hashKey, type KeyDefaults } from './cache-key';
+import { CredentialCache, type CredentialCacheStats } from './credential-cache';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { STS_CLIENT, STS_LIMITS, STS_RESOLVED_CONFIG } from './sts.constants';
 import { StsError, StsValidationError, toStsError, type StsOperation } from './sts-error';
-import type { StsEvent } from './sts-events';
+import type { CacheEntryInfo, StsEvent } from './sts-events';
 import type {
+  AccessCheckResult,
+  AccountAssumeResult,
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
@@ -53,6 +58,32 @@ interface StsOutputs {
 
 type StsCommand = AssumeRoleCommand | AssumeRoleWithWebIdentityCommand | AssumeRoleWithSAMLCommand | GetSessionTokenCommand | GetCallerIdentityCommand;
 
+/** Control of the credential cache, on `StsService.cache`. */
+export interface CredentialCacheControl {
+  /** Drops the cached credentials of this request; returns whether there were any. */
+  invalidate(request: AssumeRoleRequest): boolean;
+  /** Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`); returns how many. */
+  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number;
+  /**
+   * Drops the entry only if it still holds these credentials: call it when a service rejects them
+   * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones. Returns whether it dropped one.
+   */
+  invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
+  /** Drops everything. */
+  clear(): void;
+  /** Hit, miss, refresh and eviction counters, and the current size. */
+  stats(): CredentialCacheStats;
+}
+
+/** Options of `StsService.assumeRoleInAccounts`. */
+export interface FanOutOptions {
+  /** Requests in flight at once. Default: 10. */
+  concurrency?: number;
+}
+
+/** The shape of every AWS SDK v3 client constructor. */
+type AwsClientClass<Client, Config> = new (...args: [] | [Config]) => Client;
+
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
   [/^arn:[^:]+:iam::\d{12}:user\//, 'user'],
@@ -70,15 +101,39 @@ export class StsService implements OnModuleDestroy {
   private readonly logger = new Logger('StsService');
   private readonly events = new Subject<StsEvent>();
   private accountId?: Promise<string>;
+  private readonly credentialCache?: CredentialCache;
+  private readonly keyDefaults: KeyDefaults;
+  /** Tells base identities apart in cache keys: a hash of a static key id, or this instance's own provider. */
+  private readonly baseIdentity: string;
 
-  /** One event per STS call (and, with the cache, per cache transition). Never carries a secret. */
+  /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
   readonly events$: Observable<StsEvent> = this.events.asObservable();
+
+  /** The credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
+  readonly cache: CredentialCacheControl;
 
   constructor(
     @Inject(STS_RESOLVED_CONFIG) private readonly config: ResolvedStsConfig,
     /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
     @Inject(STS_CLIENT) readonly stsClient: STSClient,
-  ) {}
+  ) {
+    this.keyDefaults = {
+      externalId: config.externalId,
+      defaultSessionDuration: config.defaultSessionDuration,
+      maxSessionDuration: config.maxSessionDuration,
+      chainingMaxDuration: STS_LIMITS.roleChainingMaxDuration,
+    };
+    this.baseIdentity = typeof config.credentials === 'function' ? `provider:${randomUUID()}` : `static:${hashKey(config.credentials.accessKeyId)}`;
+    if (config.cache) this.credentialCache = new CredentialCache(config.cache, (event) => this.events.next(event));
+    const cache = this.credentialCache;
+    this.cache = {
+      invalidate: (request) => cache?.invalidate(this.keyFor(request)) ?? false,
+      invalidateWhere: (predicate) => cache?.invalidateWhere(predicate) ?? 0,
+      invalidateIfCurrent: (credentials) => cache?.invalidateIfCurrent(credentials) ?? false,
+      clear: () => cache?.clear(),
+      stats: () => cache?.stats() ?? { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 },
+    };
+  }
 
   /** Who the base identity is. GetCallerIdentity needs no IAM permission. */
   async getCallerIdentity(): Promise<CallerIdentity> {
@@ -155,6 +210,95 @@ export class StsService implements OnModuleDestroy {
       sourceIdentity: output.SourceIdentity,
       packedPolicySize: output.PackedPolicySize,
     });
+  }
+
+  /**
+   * Cached AssumeRole (what multi-tenant apps call getOrAssumeRole): the same request shape and result as
+   * `assumeRole`, served from the credential cache with refresh-ahead, single-flight and stale-if-error.
+   * With `cache: false` every call goes to STS.
+   */
+  getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
+    if (this.credentialCache === undefined) return this.assumeRole(request);
+    const fixedMfaCode = typeof request?.mfa?.tokenCode === 'string';
+    return this.credentialCache.get({
+      key: this.keyFor(request),
+      refreshAhead: !fixedMfaCode,
+      describe: () => ({ roleArn: request.roleArn, accountId: parseIamArn(request.roleArn, 'role')?.accountId ?? '', sessionName: request.sessionName }),
+      load: (isRefresh) => {
+        if (isRefresh && fixedMfaCode) {
+          return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
+        }
+        return this.assumeRole(request);
+      },
+    });
+  }
+
+  /**
+   * A credential provider backed by the cache, for any AWS SDK v3 client:
+   * `new S3Client({ credentials: sts.credentialProvider({ roleArn, externalId }) })`.
+   * The request is read at each call; keep it unchanged for the client's lifetime.
+   */
+  credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
+    return () => this.getCredentials(request);
+  }
+
+  /**
+   * An AWS SDK v3 client acting as the role: `createClient(S3Client, { roleArn, externalId }, { region })`.
+   * Its credentials come from `credentialProvider(request)`; the region defaults to `AWS_REGION`.
+   */
+  createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+    const config = { region: this.config.region, ...clientConfig, credentials: this.credentialProvider(request) } as unknown as Config;
+    return new ClientClass(config);
+  }
+
+  /**
+   * Checks that a role can be assumed and really lands in its account: assumes it uncached for the shortest
+   * session (900 s), calls GetCallerIdentity with the result, and compares accounts. Never throws for an access
+   * failure: it returns `{ ok: false, error }` with the `StsError` (and its hint).
+   */
+  async validateAccess(request: AssumeRoleRequest): Promise<AccessCheckResult> {
+    try {
+      const credentials = await this.assumeRole({ ...request, durationSeconds: STS_LIMITS.roleDuration.min });
+      const identity = await this.withClient(credentials, (client) =>
+        this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { roleArn: request.roleArn, accountId: credentials.accountId, secrets: [] }, client),
+      );
+      const accountId = credentials.accountId ?? '';
+      if (identity.Account !== accountId) {
+        const error = new StsError(`The role ${request.roleArn} resolved to account ${identity.Account}, not ${accountId}`, {
+          code: 'AccountMismatch',
+          operation: 'GetCallerIdentity',
+          hint: 'The credentials act in another account than the role ARN names: check the ARN you stored for this tenant.',
+        });
+        return { ok: false, error };
+      }
+      return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration };
+    } catch (error) {
+      return { ok: false, error: toStsError(error, 'AssumeRole') };
+    }
+  }
+
+  /**
+   * Cached credentials for many accounts at once, at most `concurrency` STS calls in flight. Never rejects as a
+   * whole: one result per request, in order, `{ ok: true, accountId, credentials }` or `{ ok: false, accountId, error }`.
+   */
+  async assumeRoleInAccounts(requests: AssumeRoleRequest[], options: FanOutOptions = {}): Promise<AccountAssumeResult[]> {
+    const concurrency = options.concurrency ?? 10;
+    new RequestValidator('AssumeRole').require(Number.isInteger(concurrency) && concurrency >= 1, 'concurrency', 'must be an integer of at least 1');
+    const results: AccountAssumeResult[] = new Array(requests.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) {
+        const index = next++;
+        const accountId = parseIamArn(requests[index]?.roleArn, 'role')?.accountId ?? '';
+        try {
+          results[index] = { ok: true, accountId, credentials: await this.getCredentials(requests[index]) };
+        } catch (error) {
+          results[index] = { ok: false, accountId, error: toStsError(error, 'AssumeRole') };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+    return results;
   }
 
   /**
@@ -265,9 +409,26 @@ export class StsService implements OnModuleDestroy {
     return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
   }
 
+  /** Drops cached credentials, completes `events$` and closes the STS client's sockets. */
   onModuleDestroy(): void {
+    this.credentialCache?.clear();
     this.events.complete();
     this.stsClient.destroy();
+  }
+
+  /** The cache key of a request: a hash of every input that changes the credentials. */
+  private keyFor(request: AssumeRoleRequest): string {
+    return hashKey(canonicalRequest(request, this.keyDefaults, this.baseIdentity));
+  }
+
+  /** Runs `action` with an STS client signed by `credentials`, closed afterwards. */
+  private async withClient<T>(credentials: TemporaryCredentials, action: (client: STSClient) => Promise<T>): Promise<T> {
+    const client = new STSClient({ ...this.config.clientConfig, region: this.config.region ?? this.config.clientConfig.region, credentials });
+    try {
+      return await action(client);
+    } finally {
+      client.destroy();
+    }
   }
 
   /** Checks a requested duration against STS, `MAX_SESSION_DURATION` and the role-chaining cap. */
@@ -308,15 +469,10 @@ export class StsService implements OnModuleDestroy {
     return `${this.config.sessionNamePrefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
   }
 
-  /** Role chaining: calls AssumeRole with the credentials of `via`, on a client of their own. */
+  /** Role chaining: calls AssumeRole with the (cached) credentials of `via`. */
   private async sendChained(via: AssumeRoleRequest, command: AssumeRoleCommand, context: CallContext) {
-    const hopCredentials = await this.assumeRole(via);
-    const client = new STSClient({ ...this.config.clientConfig, region: this.config.region ?? this.config.clientConfig.region, credentials: hopCredentials });
-    try {
-      return await this.send('AssumeRole', command, context, client);
-    } finally {
-      client.destroy();
-    }
+    const hopCredentials = await this.getCredentials(via);
+    return this.withClient(hopCredentials, (client) => this.send('AssumeRole', command, context, client));
   }
 
   /** Sends one command, emits its event, and maps a failure to a scrubbed `StsError`. */
