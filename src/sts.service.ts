@@ -17,8 +17,8 @@ import {
 } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
-import { canonicalRequest, hashKey, type KeyDefaults } from './cache-key';
-import { CredentialCache, type CredentialCacheStats } from './credential-cache';
+import { CacheKeyIndex, hashKey, snapshotRequest } from './cache-key';
+import { CredentialCache, type CacheLookup, type CredentialCacheStats } from './credential-cache';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { STS_CLIENT, STS_LIMITS, STS_RESOLVED_CONFIG } from './sts.constants';
 import { StsError, StsValidationError, toStsError, type StsOperation } from './sts-error';
@@ -102,9 +102,7 @@ export class StsService implements OnModuleDestroy {
   private readonly events = new Subject<StsEvent>();
   private accountId?: Promise<string>;
   private readonly credentialCache?: CredentialCache;
-  private readonly keyDefaults: KeyDefaults;
-  /** Tells base identities apart in cache keys: a hash of a static key id, or this instance's own provider. */
-  private readonly baseIdentity: string;
+  private readonly keys: CacheKeyIndex;
 
   /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
   readonly events$: Observable<StsEvent> = this.events.asObservable();
@@ -117,20 +115,25 @@ export class StsService implements OnModuleDestroy {
     /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
     @Inject(STS_CLIENT) readonly stsClient: STSClient,
   ) {
-    this.keyDefaults = {
+    // Keys tell base identities apart: a hash of a static key id, or this instance's own provider.
+    const baseIdentity = typeof config.credentials === 'function' ? `provider:${randomUUID()}` : `static:${hashKey(config.credentials.accessKeyId)}`;
+    const defaults = {
       externalId: config.externalId,
       defaultSessionDuration: config.defaultSessionDuration,
       maxSessionDuration: config.maxSessionDuration,
       chainingMaxDuration: STS_LIMITS.roleChainingMaxDuration,
     };
-    this.baseIdentity = typeof config.credentials === 'function' ? `provider:${randomUUID()}` : `static:${hashKey(config.credentials.accessKeyId)}`;
+    this.keys = new CacheKeyIndex(defaults, `b${JSON.stringify(baseIdentity)}`, 2 * (config.cache ? config.cache.maxEntries : 0));
     if (config.cache) this.credentialCache = new CredentialCache(config.cache, (event) => this.events.next(event));
     const cache = this.credentialCache;
     this.cache = {
-      invalidate: (request) => cache?.invalidate(this.keyFor(request)) ?? false,
+      invalidate: (request) => cache?.invalidate(this.keys.keyOf(request)) ?? false,
       invalidateWhere: (predicate) => cache?.invalidateWhere(predicate) ?? 0,
       invalidateIfCurrent: (credentials) => cache?.invalidateIfCurrent(credentials) ?? false,
-      clear: () => cache?.clear(),
+      clear: () => {
+        cache?.clear();
+        this.keys.clear();
+      },
       stats: () => cache?.stats() ?? { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 },
     };
   }
@@ -219,27 +222,20 @@ export class StsService implements OnModuleDestroy {
    */
   getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
     if (this.credentialCache === undefined) return this.assumeRole(request);
-    const fixedMfaCode = typeof request?.mfa?.tokenCode === 'string';
-    return this.credentialCache.get({
-      key: this.keyFor(request),
-      refreshAhead: !fixedMfaCode,
-      describe: () => ({ roleArn: request.roleArn, accountId: parseIamArn(request.roleArn, 'role')?.accountId ?? '', sessionName: request.sessionName }),
-      load: (isRefresh) => {
-        if (isRefresh && fixedMfaCode) {
-          return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
-        }
-        return this.assumeRole(request);
-      },
-    });
+    return this.credentialCache.get(this.lookupFor(request));
   }
 
   /**
    * A credential provider backed by the cache, for any AWS SDK v3 client:
    * `new S3Client({ credentials: sts.credentialProvider({ roleArn, externalId }) })`.
-   * The request is read at each call; keep it unchanged for the client's lifetime.
+   * The request is copied when the provider is made; later changes to the object do not reach it.
    */
   credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
-    return () => this.getCredentials(request);
+    const snapshot = snapshotRequest(request);
+    if (this.credentialCache === undefined) return () => this.assumeRole(snapshot);
+    const cache = this.credentialCache;
+    const lookup = this.lookupFor(snapshot);
+    return () => cache.get(lookup);
   }
 
   /**
@@ -416,9 +412,20 @@ export class StsService implements OnModuleDestroy {
     this.stsClient.destroy();
   }
 
-  /** The cache key of a request: a hash of every input that changes the credentials. */
-  private keyFor(request: AssumeRoleRequest): string {
-    return hashKey(canonicalRequest(request, this.keyDefaults, this.baseIdentity));
+  /** How the cache fetches and describes a request's credentials. */
+  private lookupFor(request: AssumeRoleRequest): CacheLookup {
+    const fixedMfaCode = typeof request?.mfa?.tokenCode === 'string';
+    return {
+      key: this.keys.keyOf(request),
+      refreshAhead: !fixedMfaCode,
+      describe: () => ({ roleArn: request.roleArn, accountId: parseIamArn(request.roleArn, 'role')?.accountId ?? '', sessionName: request.sessionName }),
+      load: (isRefresh) => {
+        if (isRefresh && fixedMfaCode) {
+          return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
+        }
+        return this.assumeRole(request);
+      },
+    };
   }
 
   /** Runs `action` with an STS client signed by `credentials`, closed afterwards. */

@@ -1,0 +1,53 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createService, printTable, stsAnswer } from './support';
+
+const ROLE = 'arn:aws:iam::123456789012:role/TenantAccess';
+const RUN_MS = 1000;
+
+/** Awaits `call` as often as it can for RUN_MS; returns calls per second. */
+async function rate(call: () => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < RUN_MS) {
+    for (let i = 0; i < 10_000; i++) await call();
+    count += 10_000;
+    elapsed = performance.now() - started;
+  }
+  return (count / elapsed) * 1000;
+}
+
+/** Hot hits: a cached key through getCredentials and through a provider, against a bare Map.get plus an expiry check. */
+export async function hotHits(): Promise<void> {
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).resolves(stsAnswer(ROLE, 3600, 1));
+  const service = createService();
+  const credentials = await service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' });
+  const provider = service.credentialProvider({ roleArn: ROLE, externalId: 'tenant-42-external' });
+
+  const bare = new Map([['tenant-42', { credentials, expiresAt: credentials.expiration.getTime() }]]);
+  const bareLookup = async (key: string) => {
+    const entry = bare.get(key);
+    if (entry === undefined || entry.expiresAt - 60_000 <= Date.now()) throw new Error('miss');
+    return entry.credentials;
+  };
+
+  const best = { bare: 0, getCredentials: 0, provider: 0 };
+  for (let round = 0; round < 3; round++) {
+    best.bare = Math.max(best.bare, await rate(() => bareLookup('tenant-42')));
+    best.getCredentials = Math.max(best.getCredentials, await rate(() => service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })));
+    best.provider = Math.max(best.provider, await rate(provider));
+  }
+  const stsCalls = sts.commandCalls(AssumeRoleCommand).length;
+  sts.restore();
+  service.onModuleDestroy();
+
+  const row = (name: string, perSecond: number) => [name, (best.bare / perSecond).toFixed(2) + '×', Math.round(perSecond).toLocaleString('en-US')];
+  printTable('1. Hot hits (best of 3 one-second runs; ratio = time per call vs the bare lookup)', ['lookup', 'ratio', 'calls/s'], [
+    row('bare Map.get + expiry check (async)', best.bare),
+    row('getCredentials(request), key derived each call', best.getCredentials),
+    row('credentialProvider(request)()', best.provider),
+  ]);
+  process.stdout.write(`STS calls during the run: ${stsCalls}\n`);
+}
