@@ -118,13 +118,23 @@ export class CacheKeyIndex {
  * once, such as credential providers: a later change to the caller's object cannot pair a key with other inputs.
  */
 export function snapshotRequest(request: AssumeRoleRequest): AssumeRoleRequest {
+  if (typeof request !== 'object' || request === null) return request;
   return {
     ...request,
-    policy: request.policy !== undefined && typeof request.policy === 'object' ? JSON.parse(JSON.stringify(request.policy)) : request.policy,
+    policy: request.policy !== null && typeof request.policy === 'object' ? copyJson(request.policy) : request.policy,
     policyArns: request.policyArns && [...request.policyArns],
     tags: request.tags && { ...request.tags },
     transitiveTagKeys: request.transitiveTagKeys && [...request.transitiveTagKeys],
     mfa: request.mfa && { ...request.mfa },
     via: request.via && snapshotRequest(request.via),
   };
+}
+
+/** A deep copy through JSON; a value JSON cannot encode is kept as it is (validation refuses it). */
+function copyJson<T>(value: T): T {
+  try {
+    return JSON.parse(JSON.stringify(value)) as T;
+  } catch {
+    return value;
+  }
 }

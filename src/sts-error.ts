@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 /** STS operations (and the library's own steps) an `StsError` can come from. */
@@ -131,6 +132,7 @@ const HINTS: Record<string, HintRule> = {
     "STS returned credentials already inside the cache's mandatory window: check this machine's clock, and keep mandatoryWindowSeconds well below the session duration.",
   TimeoutError: () => 'STS did not answer in time: check network access to the STS endpoint and the request timeout.',
   NetworkError: () => 'STS could not be reached: check DNS, proxy and network access to the STS endpoint.',
+  InvalidResponse: () => 'STS (or a proxy in between) sent an answer that is not a valid STS response: check the endpoint; retrying may help.',
 };
 
 const isRetryableSdkError = (error: Parameters<typeof isTransientError>[0]) =>
@@ -141,25 +143,37 @@ export function hintFor(code: string, operation: StsOperation, message = ''): st
   return HINTS[code]?.(operation, message);
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 interface SdkErrorShape {
   name?: string;
   code?: string;
   message?: string;
   stack?: string;
+  $fault?: string;
   $metadata?: { requestId?: string; httpStatusCode?: number };
-  $response?: unknown;
-  $responseBodyText?: unknown;
+}
+
+/** Errors from another realm (a jest vm context) fail `instanceof Error`; the SDK then keeps only their text. */
+const isError = (value: unknown): value is Error => value instanceof Error || types.isNativeError(value);
+
+/** A network failure's errno code: on the error, or in the text of an error the SDK wrapped. */
+function systemCode(error: SdkErrorShape): string | undefined {
+  return error.code ?? /^AWS SDK error wrapper for .*?\b(E[A-Z]{4,})\b/.exec(error.message ?? '')?.[1];
 }
 
 function codeOf(error: SdkErrorShape): string {
   const name = error.name ?? 'Error';
   if (WIRE_CODES[name]) return WIRE_CODES[name];
   if (name === 'CredentialsProviderError' || name === 'ProviderError') return 'CredentialsProviderError';
-  if (name === 'TimeoutError' || error.code === 'ETIMEDOUT') return 'TimeoutError';
-  if (error.code && NETWORK_CODES.has(error.code)) return 'NetworkError';
+  const system = systemCode(error);
+  // Checked before the name: the SDK reports a reset socket as a TimeoutError with code ECONNRESET.
+  if (system !== undefined && NETWORK_CODES.has(system)) return 'NetworkError';
+  if (/socket hang up/.test(error.message ?? '')) return 'NetworkError';
+  if (name === 'TimeoutError' || system === 'ETIMEDOUT' || /wrapper for TimeoutError/.test(error.message ?? '')) return 'TimeoutError';
   if (name === 'ThrottlingException' || name === 'RequestLimitExceeded') return 'Throttling';
+  // A 2xx answer the SDK could not parse (malformed XML, a proxy's HTML page).
+  if (name === 'Error' && (error.$metadata?.httpStatusCode ?? 0) < 300 && /deserializ|xml|parse/i.test(error.message ?? '')) return 'InvalidResponse';
   return name;
 }
 
@@ -173,27 +187,29 @@ export function scrub(text: string, secrets: readonly string[]): string {
 }
 
 /**
+ * A copy of an SDK error fit to keep as `cause`: the SDK error itself cannot be cleaned (its raw `$response`,
+ * which may hold issued credentials, is non-configurable, and the parsed body is copied onto it), so only its
+ * name, scrubbed message and stack, code, fault and metadata are kept.
+ */
+function cleanCause(error: Error, message: string, secrets: readonly string[]): Error {
+  const shape = error as SdkErrorShape;
+  const clean = new Error(message);
+  clean.name = error.name;
+  clean.stack = scrub(String(error.stack ?? ''), secrets);
+  return Object.assign(clean, { code: shape.code, $fault: shape.$fault, $metadata: shape.$metadata });
+}
+
+/**
  * Turns whatever an STS call threw into an `StsError` with a code, a retry verdict and a hint.
- * `secrets` are the request's secret inputs: they are scrubbed from the message and from the cause, and
- * the raw HTTP response (which may hold issued credentials) is dropped from the cause.
+ * `secrets` are the request's secret inputs: they are scrubbed from the message and from the cause.
  */
 export function toStsError(error: unknown, operation: StsOperation, secrets: readonly string[] = []): StsError {
   if (error instanceof StsError) return error;
-  const sdkError: SdkErrorShape = error instanceof Error ? (error as SdkErrorShape) : { message: String(error) };
+  const sdkError: SdkErrorShape = isError(error) ? error : { message: String(error) };
   const code = codeOf(sdkError);
-  const message = scrub(sdkError.message || code, secrets);
-  if (error instanceof Error) {
-    error.message = message;
-    if (sdkError.stack) sdkError.stack = scrub(sdkError.stack, secrets);
-    delete sdkError.$response;
-    delete sdkError.$responseBodyText;
-  }
+  const message = scrub(String(sdkError.message || code), secrets);
   const retryable =
-    code === 'IDPCommunicationError' ||
-    code === 'NetworkError' ||
-    code === 'TimeoutError' ||
-    (error instanceof Error && isRetryableSdkError(error as never)) ||
-    code === 'Throttling';
+    ['IDPCommunicationError', 'NetworkError', 'TimeoutError', 'Throttling', 'InvalidResponse'].includes(code) || (isError(error) && isRetryableSdkError(error as never));
   return new StsError(`${operation} failed: ${code}: ${message}`, {
     code,
     operation,
@@ -201,6 +217,6 @@ export function toStsError(error: unknown, operation: StsOperation, secrets: rea
     requestId: sdkError.$metadata?.requestId,
     httpStatusCode: sdkError.$metadata?.httpStatusCode,
     hint: hintFor(code, operation, message),
-    cause: error,
+    cause: isError(error) ? cleanCause(error, message, secrets) : undefined,
   });
 }

@@ -25,21 +25,33 @@ export function parseIamArn(arn: string, resourceType: 'role' | 'saml-provider' 
   return { partition, accountId, resource };
 }
 
+/** Length in Unicode code points; `.length` counts UTF-16 units, so an emoji would count twice. */
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _codePoint of text) count++; // the string iterator walks code points
+  return count;
+}
+
 /** Collects the checks of one request and throws at the first broken rule. */
 export class RequestValidator {
-  constructor(private readonly operation: StsOperation) {}
+  constructor(readonly operation: StsOperation) {}
 
   /** Throws `StsValidationError` for `field` unless `ok`. */
   require(ok: boolean, field: string, rule: string): void {
     if (!ok) throw new StsValidationError(this.operation, field, rule);
   }
 
-  /** A string within `min`–`max` characters that matches `pattern`, if given. The value is never echoed. */
+  /**
+   * A string of `min`–`max` characters (Unicode code points, as STS counts them) that matches `pattern`, if
+   * given. The value is never echoed.
+   */
   text(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }, label = 'characters'): void {
     const min = limits.min ?? 1;
-    const fits = typeof value === 'string' && value.length >= min && value.length <= limits.max;
+    const length = typeof value === 'string' ? codePoints(value) : -1;
+    const fits = length >= min && length <= limits.max;
     const matches = fits && (!limits.pattern || limits.pattern.test(value as string));
-    this.require(fits && matches, field, `must be ${min}–${limits.max} ${label}${limits.pattern ? ` matching ${limits.pattern.source}` : ''}`);
+    const rule = limits.pattern === STS_LIMITS.roleArn.pattern ? ' without control characters' : limits.pattern ? ` matching ${limits.pattern.source}` : '';
+    this.require(fits && matches, field, `must be ${min}–${limits.max} ${label}${rule}`);
   }
 
   optionalText(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }): void {
@@ -90,16 +102,23 @@ export class RequestValidator {
   /** Serialises and checks a session policy; returns the JSON text to send. */
   policy(policy: SessionPolicy | undefined): string | undefined {
     if (policy === undefined) return undefined;
-    const text = typeof policy === 'string' ? policy : JSON.stringify(policy);
+    let text: unknown = policy;
+    if (typeof policy !== 'string') {
+      try {
+        text = JSON.stringify(policy);
+      } catch {
+        text = undefined; // BigInt, cycles: not a policy document
+      }
+    }
     this.text(text, 'policy', { max: STS_LIMITS.policy.max, pattern: STS_LIMITS.policy.pattern });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text as string);
     } catch {
       parsed = undefined;
     }
     this.require(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'policy', 'must be a JSON policy document (an object)');
-    return text;
+    return text as string;
   }
 
   policyArns(arns: unknown): void {

@@ -221,8 +221,8 @@ export class StsService implements OnModuleDestroy {
    * With `cache: false` every call goes to STS.
    */
   getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
-    if (this.credentialCache === undefined) return this.assumeRole(request);
-    return this.credentialCache.get(this.lookupFor(request));
+    const lookup = this.cacheLookup(request);
+    return lookup ? this.credentialCache!.get(lookup) : this.assumeRole(request);
   }
 
   /**
@@ -232,10 +232,8 @@ export class StsService implements OnModuleDestroy {
    */
   credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
     const snapshot = snapshotRequest(request);
-    if (this.credentialCache === undefined) return () => this.assumeRole(snapshot);
-    const cache = this.credentialCache;
-    const lookup = this.lookupFor(snapshot);
-    return () => cache.get(lookup);
+    const lookup = this.cacheLookup(snapshot);
+    return lookup ? () => this.credentialCache!.get(lookup) : () => this.assumeRole(snapshot);
   }
 
   /**
@@ -307,6 +305,7 @@ export class StsService implements OnModuleDestroy {
     validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
     const roleArn = validate.roleArn(request.roleArn);
     validate.require((request.webIdentityToken === undefined) !== (request.webIdentityTokenFile === undefined), 'webIdentityToken', 'give exactly one of webIdentityToken or webIdentityTokenFile');
+    if (request.webIdentityTokenFile !== undefined) validate.text(request.webIdentityTokenFile, 'webIdentityTokenFile', { max: 4_096 }, 'characters of a file path,');
     validate.optionalText(request.providerId, 'providerId', STS_LIMITS.providerId);
     validate.sessionName(request.sessionName);
     const policy = validate.policy(request.policy);
@@ -381,6 +380,7 @@ export class StsService implements OnModuleDestroy {
   async getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
     const operation = 'GetSessionToken';
     const validate = new RequestValidator(operation);
+    validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
     const { min, max } = STS_LIMITS.sessionTokenDuration;
     if (request.durationSeconds !== undefined) validate.integer(request.durationSeconds, 'durationSeconds', min, max);
     validate.mfaSerial(request.mfa);
@@ -412,11 +412,21 @@ export class StsService implements OnModuleDestroy {
     this.stsClient.destroy();
   }
 
-  /** How the cache fetches and describes a request's credentials. */
-  private lookupFor(request: AssumeRoleRequest): CacheLookup {
-    const fixedMfaCode = typeof request?.mfa?.tokenCode === 'string';
+  /**
+   * How the cache keys, fetches and describes a request's credentials. Undefined with `cache: false`, and for a
+   * request that cannot even be keyed (not an object, values JSON cannot encode): `assumeRole` rejects those.
+   */
+  private cacheLookup(request: AssumeRoleRequest): CacheLookup | undefined {
+    if (this.credentialCache === undefined) return undefined;
+    let key: string;
+    try {
+      key = this.keys.keyOf(request);
+    } catch {
+      return undefined;
+    }
+    const fixedMfaCode = typeof request.mfa?.tokenCode === 'string';
     return {
-      key: this.keys.keyOf(request),
+      key,
       refreshAhead: !fixedMfaCode,
       describe: () => ({ roleArn: request.roleArn, accountId: parseIamArn(request.roleArn, 'role')?.accountId ?? '', sessionName: request.sessionName }),
       load: (isRefresh) => {
@@ -453,9 +463,16 @@ export class StsService implements OnModuleDestroy {
 
   private async resolveTokenCode(validate: RequestValidator, mfa: MfaInput | undefined): Promise<string | undefined> {
     if (mfa === undefined) return undefined;
-    const code = typeof mfa.tokenCode === 'function' ? await mfa.tokenCode() : mfa.tokenCode;
+    let code: unknown = mfa.tokenCode;
+    if (typeof mfa.tokenCode === 'function') {
+      try {
+        code = await mfa.tokenCode();
+      } catch (error) {
+        throw new StsError('The mfa.tokenCode function failed', { code: 'MfaTokenCodeError', operation: validate.operation, cause: error, hint: 'Check the function that supplies the current MFA code.' });
+      }
+    }
     validate.mfaTokenCode(code);
-    return code;
+    return code as string;
   }
 
   private async readTokenFile(path: string): Promise<string> {
