@@ -207,12 +207,7 @@ export class StsService implements OnModuleDestroy {
     const output = request.via
       ? await this.sendChained(request.via, command, context)
       : await this.send('AssumeRole', command, context);
-    return this.toCredentials('AssumeRole', output.Credentials, {
-      accountId: roleArn.accountId,
-      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
-      sourceIdentity: output.SourceIdentity,
-      packedPolicySize: output.PackedPolicySize,
-    });
+    return this.toCredentials('AssumeRole', output, roleArn.accountId);
   }
 
   /**
@@ -328,11 +323,7 @@ export class StsService implements OnModuleDestroy {
       }),
       { roleArn: request.roleArn, accountId: roleArn.accountId, sessionName, secrets: [token] },
     );
-    return this.toCredentials(operation, output.Credentials, {
-      accountId: roleArn.accountId,
-      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
-      sourceIdentity: output.SourceIdentity,
-      packedPolicySize: output.PackedPolicySize,
+    return this.toCredentials(operation, output, roleArn.accountId, {
       subjectFromWebIdentityToken: output.SubjectFromWebIdentityToken,
       audience: output.Audience,
       provider: output.Provider,
@@ -363,11 +354,7 @@ export class StsService implements OnModuleDestroy {
       }),
       { roleArn: request.roleArn, accountId: roleArn.accountId, secrets: [request.samlAssertion] },
     );
-    return this.toCredentials(operation, output.Credentials, {
-      accountId: roleArn.accountId,
-      assumedRoleUser: output.AssumedRoleUser && { arn: output.AssumedRoleUser.Arn ?? '', assumedRoleId: output.AssumedRoleUser.AssumedRoleId ?? '' },
-      sourceIdentity: output.SourceIdentity,
-      packedPolicySize: output.PackedPolicySize,
+    return this.toCredentials(operation, output, roleArn.accountId, {
       subject: output.Subject,
       subjectType: output.SubjectType,
       issuer: output.Issuer,
@@ -391,7 +378,7 @@ export class StsService implements OnModuleDestroy {
       new GetSessionTokenCommand({ DurationSeconds: request.durationSeconds, SerialNumber: request.mfa?.serialNumber, TokenCode: tokenCode }),
       { secrets: tokenCode ? [tokenCode] : [] },
     );
-    return this.toCredentials(operation, output.Credentials, {});
+    return this.toCredentials(operation, output, undefined);
   }
 
   /**
@@ -520,13 +507,28 @@ export class StsService implements OnModuleDestroy {
     }
   }
 
-  private toCredentials(operation: StsOperation, credentials: Credentials | undefined, details: TemporaryCredentialsDetails): TemporaryCredentials {
+  /** Builds `TemporaryCredentials` from an answer, with the session facts every role operation returns. */
+  private toCredentials(
+    operation: StsOperation,
+    output: { Credentials?: Credentials; AssumedRoleUser?: { Arn?: string; AssumedRoleId?: string }; SourceIdentity?: string; PackedPolicySize?: number },
+    accountId: string | undefined,
+    details: TemporaryCredentialsDetails = {},
+  ): TemporaryCredentials {
+    const credentials = output.Credentials;
     if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
       throw new StsError(`${operation} returned no credentials`, { code: 'InvalidResponse', operation, retryable: true });
     }
+    const user = output.AssumedRoleUser;
     return new TemporaryCredentials(
       { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken, expiration: new Date(credentials.Expiration) },
-      details,
+      {
+        accountId,
+        assumedRoleUser: user && { arn: user.Arn ?? '', assumedRoleId: user.AssumedRoleId ?? '' },
+        sourceIdentity: output.SourceIdentity,
+        packedPolicySize: output.PackedPolicySize,
+        ...details,
+      },
     );
   }
+
 }

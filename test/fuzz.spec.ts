@@ -10,9 +10,9 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { format, inspect } from 'node:util';
+import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
@@ -33,6 +33,7 @@ import {
 } from '../src';
 import type { StsService } from '../src';
 import { assumeRoleOutput, createService, serviceError, stsCredentials } from './support/fixtures';
+import { capturingLogger, visibleText } from './support/visible-text';
 
 const sts = mockClient(STSClient);
 const RUNS = 300;
@@ -491,15 +492,8 @@ describe('targeted cases', () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('planted secrets never leak', () => {
-  const logged: string[] = [];
-  const capture: LoggerService = {
-    log: (...args: unknown[]) => logged.push(format(...args)),
-    error: (...args: unknown[]) => logged.push(format(...args)),
-    warn: (...args: unknown[]) => logged.push(format(...args)),
-    debug: (...args: unknown[]) => logged.push(format(...args)),
-    verbose: (...args: unknown[]) => logged.push(format(...args)),
-    fatal: (...args: unknown[]) => logged.push(format(...args)),
-  };
+  const capture = capturingLogger();
+  const logged = capture.lines;
   beforeAll(() => Logger.overrideLogger(capture));
   afterAll(() => Logger.overrideLogger(false));
 
@@ -528,26 +522,6 @@ describe('planted secrets never leak', () => {
       case 'mfaSessionToken':
         return { config: {}, run: (s) => s.getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: secret } }) };
     }
-  }
-
-  /** Every way a user could turn a value into text, hidden properties and the cause chain included. */
-  function renderings(value: unknown, depth = 0): string[] {
-    const texts = [inspect(value, { depth: 10, showHidden: true }), format('%o', value), format('%s', value)];
-    try {
-      texts.push(String(value));
-    } catch {
-      // a null-prototype object cannot be stringified
-    }
-    try {
-      texts.push(JSON.stringify(value) ?? '');
-    } catch {
-      // circular
-    }
-    if (value instanceof Error) {
-      texts.push(value.message, value.stack ?? '', String((value as { hint?: string }).hint));
-      if (value.cause !== undefined && depth < 5) texts.push(...renderings(value.cause, depth + 1));
-    }
-    return texts;
   }
 
   /** The MFA code is 6 digits: look for it as a whole number, not inside timestamps or durations. */
@@ -608,7 +582,7 @@ describe('planted secrets never leak', () => {
     if (outcome.kind !== 'rejected' || !(outcome.error instanceof StsError)) {
       throw new Error(`expected an StsError, got ${outcome.kind}: ${describeValue('error' in outcome ? outcome.error : outcome.value)}`);
     }
-    const seen = [...renderings(outcome.error), ...logged, inspect(events, { depth: 10 }), JSON.stringify(events)].join('\n');
+    const seen = [visibleText(outcome.error), ...logged, inspect(events, { depth: 10 }), JSON.stringify(events)].join('\n');
     if (leaks(seen, secret)) {
       const line = seen.split('\n').find((text) => leaks(text, secret));
       throw new Error(`secret at ${position} leaked: ${line?.slice(0, 300)}`);

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { format, inspect } from 'node:util';
+import { inspect } from 'node:util';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -19,6 +19,7 @@ import {
   makeLocalWebIdentityToken,
   type LocalStsErrorCode,
 } from './support/local-sts-server';
+import { capturingLogger, visibleText } from './support/visible-text';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/TenantAccess`;
@@ -55,21 +56,6 @@ async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** Every way a user could turn an error into text, hidden properties and the cause chain included. */
-function renderings(value: unknown): string {
-  const texts = [inspect(value, { depth: 10, showHidden: true }), format('%o', value), String(value)];
-  try {
-    texts.push(JSON.stringify(value) ?? '');
-  } catch {
-    // circular: cannot be stringified at all
-  }
-  if (value instanceof Error) {
-    texts.push(value.message, value.stack ?? '', String((value as { hint?: string }).hint));
-    if (value.cause !== undefined) texts.push(renderings(value.cause));
-  }
-  return texts.join('\n');
 }
 
 describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsServer)', () => {
@@ -194,7 +180,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(error.hint).toMatch(/trust policy/);
       expect(error.hint).toMatch(/sts:ExternalId/);
       expect(error.message).toContain('is not authorized to perform: sts:AssumeRole');
-      expect(renderings(error)).not.toContain('not-the-right-one');
+      expect(visibleText(error)).not.toContain('not-the-right-one');
       expect(events).toEqual([expect.objectContaining({ operation: 'AssumeRole', outcome: 'error', errorCode: 'AccessDenied' })]);
       expect(server.calls).toEqual([{ action: 'AssumeRole', status: 403, roleArn: TENANT_ROLE, errorCode: 'AccessDenied' }]);
     });
@@ -464,7 +450,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(error).toMatchObject({ code: 'SignatureDoesNotMatch', retryable: false, httpStatusCode: 403 });
       expect(error.hint).toMatch(/secret access key/);
       expect(error.hint).toMatch(/clock/);
-      expect(renderings(error)).not.toContain(badSecret);
+      expect(visibleText(error)).not.toContain(badSecret);
       await expect(service.assumeRole({ roleArn: OPEN_ROLE })).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
     });
 
@@ -526,15 +512,8 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
   });
 
   describe('secrets echoed by STS never reach errors, causes, logs or events', () => {
-    const logged: string[] = [];
-    const capture: LoggerService = {
-      log: (...args: unknown[]) => logged.push(format(...args)),
-      error: (...args: unknown[]) => logged.push(format(...args)),
-      warn: (...args: unknown[]) => logged.push(format(...args)),
-      debug: (...args: unknown[]) => logged.push(format(...args)),
-      verbose: (...args: unknown[]) => logged.push(format(...args)),
-      fatal: (...args: unknown[]) => logged.push(format(...args)),
-    };
+    const capture = capturingLogger();
+    const logged = capture.lines;
     beforeEach(() => {
       logged.length = 0;
     });
@@ -564,7 +543,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(error.code).toBe(code);
       expect(error.message).toContain('[redacted]');
       expect(logged.length).toBeGreaterThanOrEqual(1);
-      const seen = [renderings(error), ...logged, inspect(events, { depth: 10 }), JSON.stringify(events)].join('\n');
+      const seen = [visibleText(error), ...logged, inspect(events, { depth: 10 }), JSON.stringify(events)].join('\n');
       expect(seen).not.toContain(secret);
     });
   });

@@ -1,9 +1,9 @@
-import { inspect, format } from 'node:util';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { AssumeRoleCommand, AssumeRoleWithSAMLCommand, AssumeRoleWithWebIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StsEvent } from '../src';
 import { ROLE_ARN, createService, serviceError } from './support/fixtures';
+import { capturingLogger, visibleText } from './support/visible-text';
 
 // Marker secrets: each must never appear in anything a user can see other than the property that holds it.
 const SECRET_KEY = 'MARKERsecretAccessKey0123456789';
@@ -15,37 +15,18 @@ const EXTERNAL_ID = 'MARKERexternalId-tenant-42';
 const MARKERS = [SECRET_KEY, SESSION_TOKEN, WEB_TOKEN, SAML, MFA_CODE, EXTERNAL_ID];
 
 const sts = mockClient(STSClient);
-const logged: string[] = [];
-const captureLogger: LoggerService = {
-  log: (...args: unknown[]) => logged.push(format(...args)),
-  error: (...args: unknown[]) => logged.push(format(...args)),
-  warn: (...args: unknown[]) => logged.push(format(...args)),
-  debug: (...args: unknown[]) => logged.push(format(...args)),
-  verbose: (...args: unknown[]) => logged.push(format(...args)),
-  fatal: (...args: unknown[]) => logged.push(format(...args)),
-};
+const captureLogger = capturingLogger();
+const logged = captureLogger.lines;
 
 beforeAll(() => Logger.overrideLogger(captureLogger));
-afterAll(() => Logger.overrideLogger(new Logger()));
+afterAll(() => Logger.overrideLogger(false));
 beforeEach(() => {
   sts.reset();
   logged.length = 0;
 });
 
-/** Every way a user could turn a value into text. */
-function renderings(value: unknown): string[] {
-  const texts = [inspect(value, { depth: 10, showHidden: true }), format('%o', value), format('%s', value), String(value)];
-  try {
-    texts.push(JSON.stringify(value) ?? '');
-  } catch {
-    // circular values cannot be stringified at all
-  }
-  if (value instanceof Error) texts.push(value.message, value.stack ?? '', String((value as { hint?: string }).hint));
-  return texts;
-}
-
 function expectNoMarkers(values: unknown[]): void {
-  const text = values.flatMap(renderings).join('\n');
+  const text = values.map((value) => visibleText(value)).join('\n');
   for (const marker of MARKERS) expect(text).not.toContain(marker);
 }
 

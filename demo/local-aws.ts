@@ -1,0 +1,48 @@
+/**
+ * The AWS side of the demo, on loopback: a local STS endpoint (from the test support code) with the platform's
+ * base identity and the roles its customers created for it. Nothing here talks to real AWS.
+ */
+import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts-server';
+import type { Tenant } from './tenant-access.service';
+
+/** The SaaS platform's own IAM user: the base identity that signs every STS call. */
+export const PLATFORM: LocalStsIdentity = {
+  accessKeyId: 'AKIAPLATFORM00000001',
+  secretAccessKey: 'platformSecretAccessKey00000000000000000',
+  arn: 'arn:aws:iam::100000000000:user/platform-backend',
+  account: '100000000000',
+  userId: 'AIDAPLATFORM00000001',
+};
+
+const tenant = (id: string, name: string, account: string): Tenant => ({ id, name, roleArn: `arn:aws:iam::${account}:role/TenantAccess`, externalId: `ext-${id}-7f3a9c` });
+
+/** Customers as the platform's database knows them. Hooli saved its role but never set up the trust policy. */
+export const TENANTS: Tenant[] = [
+  tenant('acme', 'Acme', '200000000001'),
+  tenant('globex', 'Globex', '200000000002'),
+  tenant('initech', 'Initech', '200000000003'),
+  tenant('umbrella', 'Umbrella', '200000000004'),
+  tenant('hooli', 'Hooli', '200000000005'),
+];
+const UNTRUSTED = new Set(['hooli']);
+
+/** A customer reached by role chaining: the platform assumes their hub role, which assumes the workload role. */
+export const CHAINED_TENANT: Tenant = {
+  id: 'wayne',
+  name: 'Wayne (via hub)',
+  roleArn: 'arn:aws:iam::300000000002:role/Workload',
+  externalId: 'ext-wayne-spoke-51d0',
+  via: { roleArn: 'arn:aws:iam::300000000001:role/PlatformHub', externalId: 'ext-wayne-hub-c42e' },
+};
+
+/** Starts the local STS endpoint with every customer's roles and trust policies. */
+export async function startLocalAws(): Promise<LocalStsServer> {
+  const server = await LocalStsServer.start({ identities: [PLATFORM] });
+  for (const { id, roleArn, externalId } of TENANTS) {
+    server.addRole({ arn: roleArn, trustedPrincipals: UNTRUSTED.has(id) ? [] : [PLATFORM.arn], externalId, maxSessionDuration: 43200 });
+  }
+  const hub = CHAINED_TENANT.via!;
+  server.addRole({ arn: hub.roleArn, trustedPrincipals: [PLATFORM.arn], externalId: hub.externalId, maxSessionDuration: 43200 });
+  server.addRole({ arn: CHAINED_TENANT.roleArn, trustedPrincipals: [hub.roleArn], externalId: CHAINED_TENANT.externalId, maxSessionDuration: 43200 });
+  return server;
+}

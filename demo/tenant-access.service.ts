@@ -1,0 +1,56 @@
+/** What an app writes on top of StsService: one place that knows how to reach each customer's AWS account. */
+import { Inject, Injectable } from '@nestjs/common';
+import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import { StsService, type AccessCheckResult, type AccountAssumeResult, type AssumeRoleRequest, type TemporaryCredentials } from '../src'; // in your app: 'nestjs-aws-sts'
+
+/** A customer as the platform stores it: the role they created for us and the ExternalId we gave them. */
+export interface Tenant {
+  id: string;
+  name: string;
+  roleArn: string;
+  externalId: string;
+  /** Set when the role is reached by role chaining through a hub role. */
+  via?: { roleArn: string; externalId: string };
+}
+
+/** Settings for the AWS clients made for tenants (here: the local endpoint; in production usually `{}`). */
+export const AWS_CLIENT_CONFIG = Symbol('AWS_CLIENT_CONFIG');
+
+@Injectable()
+export class TenantAccessService {
+  constructor(
+    private readonly sts: StsService,
+    @Inject(AWS_CLIENT_CONFIG) private readonly clientConfig: Omit<STSClientConfig, 'credentials'>,
+  ) {}
+
+  /** At sign-up: checks the customer's role really works with their ExternalId. Never throws. */
+  onboard(tenant: Tenant): Promise<AccessCheckResult> {
+    return this.sts.validateAccess(this.requestFor(tenant));
+  }
+
+  /** Credentials acting in the customer's account, from the cache while they are fresh. */
+  credentialsFor(tenant: Tenant): Promise<TemporaryCredentials> {
+    return this.sts.getCredentials(this.requestFor(tenant));
+  }
+
+  /** Any AWS SDK v3 client works the same way (S3Client, DynamoDBClient…); STS's GetCallerIdentity needs no permission. */
+  async whoAmIAs(tenant: Tenant): Promise<string | undefined> {
+    const client = this.sts.createClient(STSClient, this.requestFor(tenant), this.clientConfig);
+    try {
+      return (await client.send(new GetCallerIdentityCommand({}))).Arn;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** A nightly job across every customer: one result per tenant, never a rejection as a whole. */
+  credentialsForAll(tenants: Tenant[]): Promise<AccountAssumeResult[]> {
+    return this.sts.assumeRoleInAccounts(tenants.map((tenant) => this.requestFor(tenant)), { concurrency: 3 });
+  }
+
+  /** The one AssumeRole request per tenant: every method uses it, so they all share one cache entry. */
+  requestFor({ id, roleArn, externalId, via }: Tenant): AssumeRoleRequest {
+    // A stable session name shows the tenant in the customer's CloudTrail.
+    return { roleArn, externalId, sessionName: `platform-${id}`, via: via && { ...via, sessionName: `platform-${id}-hub` } };
+  }
+}
