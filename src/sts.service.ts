@@ -176,12 +176,12 @@ export class StsService implements OnModuleDestroy {
     validate.tags(request.tags, request.transitiveTagKeys);
     if (request.via !== undefined) validate.roleArn(request.via?.roleArn, 'via.roleArn');
     const durationSeconds = this.durationFor(validate, request.durationSeconds, request.via !== undefined);
-    const tokenCode = await this.resolveTokenCode(validate, request.mfa);
-
     if (this.config.requireExternalId && externalId === undefined) {
       const callerAccount = request.via ? parseIamArn(request.via.roleArn, 'role')?.accountId : await this.getAccountId();
       validate.require(callerAccount === roleArn.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on)');
     }
+    // Last, so a one-time code is not spent on a request refused above.
+    const tokenCode = await this.resolveTokenCode(validate, request.mfa);
 
     const sessionName = request.sessionName ?? this.generateSessionName();
     const command = new AssumeRoleCommand({
