@@ -93,8 +93,6 @@ export class CredentialCache {
   private readonly entries: LRUCache<string, Entry>;
   private readonly rejections: LRUCache<string, { error: StsError; until: number }>;
   private readonly inflight = new Map<string, Promise<TemporaryCredentials>>();
-  /** Bumped by every invalidation, so a fetch started before it does not store its result. */
-  private generation = 0;
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
 
   constructor(
@@ -159,7 +157,6 @@ export class CredentialCache {
 
   /** Drops everything: entries, remembered failures, and the results of fetches still running. */
   clear(): void {
-    this.generation++;
     this.entries.clear();
     this.rejections.clear();
     this.inflight.clear();
@@ -170,7 +167,6 @@ export class CredentialCache {
   }
 
   private forget(key: string): void {
-    this.generation++;
     this.entries.delete(key);
     this.rejections.delete(key);
     this.inflight.delete(key);
@@ -179,23 +175,24 @@ export class CredentialCache {
   private fetch(lookup: CacheLookup, previous: Entry | undefined, background: boolean): Promise<TemporaryCredentials> {
     const { key } = lookup;
     const info = previous?.info ?? { key, ...lookup.describe() };
-    const generation = this.generation;
     if (previous !== undefined) this.counters.refreshes++;
     this.emit({ type: 'refresh-started', ...info, background });
-    const promise = lookup
+    // A fetch dropped by invalidate() or clear() meanwhile is no longer the key's: its outcome must not touch the cache.
+    const current = () => this.inflight.get(key) === promise;
+    const promise: Promise<TemporaryCredentials> = lookup
       .load(previous !== undefined)
-      .then((credentials) => this.store(lookup, info, credentials, generation))
+      .then((credentials) => this.store(lookup, info, credentials, current()))
       .catch((error: unknown) => {
-        throw this.failed(info, toStsError(error, 'AssumeRole'), background);
+        throw this.failed(info, toStsError(error, 'AssumeRole'), background, current());
       })
       .finally(() => {
-        if (this.inflight.get(key) === promise) this.inflight.delete(key);
+        if (current()) this.inflight.delete(key);
       });
     this.inflight.set(key, promise);
     return promise;
   }
 
-  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, generation: number): TemporaryCredentials {
+  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, current: boolean): TemporaryCredentials {
     const now = this.clock.now();
     const expiresAt = credentials.expiration.getTime();
     const mandatoryAt = expiresAt - this.settings.mandatoryWindowSeconds * 1000;
@@ -210,7 +207,7 @@ export class CredentialCache {
     // A window wider than half the usable lifetime would refresh on (nearly) every call: cut it to half.
     const refreshAt = Math.max(expiresAt - windowMs, now + (mandatoryAt - now) / 2);
     const stored: CacheEntryInfo = { ...info, expiration: credentials.expiration };
-    if (generation === this.generation) {
+    if (current) {
       this.entries.set(lookup.key, { info: stored, credentials, refreshAt, mandatoryAt, refreshAhead: lookup.refreshAhead ?? true, failures: 0, retryAt: 0 });
       this.rejections.delete(lookup.key);
     }
@@ -218,10 +215,11 @@ export class CredentialCache {
     return credentials;
   }
 
-  private failed(info: CacheEntryInfo, error: StsError, background: boolean): StsError {
+  private failed(info: CacheEntryInfo, error: StsError, background: boolean, current: boolean): StsError {
     const now = this.clock.now();
     this.counters.refreshFailures++;
     this.emit({ type: 'refresh-failed', ...info, background, errorCode: error.code });
+    if (!current) return error;
     const entry = this.entries.peek(info.key);
     if (!error.retryable) {
       if (entry !== undefined) {

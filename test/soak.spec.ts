@@ -193,8 +193,13 @@ it(
     // Closing the module clears the cache and leaves no handle behind.
     await moduleRef.close();
     expect(service.cache.stats().size).toBe(0);
-    const handlesAfter = countByType();
-    expect(Object.keys(handlesAfter).filter((type) => handlesAfter[type] > (handlesBefore[type] ?? 0))).toEqual([]);
+    const opened = () => {
+      const handlesAfter = countByType();
+      return Object.keys(handlesAfter).filter((type) => handlesAfter[type] > (handlesBefore[type] ?? 0));
+    };
+    // A resource the test runner itself opens in passing (a file write, an IPC message) may show for a moment.
+    for (let waited = 0; opened().length > 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(opened()).toEqual([]);
     expect(Date.now() - started).toBeLessThan(30_000);
     // eslint-disable-next-line no-console
     if (process.env.SOAK_REPORT) console.log({ seconds: (Date.now() - started) / 1000, stats, issued, gc: Boolean(gc), heapMB: [heapAtStart, heapAtMiddle, heapAtEnd].map((h) => Math.round(h / MB)) });
