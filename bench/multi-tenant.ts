@@ -4,6 +4,7 @@ import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider 
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LRUCache } from 'lru-cache';
+import { seededRandom } from '../test/support/seeded-random';
 import { BASE_CREDENTIALS, VirtualClock, createService, percentile, printTable, stsAnswer, tenantRole } from './support';
 
 const TENANTS = 1_000;
@@ -13,15 +14,6 @@ const REQUESTS_PER_TICK = 1_000;
 const LIFETIME_SECONDS = 3_600;
 const WAITED_MS = 15; // STS answers in 20–50 ms: a caller slower than this waited on STS
 
-/** A seeded PRNG (mulberry32), so every strategy sees the same requests and latencies. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Tenant indexes drawn from a Zipf(1) distribution: a few tenants are hot, most are rare. */
 function zipfSchedule(random: () => number): number[][] {
@@ -150,7 +142,7 @@ function ours(simulated: SimulatedSts): Strategy {
 async function run(makeStrategy: (simulated: SimulatedSts) => Strategy, schedule: number[][]) {
   const clock = new VirtualClock();
   clock.install();
-  const latencyRandom = seeded(7);
+  const latencyRandom = seededRandom(7);
   const simulated = new SimulatedSts(() => 20 + 30 * latencyRandom());
   const strategy = makeStrategy(simulated);
   /** The latest expiry any caller of a tenant has been handed. */
@@ -203,7 +195,7 @@ async function run(makeStrategy: (simulated: SimulatedSts) => Strategy, schedule
 
 /** The multi-tenant run: the same Zipf schedule against each strategy, in one process. */
 export async function multiTenant(): Promise<void> {
-  const schedule = zipfSchedule(seeded(42));
+  const schedule = zipfSchedule(seededRandom(42));
   const rows = [];
   for (const strategy of [perRequestAssumeRole, plainLru, sdkProviders, ours]) rows.push(await run(strategy, schedule));
   const oursRow = rows[rows.length - 1];

@@ -33,7 +33,7 @@ export interface TemporaryCredentialsDetails {
  * Temporary AWS credentials as STS issued them. Works as `credentials` in any AWS SDK v3 client.
  *
  * The secret access key and the session token are readable properties (the SDK signs with them), but
- * `JSON.stringify`, `util.inspect`, `console.log` and template strings show `[redacted]` in their place.
+ * `JSON.stringify`, `util.inspect` (what loggers print) and template strings show `[redacted]` in their place.
  */
 export class TemporaryCredentials implements AwsCredentialIdentity, TemporaryCredentialsDetails {
   readonly accessKeyId: string;

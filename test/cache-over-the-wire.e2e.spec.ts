@@ -17,6 +17,7 @@ import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials, type AssumeRoleRequest, type CacheEvent, type StsEvent } from '../src';
+import { eventually, rejection } from './support/async-helpers';
 import { LocalStsServer } from './support/local-sts-server';
 
 const ACCOUNT = '123456789012';
@@ -56,31 +57,11 @@ const REAL_APIS = [
 /** Moves the (fake) wall clock to T0 + ms. */
 const at = (ms: number) => jest.setSystemTime(T0 + ms);
 
-/** Awaits a promise that must reject, and returns what it rejected with. */
-async function rejection(promise: Promise<unknown>): Promise<StsError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as StsError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 /** Waits (in real time) until no fetch of the cache is in flight: background refreshes have landed. */
 async function quiescent(service: StsService, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (service.cache.stats().inflight > 0) {
     if (performance.now() > deadline) throw new Error('a cache fetch is still in flight');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Polls (in real time) until `condition` holds. */
-async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await new Promise((resolve) => setImmediate(resolve));

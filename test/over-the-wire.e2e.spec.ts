@@ -19,6 +19,7 @@ import {
   makeLocalWebIdentityToken,
   type LocalStsErrorCode,
 } from './support/local-sts-server';
+import { eventually, rejection } from './support/async-helpers';
 import { capturingLogger, visibleText } from './support/visible-text';
 
 const ACCOUNT = '123456789012';
@@ -39,24 +40,6 @@ const REQUEST_ID = /^[0-9a-f-]{36}$/;
 
 const webToken = (sub: string, extra: Record<string, unknown> = {}) => makeLocalWebIdentityToken({ sub, aud: AUDIENCE, iss: ISSUER, ...extra });
 
-/** Awaits a promise that must reject, and returns what it rejected with. */
-async function rejection(promise: Promise<unknown>): Promise<StsError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as StsError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** Polls until `condition` holds (for server-side bookkeeping that completes a tick after the client gave up). */
-async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsServer)', () => {
   let server: LocalStsServer;

@@ -15,6 +15,7 @@ import { Test } from '@nestjs/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ServerAwsStsModule, StsService, type TemporaryCredentials } from '../src';
 import { BASE_CREDENTIALS } from './support/fixtures';
+import { seededRandom } from './support/seeded-random';
 
 const KEYS = 20_000;
 const CALLS = 200_000;
@@ -31,17 +32,6 @@ const accountOf = (i: number) => String(100_000_000_000 + (i % 500));
 const roleArns = Array.from({ length: KEYS }, (_, i) => `arn:aws:iam::${accountOf(i)}:role/Tenant${i % 3}`);
 const externalIds = Array.from({ length: KEYS }, (_, i) => `tenant-${i}-ext`);
 
-/** mulberry32: a seeded PRNG, so every run draws the same keys. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A real forced GC (the jest worker runs without --expose-gc); undefined if this Node refuses. */
 function forcedGc(): (() => void) | undefined {
@@ -108,7 +98,7 @@ it(
       gc?.();
       return process.memoryUsage().heapUsed;
     };
-    const random = seeded(42);
+    const random = seededRandom(42);
     const pickKey = (call: number) => {
       if (random() < RANDOM_SHARE) return Math.floor(random() * KEYS);
       const windowStart = Math.floor((call / CALLS) * (KEYS - WINDOW));

@@ -7,6 +7,7 @@ import {
   STSClient,
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
+import { rejection } from './async-helpers';
 import {
   LocalStsServer,
   makeLocalSamlAssertion,
@@ -39,14 +40,6 @@ function roles(baseArn: string): LocalStsRole[] {
   ];
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { name: string; $metadata?: { httpStatusCode?: number } };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('LocalStsServer', () => {
   let server: LocalStsServer;
@@ -151,7 +144,7 @@ describe('LocalStsServer', () => {
       expect(who.Arn).toBe(server.baseIdentity.arn);
       expect(who.Account).toBe(server.baseIdentity.account);
 
-      const again = await rejection(sts(session).send(new GetSessionTokenCommand({})));
+      const again = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(session).send(new GetSessionTokenCommand({})));
       expect(again.name).toBe('AccessDenied');
     });
 
@@ -177,7 +170,7 @@ describe('LocalStsServer', () => {
 
     it('AssumeRoleWithWebIdentity rejects a wrong audience and a non-JWT token with InvalidIdentityToken', async () => {
       const wrongAud = makeLocalWebIdentityToken({ sub: 'u', aud: 'someone-else', iss: 'https://issuer.example.com' });
-      const e1 = await rejection(
+      const e1 = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: WEB_ROLE, RoleSessionName: 'web', WebIdentityToken: wrongAud })),
       );
       // wire code InvalidIdentityToken; the SDK names the modeled exception class InvalidIdentityTokenException
@@ -185,7 +178,7 @@ describe('LocalStsServer', () => {
       expect(e1.message).toBe('Incorrect token audience');
       expect(e1.$metadata?.httpStatusCode).toBe(400);
 
-      const e2 = await rejection(
+      const e2 = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: WEB_ROLE, RoleSessionName: 'web', WebIdentityToken: 'not-a-jwt' })),
       );
       expect(e2.name).toBe('InvalidIdentityTokenException');
@@ -207,7 +200,7 @@ describe('LocalStsServer', () => {
       expect(out.NameQualifier).toMatch(/^[A-Za-z0-9+/]{27}=$/);
       expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/SamlRole/saml-user`);
 
-      const denied = await rejection(
+      const denied = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(
           new AssumeRoleWithSAMLCommand({
             RoleArn: SAML_ROLE,
@@ -223,7 +216,7 @@ describe('LocalStsServer', () => {
 
   describe('signature verification', () => {
     it('rejects a bad secret with SignatureDoesNotMatch', async () => {
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts({ accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: 'wrong-secret' }).send(new GetCallerIdentityCommand({})),
       );
       expect(err.name).toBe('SignatureDoesNotMatch');
@@ -232,7 +225,7 @@ describe('LocalStsServer', () => {
     });
 
     it('rejects an unknown access key with InvalidClientTokenId', async () => {
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(new GetCallerIdentityCommand({})),
       );
       expect(err.name).toBe('InvalidClientTokenId');
@@ -241,7 +234,7 @@ describe('LocalStsServer', () => {
 
     it('rejects issued credentials presented without their session token', async () => {
       const creds = await assumeTenant();
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }).send(new GetCallerIdentityCommand({})),
       );
       expect(err.name).toBe('InvalidClientTokenId');
@@ -271,7 +264,7 @@ describe('LocalStsServer', () => {
       const chained = await sts(tenant).send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'chained' }));
       expect(chained.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/ChainTarget/chained`);
 
-      const tooLong = await rejection(
+      const tooLong = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts(tenant).send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'chained', DurationSeconds: 7200 })),
       );
       expect(tooLong.name).toBe('ValidationError');
@@ -281,13 +274,13 @@ describe('LocalStsServer', () => {
       expect(tooLong.$metadata?.httpStatusCode).toBe(400);
 
       // The base identity is not trusted by ChainTarget.
-      const untrusted = await rejection(sts().send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'direct' })));
+      const untrusted = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'direct' })));
       expect(untrusted.name).toBe('AccessDenied');
     });
 
     it('wrong or missing ExternalId gives AccessDenied with the STS message', async () => {
       for (const ExternalId of ['wrong-id', undefined]) {
-        const err = await rejection(
+        const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
           sts().send(new AssumeRoleCommand({ RoleArn: TENANT_ROLE, RoleSessionName: 's1', ExternalId })),
         );
         expect(err.name).toBe('AccessDenied');
@@ -299,19 +292,19 @@ describe('LocalStsServer', () => {
     });
 
     it('unknown roles and revoked trust give AccessDenied', async () => {
-      const unknown = await rejection(
+      const unknown = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/Nope`, RoleSessionName: 's1' })),
       );
       expect(unknown.name).toBe('AccessDenied');
 
       await assumeTenant();
       server.updateRole(TENANT_ROLE, { trustedPrincipals: [] });
-      const revoked = await rejection(assumeTenant());
+      const revoked = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(assumeTenant());
       expect(revoked.name).toBe('AccessDenied');
     });
 
     it('enforces MaxSessionDuration', async () => {
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(
           new AssumeRoleCommand({ RoleArn: TENANT_ROLE, RoleSessionName: 's1', ExternalId: EXTERNAL_ID, DurationSeconds: 7201 }),
         ),
@@ -321,9 +314,9 @@ describe('LocalStsServer', () => {
     });
 
     it('requires MFA where configured', async () => {
-      const missing = await rejection(sts().send(new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa' })));
+      const missing = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa' })));
       expect(missing.name).toBe('AccessDenied');
-      const wrong = await rejection(
+      const wrong = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(
           new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa', SerialNumber: 'arn:aws:iam::111111111111:mfa/me', TokenCode: '000000' }),
         ),
@@ -339,7 +332,7 @@ describe('LocalStsServer', () => {
       const tenant = await assumeTenant();
       await expect(sts(tenant).send(new GetCallerIdentityCommand({}))).resolves.toBeDefined();
       clockOffsetMs = 3601_000;
-      const err = await rejection(sts(tenant).send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(tenant).send(new GetCallerIdentityCommand({})));
       expect(err.name).toBe('ExpiredTokenException');
       expect(err.$metadata?.httpStatusCode).toBe(400);
       expect(server.activeCredentialCount()).toBe(0);
@@ -360,7 +353,7 @@ describe('LocalStsServer', () => {
 
     it('throttle with maxAttempts 1 surfaces Throttling "Rate exceeded"', async () => {
       server.injectFault({ kind: 'throttle' });
-      const err = await rejection(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
       expect(err.name).toBe('Throttling');
       expect(err.message).toBe('Rate exceeded');
       expect(err.$metadata?.httpStatusCode).toBe(400);
@@ -368,7 +361,7 @@ describe('LocalStsServer', () => {
 
     it('status 503 surfaces ServiceUnavailable', async () => {
       server.injectFault({ kind: 'status', status: 503 });
-      const err = await rejection(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
       expect(err.name).toBe('ServiceUnavailable');
       expect(err.$metadata?.httpStatusCode).toBe(503);
     });
@@ -376,7 +369,7 @@ describe('LocalStsServer', () => {
     it('an arbitrary STS error can be injected', async () => {
       server.injectFault({ kind: 'error', code: 'IDPRejectedClaim' }, { action: 'AssumeRoleWithWebIdentity' });
       const token = makeLocalWebIdentityToken({ sub: 'u', aud: 'my-client-id', iss: 'https://issuer.example.com' });
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: WEB_ROLE, RoleSessionName: 'w1', WebIdentityToken: token })),
       );
       expect(err.name).toBe('IDPRejectedClaimException'); // wire code IDPRejectedClaim
@@ -385,7 +378,7 @@ describe('LocalStsServer', () => {
 
     it('a reset socket surfaces an error', async () => {
       server.injectFault({ kind: 'reset' });
-      const err = await rejection(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
       expect(err).toBeInstanceOf(Error);
       expect(err.message).toMatch(/socket hang up|ECONNRESET/);
       expect(server.calls).toEqual([{ action: 'GetCallerIdentity', status: 0, fault: 'reset' }]);
@@ -395,7 +388,7 @@ describe('LocalStsServer', () => {
 
     it('malformed XML surfaces an error', async () => {
       server.injectFault({ kind: 'malformed' });
-      const err = await rejection(assumeTenant());
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(assumeTenant());
       expect(err).toBeInstanceOf(Error);
       expect(err.message).toMatch(/XML|parse|Deserializ/i);
       expect(server.calls[0]).toMatchObject({ action: 'AssumeRole', status: 200, fault: 'malformed' });
@@ -404,14 +397,14 @@ describe('LocalStsServer', () => {
     it('a delay past the client timeout surfaces a timeout, and close() cancels pending delays', async () => {
       server.injectFault({ kind: 'delay', ms: 60_000 });
       const started = Date.now();
-      const err = await rejection(
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts(undefined, { requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true } }).send(new GetCallerIdentityCommand({})),
       );
       expect(err.name).toMatch(/Timeout/);
       expect(Date.now() - started).toBeLessThan(5_000);
       // a second hanging call is cut short by close()
       server.injectFault({ kind: 'delay', ms: 60_000 });
-      const pending = rejection(sts(undefined, { requestHandler: { requestTimeout: 30_000 } }).send(new GetCallerIdentityCommand({})));
+      const pending = rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(undefined, { requestHandler: { requestTimeout: 30_000 } }).send(new GetCallerIdentityCommand({})));
       await new Promise((r) => setTimeout(r, 50));
       await server.close();
       expect(await pending).toBeInstanceOf(Error);

@@ -14,6 +14,7 @@
  *
  * Nothing here logs, and no secret is ever recorded in `calls`.
  */
+import { seededRandom } from './seeded-random';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -302,17 +303,6 @@ function errorXml(err: StsError, requestId: string): string {
   );
 }
 
-/** mulberry32: small deterministic PRNG in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function base32(bytes: Uint8Array, length: number): string {
