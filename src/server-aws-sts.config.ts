@@ -81,7 +81,7 @@ export interface ResolvedStsConfig {
   defaultSessionDuration: number;
   maxSessionDuration: number;
   externalId?: string;
-  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  credentials: AwsCredentialIdentityProvider;
   clientConfig: STSClientConfig;
   requireExternalId: boolean;
   sessionNamePrefix: string;
@@ -93,6 +93,17 @@ const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
 
 const isInt = (value: unknown, min: number, max: number) =>
   Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/**
+ * The base identity as a provider: static keys are wrapped in a closure, so the resolved config (and the service
+ * holding it) never shows a secret key to `util.inspect` or `JSON.stringify`.
+ */
+function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentialIdentityProvider {
+  const { credentials } = config;
+  if (typeof credentials === 'function') return credentials;
+  if (credentials !== undefined) return () => Promise.resolve(credentials);
+  return config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain();
+}
 
 /** Applies defaults and checks every field; throws one `StsError` naming each bad field. */
 export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsConfig {
@@ -130,7 +141,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     defaultSessionDuration,
     maxSessionDuration,
     externalId,
-    credentials: config.credentials ?? (config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain()),
+    credentials: baseCredentialProvider(config),
     clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true }, ...config.clientConfig },
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
-import { CacheKeyIndex, hashKey, snapshotRequest } from './cache-key';
+import { CacheKeyIndex, snapshotRequest } from './cache-key';
 import { CredentialCache, type CacheLookup, type CredentialCacheStats } from './credential-cache';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { STS_CLIENT, STS_LIMITS, STS_RESOLVED_CONFIG } from './sts.constants';
@@ -115,15 +115,14 @@ export class StsService implements OnModuleDestroy {
     /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
     @Inject(STS_CLIENT) readonly stsClient: STSClient,
   ) {
-    // Keys tell base identities apart: a hash of a static key id, or this instance's own provider.
-    const baseIdentity = typeof config.credentials === 'function' ? `provider:${randomUUID()}` : `static:${hashKey(config.credentials.accessKeyId)}`;
+    // Keys name the base identity: each service (each module configuration) has its own provider.
     const defaults = {
       externalId: config.externalId,
       defaultSessionDuration: config.defaultSessionDuration,
       maxSessionDuration: config.maxSessionDuration,
       chainingMaxDuration: STS_LIMITS.roleChainingMaxDuration,
     };
-    this.keys = new CacheKeyIndex(defaults, `b${JSON.stringify(baseIdentity)}`, 2 * (config.cache ? config.cache.maxEntries : 0));
+    this.keys = new CacheKeyIndex(defaults, `b${JSON.stringify(randomUUID())}`, 2 * (config.cache ? config.cache.maxEntries : 0));
     if (config.cache) this.credentialCache = new CredentialCache(config.cache, (event) => this.events.next(event));
     const cache = this.credentialCache;
     this.cache = {

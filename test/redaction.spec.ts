@@ -67,6 +67,11 @@ describe('secrets never show', () => {
     expectNoMarkers([...errors, ...errors.map((error) => (error as Error).cause), ...logged, ...events]);
   });
 
+  it('in the service itself, whose config holds static base credentials', () => {
+    const service = createService({ credentials: { accessKeyId: 'AKIABASE', secretAccessKey: SECRET_KEY } });
+    expectNoMarkers([service]);
+  });
+
   it('in validation errors for bad secret inputs', async () => {
     const service = createService();
     const errors = await Promise.all([

@@ -36,6 +36,13 @@ describe('ServerAwsStsConfig', () => {
     expect(resolveStsConfig({ credentials: provider }).credentials).toBe(provider);
   });
 
+  it('wraps static credentials in a provider that resolves to them', async () => {
+    const keys = { accessKeyId: 'AKIASTATIC', secretAccessKey: 'static-secret' };
+    const resolved = resolveStsConfig({ credentials: keys });
+    expect(typeof resolved.credentials).toBe('function');
+    await expect(resolved.credentials()).resolves.toBe(keys);
+  });
+
   it('keeps a user clientConfig over the default request handler', () => {
     const resolved = resolveStsConfig({ clientConfig: { maxAttempts: 5, requestHandler: { requestTimeout: 500 } } });
     expect(resolved.clientConfig).toEqual({ maxAttempts: 5, requestHandler: { requestTimeout: 500 } });
