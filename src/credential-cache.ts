@@ -17,7 +17,7 @@ export interface CredentialCacheStats {
   refreshFailures: number;
   /** Hits served from an entry whose last refresh failed (stale-if-error). */
   staleServed: number;
-  /** Entries dropped for capacity (least recently used) or expiry. */
+  /** Entries dropped for capacity (least recently used), expiry, or a non-retryable refresh failure. */
   evictions: number;
   /** STS fetches running now. */
   inflight: number;
