@@ -32,6 +32,14 @@ function codePoints(text: string): number {
   return count;
 }
 
+/** Length and character rules of a text input. */
+interface TextLimits {
+  min?: number;
+  max: number;
+  pattern?: RegExp;
+  rule?: string;
+}
+
 /** Collects the checks of one request and throws at the first broken rule. */
 export class RequestValidator {
   constructor(readonly operation: StsOperation) {}
@@ -43,18 +51,18 @@ export class RequestValidator {
 
   /**
    * A string of `min`–`max` characters (Unicode code points, as STS counts them) that matches `pattern`, if
-   * given. The value is never echoed.
+   * given; `rule` words the pattern for people when its source would not. The value is never echoed.
    */
-  text(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }, label = 'characters'): void {
+  text(value: unknown, field: string, limits: TextLimits, label = 'characters'): void {
     const min = limits.min ?? 1;
     const length = typeof value === 'string' ? codePoints(value) : -1;
     const fits = length >= min && length <= limits.max;
     const matches = fits && (!limits.pattern || limits.pattern.test(value as string));
-    const rule = limits.pattern === STS_LIMITS.roleArn.pattern ? ' without control characters' : limits.pattern ? ` matching ${limits.pattern.source}` : '';
+    const rule = limits.rule ? ` ${limits.rule}` : limits.pattern ? ` matching ${limits.pattern.source}` : '';
     this.require(fits && matches, field, `must be ${min}–${limits.max} ${label}${rule}`);
   }
 
-  optionalText(value: unknown, field: string, limits: { min?: number; max: number; pattern?: RegExp }): void {
+  optionalText(value: unknown, field: string, limits: TextLimits): void {
     if (value !== undefined) this.text(value, field, limits);
   }
 

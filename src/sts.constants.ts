@@ -16,7 +16,7 @@ export const STS_LIMITS = {
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */
   roleChainingMaxDuration: 3_600,
   /** Role, policy and SAML provider ARNs: length, and the characters STS accepts (no control characters). */
-  roleArn: { min: 20, max: 2_048, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u },
+  roleArn: { min: 20, max: 2_048, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u, rule: 'without control characters' },
   roleSessionName: { min: 2, max: 64, pattern: /^[\w+=,.@-]+$/ },
   externalId: { min: 2, max: 1_224, pattern: /^[\w+=,.@:/-]+$/ },
   sourceIdentity: { min: 2, max: 64, pattern: /^[\w+=,.@-]+$/ },
