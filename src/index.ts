@@ -1,7 +1,9 @@
 export { ServerAwsStsModule } from './server-aws-sts.module';
 export { STS_MODULE_OPTIONS, STS_OPTIONS_TYPE, STS_ASYNC_OPTIONS_TYPE } from './server-aws-sts.module-definition';
 export { ServerAwsStsConfig, resolveStsConfig, type CredentialCacheOptions, type ResolvedStsConfig } from './server-aws-sts.config';
-export { StsService, type CredentialCacheControl, type FanOutOptions } from './sts.service';
+export { StsService } from './sts.service';
+export type { CredentialCacheControl } from './cached-credentials';
+export type { FanOutOptions } from './account-checks';
 export { defaultRefreshWindowSeconds, type CredentialCacheStats } from './credential-cache';
 export { STS_CLIENT, STS_RESOLVED_CONFIG, STS_LIMITS } from './sts.constants';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './sts-error';

@@ -1,17 +1,25 @@
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { boundedProvider } from './operation-deadline';
+import { withRequestHandlerDefaults } from './sts-client.factory';
 import { STS_LIMITS } from './sts.constants';
 import { StsError } from './sts-error';
 
 /** Options of the credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
 export interface CredentialCacheOptions {
-  /** Most cached credential sets; the least recently used goes first. Default: 500. */
+  /**
+   * Most cached credential sets; the least recently used goes first. Each costs about 2.4 KB (half of it the
+   * session token), reserved only as entries arrive: 10,000 entries ≈ 24 MB. 1–1,000,000. Default: 10,000.
+   * When entries still valid are evicted to make room, the cache emits `eviction` events with reason `capacity`
+   * and warns (at most once a minute) that `maxEntries` is too small.
+   */
   maxEntries?: number;
   /**
    * Seconds before expiry at which one background refresh starts while callers keep the cached credentials.
    * Default: scaled by lifetime — under 20 min → 300, under 90 min → 900, else 3600 — with jitter.
-   * A window wider than half the usable lifetime is cut to half, so a refresh never runs on every call.
+   * The refresh always starts at least 30 s before the mandatory window (so a window not wider than the mandatory
+   * one still refreshes ahead), and never in the first half of the usable lifetime (so it never runs on every call).
    */
   refreshWindowSeconds?: number;
   /**
@@ -34,7 +42,12 @@ export class ServerAwsStsConfig {
   DEFAULT_SESSION_DURATION?: number;
   /** Upper bound for any requested role session, in seconds (900–43200). Default: 43200. */
   MAX_SESSION_DURATION?: number;
-  /** ExternalId sent when an `assumeRole` request gives none. Default: none. */
+  /**
+   * ExternalId sent when an `assumeRole` request gives none: for apps that assume roles in one partner account
+   * whose trust policy names this value. Not for many tenants: one ExternalId shared by every customer is the
+   * confused-deputy set-up the ExternalId exists to prevent; give each tenant its own in the request. With
+   * `requireExternalId`, it does not satisfy the check. Default: none.
+   */
   EXTERNAL_ID?: string;
   /**
    * The base identity that calls STS: static credentials or a provider function (refreshed by the SDK).
@@ -43,11 +56,21 @@ export class ServerAwsStsConfig {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /**
    * Passed to `new STSClient(...)`: `endpoint`, `maxAttempts` (default 3), `retryMode`, `requestHandler`…
-   * Default request handler: `{ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true }`
-   * (milliseconds): a hung endpoint fails with a `TimeoutError` instead of hanging.
+   * Request handler options are merged over `{ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true }`
+   * (milliseconds), so a hung endpoint fails with a `TimeoutError` instead of hanging. A handler instance, or an
+   * `httpAgent` / `httpsAgent` you pass, stays yours: the library never destroys it.
    */
   clientConfig?: STSClientConfig;
-  /** Refuse an `assumeRole` into another account than the caller's own without an ExternalId. Default: false. */
+  /**
+   * Every `StsService` call, and every cache fetch a caller waits on, settles within this many seconds or rejects
+   * with a retryable `StsError` `TimeoutError` — a hung base credential provider, MFA code function or endpoint
+   * included. 1–300. Default: 30.
+   */
+  operationTimeoutSeconds?: number;
+  /**
+   * Refuse an `assumeRole` into another account than the caller's own unless the request carries its own
+   * `externalId` (`EXTERNAL_ID` does not count). Default: false.
+   */
   requireExternalId?: boolean;
   /** Prefix of generated session names (1–32 characters of `[\w+=,.@-]`). Default: `nestjs-aws-sts`. */
   sessionNamePrefix?: string;
@@ -75,17 +98,26 @@ export class ServerAwsStsConfig {
   }
 }
 
+/** The cache options with their defaults applied. */
+export type CredentialCacheSettings = Required<Omit<CredentialCacheOptions, 'refreshWindowSeconds'>> & { refreshWindowSeconds?: number };
+
 /** The config with every default applied and every field checked: what the service runs on. */
 export interface ResolvedStsConfig {
   region?: string;
   defaultSessionDuration: number;
   maxSessionDuration: number;
-  externalId?: string;
+  /** `EXTERNAL_ID`, behind a function so that inspecting the config (or the service) never shows it. */
+  defaultExternalId: () => string | undefined;
+  /** The base identity, each resolution bounded by the operation timeout. */
   credentials: AwsCredentialIdentityProvider;
+  /** The STS client's config, with the request handler defaults merged in. */
   clientConfig: STSClientConfig;
+  /** False when the request handler or its agents are the user's: then the library never destroys them. */
+  ownsRequestHandler: boolean;
+  operationTimeoutMs: number;
   requireExternalId: boolean;
   sessionNamePrefix: string;
-  cache: Required<Omit<CredentialCacheOptions, 'refreshWindowSeconds'>> & { refreshWindowSeconds?: number } | false;
+  cache: CredentialCacheSettings | false;
 }
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
@@ -126,23 +158,30 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   let cache: ResolvedStsConfig['cache'] = false;
   if (config.cache !== false) {
     const options = config.cache ?? {};
-    cache = { maxEntries: options.maxEntries ?? 500, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
-    check(isInt(cache.maxEntries, 1, 10_000_000), 'cache.maxEntries must be an integer between 1 and 10000000');
+    cache = { maxEntries: options.maxEntries ?? 10_000, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
+    check(isInt(cache.maxEntries, 1, 1_000_000), 'cache.maxEntries must be an integer between 1 and 1000000');
     check(isInt(cache.mandatoryWindowSeconds, 0, 600), 'cache.mandatoryWindowSeconds must be an integer between 0 and 600');
     check(cache.refreshWindowSeconds === undefined || isInt(cache.refreshWindowSeconds, 0, MAX_DURATION), `cache.refreshWindowSeconds must be an integer between 0 and ${MAX_DURATION}`);
   }
+
+  const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
+  check(isInt(operationTimeoutSeconds, 1, 300), 'operationTimeoutSeconds must be an integer between 1 and 300');
 
   if (problems.length > 0) {
     throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });
   }
 
+  const operationTimeoutMs = operationTimeoutSeconds * 1000;
+  const { clientConfig, ownsRequestHandler } = withRequestHandlerDefaults(config.clientConfig);
   return {
     region: config.AWS_REGION,
     defaultSessionDuration,
     maxSessionDuration,
-    externalId,
-    credentials: baseCredentialProvider(config),
-    clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true }, ...config.clientConfig },
+    defaultExternalId: () => externalId,
+    credentials: boundedProvider(baseCredentialProvider(config), operationTimeoutMs),
+    clientConfig,
+    ownsRequestHandler,
+    operationTimeoutMs,
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,
     cache,

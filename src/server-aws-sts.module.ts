@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { STSClient } from '@aws-sdk/client-sts';
-import { resolveStsConfig, type ResolvedStsConfig, type ServerAwsStsConfig } from './server-aws-sts.config';
+import { resolveStsConfig, type ServerAwsStsConfig } from './server-aws-sts.config';
 import { ConfigurableServerAwsStsModule, STS_MODULE_OPTIONS } from './server-aws-sts.module-definition';
+import { createStsClient } from './sts-client.factory';
 import { STS_CLIENT, STS_RESOLVED_CONFIG } from './sts.constants';
 import { StsService } from './sts.service';
 
@@ -16,12 +16,7 @@ import { StsService } from './sts.service';
       inject: [STS_MODULE_OPTIONS],
       useFactory: (config: ServerAwsStsConfig) => resolveStsConfig(config),
     },
-    {
-      provide: STS_CLIENT,
-      inject: [STS_RESOLVED_CONFIG],
-      useFactory: (config: ResolvedStsConfig) =>
-        new STSClient({ ...config.clientConfig, region: config.region ?? config.clientConfig.region, credentials: config.credentials }),
-    },
+    { provide: STS_CLIENT, inject: [STS_RESOLVED_CONFIG], useFactory: createStsClient },
     StsService,
   ],
   exports: [StsService, STS_CLIENT],

@@ -45,7 +45,7 @@ export class StsError extends Error {
     this.retryable = details.retryable ?? false;
     this.requestId = details.requestId;
     this.httpStatusCode = details.httpStatusCode;
-    this.hint = details.hint;
+    this.hint = details.hint ?? hintFor(details.code, details.operation, message);
   }
 }
 
@@ -71,7 +71,7 @@ const WIRE_CODES: Record<string, string> = {
   InvalidAuthorizationMessageException: 'InvalidAuthorizationMessage',
 };
 
-/** Errors no retry can fix: the credential cache evicts on them and remembers them briefly. */
+/** Errors no retry can fix. */
 export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'AccessDenied',
   'InvalidClientTokenId',
@@ -82,6 +82,34 @@ export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'InvalidIdentityToken',
   'ExpiredTokenException',
   'ValidationError',
+]);
+
+/**
+ * Refusals of the request itself by STS or by the role's account (its trust policy, its limits, the request's
+ * policy or tags): no retry fixes them and the cache evicts on them. Every other failure — throttling, timeouts,
+ * the network, the base identity (its provider, expired or unknown keys), an MFA code function — is on the
+ * caller's side, so cached credentials keep serving through it until the mandatory window.
+ */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'AccessDenied',
+  'RegionDisabledException',
+  'MalformedPolicyDocument',
+  'PackedPolicyTooLarge',
+  'IDPRejectedClaim',
+  'InvalidIdentityToken',
+  'ValidationError',
+]);
+
+/**
+ * What AWS services answer when the credentials a request was signed with have expired or are unknown: a client
+ * made by `createClient` drops such credentials from the cache (if still current) and retries with fresh ones.
+ */
+export const CREDENTIALS_REJECTED_CODES: ReadonlySet<string> = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'InvalidAccessKeyId',
+  'UnrecognizedClientException',
 ]);
 
 type HintRule = (operation: StsOperation, message: string) => string | undefined;
@@ -130,9 +158,14 @@ const HINTS: Record<string, HintRule> = {
     'No base credentials could be resolved: set AWS_PROFILE, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, a web identity token file, or the `credentials` option.',
   CredentialsExpireTooSoon: () =>
     "STS returned credentials already inside the cache's mandatory window: check this machine's clock, and keep mandatoryWindowSeconds well below the session duration.",
-  TimeoutError: () => 'STS did not answer in time: check network access to the STS endpoint and the request timeout.',
+  TimeoutError: () =>
+    'STS did not answer in time (or the base credential provider, or the MFA code function, did not): check network access to the STS endpoint, the request timeout and operationTimeoutSeconds.',
   NetworkError: () => 'STS could not be reached: check DNS, proxy and network access to the STS endpoint.',
   InvalidResponse: () => 'STS (or a proxy in between) sent an answer that is not a valid STS response: check the endpoint; retrying may help.',
+  MfaTokenCodeError: () => 'Check the function that supplies the current MFA code.',
+  WebIdentityTokenFileError: () => 'Check the path (on EKS: AWS_WEB_IDENTITY_TOKEN_FILE) and that this process may read it.',
+  AccountMismatch: () => 'The credentials act in another account than the role ARN names: check the ARN you stored for this tenant.',
+  InvalidConfiguration: () => 'Fix the ServerAwsStsConfig fields named in the message.',
 };
 
 const isRetryableSdkError = (error: Parameters<typeof isTransientError>[0]) =>
@@ -216,7 +249,6 @@ export function toStsError(error: unknown, operation: StsOperation, secrets: rea
     retryable: retryable && !NON_RETRYABLE_CODES.has(code),
     requestId: sdkError.$metadata?.requestId,
     httpStatusCode: sdkError.$metadata?.httpStatusCode,
-    hint: hintFor(code, operation, message),
     cause: isError(error) ? cleanCause(error, message, secrets) : undefined,
   });
 }

@@ -32,6 +32,15 @@ function codePoints(text: string): number {
   return count;
 }
 
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
 /** Length and character rules of a text input. */
 interface TextLimits {
   min?: number;
@@ -42,11 +51,15 @@ interface TextLimits {
 
 /** Collects the checks of one request and throws at the first broken rule. */
 export class RequestValidator {
-  constructor(readonly operation: StsOperation) {}
+  /** @param fieldPrefix prepended to every field named in an error, e.g. `via.` for a role-chaining hop. */
+  constructor(
+    readonly operation: StsOperation,
+    private readonly fieldPrefix = '',
+  ) {}
 
   /** Throws `StsValidationError` for `field` unless `ok`. */
   require(ok: boolean, field: string, rule: string): void {
-    if (!ok) throw new StsValidationError(this.operation, field, rule);
+    if (!ok) throw new StsValidationError(this.operation, `${this.fieldPrefix}${field}`, rule);
   }
 
   /**
@@ -96,18 +109,21 @@ export class RequestValidator {
     this.require(!(value as string).toLowerCase().startsWith('aws:'), 'sourceIdentity', 'must not start with "aws:"');
   }
 
-  mfaSerial(mfa: MfaInput | undefined): void {
-    if (mfa === undefined) return;
+  /** Checks the MFA device and the kind of code; returns a copy of both. */
+  mfa(mfa: MfaInput | undefined): MfaInput | undefined {
+    if (mfa === undefined) return undefined;
     this.require(typeof mfa === 'object' && mfa !== null, 'mfa', 'must be { serialNumber, tokenCode }');
-    this.text(mfa.serialNumber, 'mfa.serialNumber', STS_LIMITS.mfaSerialNumber);
-    this.require(typeof mfa.tokenCode === 'string' || typeof mfa.tokenCode === 'function', 'mfa.tokenCode', 'must be a 6-digit code or a function returning one');
+    const { serialNumber, tokenCode } = mfa;
+    this.text(serialNumber, 'mfa.serialNumber', STS_LIMITS.mfaSerialNumber);
+    this.require(typeof tokenCode === 'string' || typeof tokenCode === 'function', 'mfa.tokenCode', 'must be a 6-digit code or a function returning one');
+    return { serialNumber, tokenCode };
   }
 
   mfaTokenCode(code: unknown): void {
     this.require(typeof code === 'string' && STS_LIMITS.mfaTokenCode.pattern.test(code), 'mfa.tokenCode', 'must be exactly 6 digits');
   }
 
-  /** Serialises and checks a session policy; returns the JSON text to send. */
+  /** Serialises and checks a session policy; returns the JSON text to send (the one value the cache key uses). */
   policy(policy: SessionPolicy | undefined): string | undefined {
     if (policy === undefined) return undefined;
     let text: unknown = policy;
@@ -119,29 +135,31 @@ export class RequestValidator {
       }
     }
     this.text(text, 'policy', { max: STS_LIMITS.policy.max, pattern: STS_LIMITS.policy.pattern });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text as string);
-    } catch {
-      parsed = undefined;
-    }
-    this.require(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'policy', 'must be a JSON policy document (an object)');
+    // An object serialises to an object document exactly when its text starts with `{` (a `toJSON` may return
+    // anything); only text the user wrote must be parsed to know.
+    const isObjectDocument = typeof policy === 'string' ? isJsonObject(text as string) : (text as string).startsWith('{');
+    this.require(isObjectDocument, 'policy', 'must be a JSON policy document (an object)');
     return text as string;
   }
 
-  policyArns(arns: unknown): void {
-    if (arns === undefined) return;
+  /** Checks managed policy ARNs; returns a copy of them. */
+  policyArns(arns: unknown): string[] | undefined {
+    if (arns === undefined) return undefined;
     this.require(Array.isArray(arns) && arns.length <= STS_LIMITS.policyArns.max, 'policyArns', `must be an array of at most ${STS_LIMITS.policyArns.max} managed policy ARNs`);
-    (arns as unknown[]).forEach((arn, index) => {
+    const copy = [...(arns as unknown[])];
+    copy.forEach((arn, index) => {
       this.text(arn, `policyArns[${index}]`, STS_LIMITS.roleArn);
       this.require(parseIamArn(arn as string, 'policy') !== undefined, `policyArns[${index}]`, 'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>');
     });
+    return copy as string[];
   }
 
-  tags(tags: unknown, transitiveTagKeys: unknown): void {
+  /** Checks session tags and transitive tag keys; returns the tags as `[key, value]` pairs, read once. */
+  tags(tags: unknown, transitiveTagKeys: unknown): Array<[string, string]> | undefined {
+    let entries: Array<[string, unknown]> | undefined;
     if (tags !== undefined) {
       this.require(typeof tags === 'object' && tags !== null && !Array.isArray(tags), 'tags', 'must be an object of tag key → value');
-      const entries = Object.entries(tags as Record<string, unknown>);
+      entries = Object.entries(tags as Record<string, unknown>);
       const { max, keyMax, valueMax, pattern } = STS_LIMITS.tags;
       this.require(entries.length <= max, 'tags', `must hold at most ${max} tags`);
       const lowerKeys = new Set<string>();
@@ -153,10 +171,12 @@ export class RequestValidator {
         this.text(value, 'tags', { min: 0, max: valueMax, pattern }, 'characters per value,');
       }
     }
-    if (transitiveTagKeys === undefined) return;
-    const { max } = STS_LIMITS.transitiveTagKeys;
-    this.require(Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max, 'transitiveTagKeys', `must be an array of at most ${max} keys`);
-    const tagKeys = new Set(Object.keys((tags as Record<string, string>) ?? {}));
-    this.require((transitiveTagKeys as unknown[]).every((key) => typeof key === 'string' && tagKeys.has(key)), 'transitiveTagKeys', 'must only name keys present in tags');
+    if (transitiveTagKeys !== undefined) {
+      const { max } = STS_LIMITS.transitiveTagKeys;
+      this.require(Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max, 'transitiveTagKeys', `must be an array of at most ${max} keys`);
+      const tagKeys = new Set((entries ?? []).map(([key]) => key));
+      this.require((transitiveTagKeys as unknown[]).every((key) => typeof key === 'string' && tagKeys.has(key)), 'transitiveTagKeys', 'must only name keys present in tags');
+    }
+    return entries as Array<[string, string]> | undefined;
   }
 }

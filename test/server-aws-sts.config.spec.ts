@@ -1,3 +1,6 @@
+import { Agent as HttpsAgent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { visibleText } from './support/visible-text';
 import { ServerAwsStsConfig, resolveStsConfig } from '../src';
 
 describe('ServerAwsStsConfig', () => {
@@ -25,15 +28,20 @@ describe('ServerAwsStsConfig', () => {
       requireExternalId: false,
       sessionNamePrefix: 'nestjs-aws-sts',
       clientConfig: { requestHandler: { connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true } },
-      cache: { maxEntries: 500, mandatoryWindowSeconds: 60, refreshWindowSeconds: undefined },
+      cache: { maxEntries: 10_000, mandatoryWindowSeconds: 60, refreshWindowSeconds: undefined },
+      operationTimeoutMs: 30_000,
     });
     expect(typeof resolved.credentials).toBe('function');
   });
 
-  it('uses a profile provider when AWS_PROFILE is set, and keeps given credentials as they are', () => {
+  it('uses a profile provider when AWS_PROFILE is set, and asks a given provider at each resolution', async () => {
     expect(typeof resolveStsConfig({ AWS_PROFILE: 'dev' }).credentials).toBe('function');
-    const provider = async () => ({ accessKeyId: 'A', secretAccessKey: 'B' });
-    expect(resolveStsConfig({ credentials: provider }).credentials).toBe(provider);
+    const identity = { accessKeyId: 'A', secretAccessKey: 'B' };
+    const provider = jest.fn(async () => identity);
+    const resolved = resolveStsConfig({ credentials: provider });
+    await expect(resolved.credentials()).resolves.toBe(identity);
+    await expect(resolved.credentials()).resolves.toBe(identity);
+    expect(provider).toHaveBeenCalledTimes(2);
   });
 
   it('wraps static credentials in a provider that resolves to them', async () => {
@@ -43,9 +51,33 @@ describe('ServerAwsStsConfig', () => {
     await expect(resolved.credentials()).resolves.toBe(keys);
   });
 
-  it('keeps a user clientConfig over the default request handler', () => {
+  it('merges user request handler options over the defaults: other timeouts stay, and a request timeout throws', () => {
     const resolved = resolveStsConfig({ clientConfig: { maxAttempts: 5, requestHandler: { requestTimeout: 500 } } });
-    expect(resolved.clientConfig).toEqual({ maxAttempts: 5, requestHandler: { requestTimeout: 500 } });
+    expect(resolved.clientConfig).toEqual({ maxAttempts: 5, requestHandler: { connectionTimeout: 3000, requestTimeout: 500, throwOnRequestTimeout: true } });
+    expect(resolved.ownsRequestHandler).toBe(true);
+  });
+
+  it('keeps a handler instance or an agent the user passes as theirs (never destroyed by the library)', () => {
+    const httpsAgent = new HttpsAgent();
+    const withAgent = resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent } } });
+    expect(withAgent.clientConfig.requestHandler).toEqual({ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true, httpsAgent });
+    expect(withAgent.ownsRequestHandler).toBe(false);
+    const handler = new NodeHttpHandler({ requestTimeout: 400 });
+    const withHandler = resolveStsConfig({ clientConfig: { requestHandler: handler } });
+    expect(withHandler.clientConfig.requestHandler).toBe(handler);
+    expect(withHandler.ownsRequestHandler).toBe(false);
+    httpsAgent.destroy();
+  });
+
+  it('refuses an operation timeout outside 1–300 s and a maxEntries over 1,000,000', () => {
+    expect(() => resolveStsConfig({ operationTimeoutSeconds: 0 })).toThrow(/operationTimeoutSeconds must be an integer between 1 and 300/);
+    expect(() => resolveStsConfig({ cache: { maxEntries: 10_000_000 } })).toThrow(/cache.maxEntries must be an integer between 1 and 1000000/);
+  });
+
+  it('never shows EXTERNAL_ID to inspect or JSON', () => {
+    const resolved = resolveStsConfig({ EXTERNAL_ID: 'partner-external-id-7' });
+    expect(resolved.defaultExternalId()).toBe('partner-external-id-7');
+    expect(visibleText(resolved)).not.toContain('partner-external-id-7');
   });
 
   it.each([

@@ -96,7 +96,7 @@ describe('ServerAwsStsModule', () => {
       .useValue(fake)
       .compile();
     await expect(moduleRef.get(StsService).getAccountId()).resolves.toBe('999999999999');
-    expect(fake.send).toHaveBeenCalledWith(expect.any(GetCallerIdentityCommand));
+    expect(fake.send).toHaveBeenCalledWith(expect.any(GetCallerIdentityCommand), expect.objectContaining({ abortSignal: expect.any(AbortSignal) }));
     await moduleRef.close();
     expect(fake.destroy).toHaveBeenCalled();
   });

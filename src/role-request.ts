@@ -1,0 +1,123 @@
+import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import { STS_LIMITS } from './sts.constants';
+import type { AssumeRoleRequest, MfaInput } from './sts-request.types';
+import { RequestValidator } from './sts-validation';
+
+/** What request preparation needs from the config. */
+export interface RequestDefaults {
+  defaultSessionDuration: number;
+  maxSessionDuration: number;
+  defaultExternalId: () => string | undefined;
+}
+
+/**
+ * The one rule for a session's duration: a requested duration must fit STS, `MAX_SESSION_DURATION` and, when
+ * chained, the one-hour role-chaining cap; without one, `DEFAULT_SESSION_DURATION` (capped at one hour when chained).
+ */
+export function sessionDuration(validate: RequestValidator, requested: unknown, chained: boolean, defaults: RequestDefaults): number {
+  const { min, max } = STS_LIMITS.roleDuration;
+  const ceiling = Math.min(max, defaults.maxSessionDuration);
+  if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, ceiling, ceiling < max ? ' (MAX_SESSION_DURATION)' : '');
+  const cap = STS_LIMITS.roleChainingMaxDuration;
+  if (chained && requested !== undefined) validate.integer(requested, 'durationSeconds', min, cap, ' (role chaining limits sessions to one hour)');
+  const duration = (requested as number | undefined) ?? Math.min(defaults.defaultSessionDuration, ceiling);
+  return chained ? Math.min(duration, cap) : duration;
+}
+
+/** The inputs AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML share, validated and in their wire form. */
+export interface RoleSessionInput {
+  readonly RoleArn: string;
+  readonly DurationSeconds: number;
+  readonly Policy?: string;
+  readonly PolicyArns?: ReadonlyArray<{ readonly arn: string }>;
+}
+
+/** Validates and maps the shared role-session fields once; returns them frozen, with the role's account. */
+export function prepareRoleSession(
+  validate: RequestValidator,
+  request: { roleArn?: unknown; durationSeconds?: unknown; policy?: unknown; policyArns?: unknown },
+  chained: boolean,
+  defaults: RequestDefaults,
+): { session: RoleSessionInput; accountId: string } {
+  const roleArn = request.roleArn;
+  const { accountId } = validate.roleArn(roleArn);
+  const Policy = validate.policy(request.policy as never);
+  const policyArns = validate.policyArns(request.policyArns);
+  const session: RoleSessionInput = {
+    RoleArn: roleArn as string,
+    DurationSeconds: sessionDuration(validate, request.durationSeconds, chained, defaults),
+    Policy,
+    PolicyArns: policyArns === undefined ? undefined : Object.freeze(policyArns.map((arn) => Object.freeze({ arn }))),
+  };
+  return { session: Object.freeze(session), accountId };
+}
+
+/**
+ * An AssumeRole request validated and normalised once, at the public boundary, and frozen: the cache key and the
+ * command sent are both derived from it and from nothing else, so a caller changing its request object later
+ * cannot pair one request's key with another's inputs.
+ */
+export interface PreparedAssumeRole {
+  /** The AssumeRole input as sent, but for a generated session name and the MFA code (resolved at each call). */
+  readonly input: Readonly<RoleSessionInput & Pick<AssumeRoleCommandInput, 'ExternalId' | 'RoleSessionName' | 'SourceIdentity' | 'SerialNumber'>> & {
+    readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+    readonly TransitiveTagKeys?: readonly string[];
+  };
+  /** The account of the role. */
+  readonly accountId: string;
+  /** Whether the request carried its own ExternalId (the config's `EXTERNAL_ID` does not satisfy `requireExternalId`). */
+  readonly ownExternalId: boolean;
+  /** The MFA code, or the function that returns the current one. */
+  readonly tokenCode?: MfaInput['tokenCode'];
+  /** The request to assume first (role chaining), prepared the same way. */
+  readonly via?: PreparedAssumeRole;
+  /**
+   * An unambiguous text of every input that changes the credentials, each in the form sent (the policy is the
+   * exact JSON text sent; tags, policy ARNs and transitive keys are sets, so sorted). Never emitted: it holds the
+   * ExternalId, so only its hash is ever a key.
+   */
+  readonly canonical: string;
+}
+
+const sorted = (values: readonly string[] | undefined) => (values === undefined ? null : [...values].sort());
+
+/** Validates an AssumeRole request against every STS limit and freezes what will be sent. */
+export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestDefaults, field = ''): PreparedAssumeRole {
+  const validate = new RequestValidator('AssumeRole', field);
+  validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+  // Each field is read once: a getter or a concurrent change cannot make the checks and the command disagree.
+  const { externalId: ownExternalId, sessionName, tags, transitiveTagKeys, sourceIdentity, via } = request;
+  const chained = via !== undefined;
+  const { session, accountId } = prepareRoleSession(validate, request, chained, defaults);
+  const externalId = ownExternalId ?? defaults.defaultExternalId();
+  validate.externalId(externalId);
+  validate.sessionName(sessionName);
+  validate.sourceIdentity(sourceIdentity);
+  const mfa = validate.mfa(request.mfa);
+  const tagPairs = validate.tags(tags, transitiveTagKeys);
+  const preparedVia = chained ? prepareAssumeRole(via, defaults, `${field}via.`) : undefined;
+  const serialNumber = mfa?.serialNumber;
+  const input = Object.freeze({
+    ...session,
+    ExternalId: externalId,
+    RoleSessionName: sessionName,
+    Tags: tagPairs === undefined ? undefined : Object.freeze(tagPairs.map(([Key, Value]) => Object.freeze({ Key, Value }))),
+    TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze([...(transitiveTagKeys as string[])]),
+    SourceIdentity: sourceIdentity,
+    SerialNumber: serialNumber,
+  });
+  const canonical = JSON.stringify([
+    input.RoleArn,
+    externalId ?? null,
+    sessionName ?? null,
+    input.Policy ?? null,
+    sorted(input.PolicyArns?.map(({ arn }) => arn)),
+    tagPairs === undefined ? null : [...tagPairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    sorted(input.TransitiveTagKeys),
+    sourceIdentity ?? null,
+    input.DurationSeconds,
+    serialNumber ?? null,
+    preparedVia?.canonical ?? null,
+  ]);
+  return Object.freeze({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia, canonical });
+}

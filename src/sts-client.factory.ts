@@ -1,0 +1,47 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { ResolvedStsConfig } from './server-aws-sts.config';
+
+/** Milliseconds. Without `throwOnRequestTimeout` the SDK only logs a warning when a request times out, and waits on. */
+const REQUEST_HANDLER_DEFAULTS = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
+
+type RequestHandlerInput = STSClientConfig['requestHandler'];
+
+const isHandlerInstance = (handler: RequestHandlerInput) =>
+  typeof handler === 'function' || typeof (handler as { handle?: unknown } | undefined)?.handle === 'function';
+
+/**
+ * The STS client config with the request handler defaults merged under the user's options (so
+ * `{ requestTimeout: 400 }` or `{ httpsAgent }` keeps the other timeouts, and a request timeout throws), and
+ * whether the library owns the handler: a handler instance, or an agent the user passed, is theirs to close.
+ */
+export function withRequestHandlerDefaults(given: STSClientConfig = {}): { clientConfig: STSClientConfig; ownsRequestHandler: boolean } {
+  const handler = given.requestHandler;
+  if (isHandlerInstance(handler)) return { clientConfig: { ...given }, ownsRequestHandler: false };
+  const options = { ...REQUEST_HANDLER_DEFAULTS, ...(handler as object | undefined) } as { httpAgent?: unknown; httpsAgent?: unknown };
+  const userAgent = options.httpAgent instanceof HttpAgent || options.httpsAgent instanceof HttpsAgent;
+  return { clientConfig: { ...given, requestHandler: options as RequestHandlerInput }, ownsRequestHandler: !userAgent };
+}
+
+/** The module's `STSClient` (token `STS_CLIENT`), signed by the base identity. */
+export function createStsClient(config: ResolvedStsConfig): STSClient {
+  return new STSClient({ ...config.clientConfig, region: config.region ?? config.clientConfig.region, credentials: config.credentials });
+}
+
+/**
+ * An `STSClient` signed by other credentials (a role-chaining hop, an access check) that shares the module
+ * client's request handler, sockets and learned clock offset. It holds nothing of its own to close: never
+ * destroy it, as that would destroy the shared handler.
+ */
+export function stsClientSignedBy(moduleClient: STSClient, config: ResolvedStsConfig, credentials: AwsCredentialIdentity): STSClient {
+  const shared = moduleClient.config as Partial<STSClient['config']> | undefined;
+  return new STSClient({
+    ...config.clientConfig,
+    region: config.region ?? config.clientConfig.region,
+    credentials,
+    ...(shared?.requestHandler ? { requestHandler: shared.requestHandler } : {}),
+    systemClockOffset: shared?.systemClockOffset,
+  });
+}
