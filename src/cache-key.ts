@@ -7,11 +7,14 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
   return hash('sha256', `${baseIdentity}${prepared.canonical}`, 'base64url');
 }
 
+const hasTokenCode = (prepared: PreparedAssumeRole): boolean => prepared.tokenCode !== undefined || (prepared.via !== undefined && hasTokenCode(prepared.via));
+
 /**
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
  * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values, in nested maps;
- * - any other by its canonical text, once it has been prepared.
+ * - any other by its canonical text, once it has been prepared (but for one with an MFA code, whose code is sent
+ *   and not keyed).
  * Only immutable values are remembered (strings, numbers, frozen prepared requests), never the caller's object.
  * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
  * it outgrows `maxSize`.
@@ -59,6 +62,8 @@ export class PreparedRequestIndex<T> {
   }
 
   #remembered(prepared: PreparedAssumeRole): T {
+    // An MFA code is no part of the key but is part of what is sent: each such request is described anew.
+    if (hasTokenCode(prepared)) return this.describe(prepared);
     const known = this.#byCanonical.get(prepared.canonical);
     if (known !== undefined) return known;
     if (this.#size >= this.maxSize) this.clear();

@@ -489,6 +489,11 @@ export class LocalStsServer {
   }
 
   /** Number of credential sets issued and not yet expired (by the server clock). */
+  /** Forgets credentials it issued, as if AWS revoked them: they are then answered with InvalidClientTokenId. */
+  revokeCredentials(accessKeyId: string): boolean {
+    return this.issued.delete(accessKeyId);
+  }
+
   activeCredentialCount(): number {
     const now = this.now();
     let n = 0;
