@@ -108,7 +108,7 @@ export interface ResolvedStsConfig {
   maxSessionDuration: number;
   /** `EXTERNAL_ID`, behind a function so that inspecting the config (or the service) never shows it. */
   defaultExternalId: () => string | undefined;
-  /** The base identity, each resolution bounded by the operation timeout. */
+  /** The base identity, each resolution bounded by 80% of the operation timeout. */
   credentials: AwsCredentialIdentityProvider;
   /** The STS client's config, with the request handler defaults merged in. */
   clientConfig: STSClientConfig;
@@ -119,6 +119,9 @@ export interface ResolvedStsConfig {
   sessionNamePrefix: string;
   cache: CredentialCacheSettings | false;
 }
+
+/** The base credential provider gets this share of the operation timeout. */
+const BASE_PROVIDER_SHARE_OF_TIMEOUT = 0.8;
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
@@ -178,7 +181,9 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     defaultSessionDuration,
     maxSessionDuration,
     defaultExternalId: () => externalId,
-    credentials: boundedProvider(baseCredentialProvider(config), operationTimeoutMs),
+    // Shorter than an operation's deadline, so the resolution every caller shares is dropped before any operation
+    // times out waiting on it: the next caller always asks the provider afresh.
+    credentials: boundedProvider(baseCredentialProvider(config), BASE_PROVIDER_SHARE_OF_TIMEOUT * operationTimeoutMs),
     clientConfig,
     ownsRequestHandler,
     operationTimeoutMs,
