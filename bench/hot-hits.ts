@@ -25,6 +25,15 @@ export async function hotHits(): Promise<void> {
   const service = createService();
   const credentials = await service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' });
   const provider = service.credentialProvider({ roleArn: ROLE, externalId: 'tenant-42-external' });
+  // A request built per call, as handlers do: session tags and a policy object.
+  const scopedRequest = () => ({
+    roleArn: ROLE,
+    externalId: 'tenant-42-external',
+    tags: { tenant: '42', plan: 'pro' },
+    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::tenant-42/*' }] },
+  });
+  await service.getCredentials(scopedRequest());
+  const scopedProvider = service.credentialProvider(scopedRequest());
 
   const bare = new Map([['tenant-42', { credentials, expiresAt: credentials.expiration.getTime() }]]);
   const bareLookup = async (key: string) => {
@@ -33,12 +42,15 @@ export async function hotHits(): Promise<void> {
     return entry.credentials;
   };
 
-  const best = { bare: 0, getCredentials: 0, provider: 0 };
+  const best = { bare: 0, getCredentials: 0, provider: 0, scoped: 0, scopedProvider: 0 };
   for (let round = 0; round < 3; round++) {
     best.bare = Math.max(best.bare, await rate(() => bareLookup('tenant-42')));
     best.getCredentials = Math.max(best.getCredentials, await rate(() => service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })));
     best.provider = Math.max(best.provider, await rate(provider));
+    best.scoped = Math.max(best.scoped, await rate(() => service.getCredentials(scopedRequest())));
+    best.scopedProvider = Math.max(best.scopedProvider, await rate(scopedProvider));
   }
+
   const stsCalls = sts.commandCalls(AssumeRoleCommand).length;
   sts.restore();
   service.onModuleDestroy();
@@ -48,6 +60,9 @@ export async function hotHits(): Promise<void> {
     row('bare Map.get + expiry check (async)', best.bare),
     row('getCredentials(request), key derived each call', best.getCredentials),
     row('credentialProvider(request)()', best.provider),
+    row('getCredentials(request with tags and a policy object)', best.scoped),
+    row('credentialProvider(request with tags and a policy object)()', best.scopedProvider),
   ]);
+
   process.stdout.write(`STS calls during the run: ${stsCalls}\n`);
 }
