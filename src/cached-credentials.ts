@@ -61,7 +61,10 @@ export class CachedCredentials {
     if (settings) this.#cache = new CredentialCache(settings, emit, clock);
     const cache = this.#cache;
     this.control = {
-      invalidate: (request) => cache?.invalidate(this.#index.resolve(request).key) ?? false,
+      invalidate: (request) => {
+        const key = cache && this.#keyOf(request);
+        return key !== undefined && cache!.invalidate(key);
+      },
       invalidateWhere: (predicate) => cache?.invalidateWhere(predicate) ?? 0,
       invalidateIfCurrent: (credentials) => cache?.invalidateIfCurrent(credentials) ?? false,
       clear: () => {
@@ -114,6 +117,15 @@ export class CachedCredentials {
   /** Drops everything; called on module destroy. */
   clear(): void {
     this.control.clear();
+  }
+
+  /** The key of a request, or undefined for one STS would refuse (nothing can be cached for it). */
+  #keyOf(request: AssumeRoleRequest): string | undefined {
+    try {
+      return this.#index.resolve(request).key;
+    } catch {
+      return undefined;
+    }
   }
 
   private lookupOf(prepared: PreparedAssumeRole, key: string): PreparedLookup {

@@ -147,12 +147,6 @@ export class CredentialCache {
     return this.fetch(lookup, entry, false);
   }
 
-  /** The credentials cached under `key` while they may still be handed out, without fetching. */
-  peek(key: string): TemporaryCredentials | undefined {
-    const entry = this.entries.peek(key);
-    return entry !== undefined && this.clock.now() < entry.mandatoryAt ? entry.credentials : undefined;
-  }
-
   /** Drops one key; returns whether it held credentials. */
   invalidate(key: string): boolean {
     const entry = this.entries.peek(key);

@@ -100,7 +100,7 @@ export class StsOperations {
   }
 
   /** AssumeRole with a prepared request: the only place an AssumeRole command is built. */
-  assumeRole(prepared: PreparedAssumeRole, durationSeconds = prepared.input.DurationSeconds): Promise<TemporaryCredentials> {
+  assumeRole(prepared: PreparedAssumeRole): Promise<TemporaryCredentials> {
     return this.bounded('AssumeRole', async (signal) => {
       const validate = new RequestValidator('AssumeRole');
       if (this.config.requireExternalId && !prepared.ownExternalId) {
@@ -115,7 +115,6 @@ export class StsOperations {
         PolicyArns: prepared.input.PolicyArns?.map(({ arn }) => ({ arn })),
         Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
         TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
-        DurationSeconds: durationSeconds,
         RoleSessionName: sessionName,
         TokenCode: tokenCode,
       });
