@@ -109,6 +109,8 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   const canonical = JSON.stringify([
     input.RoleArn,
     externalId ?? null,
+    // Whose ExternalId it is changes what requireExternalId allows, so it is part of the request's identity too.
+    ownExternalId !== undefined,
     sessionName ?? null,
     input.Policy ?? null,
     sorted(input.PolicyArns?.map(({ arn }) => arn)),

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
@@ -21,7 +19,9 @@ export function withRequestHandlerDefaults(given: STSClientConfig = {}): { clien
   const handler = given.requestHandler;
   if (isHandlerInstance(handler)) return { clientConfig: { ...given }, ownsRequestHandler: false };
   const options = { ...REQUEST_HANDLER_DEFAULTS, ...(handler as object | undefined) } as { httpAgent?: unknown; httpsAgent?: unknown };
-  const userAgent = options.httpAgent instanceof HttpAgent || options.httpsAgent instanceof HttpsAgent;
+  // An agent instance (any object that can be destroyed: http.Agent, a proxy agent…) is the user's; plain agent
+  // options make the SDK build agents of its own.
+  const userAgent = [options.httpAgent, options.httpsAgent].some((agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === 'function');
   return { clientConfig: { ...given, requestHandler: options as RequestHandlerInput }, ownsRequestHandler: !userAgent };
 }
 

@@ -48,6 +48,8 @@ function meaning(r: AssumeRoleRequest): unknown {
   return {
     roleArn: r.roleArn,
     externalId: r.externalId ?? defaults.externalId,
+    ownExternalId: r.externalId !== undefined, // what requireExternalId judges
+
     sessionName: r.sessionName ?? null,
     // The policy is a document of the exact text STS receives.
     policy: r.policy === undefined ? null : typeof r.policy === 'string' ? r.policy : JSON.stringify(r.policy),

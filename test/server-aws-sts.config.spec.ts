@@ -1,3 +1,4 @@
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { visibleText } from './support/visible-text';
@@ -62,6 +63,11 @@ describe('ServerAwsStsConfig', () => {
     const withAgent = resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent } } });
     expect(withAgent.clientConfig.requestHandler).toEqual({ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true, httpsAgent });
     expect(withAgent.ownsRequestHandler).toBe(false);
+    // A proxy agent (agent-base) extends http.Agent and is passed as httpsAgent: still the user's.
+    const proxyAgent = new HttpAgent();
+    expect(resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent: proxyAgent as never } } }).ownsRequestHandler).toBe(false);
+    proxyAgent.destroy();
+    expect(resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent: { keepAlive: true } as never } } }).ownsRequestHandler).toBe(true);
     const handler = new NodeHttpHandler({ requestTimeout: 400 });
     const withHandler = resolveStsConfig({ clientConfig: { requestHandler: handler } });
     expect(withHandler.clientConfig.requestHandler).toBe(handler);

@@ -153,6 +153,16 @@ describe('never the wrong tenant: a global EXTERNAL_ID and requireExternalId', (
     expect(sent()).toEqual([expect.objectContaining({ RoleArn: OTHER_ROLE_ARN, ExternalId: 'tenant-own-id' })]);
   });
 
+  it('in either order, a request relying on EXTERNAL_ID and one carrying the same value never share an entry or a verdict', async () => {
+    answerEachRole();
+    const service = createService({ requireExternalId: true, EXTERNAL_ID: 'one-partner-id' });
+    await expect(service.getCredentials({ roleArn: OTHER_ROLE_ARN })).rejects.toMatchObject({ field: 'externalId' });
+    const own = await service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'one-partner-id' });
+    await expect(service.getCredentials({ roleArn: OTHER_ROLE_ARN })).rejects.toMatchObject({ field: 'externalId' });
+    expect(await service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'one-partner-id' })).toBe(own);
+    expect(sent()).toHaveLength(1);
+  });
+
   it('within its own account the default is still sent', async () => {
     answerEachRole();
     await createService({ requireExternalId: true, EXTERNAL_ID: 'one-partner-id' }).assumeRole({ roleArn: OWN_ROLE_ARN });
