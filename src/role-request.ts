@@ -32,6 +32,11 @@ export interface RoleSessionInput {
   readonly PolicyArns?: ReadonlyArray<{ readonly arn: string }>;
 }
 
+/** The role-session fields as a command input (the SDK types want mutable arrays; the frozen ones stay untouched). */
+export function roleSessionCommandInput(session: RoleSessionInput): Omit<RoleSessionInput, 'PolicyArns'> & { PolicyArns: Array<{ arn: string }> | undefined } {
+  return { ...session, PolicyArns: session.PolicyArns?.map(({ arn }) => ({ arn })) };
+}
+
 /** Validates and maps the shared role-session fields once; returns them frozen, with the role's account. */
 export function prepareRoleSession(
   validate: RequestValidator,

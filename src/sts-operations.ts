@@ -16,7 +16,7 @@ import {
   type STSClient,
 } from '@aws-sdk/client-sts';
 import { withDeadline } from './operation-deadline';
-import { prepareRoleSession, type PreparedAssumeRole } from './role-request';
+import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { stsClientSignedBy } from './sts-client.factory';
 import { STS_LIMITS } from './sts.constants';
@@ -112,7 +112,7 @@ export class StsOperations {
       const sessionName = prepared.input.RoleSessionName ?? this.generateSessionName();
       const command = new AssumeRoleCommand({
         ...prepared.input,
-        PolicyArns: prepared.input.PolicyArns?.map(({ arn }) => ({ arn })),
+        ...roleSessionCommandInput(prepared.input),
         Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
         TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
         RoleSessionName: sessionName,
@@ -149,7 +149,7 @@ export class StsOperations {
       const sessionName = givenSessionName ?? this.generateSessionName();
       const output = await this.send(
         operation,
-        new AssumeRoleWithWebIdentityCommand({ ...session, PolicyArns: session.PolicyArns?.map(({ arn }) => ({ arn })), RoleSessionName: sessionName, WebIdentityToken: token, ProviderId: providerId }),
+        new AssumeRoleWithWebIdentityCommand({ ...roleSessionCommandInput(session), RoleSessionName: sessionName, WebIdentityToken: token, ProviderId: providerId }),
         { roleArn: session.RoleArn, accountId, sessionName, secrets: [token], signal },
       );
       return this.toCredentials(operation, output, accountId, {
@@ -172,7 +172,7 @@ export class StsOperations {
 
       const output = await this.send(
         operation,
-        new AssumeRoleWithSAMLCommand({ ...session, PolicyArns: session.PolicyArns?.map(({ arn }) => ({ arn })), PrincipalArn: principalArn, SAMLAssertion: samlAssertion }),
+        new AssumeRoleWithSAMLCommand({ ...roleSessionCommandInput(session), PrincipalArn: principalArn, SAMLAssertion: samlAssertion }),
         { roleArn: session.RoleArn, accountId, secrets: [samlAssertion], signal },
       );
       return this.toCredentials(operation, output, accountId, {

@@ -248,12 +248,15 @@ describe('every valid configuration refreshes ahead before the mandatory window'
 });
 
 describe('sized for many tenants', () => {
+  let logger: ReturnType<typeof capturingLogger>;
+  beforeEach(() => {
+    logger = capturingLogger();
+    Logger.overrideLogger(logger);
+    answerEachRole();
+  });
   afterEach(() => Logger.overrideLogger(false));
 
   it('says so when valid entries are evicted for capacity: an eviction event (capacity) and one warning naming maxEntries', async () => {
-    const logger = capturingLogger();
-    Logger.overrideLogger(logger);
-    answerEachRole();
     const service = createService({ cache: { maxEntries: 2 } });
     const events = cacheEvents(service);
     for (const account of ['100000000001', '100000000002', '100000000003', '100000000004']) await service.getCredentials({ roleArn: `arn:aws:iam::${account}:role/T` });
@@ -264,9 +267,6 @@ describe('sized for many tenants', () => {
   });
 
   it('an expired entry pushed out for capacity is an expired eviction, not a warning', async () => {
-    const logger = capturingLogger();
-    Logger.overrideLogger(logger);
-    answerEachRole();
     const service = createService({ cache: { maxEntries: 1 } });
     const events = cacheEvents(service);
     await service.getCredentials({ roleArn: ROLE_ARN });
