@@ -1,4 +1,4 @@
-import { STS_LIMITS } from './sts.constants';
+import { STS_LIMITS } from './sts-limits';
 import { StsError, toStsError } from './sts-error';
 import type { AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types';
 import type { StsOperations } from './sts-operations';

@@ -1,5 +1,5 @@
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
-import { STS_LIMITS } from './sts.constants';
+import { STS_LIMITS } from './sts-limits';
 import type { AssumeRoleRequest, MfaInput } from './sts-request.types';
 import { RequestValidator } from './sts-validation';
 
@@ -17,9 +17,9 @@ export interface RequestDefaults {
 export function sessionDuration(validate: RequestValidator, requested: unknown, chained: boolean, defaults: RequestDefaults): number {
   const { min, max } = STS_LIMITS.roleDuration;
   const ceiling = Math.min(max, defaults.maxSessionDuration);
-  if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, ceiling, ceiling < max ? ' (MAX_SESSION_DURATION)' : '');
+  if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, ceiling, { why: ceiling < max ? ' (MAX_SESSION_DURATION)' : '' });
   const cap = STS_LIMITS.roleChainingMaxDuration;
-  if (chained && requested !== undefined) validate.integer(requested, 'durationSeconds', min, cap, ' (role chaining limits sessions to one hour)');
+  if (chained && requested !== undefined) validate.integer(requested, 'durationSeconds', min, cap, { why: ' (role chaining limits sessions to one hour)' });
   const duration = (requested as number | undefined) ?? Math.min(defaults.defaultSessionDuration, ceiling);
   return chained ? Math.min(duration, cap) : duration;
 }

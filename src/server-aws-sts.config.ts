@@ -3,8 +3,9 @@ import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { boundedProvider } from './operation-deadline';
 import { withRequestHandlerDefaults } from './sts-client.factory';
-import { STS_LIMITS } from './sts.constants';
-import { StsError } from './sts-error';
+import { STS_LIMITS } from './sts-limits';
+import { StsError, StsValidationError } from './sts-error';
+import { RequestValidator } from './sts-validation';
 
 /** Options of the credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
 export interface CredentialCacheOptions {
@@ -125,9 +126,8 @@ const BASE_PROVIDER_SHARE_OF_TIMEOUT = 0.8;
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
-
-const isInt = (value: unknown, min: number, max: number) =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+/** Generated session names are the prefix, a dash and 31 more characters: the prefix may use the rest. */
+const SESSION_NAME_PREFIX_LIMITS = { ...STS_LIMITS.roleSessionName, min: 1, max: 32 };
 
 /**
  * The base identity as a provider: static keys are wrapped in a closure, so the resolved config (and the service
@@ -140,35 +140,48 @@ function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentialIdenti
   return config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain();
 }
 
-/** Applies defaults and checks every field; throws one `StsError` naming each bad field. */
+function isStaticCredentials(credentials: unknown): boolean {
+  const { accessKeyId, secretAccessKey } = (credentials ?? {}) as Partial<AwsCredentialIdentity>;
+  return typeof credentials === 'object' && typeof accessKeyId === 'string' && typeof secretAccessKey === 'string';
+}
+
+/** Applies defaults and checks every field with the request validators; throws one `StsError` naming each bad field. */
 export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsConfig {
+  const validate = new RequestValidator('Configuration');
   const problems: string[] = [];
-  const check = (ok: boolean, problem: string) => ok || problems.push(problem);
+  // Each check throws at its first broken rule; the config reports every bad field at once.
+  const check = (run: () => void) => {
+    try {
+      run();
+    } catch (error) {
+      if (!(error instanceof StsValidationError)) throw error;
+      problems.push(`${error.field} ${error.rule}`);
+    }
+  };
 
   const defaultSessionDuration = config.DEFAULT_SESSION_DURATION ?? STS_LIMITS.roleDuration.default;
   const maxSessionDuration = config.MAX_SESSION_DURATION ?? MAX_DURATION;
-  check(config.AWS_REGION === undefined || REGION.test(config.AWS_REGION), 'AWS_REGION must be a region name such as us-east-1');
-  check(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE must be a non-empty string');
-  check(isInt(maxSessionDuration, MIN_DURATION, MAX_DURATION), `MAX_SESSION_DURATION must be an integer between ${MIN_DURATION} and ${MAX_DURATION}`);
-  check(isInt(defaultSessionDuration, MIN_DURATION, Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION), `DEFAULT_SESSION_DURATION must be an integer between ${MIN_DURATION} and MAX_SESSION_DURATION`);
-  const { min, max, pattern } = STS_LIMITS.externalId;
   const externalId = config.EXTERNAL_ID;
-  check(externalId === undefined || (typeof externalId === 'string' && externalId.length >= min && externalId.length <= max && pattern.test(externalId)), `EXTERNAL_ID must be ${min}–${max} characters of [\\w+=,.@:/-]`);
   const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
-  check(typeof prefix === 'string' && /^[\w+=,.@-]{1,32}$/.test(prefix), 'sessionNamePrefix must be 1–32 characters of [\\w+=,.@-]');
-  check(config.credentials === undefined || typeof config.credentials === 'function' || (typeof config.credentials === 'object' && config.credentials !== null && typeof config.credentials.accessKeyId === 'string' && typeof config.credentials.secretAccessKey === 'string'), 'credentials must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function');
+  const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
+  check(() => validate.require(config.AWS_REGION === undefined || REGION.test(config.AWS_REGION), 'AWS_REGION', 'must be a region name such as us-east-1'));
+  check(() => validate.require(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE', 'must be a non-empty string'));
+  check(() => validate.integer(maxSessionDuration, 'MAX_SESSION_DURATION', MIN_DURATION, MAX_DURATION, { unit: '' }));
+  check(() => validate.integer(defaultSessionDuration, 'DEFAULT_SESSION_DURATION', MIN_DURATION, Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION, { unit: '', maxName: 'MAX_SESSION_DURATION' }));
+  check(() => validate.externalId(externalId, 'EXTERNAL_ID'));
+  check(() => validate.text(prefix, 'sessionNamePrefix', SESSION_NAME_PREFIX_LIMITS));
+  check(() => validate.require(config.credentials === undefined || typeof config.credentials === 'function' || isStaticCredentials(config.credentials), 'credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function'));
+  check(() => validate.integer(operationTimeoutSeconds, 'operationTimeoutSeconds', 1, 300, { unit: '' }));
 
   let cache: ResolvedStsConfig['cache'] = false;
   if (config.cache !== false) {
     const options = config.cache ?? {};
-    cache = { maxEntries: options.maxEntries ?? 10_000, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
-    check(isInt(cache.maxEntries, 1, 1_000_000), 'cache.maxEntries must be an integer between 1 and 1000000');
-    check(isInt(cache.mandatoryWindowSeconds, 0, 600), 'cache.mandatoryWindowSeconds must be an integer between 0 and 600');
-    check(cache.refreshWindowSeconds === undefined || isInt(cache.refreshWindowSeconds, 0, MAX_DURATION), `cache.refreshWindowSeconds must be an integer between 0 and ${MAX_DURATION}`);
+    const settings: CredentialCacheSettings = { maxEntries: options.maxEntries ?? 10_000, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
+    check(() => validate.integer(settings.maxEntries, 'cache.maxEntries', 1, 1_000_000, { unit: '' }));
+    check(() => validate.integer(settings.mandatoryWindowSeconds, 'cache.mandatoryWindowSeconds', 0, 600, { unit: '' }));
+    check(() => settings.refreshWindowSeconds === undefined || validate.integer(settings.refreshWindowSeconds, 'cache.refreshWindowSeconds', 0, MAX_DURATION, { unit: '' }));
+    cache = settings;
   }
-
-  const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
-  check(isInt(operationTimeoutSeconds, 1, 300), 'operationTimeoutSeconds must be an integer between 1 and 300');
 
   if (problems.length > 0) {
     throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });

@@ -53,11 +53,14 @@ export class StsError extends Error {
 export class StsValidationError extends StsError {
   /** The input at fault, e.g. `roleArn`, `mfa.tokenCode`, `tags`. */
   readonly field: string;
+  /** What the input must be, e.g. `must be 2–64 characters matching ^[\\w+=,.@-]+$`. Never echoes the value. */
+  readonly rule: string;
 
-  constructor(operation: StsOperation, field: string, message: string) {
-    super(`${field}: ${message}`, { code: 'ValidationError', operation, retryable: false });
+  constructor(operation: StsOperation, field: string, rule: string) {
+    super(`${field}: ${rule}`, { code: 'ValidationError', operation, retryable: false });
     this.name = 'StsValidationError';
     this.field = field;
+    this.rule = rule;
   }
 }
 

@@ -19,7 +19,7 @@ import { withDeadline } from './operation-deadline';
 import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { stsClientSignedBy } from './sts-client.factory';
-import { STS_LIMITS } from './sts.constants';
+import { STS_LIMITS } from './sts-limits';
 import { StsError, toStsError, type StsOperation } from './sts-error';
 import type { StsCallEvent } from './sts-events';
 import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types';

@@ -1,5 +1,5 @@
 import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
-import { STS_LIMITS } from './sts.constants';
+import { STS_LIMITS } from './sts-limits';
 import { StsValidationError, type StsOperation } from './sts-error';
 import type { MfaInput, SessionPolicy } from './sts-request.types';
 
@@ -79,8 +79,13 @@ export class RequestValidator {
     if (value !== undefined) this.text(value, field, limits);
   }
 
-  integer(value: unknown, field: string, min: number, max: number, why = ''): void {
-    this.require(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `must be an integer between ${min} and ${max} seconds${why}`);
+  /**
+   * An integer from `min` to `max`. The rule names `maxName` (default: the number) as the upper bound, then `unit`
+   * (default `seconds`; empty for none), then `why`, which explains a bound tighter than STS's.
+   */
+  integer(value: unknown, field: string, min: number, max: number, { unit = 'seconds', why = '', maxName = String(max) } = {}): void {
+    const range = `between ${min} and ${maxName}${unit ? ` ${unit}` : ''}`;
+    this.require(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `must be an integer ${range}${why}`);
   }
 
   roleArn(value: unknown, field = 'roleArn'): IamArn {
@@ -99,8 +104,8 @@ export class RequestValidator {
     this.optionalText(value, field, STS_LIMITS.roleSessionName);
   }
 
-  externalId(value: unknown): void {
-    this.optionalText(value, 'externalId', STS_LIMITS.externalId);
+  externalId(value: unknown, field = 'externalId'): void {
+    this.optionalText(value, field, STS_LIMITS.externalId);
   }
 
   sourceIdentity(value: unknown): void {

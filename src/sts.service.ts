@@ -8,7 +8,8 @@ import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } f
 import { prepareAssumeRole } from './role-request';
 import type { ResolvedStsConfig } from './server-aws-sts.config';
 import { StsOperations } from './sts-operations';
-import { STS_CLIENT, STS_RESOLVED_CONFIG } from './sts.constants';
+import { STS_RESOLVED_CONFIG } from './sts.constants';
+import { InjectStsClient } from './sts.decorators';
 import type { StsEvent } from './sts-events';
 import type {
   AccessCheckResult,
@@ -47,7 +48,7 @@ export class StsService implements OnModuleDestroy {
   constructor(
     @Inject(STS_RESOLVED_CONFIG) config: ResolvedStsConfig,
     /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
-    @Inject(STS_CLIENT) readonly stsClient: STSClient,
+    @InjectStsClient() readonly stsClient: STSClient,
   ) {
     this.#config = config;
     const emit = (event: StsEvent) => this.#events.next(event);

@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { STS_CLIENT, ServerAwsStsConfig, ServerAwsStsModule, StsService } from '../src';
+import { InjectStsClient, STS_CLIENT, ServerAwsStsConfig, ServerAwsStsModule, StsService } from '../src';
 import { BASE_CREDENTIALS, ROLE_ARN, assumeRoleOutput } from './support/fixtures';
 
 const sts = mockClient(STSClient);
@@ -14,6 +14,15 @@ class TenantGateway {
   constructor(readonly sts: StsService) {}
   accessFor(roleArn: string, externalId: string) {
     return this.sts.assumeRole({ roleArn, externalId });
+  }
+}
+
+/** A consumer's provider that sends its own STS commands through the module's client. */
+@Injectable()
+class RawStsCaller {
+  constructor(@InjectStsClient() readonly client: STSClient) {}
+  whoAmI() {
+    return this.client.send(new GetCallerIdentityCommand({}));
   }
 }
 
@@ -87,6 +96,21 @@ describe('ServerAwsStsModule', () => {
     class FeatureModule {}
     const compile = Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS }), FeatureModule] }).compile();
     await expect(compile).rejects.toThrow(/StsService/);
+  });
+
+  it('InjectStsClient() injects the module\'s STSClient, and an overridden STS_CLIENT reaches it too', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })], providers: [RawStsCaller] }).compile();
+    expect(moduleRef.get(RawStsCaller).client).toBe(moduleRef.get(STS_CLIENT));
+    expect(moduleRef.get(RawStsCaller).client).toBe(moduleRef.get(StsService).stsClient);
+    await moduleRef.close();
+
+    const fake = { send: jest.fn().mockResolvedValue({ Account: '999999999999' }), destroy: jest.fn() };
+    const overridden = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })], providers: [RawStsCaller] })
+      .overrideProvider(STS_CLIENT)
+      .useValue(fake)
+      .compile();
+    await expect(overridden.get(RawStsCaller).whoAmI()).resolves.toEqual({ Account: '999999999999' });
+    await overridden.close();
   });
 
   it('lets tests override STS_CLIENT', async () => {
