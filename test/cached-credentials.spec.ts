@@ -386,3 +386,25 @@ describe('events$', () => {
     ]);
   });
 });
+
+describe('credentialProvider and createClient', () => {
+  it('give any SDK v3 client cached role credentials', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput(ROLE_ARN, 3600, 'ROLE'));
+    const service = createService({ AWS_REGION: 'eu-west-1' });
+    const provider = service.credentialProvider({ roleArn: ROLE_ARN, externalId: 'tenant-1' });
+    const client = service.createClient(STSClient, { roleArn: ROLE_ARN, externalId: 'tenant-1' }, { maxAttempts: 2 });
+    const fromClient = await client.config.credentials();
+    expect(fromClient.accessKeyId).toBe('ASIAEXAMPLEROLE');
+    expect((await provider()).accessKeyId).toBe('ASIAEXAMPLEROLE');
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(await client.config.maxAttempts()).toBe(2);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    client.destroy();
+  });
+
+  it('lets the client config choose another region', async () => {
+    const client = createService({ AWS_REGION: 'eu-west-1' }).createClient(STSClient, { roleArn: ROLE_ARN }, { region: 'ap-south-1' });
+    expect(await client.config.region()).toBe('ap-south-1');
+    client.destroy();
+  });
+});

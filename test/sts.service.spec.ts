@@ -10,8 +10,9 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { StsError, TemporaryCredentials } from '../src';
-import { BASE_ACCOUNT, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError, stsCredentials } from './support/fixtures';
+import { Test } from '@nestjs/testing';
+import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials } from '../src';
+import { BASE_ACCOUNT, BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError, stsCredentials } from './support/fixtures';
 
 const sts = mockClient(STSClient);
 beforeEach(() => sts.reset());
@@ -293,5 +294,25 @@ describe('errors from STS', () => {
   it('answers a response without credentials with InvalidResponse', async () => {
     sts.on(AssumeRoleCommand).resolves({});
     await expect(createService().assumeRole({ roleArn: ROLE_ARN })).rejects.toMatchObject({ code: 'InvalidResponse' });
+  });
+});
+
+describe('module destroy', () => {
+  it('clears the cache, completes events$, and leaves no handle open', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
+    const countByType = () => process.getActiveResourcesInfo().reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
+    const before = countByType();
+    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS })] }).compile();
+    const service = moduleRef.get(StsService);
+    let completed = false;
+    service.events$.subscribe({ complete: () => (completed = true) });
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    expect(service.cache.stats().size).toBe(1);
+    await moduleRef.close();
+    expect(completed).toBe(true);
+    expect(service.cache.stats().size).toBe(0);
+    const after = countByType();
+    const opened = Object.keys(after).filter((type) => after[type] > (before[type] ?? 0));
+    expect(opened).toEqual([]);
   });
 });

@@ -7,28 +7,6 @@ import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createSer
 const sts = mockClient(STSClient);
 beforeEach(() => sts.reset());
 
-describe('credentialProvider and createClient', () => {
-  it('give any SDK v3 client cached role credentials', async () => {
-    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput(ROLE_ARN, 3600, 'ROLE'));
-    const service = createService({ AWS_REGION: 'eu-west-1' });
-    const provider = service.credentialProvider({ roleArn: ROLE_ARN, externalId: 'tenant-1' });
-    const client = service.createClient(STSClient, { roleArn: ROLE_ARN, externalId: 'tenant-1' }, { maxAttempts: 2 });
-    const fromClient = await client.config.credentials();
-    expect(fromClient.accessKeyId).toBe('ASIAEXAMPLEROLE');
-    expect((await provider()).accessKeyId).toBe('ASIAEXAMPLEROLE');
-    expect(await client.config.region()).toBe('eu-west-1');
-    expect(await client.config.maxAttempts()).toBe(2);
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
-    client.destroy();
-  });
-
-  it('lets the client config choose another region', async () => {
-    const client = createService({ AWS_REGION: 'eu-west-1' }).createClient(STSClient, { roleArn: ROLE_ARN }, { region: 'ap-south-1' });
-    expect(await client.config.region()).toBe('ap-south-1');
-    client.destroy();
-  });
-});
-
 describe('validateAccess', () => {
   it('assumes the role for the shortest session and confirms the account', async () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
@@ -88,25 +66,5 @@ describe('assumeRoleInAccounts', () => {
 
   it('refuses a concurrency below 1', async () => {
     await expect(createService().assumeRoleInAccounts([], { concurrency: 0 })).rejects.toMatchObject({ field: 'concurrency' });
-  });
-});
-
-describe('module destroy', () => {
-  it('clears the cache, completes events$, and leaves no handle open', async () => {
-    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
-    const countByType = () => process.getActiveResourcesInfo().reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
-    const before = countByType();
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS })] }).compile();
-    const service = moduleRef.get(StsService);
-    let completed = false;
-    service.events$.subscribe({ complete: () => (completed = true) });
-    await service.getCredentials({ roleArn: ROLE_ARN });
-    expect(service.cache.stats().size).toBe(1);
-    await moduleRef.close();
-    expect(completed).toBe(true);
-    expect(service.cache.stats().size).toBe(0);
-    const after = countByType();
-    const opened = Object.keys(after).filter((type) => after[type] > (before[type] ?? 0));
-    expect(opened).toEqual([]);
   });
 });
