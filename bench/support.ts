@@ -1,26 +1,5 @@
-import { STSClient } from '@aws-sdk/client-sts';
-import { StsService, resolveStsConfig, type ServerAwsStsConfig } from '../src';
-
-export const BASE_CREDENTIALS = { accessKeyId: 'AKIABENCHEXAMPLE0001', secretAccessKey: 'bench-secret' };
-
-/** A realistic STS answer: real session tokens run to about a kilobyte. */
-export function stsAnswer(roleArn: string, lifetimeSeconds: number, serial: number) {
-  return {
-    Credentials: {
-      AccessKeyId: `ASIA${String(serial).padStart(16, '0')}`,
-      SecretAccessKey: 'x'.repeat(40),
-      SessionToken: `IQoJb3JpZ2luX2Vj${'t'.repeat(900)}${serial}`,
-      Expiration: new Date(Date.now() + lifetimeSeconds * 1000),
-    },
-    AssumedRoleUser: { Arn: `${roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/bench`, AssumedRoleId: `AROA${serial}:bench` },
-  };
-}
-
-export function createService(config: ServerAwsStsConfig = {}): StsService {
-  return new StsService(resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, ...config }), new STSClient({ region: 'us-east-1', credentials: BASE_CREDENTIALS }));
-}
-
-export const tenantRole = (tenant: number) => `arn:aws:iam::${String(100000000000 + tenant)}:role/TenantAccess`;
+// Benchmarks build on the test fixtures (service, credentials, STS answers); here only what measuring adds.
+export { BASE_CREDENTIALS, createService, realisticAssumeRoleOutput as stsAnswer, tenantRole } from '../test/support/fixtures';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

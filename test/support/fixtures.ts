@@ -29,6 +29,20 @@ export function assumeRoleOutput(roleArn = ROLE_ARN, seconds = 3600, label?: str
   };
 }
 
+/** The role of tenant number `tenant`, each in an account of its own. */
+export const tenantRole = (tenant: number) => `arn:aws:iam::${String(100000000000 + tenant)}:role/TenantAccess`;
+
+/**
+ * An AssumeRole answer with secrets of realistic sizes (real session tokens run to about a kilobyte), numbered
+ * `serial`: for benchmarks of speed and memory per entry.
+ */
+export function realisticAssumeRoleOutput(roleArn: string, seconds: number, serial: number) {
+  const output = assumeRoleOutput(roleArn, seconds, String(serial).padStart(12, '0'));
+  output.Credentials.SecretAccessKey = 'x'.repeat(40);
+  output.Credentials.SessionToken = `IQoJb3JpZ2luX2Vj${'t'.repeat(900)}${serial}`;
+  return output;
+}
+
 /** A service over a plain STSClient (mock it with aws-sdk-client-mock) and a resolved config. */
 export function createService(config: ServerAwsStsConfig = {}): StsService {
   const resolved = resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, ...config });
