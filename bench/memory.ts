@@ -1,5 +1,6 @@
 import type { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { StsService, resolveStsConfig } from '../src';
+import { StsService } from '../src';
+import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { BASE_CREDENTIALS, printTable, stsAnswer, tenantRole } from './support';
 
 const ENTRIES = 10_000;

@@ -1,11 +1,11 @@
+// The public API: every name here is documented in the README ("Exports").
 export { ServerAwsStsModule } from './server-aws-sts.module';
-export { STS_MODULE_OPTIONS, STS_OPTIONS_TYPE, STS_ASYNC_OPTIONS_TYPE } from './server-aws-sts.module-definition';
-export { ServerAwsStsConfig, resolveStsConfig, type CredentialCacheOptions, type ResolvedStsConfig } from './server-aws-sts.config';
+export { ServerAwsStsConfig, type CredentialCacheOptions } from './server-aws-sts.config';
 export { StsService } from './sts.service';
 export type { CredentialCacheControl } from './cached-credentials';
 export type { FanOutOptions } from './account-checks';
-export { defaultRefreshWindowSeconds, type CredentialCacheStats } from './credential-cache';
-export { STS_CLIENT, STS_RESOLVED_CONFIG } from './sts.constants';
+export type { CredentialCacheStats } from './credential-cache';
+export { STS_CLIENT } from './sts.constants';
 export { InjectStsClient } from './sts.decorators';
 export { STS_LIMITS } from './sts-limits';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './sts-error';

@@ -89,7 +89,7 @@ const sorted = (values: readonly string[] | undefined) => (values === undefined 
 /** Validates an AssumeRole request against every STS limit and freezes what will be sent. */
 export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestDefaults, field = ''): PreparedAssumeRole {
   const validate = new RequestValidator('AssumeRole', field);
-  validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+  validate.request(request);
   // Each field is read once: a getter or a concurrent change cannot make the checks and the command disagree.
   const { externalId: ownExternalId, sessionName, tags, transitiveTagKeys, sourceIdentity, via } = request;
   const chained = via !== undefined;

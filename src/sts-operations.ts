@@ -136,7 +136,7 @@ export class StsOperations {
     const operation = 'AssumeRoleWithWebIdentity';
     return this.bounded(operation, async (signal) => {
       const validate = new RequestValidator(operation);
-      validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+      validate.request(request);
       const { webIdentityToken, webIdentityTokenFile, providerId, sessionName: givenSessionName } = request;
       const { session, accountId } = prepareRoleSession(validate, request, false, this.config);
       validate.require((webIdentityToken === undefined) !== (webIdentityTokenFile === undefined), 'webIdentityToken', 'give exactly one of webIdentityToken or webIdentityTokenFile');
@@ -164,7 +164,7 @@ export class StsOperations {
     const operation = 'AssumeRoleWithSAML';
     return this.bounded(operation, async (signal) => {
       const validate = new RequestValidator(operation);
-      validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+      validate.request(request);
       const { principalArn, samlAssertion } = request;
       const { session, accountId } = prepareRoleSession(validate, request, false, this.config);
       validate.samlProviderArn(principalArn);
@@ -189,7 +189,7 @@ export class StsOperations {
     const operation = 'GetSessionToken';
     return this.bounded(operation, async (signal) => {
       const validate = new RequestValidator(operation);
-      validate.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+      validate.request(request);
       const { durationSeconds } = request;
       const { min, max } = STS_LIMITS.sessionTokenDuration;
       if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);

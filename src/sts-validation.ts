@@ -62,6 +62,11 @@ export class RequestValidator {
     if (!ok) throw new StsValidationError(this.operation, `${this.fieldPrefix}${field}`, rule);
   }
 
+  /** The request itself must be an object (a JavaScript caller may pass anything). */
+  request(request: unknown): void {
+    this.require(typeof request === 'object' && request !== null, 'request', 'must be an object');
+  }
+
   /**
    * A string of `min`–`max` characters (Unicode code points, as STS counts them) that matches `pattern`, if
    * given; `rule` words the pattern for people when its source would not. The value is never echoed.

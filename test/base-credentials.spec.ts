@@ -1,5 +1,6 @@
 import { STSClient } from '@aws-sdk/client-sts';
-import { StsService, resolveStsConfig } from '../src';
+import { StsService } from '../src';
+import { resolveStsConfig } from '../src/server-aws-sts.config';
 
 describe('base credentials that cannot be resolved', () => {
   it('become an StsError with code CredentialsProviderError and a hint', async () => {

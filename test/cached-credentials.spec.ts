@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { defaultRefreshWindowSeconds, type AssumeRoleRequest, type CacheEvent, type StsEvent, type StsService } from '../src';
+import { defaultRefreshWindowSeconds } from '../src/credential-cache';
+import { type AssumeRoleRequest, type CacheEvent, type StsEvent, type StsService } from '../src';
 import { OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError } from './support/fixtures';
 
 const sts = mockClient(STSClient);

@@ -2,7 +2,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { visibleText } from './support/visible-text';
-import { ServerAwsStsConfig, resolveStsConfig } from '../src';
+import { ServerAwsStsConfig } from '../src';
+import { resolveStsConfig } from '../src/server-aws-sts.config';
 
 describe('ServerAwsStsConfig', () => {
   it('fromEnv reads the documented variables and leaves empty ones unset', () => {
