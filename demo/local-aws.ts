@@ -2,7 +2,7 @@
  * The AWS side of the demo, on loopback: a local STS endpoint (from the test support code) with the platform's
  * base identity and the roles its customers created for it. Nothing here talks to real AWS.
  */
-import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts-server';
+import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts';
 import type { Tenant } from './tenant-access.service';
 
 /** The SaaS platform's own IAM user: the base identity that signs every STS call. */

@@ -5,7 +5,7 @@
 import { ConsoleLogger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { StsService, type CredentialCacheStats } from '../src'; // in your app: 'nestjs-aws-sts'
-import type { LocalStsServer } from '../test/support/local-sts-server';
+import type { LocalStsServer } from '../test/support/local-sts';
 import { DemoAppModule } from './demo-app.module';
 import { CHAINED_TENANT, PLATFORM, TENANTS, startLocalAws } from './local-aws';
 import { TenantAccessService } from './tenant-access.service';

@@ -1,0 +1,150 @@
+/**
+ * The five STS actions the local server answers: each reads its parameters, applies the IAM rules, issues
+ * credentials and returns the content of its `<Action>Result` element. They check in the order STS does, so
+ * the first failing check decides the error.
+ */
+import type { Caller, CredentialStore, IssuedCredential } from './credentials';
+import { decodeSamlAssertion, parseJwt, readSamlClaims, samlNameQualifier } from './identity-tokens';
+import {
+  authorizeAssumeRole,
+  authorizeSaml,
+  authorizeWebIdentity,
+  checkChainedDuration,
+  checkSessionTokenMfa,
+  principalOf,
+  roleAccount,
+  roleSessionSeconds,
+  sessionSourceIdentity,
+  sessionTokenIdentity,
+  type RoleRegistry,
+} from './iam-rules';
+import { packedPolicySize, parseDuration, requireRoleArn, requireSessionName } from './query-parameters';
+import { LocalStsFailure, validationFailure, type XmlNode } from './wire-format';
+
+const DEFAULT_SESSION_TOKEN_DURATION = 43200;
+
+/** What the actions need from the server. */
+export interface StsActionContext {
+  roles: RoleRegistry;
+  credentials: CredentialStore;
+  /** Server clock, epoch ms. */
+  now: () => number;
+  /** The only accepted MFA TokenCode. */
+  validMfaCode: string;
+}
+
+function credentialsXml(cred: IssuedCredential): XmlNode {
+  return {
+    AccessKeyId: cred.accessKeyId,
+    SecretAccessKey: cred.secretAccessKey,
+    SessionToken: cred.sessionToken,
+    Expiration: new Date(cred.expiresAt).toISOString(),
+  };
+}
+
+/** AssumeRole, signed by `caller`. */
+export function assumeRole(sts: StsActionContext, params: URLSearchParams, caller: Caller): XmlNode {
+  const roleArn = requireRoleArn(params.get('RoleArn'));
+  const sessionName = requireSessionName(params.get('RoleSessionName'));
+  const duration = parseDuration(params.get('DurationSeconds'), 900, 43200);
+  const role = sts.roles.get(roleArn);
+  authorizeAssumeRole(role, roleArn, caller, params, sts.validMfaCode);
+  checkChainedDuration(caller, duration);
+  const seconds = roleSessionSeconds(role, duration);
+  const packed = packedPolicySize(params);
+  const sourceIdentity = sessionSourceIdentity(caller, params.get('SourceIdentity') ?? undefined, roleArn);
+  const cred = sts.credentials.issueAssumedRole(role.arn, sessionName, seconds, {
+    mfaAuthenticated: caller.kind === 'issued' ? caller.cred.mfaAuthenticated : Boolean(params.get('SerialNumber')),
+    sourceIdentity,
+  });
+  return {
+    Credentials: credentialsXml(cred),
+    AssumedRoleUser: { Arn: cred.arn, AssumedRoleId: cred.userId },
+    PackedPolicySize: packed,
+    SourceIdentity: sourceIdentity,
+  };
+}
+
+/** AssumeRoleWithWebIdentity (unsigned). */
+export function assumeRoleWithWebIdentity(sts: StsActionContext, params: URLSearchParams): XmlNode {
+  const roleArn = requireRoleArn(params.get('RoleArn'));
+  const sessionName = requireSessionName(params.get('RoleSessionName'));
+  const token = params.get('WebIdentityToken');
+  if (token === null) {
+    throw validationFailure("1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null");
+  }
+  const duration = parseDuration(params.get('DurationSeconds'), 900, 43200);
+  const claims = parseJwt(token);
+  if (!claims) {
+    throw new LocalStsFailure(
+      'InvalidIdentityToken',
+      'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)',
+    );
+  }
+  if (claims.exp !== undefined && claims.exp * 1000 <= sts.now()) {
+    throw new LocalStsFailure(
+      'ExpiredTokenException',
+      `Token expired: current date/time ${Math.floor(sts.now() / 1000)} must be before the expiration date/time ${claims.exp}`,
+    );
+  }
+  const role = sts.roles.get(roleArn);
+  authorizeWebIdentity(role, claims.aud);
+  const seconds = roleSessionSeconds(role, duration);
+  const packed = packedPolicySize(params);
+  const cred = sts.credentials.issueAssumedRole(role.arn, sessionName, seconds, { mfaAuthenticated: false });
+  return {
+    Credentials: credentialsXml(cred),
+    SubjectFromWebIdentityToken: claims.sub,
+    AssumedRoleUser: { Arn: cred.arn, AssumedRoleId: cred.userId },
+    PackedPolicySize: packed,
+    Provider: params.get('ProviderId') ?? claims.iss.replace(/^https?:\/\//, ''),
+    Audience: role.webIdentityAudience,
+  };
+}
+
+/** AssumeRoleWithSAML (unsigned). */
+export function assumeRoleWithSaml(sts: StsActionContext, params: URLSearchParams): XmlNode {
+  const roleArn = requireRoleArn(params.get('RoleArn'));
+  const principalArn = params.get('PrincipalArn');
+  if (principalArn === null) {
+    throw validationFailure("1 validation error detected: Value null at 'principalArn' failed to satisfy constraint: Member must not be null");
+  }
+  const assertion = params.get('SAMLAssertion');
+  if (assertion === null) {
+    throw validationFailure("1 validation error detected: Value null at 'sAMLAssertion' failed to satisfy constraint: Member must not be null");
+  }
+  const duration = parseDuration(params.get('DurationSeconds'), 900, 43200);
+  const xml = decodeSamlAssertion(assertion);
+  const role = sts.roles.get(roleArn);
+  authorizeSaml(role, principalArn);
+  const { issuer, subject, subjectType, sessionName } = readSamlClaims(xml);
+  const nameQualifier = samlNameQualifier(issuer, principalArn, roleAccount(roleArn));
+  const seconds = roleSessionSeconds(role, duration);
+  const packed = packedPolicySize(params);
+  const cred = sts.credentials.issueAssumedRole(role.arn, sessionName, seconds, { mfaAuthenticated: false });
+  return {
+    Credentials: credentialsXml(cred),
+    AssumedRoleUser: { Arn: cred.arn, AssumedRoleId: cred.userId },
+    PackedPolicySize: packed,
+    Subject: subject,
+    SubjectType: subjectType,
+    Issuer: issuer,
+    Audience: 'https://signin.aws.amazon.com/saml',
+    NameQualifier: nameQualifier,
+  };
+}
+
+/** GetSessionToken, signed by `caller`. */
+export function getSessionToken(sts: StsActionContext, params: URLSearchParams, caller: Caller): XmlNode {
+  const identity = sessionTokenIdentity(caller);
+  const seconds = parseDuration(params.get('DurationSeconds'), 900, 129600) ?? DEFAULT_SESSION_TOKEN_DURATION;
+  const mfaAuthenticated = checkSessionTokenMfa(params, sts.validMfaCode);
+  const cred = sts.credentials.issueSession(identity, seconds, mfaAuthenticated);
+  return { Credentials: credentialsXml(cred) };
+}
+
+/** GetCallerIdentity, signed by `caller`. */
+export function getCallerIdentity(caller: Caller): XmlNode {
+  const { userId, account, arn } = principalOf(caller);
+  return { UserId: userId, Account: account, Arn: arn };
+}
