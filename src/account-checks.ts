@@ -1,10 +1,10 @@
-import { STS_LIMITS } from './sts-limits';
-import { StsError, toStsError } from './sts-error';
-import type { AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types';
-import type { StsOperations } from './sts-operations';
-import { prepareAssumeRole, type RequestDefaults } from './role-request';
-import { RequestValidator, parseIamArn } from './sts-validation';
-import type { TemporaryCredentials } from './temporary-credentials';
+import { STS_LIMITS } from './sts-limits.js';
+import { StsError, toStsError } from './sts-error.js';
+import type { AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types.js';
+import type { StsOperations } from './sts-operations.js';
+import { prepareAssumeRole, type RequestDefaults } from './role-request.js';
+import { RequestValidator, parseIamArn } from './sts-validation.js';
+import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** Options of `StsService.assumeRoleInAccounts`. */
 export interface FanOutOptions {

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import { prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from './role-request';
-import type { AssumeRoleRequest } from './sts-request.types';
+import { prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from './role-request.js';
+import type { AssumeRoleRequest } from './sts-request.types.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {

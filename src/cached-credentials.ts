@@ -1,13 +1,13 @@
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { hashKey, PreparedRequestIndex } from './cache-key';
-import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache';
-import { signWithCachedCredentials } from './fresh-credentials.middleware';
-import type { PreparedAssumeRole } from './role-request';
-import type { ResolvedStsConfig } from './server-aws-sts.config';
-import { StsValidationError } from './sts-error';
-import type { CacheEntryInfo, CacheEvent } from './sts-events';
-import type { AssumeRoleRequest } from './sts-request.types';
-import type { TemporaryCredentials } from './temporary-credentials';
+import { hashKey, PreparedRequestIndex } from './cache-key.js';
+import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
+import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
+import type { PreparedAssumeRole } from './role-request.js';
+import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { StsValidationError } from './sts-error.js';
+import type { CacheEntryInfo, CacheEvent } from './sts-events.js';
+import type { AssumeRoleRequest } from './sts-request.types.js';
+import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** Control of the credential cache, on `StsService.cache`. */
 export interface CredentialCacheControl {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { CredentialCacheSettings } from './server-aws-sts.config';
-import { REFUSAL_CODES, toStsError, type StsError } from './sts-error';
-import type { CacheEntryInfo, CacheEvent } from './sts-events';
-import type { TemporaryCredentials } from './temporary-credentials';
+import type { CredentialCacheSettings } from './server-aws-sts.config.js';
+import { REFUSAL_CODES, toStsError, type StsError } from './sts-error.js';
+import type { CacheEntryInfo, CacheEvent } from './sts-events.js';
+import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** Counters of the credential cache since start (or the last `clear()`, for `size` and `inflight`). */
 export interface CredentialCacheStats {

@@ -1,6 +1,6 @@
 import { getSmithyContext } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { CREDENTIALS_REJECTED_CODES } from './sts-error';
+import { CREDENTIALS_REJECTED_CODES } from './sts-error.js';
 
 /** The part of an AWS SDK v3 client this middleware needs. */
 interface MiddlewareStackHolder {

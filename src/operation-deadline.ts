@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { StsError, type StsOperation } from './sts-error';
+import { StsError, type StsOperation } from './sts-error.js';
 
 /** Settles like `running`, or rejects with `timedOut()` after `timeoutMs`; the timer never keeps the process alive. */
 function settleWithin<T>(running: Promise<T>, timeoutMs: number, timedOut: () => Error): Promise<T> {

@@ -1,7 +1,7 @@
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
-import { STS_LIMITS } from './sts-limits';
-import type { AssumeRoleRequest, MfaInput } from './sts-request.types';
-import { RequestValidator } from './sts-validation';
+import { STS_LIMITS } from './sts-limits.js';
+import type { AssumeRoleRequest, MfaInput } from './sts-request.types.js';
+import { RequestValidator } from './sts-validation.js';
 
 /** What request preparation needs from the config. */
 export interface RequestDefaults {

@@ -1,11 +1,11 @@
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { boundedProvider } from './operation-deadline';
-import { withRequestHandlerDefaults } from './sts-client.factory';
-import { STS_LIMITS } from './sts-limits';
-import { StsError, StsValidationError } from './sts-error';
-import { RequestValidator } from './sts-validation';
+import { boundedProvider } from './operation-deadline.js';
+import { withRequestHandlerDefaults } from './sts-client.factory.js';
+import { STS_LIMITS } from './sts-limits.js';
+import { StsError, StsValidationError } from './sts-error.js';
+import { RequestValidator } from './sts-validation.js';
 
 /** Options of the credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
 export interface CredentialCacheOptions {

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ServerAwsStsConfig } from './server-aws-sts.config';
+import type { ServerAwsStsConfig } from './server-aws-sts.config.js';
 
 /**
  * `configure(config)` and `configureAsync({ imports, inject, useFactory | useClass | useExisting })`,

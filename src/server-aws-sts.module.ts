@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { resolveStsConfig, type ServerAwsStsConfig } from './server-aws-sts.config';
-import { ConfigurableServerAwsStsModule, STS_MODULE_OPTIONS } from './server-aws-sts.module-definition';
-import { createStsClient } from './sts-client.factory';
-import { STS_CLIENT, STS_RESOLVED_CONFIG } from './sts.constants';
-import { StsService } from './sts.service';
+import { resolveStsConfig, type ServerAwsStsConfig } from './server-aws-sts.config.js';
+import { ConfigurableServerAwsStsModule, STS_MODULE_OPTIONS } from './server-aws-sts.module-definition.js';
+import { createStsClient } from './sts-client.factory.js';
+import { STS_CLIENT, STS_RESOLVED_CONFIG } from './sts.constants.js';
+import { StsService } from './sts.service.js';
 
 /**
  * AWS STS for Nest: `ServerAwsStsModule.configure(config)` or `configureAsync(...)` provides `StsService`

@@ -1,6 +1,6 @@
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import type { ResolvedStsConfig } from './server-aws-sts.config';
+import type { ResolvedStsConfig } from './server-aws-sts.config.js';
 
 /** Milliseconds. Without `throwOnRequestTimeout` the SDK only logs a warning when a request times out, and waits on. */
 const REQUEST_HANDLER_DEFAULTS = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };

@@ -1,4 +1,4 @@
-import type { StsOperation } from './sts-error';
+import type { StsOperation } from './sts-error.js';
 
 /** One STS call the service made. Carries no secret. */
 export interface StsCallEvent {

@@ -15,16 +15,16 @@ import {
   type GetSessionTokenCommandOutput,
   type STSClient,
 } from '@aws-sdk/client-sts';
-import { withDeadline } from './operation-deadline';
-import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request';
-import type { ResolvedStsConfig } from './server-aws-sts.config';
-import { stsClientSignedBy } from './sts-client.factory';
-import { STS_LIMITS } from './sts-limits';
-import { StsError, toStsError, type StsOperation } from './sts-error';
-import type { StsCallEvent } from './sts-events';
-import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types';
-import { RequestValidator } from './sts-validation';
-import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials';
+import { withDeadline } from './operation-deadline.js';
+import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request.js';
+import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { stsClientSignedBy } from './sts-client.factory.js';
+import { STS_LIMITS } from './sts-limits.js';
+import { StsError, toStsError, type StsOperation } from './sts-error.js';
+import type { StsCallEvent } from './sts-events.js';
+import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types.js';
+import { RequestValidator } from './sts-validation.js';
+import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 
 /** Non-secret facts of a call, for events and logs. */
 interface CallContext {

@@ -1,4 +1,4 @@
-import type { TemporaryCredentials } from './temporary-credentials';
+import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** An IAM policy document, given as an object (serialised for you) or as JSON text. */
 export type SessionPolicy = string | Record<string, unknown>;
@@ -108,9 +108,9 @@ export interface ExpirationStatus {
 /** Result of `StsService.validateAccess`: never thrown for an access failure. */
 export type AccessCheckResult =
   | { ok: true; accountId: string; arn: string; expiration: Date }
-  | { ok: false; error: import('./sts-error').StsError };
+  | { ok: false; error: import('./sts-error.js').StsError };
 
 /** One result of `StsService.assumeRoleInAccounts`, in the order of the requests. */
 export type AccountAssumeResult =
   | { ok: true; accountId: string; credentials: TemporaryCredentials }
-  | { ok: false; accountId: string; error: import('./sts-error').StsError };
+  | { ok: false; accountId: string; error: import('./sts-error.js').StsError };

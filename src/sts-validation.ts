@@ -1,7 +1,7 @@
 import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
-import { STS_LIMITS } from './sts-limits';
-import { StsValidationError, type StsOperation } from './sts-error';
-import type { MfaInput, SessionPolicy } from './sts-request.types';
+import { STS_LIMITS } from './sts-limits.js';
+import { StsValidationError, type StsOperation } from './sts-error.js';
+import type { MfaInput, SessionPolicy } from './sts-request.types.js';
 
 /** The parts of an IAM ARN the library relies on. */
 export interface IamArn {

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { STS_CLIENT } from './sts.constants';
+import { STS_CLIENT } from './sts.constants.js';
 
 /**
  * Injects the module's `STSClient` (token `STS_CLIENT`), signed by the base identity:

@@ -3,14 +3,14 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
-import { AccountChecks, type FanOutOptions } from './account-checks';
-import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials';
-import { prepareAssumeRole } from './role-request';
-import type { ResolvedStsConfig } from './server-aws-sts.config';
-import { StsOperations } from './sts-operations';
-import { STS_RESOLVED_CONFIG } from './sts.constants';
-import { InjectStsClient } from './sts.decorators';
-import type { StsEvent } from './sts-events';
+import { AccountChecks, type FanOutOptions } from './account-checks.js';
+import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials.js';
+import { prepareAssumeRole } from './role-request.js';
+import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { StsOperations } from './sts-operations.js';
+import { STS_RESOLVED_CONFIG } from './sts.constants.js';
+import { InjectStsClient } from './sts.decorators.js';
+import type { StsEvent } from './sts-events.js';
 import type {
   AccessCheckResult,
   AccountAssumeResult,
@@ -20,8 +20,8 @@ import type {
   CallerIdentity,
   ExpirationStatus,
   GetSessionTokenRequest,
-} from './sts-request.types';
-import type { TemporaryCredentials } from './temporary-credentials';
+} from './sts-request.types.js';
+import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /**
  * Every STS operation, validated against the STS limits before anything is sent, with failures mapped to

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -27,10 +28,47 @@ describe('package.json', () => {
     expect(undeclared).toEqual([]);
   });
 
-  it('ships only dist (npm adds README and LICENSE), with types and Nest peer ranges', () => {
-    expect(manifest.files).toEqual(['dist']);
-    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+  it('ships the builds and their sources (npm adds README and LICENSE), an ESM and a CommonJS entry each with its types, and Nest peer ranges', () => {
+    expect(manifest.files).toEqual(['dist', 'src']);
+    expect(manifest.type).toBe('commonjs');
+    expect(manifest.exports['.']).toEqual({
+      import: { types: './dist/esm/index.d.ts', default: './dist/esm/index.js' },
+      require: { types: './dist/cjs/index.d.ts', default: './dist/cjs/index.js' },
+    });
     expect(manifest.peerDependencies['@nestjs/common']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.engines.node).toBe('>=20.19');
+  });
+});
+
+describe('the packed package', () => {
+  const tarball = process.env.NESTJS_AWS_STS_TARBALL as string;
+  const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+  /** Runs a checker on the tarball; returns its output, or fails with it when the checker reports a problem. */
+  const check = (command: string, args: string[]) => {
+    try {
+      return execFileSync(bin(command), [...args, tarball], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout: string; stderr: string };
+      throw new Error(`${command} reported problems:\n${stdout}${stderr}`);
+    }
+  };
+
+  it('passes publint with no error, warning or suggestion', () => {
+    expect(check('publint', ['--level', 'suggestion', '--strict'])).toContain('All good!');
+  });
+
+  it('resolves with correct types under every module resolution (@arethetypeswrong/cli)', () => {
+    expect(check('attw', ['--format', 'ascii'])).toContain('No problems found');
+  }, 60_000);
+
+  it('holds both builds with source maps, declaration maps and the sources they point at', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    for (const build of ['esm', 'cjs']) {
+      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'package.json']) expect(files).toContain(`package/dist/${build}/${suffix}`);
+    }
+    const map = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/dist/esm/sts.service.js.map'], { encoding: 'utf8' }));
+    expect(map.sources).toEqual(['../../src/sts.service.ts']);
+    expect(files).toContain('package/src/sts.service.ts');
+    expect(files.filter((file) => file.startsWith('package/test/'))).toEqual([]);
   });
 });

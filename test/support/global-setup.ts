@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/** What the packed package is made of: a change to any of these makes a new tarball. */
+function packageInputs(): string[] {
+  const sources = readdirSync(join(root, 'src')).map((name) => join('src', name));
+  return ['package.json', 'tsconfig.json', 'tsconfig.build.cjs.json', 'tsconfig.build.esm.json', 'scripts/mark-module-types.cjs', 'README.md', ...sources.sort()];
+}
+
+/**
+ * Packs the library once per change (`npm pack`, which builds both module systems) and tells the specs where the
+ * tarball is (`NESTJS_AWS_STS_TARBALL`): the package checks, the README check and the consumer apps all use it,
+ * exactly as an app would get it from the registry.
+ */
+export default function packLibrary(): void {
+  const hash = createHash('sha256');
+  for (const file of packageInputs()) hash.update(file).update(readFileSync(join(root, file)));
+  const cacheDir = join(tmpdir(), 'nestjs-aws-sts-packed', hash.digest('hex').slice(0, 16));
+  const tarball = join(cacheDir, 'nestjs-aws-sts.tgz');
+  if (!existsSync(tarball)) {
+    const staging = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-pack-'));
+    const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8' });
+    mkdirSync(cacheDir, { recursive: true });
+    renameSync(join(staging, output.trim().split('\n').pop() as string), tarball);
+    rmSync(staging, { recursive: true, force: true });
+  }
+  process.env.NESTJS_AWS_STS_TARBALL = tarball;
+}
