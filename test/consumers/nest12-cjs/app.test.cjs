@@ -1,0 +1,15 @@
+require('reflect-metadata');
+const assert = require('node:assert/strict');
+const { test } = require('node:test');
+const { Test } = require('@nestjs/testing');
+const { ConfigModule, ConfigService } = require('@nestjs/config');
+const library = require('nestjs-aws-sts');
+const { configureAsyncScenario, configureScenario } = require('./scenario.cjs');
+
+test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
+  assert.match(require.resolve('nestjs-aws-sts'), /dist[\\/]cjs[\\/]index\.js$/);
+});
+
+test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => configureScenario({ library, Test }));
+
+test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));

@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { Test } from '@nestjs/testing';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import * as library from 'nestjs-aws-sts';
+import scenario from './scenario.cjs';
+
+test('loads the ES module build', () => {
+  expect(import.meta.resolve('nestjs-aws-sts')).toMatch(/dist\/esm\/index\.js$/);
+});
+
+test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => scenario.configureScenario({ library, Test }));
+
+test('configureAsync() with ConfigService', () => scenario.configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));

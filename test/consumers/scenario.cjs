@@ -1,0 +1,83 @@
+// What every consumer app does with the packed library, whichever Nest and module system it runs: configure and
+// configureAsync (with @nestjs/config), inject StsService into its own provider, and call a local STS endpoint.
+// Each app passes in the modules it loaded its own way (require or import), so this file tests what they loaded.
+'use strict';
+const assert = require('node:assert/strict');
+
+/** The local STS endpoint, its base identity and roles, from the spec that started it. */
+function localSts() {
+  const { LOCAL_STS_ENDPOINT, LOCAL_STS_ACCESS_KEY_ID, LOCAL_STS_SECRET_ACCESS_KEY, LOCAL_STS_ACCOUNT, LOCAL_STS_ROLE_ARN, LOCAL_STS_EXTERNAL_ID, LOCAL_STS_DENIED_ROLE_ARN } = process.env;
+  assert.ok(LOCAL_STS_ENDPOINT, 'run through test/consumers.e2e.spec.ts, which starts the local STS endpoint');
+  return {
+    endpoint: LOCAL_STS_ENDPOINT,
+    credentials: { accessKeyId: LOCAL_STS_ACCESS_KEY_ID, secretAccessKey: LOCAL_STS_SECRET_ACCESS_KEY },
+    account: LOCAL_STS_ACCOUNT,
+    roleArn: LOCAL_STS_ROLE_ARN,
+    externalId: LOCAL_STS_EXTERNAL_ID,
+    deniedRoleArn: LOCAL_STS_DENIED_ROLE_ARN,
+  };
+}
+
+/** An app provider that gets StsService injected, as `constructor(private readonly sts: StsService)` would. */
+function tenantAccessProvider(library) {
+  return { provide: 'TenantAccess', inject: [library.StsService], useFactory: (sts) => ({ credentialsFor: (request) => sts.getCredentials(request), sts }) };
+}
+
+/** `ServerAwsStsModule.configure(...)`: who am I, cached credentials for a tenant, and a refused role. */
+async function configureScenario({ library, Test }) {
+  const sts = localSts();
+  const moduleRef = await Test.createTestingModule({
+    imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: sts.credentials, clientConfig: { endpoint: sts.endpoint } })],
+    providers: [tenantAccessProvider(library)],
+  }).compile();
+  try {
+    const tenantAccess = moduleRef.get('TenantAccess');
+    assert.ok(tenantAccess.sts instanceof library.StsService);
+
+    const identity = await tenantAccess.sts.getCallerIdentity();
+    assert.equal(identity.account, sts.account);
+
+    const request = { roleArn: sts.roleArn, externalId: sts.externalId };
+    const credentials = await tenantAccess.credentialsFor(request);
+    assert.equal(credentials.accountId, sts.roleArn.split(':')[4]);
+    assert.equal(await tenantAccess.credentialsFor(request), credentials, 'the second call is a cache hit');
+    assert.ok(!JSON.stringify(credentials).includes(credentials.secretAccessKey), 'JSON never shows the secret');
+
+    const refused = await tenantAccess.credentialsFor({ roleArn: sts.deniedRoleArn, externalId: sts.externalId }).then(
+      () => assert.fail('AssumeRole of a role that does not trust the app resolved'),
+      (error) => error,
+    );
+    assert.ok(refused instanceof library.StsError, 'the error is the StsError class the app imported');
+    assert.equal(refused.code, 'AccessDenied');
+    assert.equal(refused.retryable, false);
+  } finally {
+    await moduleRef.close();
+  }
+}
+
+/** `ServerAwsStsModule.configureAsync(...)` fed by `@nestjs/config`'s ConfigService. */
+async function configureAsyncScenario({ library, Test, ConfigModule, ConfigService }) {
+  const sts = localSts();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      library.ServerAwsStsModule.configureAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ STS_ENDPOINT: sts.endpoint, AWS_REGION: 'eu-west-1' })] })],
+        inject: [ConfigService],
+        useFactory: (config) =>
+          new library.ServerAwsStsConfig({ AWS_REGION: config.get('AWS_REGION'), credentials: sts.credentials, clientConfig: { endpoint: config.get('STS_ENDPOINT') } }),
+      }),
+    ],
+    providers: [tenantAccessProvider(library)],
+  }).compile();
+  try {
+    const tenantAccess = moduleRef.get('TenantAccess');
+    assert.equal((await tenantAccess.sts.getCallerIdentity()).account, sts.account);
+    assert.equal(await moduleRef.get(library.STS_CLIENT).config.region(), 'eu-west-1');
+    const credentials = await tenantAccess.credentialsFor({ roleArn: sts.roleArn, externalId: sts.externalId });
+    assert.ok(credentials instanceof library.TemporaryCredentials);
+  } finally {
+    await moduleRef.close();
+  }
+}
+
+module.exports = { configureScenario, configureAsyncScenario };
