@@ -80,4 +80,18 @@ async function configureAsyncScenario({ library, Test, ConfigModule, ConfigServi
   }
 }
 
-module.exports = { configureScenario, configureAsyncScenario };
+/** The README's first testing recipe: override STS_CLIENT, which works whichever copy of the SDK an app has. */
+async function overrideClientScenario({ library, Test }) {
+  const fakeClient = { send: async () => ({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/fake', UserId: 'AIDAFAKE' }), destroy: () => undefined };
+  const moduleRef = await Test.createTestingModule({ imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })] })
+    .overrideProvider(library.STS_CLIENT)
+    .useValue(fakeClient)
+    .compile();
+  try {
+    assert.equal(await moduleRef.get(library.StsService).getAccountId(), '999999999999');
+  } finally {
+    await moduleRef.close();
+  }
+}
+
+module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario };

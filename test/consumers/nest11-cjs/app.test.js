@@ -4,7 +4,7 @@ const { ConfigModule, ConfigService } = require('@nestjs/config');
 const { AssumeRoleCommand, STSClient } = require('@aws-sdk/client-sts');
 const { mockClient } = require('aws-sdk-client-mock');
 const library = require('nestjs-aws-sts');
-const { configureAsyncScenario, configureScenario } = require('./scenario.cjs');
+const { configureAsyncScenario, configureScenario, overrideClientScenario } = require('./scenario.cjs');
 
 test('loads the CommonJS build', () => {
   expect(require.resolve('nestjs-aws-sts')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
@@ -13,6 +13,8 @@ test('loads the CommonJS build', () => {
 test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => configureScenario({ library, Test }));
 
 test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));
+
+test('overrideProvider(STS_CLIENT) replaces the client', () => overrideClientScenario({ library, Test }));
 
 test("the README's testing recipe: with one copy of @aws-sdk/client-sts, mockClient(STSClient) reaches the module's client", async () => {
   const sts = mockClient(STSClient);

@@ -4,7 +4,7 @@ const { test } = require('node:test');
 const { Test } = require('@nestjs/testing');
 const { ConfigModule, ConfigService } = require('@nestjs/config');
 const library = require('nestjs-aws-sts');
-const { configureAsyncScenario, configureScenario } = require('./scenario.cjs');
+const { configureAsyncScenario, configureScenario, overrideClientScenario } = require('./scenario.cjs');
 
 test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
   assert.match(require.resolve('nestjs-aws-sts'), /dist[\\/]cjs[\\/]index\.js$/);
@@ -13,3 +13,5 @@ test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
 test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => configureScenario({ library, Test }));
 
 test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));
+
+test('overrideProvider(STS_CLIENT) replaces the client', () => overrideClientScenario({ library, Test }));

@@ -11,3 +11,5 @@ test('loads the ES module build', () => {
 test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => scenario.configureScenario({ library, Test }));
 
 test('configureAsync() with ConfigService', () => scenario.configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));
+
+test('overrideProvider(STS_CLIENT) replaces the client', () => scenario.overrideClientScenario({ library, Test }));
