@@ -48,17 +48,6 @@ const compilerOptions: ts.CompilerOptions = {
   noEmit: true,
 };
 
-/**
- * SDK clients the README shows but this repository does not install, declared as the STS client (the same AWS SDK v3
- * client shape: a config with `region` and `credentials`, `send(command)`), so the calls into this library are still
- * checked. Used only while the package is missing: once installed, its real types are checked.
- */
-const STAND_INS: Record<string, string> = {
-  '@aws-sdk/client-s3': "export { STSClient as S3Client, type STSClientConfig as S3ClientConfig, GetCallerIdentityCommand as ListBucketsCommand } from '@aws-sdk/client-sts';",
-  '@aws-sdk/client-dynamodb': "export { STSClient as DynamoDBClient, type STSClientConfig as DynamoDBClientConfig } from '@aws-sdk/client-sts';",
-};
-const standIns = Object.keys(STAND_INS).filter((name) => !ts.resolveModuleName(name, join(root, 'readme.ts'), compilerOptions, ts.sys).resolvedModule);
-
 /** An app directory: the packed package in its node_modules, the repository's node_modules (Nest, the SDK) above it. */
 function createApp(): { dir: string; app: string } {
   const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-readme-'));
@@ -109,7 +98,7 @@ describe('typeScriptBlocks (how the README is read)', () => {
   });
 });
 
-describe(`README.md compiles against the packed package${standIns.length ? ` (stand-ins for ${standIns.join(', ')}, not installed)` : ''}`, () => {
+describe('README.md compiles against the packed package', () => {
   let dir: string;
   let program: ts.Program;
   const diagnostics = new Map<ReadmeBlock, string[]>();
@@ -122,11 +111,6 @@ describe(`README.md compiles against the packed package${standIns.length ? ` (st
     const duplicate = files.find((file, index) => files.indexOf(file) !== index);
     if (duplicate) throw new Error(`two blocks are checked as ${duplicate}: give one another "readme-check: file" name`);
     for (const source of sources.values()) writeFileSync(join(app, source.fileName), source.text);
-    if (standIns.length) {
-      const declarations = standIns.map((name) => `declare module '${name}' {\n  ${STAND_INS[name]}\n}`).join('\n');
-      writeFileSync(join(app, 'stand-ins.d.ts'), declarations);
-      files.push(join(app, 'stand-ins.d.ts'));
-    }
 
     program = ts.createProgram(files, { ...compilerOptions, typeRoots: [join(dir, 'node_modules', '@types')] });
     for (const [block, source] of sources) {
