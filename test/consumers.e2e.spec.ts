@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { LocalStsServer } from './support/local-sts';
 
@@ -59,6 +59,17 @@ function prepare(app: string): string {
   return workDir;
 }
 
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+/** The folder of the package `name` as `from` resolves it (its own node_modules first, then up the tree). */
+function resolvePackage(name: string, from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+  }
+  throw new Error(`${name} is not installed for ${from}`);
+}
+
 /** How many copies of `name` the app's tree holds. */
 async function copiesOf(workDir: string, name: string): Promise<number> {
   const { stdout } = await run('npm', ['ls', name, '--all', '--parseable'], { cwd: workDir });
@@ -76,6 +87,15 @@ describe.each(APPS)('consumer app $app ($what)', ({ app }) => {
   it('holds one copy of @nestjs/common and of @aws-sdk/client-sts', async () => {
     expect(await copiesOf(workDir, '@nestjs/common')).toBe(1);
     expect(await copiesOf(workDir, '@aws-sdk/client-sts')).toBe(1);
+  });
+
+  it('runs the library on the versions the app pins (the floors, in the Nest 11 app)', () => {
+    const pinned = readJson(join(workDir, 'package.json')).dependencies as Record<string, string>;
+    const library = join(workDir, 'node_modules', 'nestjs-aws-sts');
+    const resolved = Object.keys(readJson(join(library, 'package.json')).dependencies)
+      .filter((name) => name in pinned)
+      .map((name) => [name, readJson(join(resolvePackage(name, library), 'package.json')).version]);
+    expect(resolved).toEqual(resolved.map(([name]) => [name, pinned[name]]));
   });
 
   it.each([process.versions.node, ...OTHER_NODE_LINES])('passes its own tests against the packed library on Node %s', async (version) => {
