@@ -114,6 +114,11 @@ export class CachedCredentials {
     return client;
   }
 
+  /** When the soonest cached credentials expire (ms since epoch), or undefined with nothing cached. */
+  soonestExpiration(): number | undefined {
+    return this.#cache?.soonestExpiration();
+  }
+
   /** Drops everything; called on module destroy. */
   clear(): void {
     this.control.clear();

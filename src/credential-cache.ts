@@ -183,6 +183,13 @@ export class CredentialCache {
     return { size: this.entries.size, ...this.counters, inflight: this.inflight.size };
   }
 
+  /** When the soonest cached credentials expire (ms since epoch), or undefined with nothing cached. */
+  soonestExpiration(): number | undefined {
+    let soonest: number | undefined;
+    for (const entry of this.entries.values()) if (soonest === undefined || entry.expiresAt < soonest) soonest = entry.expiresAt;
+    return soonest;
+  }
+
   private forget(key: string): void {
     this.entries.delete(key);
     this.refusals.delete(key);
@@ -198,7 +205,7 @@ export class CredentialCache {
     const current = () => this.inflight.get(key) === promise;
     const promise: Promise<TemporaryCredentials> = lookup
       .load(previous !== undefined)
-      .then((credentials) => this.store(lookup, info, credentials, current()))
+      .then((credentials) => this.store(lookup, info, credentials, background, current()))
       .catch((error: unknown) => {
         throw this.failed(lookup, info, toStsError(error, 'AssumeRole'), background, current());
       })
@@ -209,7 +216,7 @@ export class CredentialCache {
     return promise;
   }
 
-  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, current: boolean): TemporaryCredentials {
+  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, background: boolean, current: boolean): TemporaryCredentials {
     const now = this.clock.now();
     const expiresAt = credentials.expiration.getTime();
     const mandatoryAt = expiresAt - this.settings.mandatoryWindowSeconds * 1000;
@@ -226,7 +233,7 @@ export class CredentialCache {
       this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
       this.refusals.delete(lookup.key);
     }
-    this.emit({ type: 'refresh-succeeded', ...stored });
+    this.emit({ type: 'refresh-succeeded', ...stored, background });
     return credentials;
   }
 

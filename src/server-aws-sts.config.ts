@@ -1,6 +1,7 @@
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { metrics, type MeterProvider } from '@opentelemetry/api';
 import { boundedProvider } from './operation-deadline.js';
 import { withRequestHandlerDefaults } from './sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
@@ -28,6 +29,12 @@ export interface CredentialCacheOptions {
    * fresh fetch. Default: 60. At most 600.
    */
   mandatoryWindowSeconds?: number;
+}
+
+/** Options of the library's OpenTelemetry metrics. */
+export interface MetricsOptions {
+  /** The provider of the meter `nestjs-aws-sts`. Default: the global one (`metrics.getMeterProvider()`). */
+  meterProvider?: MeterProvider;
 }
 
 /**
@@ -77,6 +84,11 @@ export class ServerAwsStsConfig {
   sessionNamePrefix?: string;
   /** The credential cache, or `false` to send every `getCredentials` to STS. Default: `{}` (all defaults). */
   cache?: CredentialCacheOptions | false;
+  /**
+   * OpenTelemetry metrics (the README lists the instruments). Default: `{}`, the global `MeterProvider` — a no-op
+   * until the app registers one, which it must do before the Nest app is created. `false`: no instruments at all.
+   */
+  metrics?: MetricsOptions | false;
 
   constructor(init: Partial<ServerAwsStsConfig> = {}) {
     Object.assign(this, init);
@@ -119,6 +131,8 @@ export interface ResolvedStsConfig {
   requireExternalId: boolean;
   sessionNamePrefix: string;
   cache: CredentialCacheSettings | false;
+  /** Where the library's instruments come from; undefined with `metrics: false`. */
+  meterProvider?: MeterProvider;
 }
 
 /** The base credential provider gets this share of the operation timeout. */
@@ -173,6 +187,9 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   check(() => validate.require(config.credentials === undefined || typeof config.credentials === 'function' || isStaticCredentials(config.credentials), 'credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function'));
   check(() => validate.integer(operationTimeoutSeconds, 'operationTimeoutSeconds', 1, 300, { unit: '' }));
 
+  const metricsOptions = config.metrics ?? {};
+  check(() => validate.require(metricsOptions === false || (typeof metricsOptions === 'object' && metricsOptions !== null && (metricsOptions.meterProvider === undefined || typeof metricsOptions.meterProvider?.getMeter === 'function')), 'metrics', 'must be false or { meterProvider?: MeterProvider }'));
+
   let cache: ResolvedStsConfig['cache'] = false;
   if (config.cache !== false) {
     const options = config.cache ?? {};
@@ -203,5 +220,6 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,
     cache,
+    meterProvider: metricsOptions === false ? undefined : (metricsOptions.meterProvider ?? metrics.getMeterProvider()),
   };
 }

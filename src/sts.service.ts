@@ -7,6 +7,7 @@ import { AccountChecks, type FanOutOptions } from './account-checks.js';
 import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials.js';
 import { prepareAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { StsMetrics } from './sts-metrics.js';
 import { StsOperations } from './sts-operations.js';
 import { STS_RESOLVED_CONFIG } from './sts.constants.js';
 import { InjectStsClient } from './sts.decorators.js';
@@ -38,6 +39,7 @@ export class StsService implements OnModuleDestroy {
   readonly #cached: CachedCredentials;
   readonly #accounts: AccountChecks;
   readonly #config: ResolvedStsConfig;
+  readonly #metrics?: StsMetrics;
 
   /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
   readonly events$: Observable<StsEvent> = this.#events.asObservable();
@@ -51,7 +53,10 @@ export class StsService implements OnModuleDestroy {
     @InjectStsClient() readonly stsClient: STSClient,
   ) {
     this.#config = config;
-    const emit = (event: StsEvent) => this.#events.next(event);
+    const emit = (event: StsEvent) => {
+      this.#metrics?.record(event);
+      this.#events.next(event);
+    };
     // The loop of role chaining, wired once: assumeRole → via → cached credentials → assumeRole.
     this.#operations = new StsOperations(config, stsClient, emit, (via) => this.#cached.getPrepared(via));
     const clock = { now: () => this.#operations.now(), random: () => Math.random() };
@@ -59,6 +64,15 @@ export class StsService implements OnModuleDestroy {
     this.#cached = new CachedCredentials(config, `b${JSON.stringify(randomUUID())}`, emit, clock, (prepared) => this.#operations.assumeRole(prepared));
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
     this.cache = this.#cached.control;
+    if (config.meterProvider) {
+      this.#metrics = new StsMetrics(config.meterProvider, {
+        stats: () => this.cache.stats(),
+        secondsToSoonestExpiry: () => {
+          const soonest = this.#cached.soonestExpiration();
+          return soonest === undefined ? undefined : (soonest - this.#operations.now()) / 1000;
+        },
+      });
+    }
   }
 
   /** Who the base identity is. GetCallerIdentity needs no IAM permission. */
@@ -160,6 +174,7 @@ export class StsService implements OnModuleDestroy {
   /** Drops cached credentials, completes `events$` and closes the STS client's sockets (unless its handler or agents are yours). */
   onModuleDestroy(): void {
     this.#cached.clear();
+    this.#metrics?.close();
     this.#events.complete();
     if (this.#config.ownsRequestHandler) this.stsClient.destroy();
   }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { PACKAGE_VERSION } from '../src/version';
 
 const root = join(__dirname, '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -26,6 +27,10 @@ describe('package.json', () => {
     const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
     const undeclared = [...importsOf(join(root, 'src'))].filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name));
     expect(undeclared).toEqual([]);
+  });
+
+  it('names its own version in src/version.ts (the OpenTelemetry meter reports it)', () => {
+    expect(PACKAGE_VERSION).toBe(manifest.version);
   });
 
   it('ships the builds and their sources (npm adds README and LICENSE), an ESM and a CommonJS entry each with its types, and Nest peer ranges', () => {
