@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_VERSION } from '../src/version';
 
@@ -43,6 +44,19 @@ describe('package.json', () => {
     expect(manifest.peerDependencies['@nestjs/common']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.engines.node).toBe('>=20.19');
   });
+
+  it('exports nestjs-aws-sts/terminus (both builds, and its types for node10 resolution) with @nestjs/terminus an optional peer', () => {
+    expect(Object.keys(manifest.exports)).toEqual(['.', './terminus', './package.json']);
+    expect(manifest.exports['./terminus']).toEqual({
+      import: { types: './dist/esm/terminus/index.d.ts', default: './dist/esm/terminus/index.js' },
+      require: { types: './dist/cjs/terminus/index.d.ts', default: './dist/cjs/terminus/index.js' },
+    });
+    // TypeScript's node10 resolution (`"module": "commonjs"` without moduleResolution) does not read `exports`.
+    expect(manifest.typesVersions).toEqual({ '*': { terminus: ['./dist/cjs/terminus/index.d.ts'] } });
+    expect(manifest.peerDependencies['@nestjs/terminus']).toBe('^11.0.0 || ^12.0.0');
+    expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
+    expect(manifest.dependencies['@nestjs/terminus']).toBeUndefined();
+  });
 });
 
 describe('the packed package', () => {
@@ -75,5 +89,28 @@ describe('the packed package', () => {
     expect(map.sources).toEqual(['../../src/sts.service.ts']);
     expect(files).toContain('package/src/sts.service.ts');
     expect(files.filter((file) => file.startsWith('package/test/'))).toEqual([]);
+    for (const build of ['esm', 'cjs']) {
+      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'sts-health.indicator.js']) expect(files).toContain(`package/dist/${build}/terminus/${suffix}`);
+    }
+  });
+
+  it('loads @nestjs/terminus only from the terminus subpath, which shares its build with the main entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-manifest-'));
+    try {
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      const dist = join(dir, 'package', 'dist');
+      const loadingTerminus = (readdirSync(dist, { recursive: true }) as string[])
+        .filter((file) => /\.(js|d\.ts)$/.test(file))
+        .filter((file) => /require\("@nestjs\/terminus"\)|from '@nestjs\/terminus'/.test(readFileSync(join(dist, file), 'utf8')))
+        .sort();
+      expect(loadingTerminus).toEqual(
+        ['cjs', 'esm'].flatMap((build) => [`${build}/terminus/sts-health.indicator.d.ts`, `${build}/terminus/sts-health.indicator.js`]).sort(),
+      );
+      // The indicator injects the StsService of its own build (one class per build: the dual-package hazard).
+      expect(readFileSync(join(dist, 'cjs', 'terminus', 'sts-health.indicator.js'), 'utf8')).toContain('require("../sts.service.js")');
+      expect(readFileSync(join(dist, 'esm', 'terminus', 'sts-health.indicator.js'), 'utf8')).toContain("from '../sts.service.js'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,10 @@ const root = join(__dirname, '..', '..');
 
 /** What the packed package is made of: a change to any of these makes a new tarball. */
 function packageInputs(): string[] {
-  const sources = readdirSync(join(root, 'src')).map((name) => join('src', name));
+  // Every file under src/, subfolders (src/terminus/) included.
+  const sources = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
   return ['package.json', 'tsconfig.json', 'tsconfig.build.cjs.json', 'tsconfig.build.esm.json', 'scripts/mark-module-types.cjs', 'README.md', ...sources.sort()];
 }
 

@@ -1,0 +1,10 @@
+// `nestjs-aws-sts/terminus`: the Terminus health indicator, a subpath of its own so that the main entry never loads
+// `@nestjs/terminus` (an optional peer: ^11, CommonJS, or ^12, ES modules only). Documented in the README ("Health").
+export {
+  StsHealthIndicator,
+  type StsHealthCheckOptions,
+  type StsHealthResult,
+  type StsHealthUpDetails,
+  type StsHealthDownDetails,
+  type StsHealthCacheFigures,
+} from './sts-health.indicator.js';

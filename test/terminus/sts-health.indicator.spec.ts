@@ -1,0 +1,324 @@
+/**
+ * `nestjs-aws-sts/terminus`: `StsHealthIndicator` through a real Terminus `HealthCheckService` in a Nest app, as a
+ * user wires it (`TerminusModule` + `ServerAwsStsModule` + `providers: [StsHealthIndicator]`), up and down, with
+ * STS mocked (call counts, reuse, single flight) and over the wire against the local STS endpoint.
+ */
+import { ServiceUnavailableException } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { ServerAwsStsModule, StsError, StsService, StsValidationError, type ServerAwsStsConfig } from '../../src';
+import { StsHealthIndicator } from '../../src/terminus';
+import { LocalStsServer } from '../support/local-sts';
+import { rejection } from '../support/async-helpers';
+import { capturingLogger, visibleText } from '../support/visible-text';
+import { BASE_ACCOUNT, BASE_CREDENTIALS, ROLE_ARN, assumeRoleOutput, serviceError } from '../support/fixtures';
+
+const BASE_ARN = `arn:aws:iam::${BASE_ACCOUNT}:user/app`;
+const IDENTITY = { Account: BASE_ACCOUNT, Arn: BASE_ARN, UserId: 'AIDAEXAMPLE' };
+/** A secret planted in error messages: it must never show in a health result. */
+const MARKER = 'PLANTED-SECRET-wJalrXUtnFEMI-K7MDENG';
+/** Everything but `Date` and `performance` stays real: the SDK, Nest and the mock keep their own timers. */
+const REAL_APIS = ['setImmediate', 'clearImmediate', 'nextTick', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'hrtime', 'queueMicrotask'] as const;
+
+const apps: TestingModule[] = [];
+afterEach(async () => {
+  jest.useRealTimers();
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+/** The user story: a module importing TerminusModule and ServerAwsStsModule, with the indicator as a provider. */
+async function healthApp(config: ServerAwsStsConfig = {}) {
+  // Terminus logs every failed check ("Health Check has failed!" with the details): kept, to be searched for secrets.
+  const logs = capturingLogger();
+  const moduleRef = await Test.createTestingModule({
+    imports: [TerminusModule, ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, ...config })],
+    providers: [StsHealthIndicator],
+  })
+    .setLogger(logs)
+    .compile();
+  apps.push(moduleRef);
+  const health = moduleRef.get(HealthCheckService);
+  const indicator = moduleRef.get(StsHealthIndicator);
+  /** What a `/health` endpoint answers: the result (HTTP 200) or the result Terminus throws with (HTTP 503). */
+  const probe = (...args: Parameters<StsHealthIndicator['isHealthy']>): Promise<{ httpStatus: number; result: HealthCheckResult }> =>
+    health.check([() => indicator.isHealthy(...args)]).then(
+      (result) => ({ httpStatus: 200, result }),
+      (error: unknown) => {
+        if (!(error instanceof ServiceUnavailableException)) throw error;
+        return { httpStatus: error.getStatus(), result: error.getResponse() as HealthCheckResult };
+      },
+    );
+  /** What Terminus logged about failed checks. */
+  const terminusLogs = () => logs.lines.filter((line) => line.includes('Health Check has failed')).join('\n');
+  return { moduleRef, health, indicator, probe, terminusLogs, service: moduleRef.get(StsService) };
+}
+
+describe('StsHealthIndicator through Terminus (STS mocked)', () => {
+  let sts: AwsClientStub<STSClient>;
+  beforeAll(() => {
+    sts = mockClient(STSClient);
+  });
+  afterAll(() => sts.restore());
+  beforeEach(() => sts.reset());
+
+  it('is up with the base identity and the cache figures when STS answers GetCallerIdentity', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const { probe } = await healthApp();
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(200);
+    const up = { status: 'up', account: BASE_ACCOUNT, arn: BASE_ARN, entries: 0, inflight: 0, refreshFailures: 0 };
+    expect(result).toEqual({ status: 'ok', info: { sts: up }, error: {}, details: { sts: up } });
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+  });
+
+  it('reports under the key it is given', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const { probe } = await healthApp();
+    const { result } = await probe('aws-sts');
+    expect(Object.keys(result.details)).toEqual(['aws-sts']);
+    expect(result.details['aws-sts']).toMatchObject({ status: 'up', account: BASE_ACCOUNT });
+  });
+
+  it('reads the cache figures fresh on every probe, even while the STS answer is reused', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolves(assumeRoleOutput()).on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::210987654321:role/Refused' }).rejects(serviceError('AccessDenied', 'not trusted', 403));
+    const { probe, service } = await healthApp();
+    expect((await probe()).result.details.sts).toMatchObject({ entries: 0, refreshFailures: 0 });
+
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    await expect(service.getCredentials({ roleArn: 'arn:aws:iam::210987654321:role/Refused' })).rejects.toThrow(StsError);
+    expect((await probe()).result.details.sts).toEqual({ status: 'up', account: BASE_ACCOUNT, arn: BASE_ARN, entries: 1, inflight: 0, refreshFailures: 1 });
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+  });
+
+  it('shows inflight STS fetches of the credential cache', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    let answer!: () => void;
+    sts.on(AssumeRoleCommand).callsFake(() => new Promise((resolve) => (answer = () => resolve(assumeRoleOutput()))));
+    const { probe, service } = await healthApp();
+    const pending = service.getCredentials({ roleArn: ROLE_ARN });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await probe()).result.details.sts).toMatchObject({ status: 'up', inflight: 1, entries: 0 });
+    answer();
+    await pending;
+    expect((await probe()).result.details.sts).toMatchObject({ inflight: 0, entries: 1 });
+  });
+
+  it('is down with the code and the hint, never the message, when STS refuses the base key (InvalidClientTokenId)', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(serviceError('InvalidClientTokenId', `The security token included in the request is invalid: ${MARKER}`, 403));
+    const { probe, indicator, terminusLogs } = await healthApp();
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(503);
+    const down = {
+      status: 'down',
+      code: 'InvalidClientTokenId',
+      hint: expect.stringContaining('STS does not know the base access key'),
+      entries: 0,
+      inflight: 0,
+      refreshFailures: 0,
+    };
+    expect(result).toEqual({ status: 'error', info: {}, error: { sts: down }, details: { sts: down } });
+    expect(visibleText(result)).not.toContain(MARKER);
+    expect(terminusLogs()).toContain('InvalidClientTokenId');
+    expect(terminusLogs()).not.toContain(MARKER);
+    // The indicator itself resolves (Terminus turns `down` into the 503); it never rejects for a failure of STS.
+    await expect(indicator.isHealthy()).resolves.toEqual({ sts: down });
+  });
+
+  it('is down without a hint when the code has none, and shows no message', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(serviceError('SomethingNew', `unexpected: ${MARKER}`, 400));
+    const { probe } = await healthApp();
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(503);
+    expect(result.details.sts).toEqual({ status: 'down', code: 'SomethingNew', entries: 0, inflight: 0, refreshFailures: 0 });
+    expect(visibleText(result)).not.toContain(MARKER);
+  });
+
+  it('is down with CredentialsProviderError when the base credentials provider throws, never showing its message', async () => {
+    const failing: AwsCredentialIdentityProvider = async () => {
+      throw Object.assign(new Error(`Could not load credentials: ${MARKER}`), { name: 'CredentialsProviderError' });
+    };
+    const { probe, service, terminusLogs } = await healthApp({ credentials: failing });
+    // The module signs with the provider, which the mocked `send` never reaches: let the mock fail as signing would.
+    sts.on(GetCallerIdentityCommand).callsFake(async () => failing());
+    const error = await rejection(service.getCallerIdentity());
+    expect(error.message).toContain(MARKER); // the provider's own text reaches the StsError message, not the health result
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(503);
+    expect(result.details.sts).toEqual({
+      status: 'down',
+      code: 'CredentialsProviderError',
+      hint: expect.stringContaining('AWS_PROFILE'),
+      entries: 0,
+      inflight: 0,
+      refreshFailures: 0,
+    });
+    expect(visibleText(result)).not.toContain(MARKER);
+    expect(terminusLogs()).toContain('CredentialsProviderError');
+    expect(terminusLogs()).not.toContain(MARKER);
+  });
+
+  describe('reuse of the STS answer (maxAgeSeconds)', () => {
+    beforeEach(() => jest.useFakeTimers({ now: new Date('2026-03-01T00:00:00Z'), doNotFake: [...REAL_APIS] }));
+
+    it('asks STS once for 10 probes within 60 s by default, and again once the answer is 60 s old', async () => {
+      sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+      const { probe } = await healthApp();
+      for (let i = 0; i < 10; i++) {
+        expect((await probe()).httpStatus).toBe(200);
+        jest.advanceTimersByTime(5_000);
+      }
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+      jest.advanceTimersByTime(10_000); // 60 s since STS answered
+      expect((await probe()).httpStatus).toBe(200);
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 2);
+    });
+
+    it('honours a maxAgeSeconds of its own, and 0 asks STS at every probe', async () => {
+      sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+      const { probe } = await healthApp();
+      await probe('sts', { maxAgeSeconds: 10 });
+      jest.advanceTimersByTime(9_999);
+      await probe('sts', { maxAgeSeconds: 10 });
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+      jest.advanceTimersByTime(1);
+      await probe('sts', { maxAgeSeconds: 10 });
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 2);
+      await probe('sts', { maxAgeSeconds: 0 });
+      await probe('sts', { maxAgeSeconds: 0 });
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 4);
+    });
+
+    it('reuses a failure for maxAgeSeconds too (a failing STS is not asked harder), and is up again at the next call after it', async () => {
+      sts.on(GetCallerIdentityCommand).rejectsOnce(serviceError('Throttling', 'Rate exceeded', 400)).resolves(IDENTITY);
+      const { probe } = await healthApp();
+      for (let i = 0; i < 10; i++) {
+        const { httpStatus, result } = await probe();
+        expect([httpStatus, result.details.sts.code]).toEqual([503, 'Throttling']);
+        jest.advanceTimersByTime(5_000);
+      }
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+      jest.advanceTimersByTime(10_000);
+      expect((await probe()).result.details.sts).toMatchObject({ status: 'up', account: BASE_ACCOUNT });
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 2);
+    });
+
+    it('counts the age from when STS answered, not from when it was asked', async () => {
+      let answer!: () => void;
+      sts.on(GetCallerIdentityCommand).callsFakeOnce(() => new Promise((resolve) => (answer = () => resolve(IDENTITY)))).resolves(IDENTITY);
+      const { probe } = await healthApp();
+      const first = probe();
+      await new Promise((resolve) => setImmediate(resolve));
+      jest.advanceTimersByTime(20_000); // STS takes 20 s to answer
+      answer();
+      await first;
+      jest.advanceTimersByTime(59_000);
+      await probe();
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+    });
+  });
+
+  it('makes one STS call for concurrent probes (single flight), failures included', async () => {
+    let answer!: () => void;
+    sts.on(GetCallerIdentityCommand).callsFakeOnce(() => new Promise((resolve) => (answer = () => resolve(IDENTITY))));
+    const { probe } = await healthApp();
+    const probes = Array.from({ length: 50 }, () => probe());
+    await new Promise((resolve) => setImmediate(resolve));
+    answer();
+    const results = await Promise.all(probes);
+    expect(results.every(({ httpStatus }) => httpStatus === 200)).toBe(true);
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+
+    sts.reset();
+    let fail!: () => void;
+    sts.on(GetCallerIdentityCommand).callsFakeOnce(() => new Promise((_, reject) => (fail = () => reject(serviceError('InvalidClientTokenId', MARKER, 403)))));
+    const { probe: probeOther } = await healthApp();
+    const failing = Array.from({ length: 50 }, () => probeOther('sts', { maxAgeSeconds: 0 }));
+    await new Promise((resolve) => setImmediate(resolve));
+    fail();
+    const downs = await Promise.all(failing);
+    expect(downs.map(({ result }) => result.details.sts.code)).toEqual(Array(50).fill('InvalidClientTokenId'));
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+  });
+
+  it('keeps one answer per indicator: another app (another StsService) asks STS for its own', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const first = await healthApp();
+    const second = await healthApp();
+    await first.probe();
+    await second.probe();
+    await first.probe();
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 2);
+  });
+
+  it.each([-1, 1.5, 3601, Number.NaN, Number.POSITIVE_INFINITY, '60' as unknown as number])('rejects maxAgeSeconds %p before asking STS (the endpoint fails with 500, not 503)', async (maxAgeSeconds) => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const { probe, indicator } = await healthApp();
+    const error = await rejection<StsValidationError>(probe('sts', { maxAgeSeconds }));
+    expect(error).toBeInstanceOf(StsValidationError);
+    expect(error).toMatchObject({ code: 'ValidationError', field: 'maxAgeSeconds', rule: 'must be an integer from 0 to 3600 (seconds)' });
+    await expect(indicator.isHealthy('sts', { maxAgeSeconds })).rejects.toThrow(StsValidationError);
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 0);
+  });
+
+  it('accepts the bounds 0 and 3600', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const { probe } = await healthApp();
+    expect((await probe('sts', { maxAgeSeconds: 0 })).httpStatus).toBe(200);
+    expect((await probe('sts', { maxAgeSeconds: 3600 })).httpStatus).toBe(200);
+  });
+});
+
+describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
+  let server: LocalStsServer;
+  beforeAll(async () => {
+    server = await LocalStsServer.start();
+  });
+  afterAll(() => server.close());
+  beforeEach(() => server.resetCalls());
+
+  const wireApp = (credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider) =>
+    healthApp({ credentials, clientConfig: { endpoint: server.endpoint, maxAttempts: 1 } });
+
+  it('is up as the base identity, asking STS once for many probes', async () => {
+    const { probe } = await wireApp({ accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey });
+    for (let i = 0; i < 10; i++) {
+      const { httpStatus, result } = await probe();
+      expect(httpStatus).toBe(200);
+      expect(result.details.sts).toEqual({ status: 'up', account: server.baseIdentity.account, arn: server.baseIdentity.arn, entries: 0, inflight: 0, refreshFailures: 0 });
+    }
+    expect(server.callCount('GetCallerIdentity')).toBe(1);
+  });
+
+  it('is down with InvalidClientTokenId when STS does not know the base key, showing no secret', async () => {
+    const secretAccessKey = `${MARKER}-secret-access-key`;
+    const { probe } = await wireApp({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey });
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(503);
+    expect(result.details.sts).toEqual({
+      status: 'down',
+      code: 'InvalidClientTokenId',
+      hint: expect.stringContaining('STS does not know the base access key'),
+      entries: 0,
+      inflight: 0,
+      refreshFailures: 0,
+    });
+    expect(visibleText(result)).not.toContain(MARKER);
+    expect(server.callCount('GetCallerIdentity')).toBe(1);
+  });
+
+  it('is down with CredentialsProviderError when the base credentials provider throws, and STS is never called', async () => {
+    const failing: AwsCredentialIdentityProvider = async () => {
+      throw Object.assign(new Error(`Could not load credentials from any providers (profile key ${MARKER})`), { name: 'CredentialsProviderError' });
+    };
+    const { probe } = await wireApp(failing);
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(503);
+    expect(result.details.sts).toMatchObject({ status: 'down', code: 'CredentialsProviderError', hint: expect.stringContaining('AWS_PROFILE') });
+    expect(visibleText(result)).not.toContain(MARKER);
+    expect(server.callCount()).toBe(0);
+  });
+});
