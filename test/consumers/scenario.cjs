@@ -94,4 +94,58 @@ async function overrideClientScenario({ library, Test }) {
   }
 }
 
-module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario };
+/**
+ * `nestjs-aws-sts/terminus`: StsHealthIndicator in a Terminus HealthCheckService, as the README wires it (a module
+ * importing TerminusModule and ServerAwsStsModule, the indicator a provider). `terminus` is the subpath the app
+ * loaded, `Terminus` the app's own `@nestjs/terminus` (11: CommonJS; 12: ES modules only). Nest resolves the
+ * indicator's StsService only if the subpath shares the library build the app loaded.
+ */
+async function healthScenario({ library, terminus, Terminus, Test }) {
+  const sts = localSts();
+  const healthApp = async (credentials) => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [Terminus.TerminusModule, library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials, clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 } })],
+      providers: [terminus.StsHealthIndicator],
+    }).compile();
+    const health = moduleRef.get(Terminus.HealthCheckService);
+    const indicator = moduleRef.get(terminus.StsHealthIndicator);
+    const calls = [];
+    moduleRef.get(library.StsService).events$.subscribe((event) => event.type === 'sts-call' && calls.push(event.operation));
+    return { moduleRef, calls, check: () => health.check([() => indicator.isHealthy()]) };
+  };
+
+  const up = await healthApp(sts.credentials);
+  try {
+    const result = await up.check();
+    assert.equal(result.status, 'ok');
+    assert.deepEqual(Object.keys(result.details), ['sts']);
+    const { status, account, arn, entries, inflight, refreshFailures } = result.details.sts;
+    assert.deepEqual({ status, account, entries, inflight, refreshFailures }, { status: 'up', account: sts.account, entries: 0, inflight: 0, refreshFailures: 0 });
+    assert.match(arn, new RegExp(`^arn:aws:iam::${sts.account}:`));
+    await up.check();
+    await up.check();
+    assert.deepEqual(up.calls, ['GetCallerIdentity'], 'three probes, one STS call: the answer is reused for maxAgeSeconds');
+  } finally {
+    await up.moduleRef.close();
+  }
+
+  const secretAccessKey = 'consumer-planted-secret-key-0123456789';
+  const down = await healthApp({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey });
+  try {
+    const failure = await down.check().then(
+      () => assert.fail('the health check passed with a base key STS does not know'),
+      (error) => error,
+    );
+    assert.equal(failure.getStatus(), 503, 'Terminus answers 503 when an indicator is down');
+    const result = failure.getResponse();
+    assert.equal(result.status, 'error');
+    assert.equal(result.error.sts.status, 'down');
+    assert.equal(result.error.sts.code, 'InvalidClientTokenId');
+    assert.match(result.error.sts.hint, /base access key/);
+    assert.ok(!JSON.stringify(result).includes(secretAccessKey), 'the health result never shows a secret');
+  } finally {
+    await down.moduleRef.close();
+  }
+}
+
+module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario, healthScenario };

@@ -3,11 +3,14 @@ const { Test } = require('@nestjs/testing');
 const { ConfigModule, ConfigService } = require('@nestjs/config');
 const { AssumeRoleCommand, STSClient } = require('@aws-sdk/client-sts');
 const { mockClient } = require('aws-sdk-client-mock');
+const Terminus = require('@nestjs/terminus');
 const library = require('nestjs-aws-sts');
-const { configureAsyncScenario, configureScenario, overrideClientScenario } = require('./scenario.cjs');
+const terminus = require('nestjs-aws-sts/terminus');
+const { configureAsyncScenario, configureScenario, healthScenario, overrideClientScenario } = require('./scenario.cjs');
 
 test('loads the CommonJS build', () => {
   expect(require.resolve('nestjs-aws-sts')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
+  expect(require.resolve('nestjs-aws-sts/terminus')).toMatch(/dist[\\/]cjs[\\/]terminus[\\/]index\.js$/);
 });
 
 test('configure(): getCallerIdentity, getCredentials and AccessDenied against a local STS', () => configureScenario({ library, Test }));
@@ -15,6 +18,8 @@ test('configure(): getCallerIdentity, getCredentials and AccessDenied against a 
 test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, Test, ConfigModule, ConfigService }));
 
 test('overrideProvider(STS_CLIENT) replaces the client', () => overrideClientScenario({ library, Test }));
+
+test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 11, CommonJS), up and down', () => healthScenario({ library, terminus, Terminus, Test }));
 
 test("the README's testing recipe: with one copy of @aws-sdk/client-sts, mockClient(STSClient) reaches the module's client", async () => {
   const sts = mockClient(STSClient);
