@@ -1,7 +1,7 @@
 import type { STSClientConfig } from '@aws-sdk/client-sts';
-import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { metrics, type MeterProvider } from '@opentelemetry/api';
+import { baseCredentialProvider } from './base-identity.js';
 import { boundedProvider } from './operation-deadline.js';
 import { withRequestHandlerDefaults } from './sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
@@ -142,17 +142,6 @@ const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
 /** Generated session names are the prefix, a dash and 31 more characters: the prefix may use the rest. */
 const SESSION_NAME_PREFIX_LIMITS = { ...STS_LIMITS.roleSessionName, min: 1, max: 32 };
-
-/**
- * The base identity as a provider: static keys are wrapped in a closure, so the resolved config (and the service
- * holding it) never shows a secret key to `util.inspect` or `JSON.stringify`.
- */
-function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentialIdentityProvider {
-  const { credentials } = config;
-  if (typeof credentials === 'function') return credentials;
-  if (credentials !== undefined) return () => Promise.resolve(credentials);
-  return config.AWS_PROFILE ? fromIni({ profile: config.AWS_PROFILE }) : fromNodeProviderChain();
-}
 
 function isStaticCredentials(credentials: unknown): boolean {
   const { accessKeyId, secretAccessKey } = (credentials ?? {}) as Partial<AwsCredentialIdentity>;

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
@@ -15,6 +14,7 @@ import {
   type GetSessionTokenCommandOutput,
   type STSClient,
 } from '@aws-sdk/client-sts';
+import { FailureLog } from './failure-log.js';
 import { withDeadline } from './operation-deadline.js';
 import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
@@ -63,7 +63,7 @@ const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
  * every failure to a scrubbed `StsError`.
  */
 export class StsOperations {
-  private readonly logger = new Logger('StsService');
+  private readonly failures = new FailureLog();
   private accountId?: Promise<string>;
 
   constructor(
@@ -258,7 +258,7 @@ export class StsOperations {
     } catch (error) {
       const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
       this.emit({ type: 'sts-call', operation, ...facts, outcome: 'error', errorCode: stsError.code, durationMs: performance.now() - started });
-      this.logger.warn(`${stsError.message}${facts.roleArn ? ` [role ${facts.roleArn}]` : ''}${stsError.requestId ? ` [request ${stsError.requestId}]` : ''}`);
+      this.failures.report(stsError, facts.roleArn);
       throw stsError;
     }
   }

@@ -1,0 +1,60 @@
+import { Logger } from '@nestjs/common';
+import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { ServerAwsStsConfig } from './server-aws-sts.config.js';
+
+/** Where the SDK's default chain found credentials, by the feature id it marks them with (`$source`), in priority order. */
+const CHAIN_SOURCES: ReadonlyArray<[feature: string, origin: string]> = [
+  ['CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN', 'a web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE)'],
+  ['CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN', 'a web identity token file named by a profile'],
+  ['CREDENTIALS_STS_ASSUME_ROLE_WEB_ID', 'a web identity token'],
+  ['CREDENTIALS_ENV_VARS', 'environment variables (AWS_ACCESS_KEY_ID)'],
+  ['CREDENTIALS_HTTP', 'the container credentials endpoint (ECS, EKS Pod Identity)'],
+  ['CREDENTIALS_IMDS', 'EC2 instance metadata'],
+  ['CREDENTIALS_PROFILE_SSO', 'SSO, through a profile'],
+  ['CREDENTIALS_SSO', 'SSO'],
+  ['CREDENTIALS_PROFILE_PROCESS', 'credential_process, through a profile'],
+  ['CREDENTIALS_PROCESS', 'credential_process'],
+  ['CREDENTIALS_PROFILE', 'the shared config and credentials files'],
+];
+
+/** Where credentials from the default chain came from, read from the feature ids the SDK marks them with. */
+function chainOrigin(credentials: AwsCredentialIdentity): string {
+  const features = (credentials as { $source?: Record<string, unknown> }).$source ?? {};
+  return CHAIN_SOURCES.find(([feature]) => feature in features)?.[1] ?? 'the SDK default chain';
+}
+
+/**
+ * The base identity as a provider, and a `debug` line saying where it came from the first time it resolves (the
+ * profile, the environment, the container, a web identity token…): never a key. Static keys are wrapped in a
+ * closure, so the resolved config (and the service holding it) never shows a secret key to `util.inspect` or
+ * `JSON.stringify`.
+ */
+export function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentialIdentityProvider {
+  const { credentials } = config;
+  let provider: AwsCredentialIdentityProvider;
+  let origin: (resolved: AwsCredentialIdentity) => string;
+  if (typeof credentials === 'function') {
+    provider = credentials;
+    origin = () => 'the credentials provider function in the config';
+  } else if (credentials !== undefined) {
+    provider = () => Promise.resolve(credentials);
+    origin = () => 'the static keys in the config';
+  } else if (config.AWS_PROFILE) {
+    provider = fromIni({ profile: config.AWS_PROFILE });
+    origin = () => `the shared config profile "${config.AWS_PROFILE}"`;
+  } else {
+    provider = fromNodeProviderChain();
+    origin = chainOrigin;
+  }
+  const logger = new Logger('StsService');
+  let told = false;
+  return async (options) => {
+    const resolved = await provider(options);
+    if (!told) {
+      told = true;
+      logger.debug(`Base identity: from ${origin(resolved)}`);
+    }
+    return resolved;
+  };
+}

@@ -1,0 +1,87 @@
+import { inspect } from 'node:util';
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import type { StsError, StsOperation } from './sts-error.js';
+
+/** Repeats of one failure (operation, code, role) inside this window are counted into the next line (ms). */
+const REPEAT_WINDOW_MS = 10_000;
+/** At most this many failure lines per window across all failures; the rest are counted into the next line. */
+const MAX_LINES_PER_WINDOW = 20;
+/** Failures whose repeats are tracked at once. */
+const TRACKED_FAILURES = 1_000;
+
+/**
+ * One failure as a log message: its facts as fields, for nestjs-pino and JSON loggers to index, and a readable line
+ * (`msg`) for Nest's default logger, which prints what `util.inspect` shows. Holds no secret: the message of an
+ * `StsError` is already scrubbed.
+ */
+export class StsFailureLogLine {
+  readonly msg: string;
+  readonly code: string;
+  readonly operation: StsOperation;
+  readonly retryable: boolean;
+  readonly roleArn?: string;
+  readonly requestId?: string;
+  /** Repeats of this failure not logged since its last line. */
+  readonly repeats?: number;
+  /** Other failures not logged since the previous line, because the window's line budget was spent. */
+  readonly unlogged?: number;
+
+  constructor(error: StsError, roleArn: string | undefined, repeats: number, sinceMs: number, unlogged: number) {
+    this.code = error.code;
+    this.operation = error.operation;
+    this.retryable = error.retryable;
+    if (roleArn !== undefined) this.roleArn = roleArn;
+    if (error.requestId !== undefined) this.requestId = error.requestId;
+    if (repeats > 0) this.repeats = repeats;
+    if (unlogged > 0) this.unlogged = unlogged;
+    this.msg = [
+      error.message,
+      roleArn ? ` [role ${roleArn}]` : '',
+      error.requestId ? ` [request ${error.requestId}]` : '',
+      repeats > 0 ? ` (${repeats} more in the last ${Math.round(sinceMs / 1000)} s)` : '',
+      unlogged > 0 ? ` (${unlogged} other failures not logged)` : '',
+    ].join('');
+  }
+
+  toString(): string {
+    return this.msg;
+  }
+
+  [inspect.custom](): string {
+    return this.msg;
+  }
+}
+
+/**
+ * Logs failed STS calls without flooding: one line per failed call (callers that joined one fetch share it), repeats
+ * of the same failure within `REPEAT_WINDOW_MS` counted into its next line, and at most `MAX_LINES_PER_WINDOW` lines
+ * per window in all.
+ */
+export class FailureLog {
+  private readonly logger = new Logger('StsService');
+  private readonly recent = new LRUCache<string, { loggedAt: number; repeats: number }>({ max: TRACKED_FAILURES });
+  private window = { startedAt: -Infinity, lines: 0, unlogged: 0 };
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  report(error: StsError, roleArn?: string): void {
+    const now = this.now();
+    if (now - this.window.startedAt >= REPEAT_WINDOW_MS) this.window = { startedAt: now, lines: 0, unlogged: this.window.unlogged };
+    const key = `${error.operation} ${error.code} ${roleArn ?? ''}`;
+    const last = this.recent.get(key);
+    if (last !== undefined && now - last.loggedAt < REPEAT_WINDOW_MS) {
+      last.repeats++;
+      return;
+    }
+    if (this.window.lines >= MAX_LINES_PER_WINDOW) {
+      this.window.unlogged++;
+      return;
+    }
+    this.window.lines++;
+    const line = new StsFailureLogLine(error, roleArn, last?.repeats ?? 0, now - (last?.loggedAt ?? now), this.window.unlogged);
+    this.window.unlogged = 0;
+    this.recent.set(key, { loggedAt: now, repeats: 0 });
+    this.logger.warn(line);
+  }
+}
