@@ -13,6 +13,9 @@ export interface MetricsSource {
   secondsToSoonestExpiry(): number | undefined;
 }
 
+/** From a fast answer to the longest operation timeout (the SDK's default buckets are for milliseconds). */
+const CALL_DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
 // Attribute sets are built once: recording never allocates one.
 const LOOKUP_HIT = Object.freeze({ result: 'hit' });
 const LOOKUP_MISS = Object.freeze({ result: 'miss' });
@@ -37,7 +40,11 @@ export class StsMetrics {
     const meter = meterProvider.getMeter(METER_NAME, PACKAGE_VERSION);
     this.#meter = meter;
     this.#calls = meter.createCounter('aws.sts.calls', { unit: '{call}', description: 'STS API calls, by operation and outcome' });
-    this.#callDuration = meter.createHistogram('aws.sts.call.duration', { unit: 's', description: 'Duration of STS API calls, SDK retries included' });
+    this.#callDuration = meter.createHistogram('aws.sts.call.duration', {
+      unit: 's',
+      description: 'Duration of STS API calls, SDK retries included',
+      advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS_SECONDS },
+    });
     this.#refreshes = meter.createCounter('aws.sts.cache.refreshes', { unit: '{refresh}', description: 'Credential fetches for the cache, by outcome and whether callers waited' });
     this.#evictions = meter.createCounter('aws.sts.cache.evictions', { unit: '{entry}', description: 'Cache entries dropped, by reason' });
     const lookups = meter.createObservableCounter('aws.sts.cache.lookups', { unit: '{lookup}', description: 'Cache lookups: hit, miss, or stale (served while refreshes fail)' });

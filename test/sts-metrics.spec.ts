@@ -67,7 +67,9 @@ describe('OpenTelemetry metrics', () => {
     await settle();
     await service.getCredentials(request); // stale: served while the refresh failed
 
-    const { points, scopes } = await readMetrics(reader);
+    const { points, scopes, byName } = await readMetrics(reader);
+    const [duration] = byName.get('aws.sts.call.duration')!.dataPoints as Array<{ value: { buckets: { boundaries: number[] } } }>;
+    expect(duration.value.buckets.boundaries).toEqual([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]);
     expect(scopes.map((scope) => scope.scope.version)).toEqual([PACKAGE_VERSION]);
     expect(points.get('aws.sts.cache.lookups')).toEqual(
       expect.arrayContaining([
