@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,10 +45,31 @@ async function nodeBinaries(version: string): Promise<string> {
   return bin;
 }
 
+/** A lock older than this was left by a run that died: the next run takes it over (ms). */
+const STALE_LOCK_MS = 15 * 60_000;
+
+/**
+ * Takes the app's cached work folder for this run; another run on the machine (a second checkout, a developer's
+ * run beside CI) waits for it. Returns the release.
+ */
+async function lockWorkDir(workDir: string): Promise<() => void> {
+  const lock = `${workDir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 /** A copy of the app in its cached work folder, with this run's tarball as its `nestjs-aws-sts`. */
-function prepare(app: string): string {
+function prepare(app: string, workDir: string): void {
   const source = join(__dirname, 'consumers', app);
-  const workDir = join(tmpdir(), 'nestjs-aws-sts-consumers', app);
   mkdirSync(workDir, { recursive: true });
   for (const name of readdirSync(source)) cpSync(join(source, name), join(workDir, name));
   copyFileSync(join(__dirname, 'consumers', 'scenario.cjs'), join(workDir, 'scenario.cjs'));
@@ -56,7 +77,6 @@ function prepare(app: string): string {
   // The lockfile pins the previous tarball's integrity: drop it (and the old copy) so npm takes this one.
   rmSync(join(workDir, 'package-lock.json'), { force: true });
   rmSync(join(workDir, 'node_modules', 'nestjs-aws-sts'), { recursive: true, force: true });
-  return workDir;
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
@@ -77,12 +97,15 @@ async function copiesOf(workDir: string, name: string): Promise<number> {
 }
 
 describe.each(APPS)('consumer app $app ($what)', ({ app }) => {
-  let workDir: string;
+  const workDir = join(tmpdir(), 'nestjs-aws-sts-consumers', app);
+  let release = () => undefined as void;
 
   beforeAll(async () => {
-    workDir = prepare(app);
+    release = await lockWorkDir(workDir);
+    prepare(app, workDir);
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: workDir, timeout: INSTALL_TIMEOUT_MS });
-  }, INSTALL_TIMEOUT_MS);
+  }, 2 * INSTALL_TIMEOUT_MS);
+  afterAll(() => release());
 
   it('holds one copy of @nestjs/common and of @aws-sdk/client-sts', async () => {
     expect(await copiesOf(workDir, '@nestjs/common')).toBe(1);
