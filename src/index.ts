@@ -11,4 +11,15 @@ export { STS_LIMITS } from './sts-limits.js';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './sts-error.js';
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo } from './sts-events.js';
-export type * from './sts-request.types.js';
+export type {
+  AccessCheckResult,
+  AccountAssumeResult,
+  AssumeRoleRequest,
+  AssumeRoleWithSamlRequest,
+  AssumeRoleWithWebIdentityRequest,
+  CallerIdentity,
+  ExpirationStatus,
+  GetSessionTokenRequest,
+  MfaInput,
+  SessionPolicy,
+} from './sts-request.types.js';

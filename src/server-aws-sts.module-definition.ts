@@ -8,8 +8,6 @@ import type { ServerAwsStsConfig } from './server-aws-sts.config.js';
 export const {
   ConfigurableModuleClass: ConfigurableServerAwsStsModule,
   MODULE_OPTIONS_TOKEN: STS_MODULE_OPTIONS,
-  OPTIONS_TYPE: STS_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: STS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ServerAwsStsConfig>({ moduleName: 'ServerAwsSts' })
   .setClassMethodName('configure')
   .setFactoryMethodName('createStsConfig')

@@ -30,11 +30,17 @@ export interface StsErrorDetails {
 
 /** Every failure of the library: a validation error, an STS error, or a failure to resolve base credentials. */
 export class StsError extends Error {
+  /** The STS error code (`AccessDenied`, `Throttling`, …) or the library's own (`ValidationError`, `TimeoutError`, …). */
   readonly code: string;
+  /** The STS operation that failed (`Configuration` for a bad config). */
   readonly operation: StsOperation;
+  /** True when trying again later may succeed (throttling, 5xx, network, timeout, IdP unreachable). */
   readonly retryable: boolean;
+  /** The STS request id, for AWS support, when STS answered. */
   readonly requestId?: string;
+  /** The HTTP status STS answered with, when it answered. */
   readonly httpStatusCode?: number;
+  /** What a person can do about it. */
   readonly hint?: string;
 
   constructor(message: string, details: StsErrorDetails) {

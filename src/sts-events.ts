@@ -2,14 +2,19 @@ import type { StsOperation } from './sts-error.js';
 
 /** One STS call the service made. Carries no secret. */
 export interface StsCallEvent {
+  /** Always `sts-call`: tells these apart from cache events. */
   type: 'sts-call';
+  /** The STS operation called. */
   operation: StsOperation;
   /** The role asked for (AssumeRole*, not GetSessionToken / GetCallerIdentity). */
   roleArn?: string;
   /** The account of `roleArn`. */
   accountId?: string;
+  /** The role session's name (a request's own, or the generated one). */
   sessionName?: string;
+  /** The SourceIdentity the request set. */
   sourceIdentity?: string;
+  /** Whether STS answered with credentials or the call failed. */
   outcome: 'success' | 'error';
   /** The `StsError` code when `outcome` is `'error'`. */
   errorCode?: string;
@@ -21,7 +26,9 @@ export interface StsCallEvent {
 export interface CacheEntryInfo {
   /** The cache key: a SHA-256 hash of every credential-affecting input (no secret or ExternalId in plain text). */
   key: string;
+  /** The role the credentials are for. */
   roleArn: string;
+  /** The account of `roleArn`. */
   accountId: string;
   /** The session name the request gave, if it gave one. */
   sessionName?: string;
@@ -31,12 +38,13 @@ export interface CacheEntryInfo {
 
 /** A transition of the credential cache. */
 export interface CacheEvent extends CacheEntryInfo {
+  /** What happened: a fetch started, succeeded or failed; an entry was evicted or invalidated. */
   type: 'refresh-started' | 'refresh-succeeded' | 'refresh-failed' | 'eviction' | 'invalidation';
   /** `refresh-*`: true when callers kept cached credentials meanwhile (refresh ahead), false when they waited. */
   background?: boolean;
   /** `refresh-failed`: the `StsError` code. */
   errorCode?: string;
-  /** `eviction`: why the entry left (`capacity`, `expired`, `error`). */
+  /** `eviction`: why the entry left (`capacity`, `expired`, `error`; an invalidation is its own event type). */
   reason?: string;
 }
 

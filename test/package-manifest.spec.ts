@@ -3,7 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { PACKAGE_VERSION } from '../src/version';
+import { packedTarball } from './support/packed-package';
 
 const root = join(__dirname, '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -60,7 +62,7 @@ describe('package.json', () => {
 });
 
 describe('the packed package', () => {
-  const tarball = process.env.NESTJS_AWS_STS_TARBALL as string;
+  const tarball = packedTarball();
   const bin = (name: string) => join(root, 'node_modules', '.bin', name);
   /** Runs a checker on the tarball; returns its output, or fails with it when the checker reports a problem. */
   const check = (command: string, args: string[]) => {
@@ -79,6 +81,38 @@ describe('the packed package', () => {
   it('resolves with correct types under every module resolution (@arethetypeswrong/cli)', () => {
     expect(check('attw', ['--format', 'ascii'])).toContain('No problems found');
   }, 60_000);
+
+  it('names the file of every relative import in the ES module build, as Node requires', () => {
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    const esmFiles = listing.filter((file) => /^package\/dist\/esm\/.*\.js$/.test(file));
+    expect(esmFiles.length).toBeGreaterThan(10);
+    const bare = esmFiles.flatMap((file) => {
+      const code = execFileSync('tar', ['-xzOf', tarball, file], { encoding: 'utf8' });
+      return [...code.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']*)'/g)].map(([, specifier]) => specifier).filter((specifier) => !specifier.endsWith('.js')).map((specifier) => `${file}: ${specifier}`);
+    });
+    expect(bare).toEqual([]);
+  });
+
+  it('exports exactly the names the README documents under "Exports", from each entry', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Exports'), readme.indexOf('\n## ', readme.indexOf('## Exports') + 1));
+    const [main, terminus] = section.split('And from `nestjs-aws-sts/terminus`');
+    const documented = (table: string) => [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`(\w+)(?:\(\))?`/g)].map(([, name]) => name)).filter((name) => name !== 'name').sort();
+    const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-exports-'));
+    try {
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      const exported = (entry: string) => {
+        const program = ts.createProgram([join(dir, 'package', 'dist', 'esm', entry)], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true });
+        const checker = program.getTypeChecker();
+        const symbol = checker.getSymbolAtLocation(program.getSourceFile(join(dir, 'package', 'dist', 'esm', entry))!)!;
+        return checker.getExportsOfModule(symbol).map((exportedSymbol) => exportedSymbol.name).sort();
+      };
+      expect(exported('index.d.ts')).toEqual(documented(main));
+      expect(exported('terminus/index.d.ts')).toEqual(documented(terminus));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('holds both builds with source maps, declaration maps and the sources they point at', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');

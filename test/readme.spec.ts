@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { blockSource, blockTitle, typeScriptBlocks, type BlockSource, type ReadmeBlock } from './support/readme-blocks';
+import { packedTarball } from './support/packed-package';
 
 /*
  * "The README compiles": every TypeScript block of README.md is type-checked, as a user's file, against the package
@@ -55,7 +56,7 @@ function createApp(): { dir: string; app: string } {
   const app = join(dir, 'app');
   const modules = join(app, 'node_modules');
   mkdirSync(modules, { recursive: true });
-  execFileSync('tar', ['-xzf', process.env.NESTJS_AWS_STS_TARBALL as string, '-C', modules]);
+  execFileSync('tar', ['-xzf', packedTarball(), '-C', modules]);
   renameSync(join(modules, 'package'), join(modules, 'nestjs-aws-sts'));
   return { dir, app };
 }
