@@ -1,6 +1,6 @@
 import { STS_LIMITS } from './sts-limits.js';
 import { StsError, toStsError } from './sts-error.js';
-import type { AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types.js';
+import type { AccessCheckOptions, AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types.js';
 import type { StsOperations } from './sts-operations.js';
 import { prepareAssumeRole, type RequestDefaults } from './role-request.js';
 import { RequestValidator, parseIamArn } from './sts-validation.js';
@@ -34,10 +34,11 @@ export class AccountChecks {
     private readonly cachedCredentials: (request: AssumeRoleRequest) => Promise<TemporaryCredentials>,
   ) {}
 
-  async validateAccess(request: AssumeRoleRequest): Promise<AccessCheckResult> {
+  async validateAccess(request: AssumeRoleRequest, options: AccessCheckOptions = {}): Promise<AccessCheckResult> {
     try {
-      // Prepared from one copy of the request, so the role checked is the role assumed.
-      const prepared = prepareAssumeRole({ ...request, durationSeconds: STS_LIMITS.roleDuration.min }, this.defaults);
+      // Prepared from one copy of the request, so the role checked is the role assumed, and probed.
+      const copy = { ...request, durationSeconds: STS_LIMITS.roleDuration.min };
+      const prepared = prepareAssumeRole(copy, this.defaults);
       const credentials = await this.operations.assumeRole(prepared);
       const identity = await this.operations.callerIdentityOf(credentials, prepared.input.RoleArn);
       const accountId = prepared.accountId;
@@ -45,9 +46,29 @@ export class AccountChecks {
         const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, { code: 'AccountMismatch', operation: 'GetCallerIdentity' });
         return { ok: false, error };
       }
-      return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration };
+      const externalIdEnforced = prepared.input.ExternalId !== undefined && (await this.refusesWithoutExternalId(copy));
+      if (!externalIdEnforced && options.requireExternalIdEnforced) {
+        const error = new StsError(`The role ${prepared.input.RoleArn} does not require an ExternalId`, { code: 'ExternalIdNotEnforced', operation: 'AssumeRole' });
+        return { ok: false, error };
+      }
+      return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration, externalIdEnforced };
     } catch (error) {
       return { ok: false, error: toStsError(error, 'AssumeRole') };
+    }
+  }
+
+  /**
+   * Assumes the role once more, without any ExternalId (neither the request's nor `EXTERNAL_ID`), uncached:
+   * `AccessDenied` means the trust policy demands it. Any other failure says nothing either way and is thrown.
+   */
+  private async refusesWithoutExternalId(request: AssumeRoleRequest): Promise<boolean> {
+    const probe = prepareAssumeRole({ ...request, externalId: undefined }, { ...this.defaults, defaultExternalId: () => undefined });
+    try {
+      await this.operations.assumeRole(probe, { probe: true });
+      return false;
+    } catch (error) {
+      if (toStsError(error, 'AssumeRole').code === 'AccessDenied') return true;
+      throw error;
     }
   }
 

@@ -12,6 +12,7 @@ export { StsError, StsValidationError, type StsErrorDetails, type StsOperation }
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo } from './sts-events.js';
 export type {
+  AccessCheckOptions,
   AccessCheckResult,
   AccountAssumeResult,
   AssumeRoleRequest,

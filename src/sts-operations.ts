@@ -28,6 +28,8 @@ import { TemporaryCredentials, type TemporaryCredentialsDetails } from './tempor
 
 /** Non-secret facts of a call, for events and logs. */
 interface CallContext {
+  /** False when a refusal is the answer the caller expects (the ExternalId probe): it is not logged. */
+  logFailure?: boolean;
   roleArn?: string;
   accountId?: string;
   sessionName?: string;
@@ -99,11 +101,15 @@ export class StsOperations {
     return this.accountId;
   }
 
-  /** AssumeRole with a prepared request: the only place an AssumeRole command is built. */
-  assumeRole(prepared: PreparedAssumeRole): Promise<TemporaryCredentials> {
+  /**
+   * AssumeRole with a prepared request: the only place an AssumeRole command is built. A `probe` (validateAccess's
+   * check that the role demands its ExternalId) leaves the ExternalId out on purpose: `requireExternalId` does not
+   * stop it, and the refusal it hopes for is not logged.
+   */
+  assumeRole(prepared: PreparedAssumeRole, { probe = false } = {}): Promise<TemporaryCredentials> {
     return this.bounded('AssumeRole', async (signal) => {
       const validate = new RequestValidator('AssumeRole');
-      if (this.config.requireExternalId && !prepared.ownExternalId) {
+      if (this.config.requireExternalId && !prepared.ownExternalId && !probe) {
         const callerAccount = prepared.via ? prepared.via.accountId : await this.getAccountId();
         validate.require(callerAccount === prepared.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on; EXTERNAL_ID does not count)');
       }
@@ -119,6 +125,7 @@ export class StsOperations {
         TokenCode: tokenCode,
       });
       const context: CallContext = {
+        logFailure: !probe,
         roleArn: prepared.input.RoleArn,
         accountId: prepared.accountId,
         sessionName,
@@ -250,7 +257,7 @@ export class StsOperations {
   /** Sends one command, emits its event, and maps a failure to a scrubbed `StsError`. */
   private async send<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient = this.stsClient): Promise<StsOutputs[Operation]> {
     const started = performance.now();
-    const { secrets, signal, ...facts } = context;
+    const { secrets, signal, logFailure = true, ...facts } = context;
     try {
       const output = (await client.send(command as never, { abortSignal: signal })) as StsOutputs[Operation];
       this.emit({ type: 'sts-call', operation, ...facts, outcome: 'success', durationMs: performance.now() - started });
@@ -258,7 +265,7 @@ export class StsOperations {
     } catch (error) {
       const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
       this.emit({ type: 'sts-call', operation, ...facts, outcome: 'error', errorCode: stsError.code, durationMs: performance.now() - started });
-      this.failures.report(stsError, facts.roleArn);
+      if (logFailure) this.failures.report(stsError, facts.roleArn);
       throw stsError;
     }
   }

@@ -107,8 +107,27 @@ export interface ExpirationStatus {
 
 /** Result of `StsService.validateAccess`: never thrown for an access failure. */
 export type AccessCheckResult =
-  | { ok: true; accountId: string; arn: string; expiration: Date }
+  | {
+      ok: true;
+      accountId: string;
+      arn: string;
+      expiration: Date;
+      /**
+       * Whether the role refused the same request without the ExternalId. `false` is the confused-deputy hole: anyone
+       * who knows the role's ARN gets in. Also `false` for a request that carries no ExternalId at all.
+       */
+      externalIdEnforced: boolean;
+    }
   | { ok: false; error: import('./sts-error.js').StsError };
+
+/** Options of `StsService.validateAccess`. */
+export interface AccessCheckOptions {
+  /**
+   * Treat a role that lets this app in without the ExternalId as a failure: `{ ok: false }` with the code
+   * `ExternalIdNotEnforced`. Default: false (the result says `externalIdEnforced: false`).
+   */
+  requireExternalIdEnforced?: boolean;
+}
 
 /** One result of `StsService.assumeRoleInAccounts`, in the order of the requests. */
 export type AccountAssumeResult =

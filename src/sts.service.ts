@@ -13,6 +13,7 @@ import { STS_RESOLVED_CONFIG } from './sts.constants.js';
 import { InjectStsClient } from './sts.decorators.js';
 import type { StsEvent } from './sts-events.js';
 import type {
+  AccessCheckOptions,
   AccessCheckResult,
   AccountAssumeResult,
   AssumeRoleRequest,
@@ -23,6 +24,7 @@ import type {
   GetSessionTokenRequest,
 } from './sts-request.types.js';
 import type { TemporaryCredentials } from './temporary-credentials.js';
+import { trustPrincipalOf } from './trust-principal.js';
 
 /**
  * Every STS operation, validated against the STS limits before anything is sent, with failures mapped to
@@ -126,12 +128,24 @@ export class StsService implements OnModuleDestroy {
   }
 
   /**
-   * Checks that a role can be assumed and really lands in its account: assumes it uncached for the shortest
-   * session (900 s), calls GetCallerIdentity with the result, and compares accounts. Never throws for an access
-   * failure: it returns `{ ok: false, error }` with the `StsError` (and its hint).
+   * Checks that a role can be assumed safely and really lands in its account: assumes it uncached for the shortest
+   * session (900 s), calls GetCallerIdentity with the result and compares accounts, then assumes it once more without
+   * the ExternalId to learn whether its trust policy demands it (`externalIdEnforced`; the probe's expected refusal
+   * is not logged, and nothing is cached). With `requireExternalIdEnforced`, a role that lets the app in without the
+   * ExternalId fails with the code `ExternalIdNotEnforced`. Never throws for an access failure: it returns
+   * `{ ok: false, error }` with the `StsError` (and its hint).
    */
-  validateAccess(request: AssumeRoleRequest): Promise<AccessCheckResult> {
-    return this.#accounts.validateAccess(request);
+  validateAccess(request: AssumeRoleRequest, options: AccessCheckOptions = {}): Promise<AccessCheckResult> {
+    return this.#accounts.validateAccess(request, options);
+  }
+
+  /**
+   * The principal a customer's trust policy must name for this app's base identity (asked of STS): a user or role
+   * ARN as is, an assumed-role session as its role (with the path of `AWS_ROLE_ARN` when that names the same role),
+   * and root or a federated user as the account root.
+   */
+  async trustPrincipal(): Promise<string> {
+    return trustPrincipalOf(await this.#operations.getCallerIdentity(), process.env.AWS_ROLE_ARN);
   }
 
   /**

@@ -1,8 +1,10 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ServerAwsStsModule, StsService } from '../src';
 import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError } from './support/fixtures';
+import { capturingLogger, visibleText } from './support/visible-text';
 
 const sts = mockClient(STSClient);
 beforeEach(() => sts.reset());
@@ -12,7 +14,7 @@ describe('validateAccess', () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
     sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', UserId: 'AROA:s' });
     const result = await createService().validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' });
-    expect(result).toEqual({ ok: true, accountId: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', expiration: expect.any(Date) });
+    expect(result).toEqual({ ok: true, accountId: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', expiration: expect.any(Date), externalIdEnforced: false }); // this mock lets anyone in
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { DurationSeconds: 900, ExternalId: 'tenant-1' });
     const identityCall = sts.commandCalls(GetCallerIdentityCommand)[0];
     expect((await (identityCall.thisValue as STSClient).config.credentials()).accessKeyId).toMatch(/^ASIAEXAMPLE/);
@@ -33,6 +35,100 @@ describe('validateAccess', () => {
   it('returns a validation error for a bad request without calling STS', async () => {
     await expect(createService().validateAccess({ roleArn: 'not-an-arn' })).resolves.toMatchObject({ ok: false, error: { code: 'ValidationError', field: 'roleArn' } });
     expect(sts.calls()).toHaveLength(0);
+  });
+});
+
+describe('validateAccess: is the ExternalId enforced?', () => {
+  const identity = { Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', UserId: 'AROA:s' };
+  /** A role whose trust policy demands the ExternalId `tenant-1`, or (`enforced: false`) lets any caller in. */
+  function role(enforced: boolean) {
+    sts.on(GetCallerIdentityCommand).resolves(identity);
+    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
+      !enforced || input.ExternalId === 'tenant-1' ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized to perform: sts:AssumeRole', 403)),
+    );
+  }
+
+  it('probes once without the ExternalId: a refusal means enforced, unlogged and uncached', async () => {
+    role(true);
+    const logger = capturingLogger();
+    Logger.overrideLogger(logger);
+    try {
+      const service = createService();
+      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
+      const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
+      expect(calls).toEqual(['tenant-1', undefined]);
+      expect(logger.lines).toEqual([]);
+      expect(service.cache.stats().size).toBe(0);
+    } finally {
+      Logger.overrideLogger(false);
+    }
+  });
+
+  it('reports a role that lets anyone in with its ARN, and refuses it with requireExternalIdEnforced', async () => {
+    role(false);
+    const service = createService();
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' }, { requireExternalIdEnforced: true });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'ExternalIdNotEnforced', hint: expect.stringContaining('sts:ExternalId') } });
+    expect(visibleText((refused as { error: Error }).error)).not.toContain('tenant-1');
+  });
+
+  it('leaves EXTERNAL_ID out of the probe too, and probes even with requireExternalId', async () => {
+    role(true);
+    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
+      input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+    );
+    sts.on(GetCallerIdentityCommand).resolves({ ...identity, Account: '123456789012' });
+    const service = createService({ EXTERNAL_ID: 'partner-external-id', requireExternalId: true });
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual(['tenant-1', undefined]);
+  });
+
+  it('makes no probe for a request without any ExternalId: not enforced, by definition', async () => {
+    role(false);
+    await expect(createService().validateAccess({ roleArn: ROLE_ARN })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+  });
+
+  it('returns a probe that fails for another reason as the failure (it proves nothing either way)', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(identity);
+    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
+      input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('Throttling', 'Rate exceeded', 400)),
+    );
+    await expect(createService().validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: false, error: { code: 'Throttling', retryable: true } });
+  });
+});
+
+describe('trustPrincipal', () => {
+  const principalFor = async (arn: string, knownRoleArn?: string) => {
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: arn.split(':')[4], Arn: arn, UserId: 'AIDA' });
+    const saved = process.env.AWS_ROLE_ARN;
+    if (knownRoleArn) process.env.AWS_ROLE_ARN = knownRoleArn;
+    else delete process.env.AWS_ROLE_ARN;
+    try {
+      return await createService().trustPrincipal();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ROLE_ARN;
+      else process.env.AWS_ROLE_ARN = saved;
+    }
+  };
+
+  it.each([
+    ['an IAM user, as is', 'arn:aws:iam::111111111111:user/team/app', 'arn:aws:iam::111111111111:user/team/app'],
+    ['an IAM role, as is', 'arn:aws:iam::111111111111:role/app', 'arn:aws:iam::111111111111:role/app'],
+    ['an assumed-role session, as its role', 'arn:aws:sts::111111111111:assumed-role/AppRole/i-0abc', 'arn:aws:iam::111111111111:role/AppRole'],
+    ['an assumed-role session in another partition', 'arn:aws-cn:sts::111111111111:assumed-role/AppRole/s', 'arn:aws-cn:iam::111111111111:role/AppRole'],
+    ['root, as the account', 'arn:aws:iam::111111111111:root', 'arn:aws:iam::111111111111:root'],
+    ['a federated user, as the account', 'arn:aws:sts::111111111111:federated-user/bob', 'arn:aws:iam::111111111111:root'],
+  ])('%s', async (_, arn, principal) => {
+    await expect(principalFor(arn)).resolves.toBe(principal);
+  });
+
+  it("keeps the role's path when AWS_ROLE_ARN names the same role, and ignores it when it names another", async () => {
+    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/AppRole')).resolves.toBe('arn:aws:iam::111111111111:role/service/AppRole');
+    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/Other')).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
+    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::222222222222:role/AppRole')).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
   });
 });
 
