@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { ClientPoolStats } from './client-pool.js';
 import { hashKey, PreparedRequestIndex } from './cache-key.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
 import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
@@ -25,6 +26,7 @@ export interface CredentialCacheControl {
   clear(): void;
   /** Hit, miss, refresh and eviction counters, and the current size. */
   stats(): CredentialCacheStats;
+  clientStats(): ClientPoolStats;
 }
 
 /** The shape of every AWS SDK v3 client constructor. */
@@ -72,6 +74,7 @@ export class CachedCredentials {
         this.#index.clear();
       },
       stats: () => cache?.stats() ?? { ...EMPTY_STATS },
+      clientStats: () => ({ size: 0, hits: 0, created: 0, unpooled: 0, destroyed: 0, draining: 0 }),
     };
   }
 
@@ -114,9 +117,9 @@ export class CachedCredentials {
     return client;
   }
 
-  /** When the soonest cached credentials expire (ms since epoch), or undefined with nothing cached. */
-  soonestExpiration(): number | undefined {
-    return this.#cache?.soonestExpiration();
+  /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
+  unexpired(now: number): { entries: number; soonestExpiration?: number } {
+    return this.#cache?.unexpired(now) ?? { entries: 0 };
   }
 
   /** Drops everything; called on module destroy. */

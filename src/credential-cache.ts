@@ -183,11 +183,16 @@ export class CredentialCache {
     return { size: this.entries.size, ...this.counters, inflight: this.inflight.size };
   }
 
-  /** When the soonest cached credentials expire (ms since epoch), or undefined with nothing cached. */
-  soonestExpiration(): number | undefined {
-    let soonest: number | undefined;
-    for (const entry of this.entries.values()) if (soonest === undefined || entry.expiresAt < soonest) soonest = entry.expiresAt;
-    return soonest;
+  /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
+  unexpired(now: number): { entries: number; soonestExpiration?: number } {
+    let entries = 0;
+    let soonestExpiration: number | undefined;
+    for (const entry of this.entries.values()) {
+      if (entry.expiresAt <= now) continue;
+      entries++;
+      if (soonestExpiration === undefined || entry.expiresAt < soonestExpiration) soonestExpiration = entry.expiresAt;
+    }
+    return { entries, soonestExpiration };
   }
 
   private forget(key: string): void {

@@ -69,9 +69,10 @@ export class StsService implements OnModuleDestroy {
     if (config.meterProvider) {
       this.#metrics = new StsMetrics(config.meterProvider, {
         stats: () => this.cache.stats(),
-        secondsToSoonestExpiry: () => {
-          const soonest = this.#cached.soonestExpiration();
-          return soonest === undefined ? undefined : (soonest - this.#operations.now()) / 1000;
+        unexpired: () => {
+          const now = this.#operations.now();
+          const { entries, soonestExpiration } = this.#cached.unexpired(now);
+          return { entries, secondsToSoonestExpiry: soonestExpiration === undefined ? undefined : (soonestExpiration - now) / 1000 };
         },
       });
     }
@@ -124,6 +125,10 @@ export class StsService implements OnModuleDestroy {
    * are unknown, they are dropped from the cache and the SDK's retry signs with fresh ones. Region defaults to `AWS_REGION`.
    */
   createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+    return this.#cached.createClient(ClientClass, request, clientConfig);
+  }
+
+  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
     return this.#cached.createClient(ClientClass, request, clientConfig);
   }
 

@@ -147,14 +147,48 @@ describe('OpenTelemetry metrics', () => {
     expect((await readMetrics(quietReader)).scopes).toEqual([]);
   });
 
-  it('stops reading the cache on module destroy', async () => {
+  it('stops reading the cache on module destroy, and keeps its lookups counted', async () => {
     const { reader, service } = setUp();
+    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    await service.getCredentials({ roleArn: ROLE_ARN });
     const stats = jest.spyOn(service.cache, 'stats');
     await readMetrics(reader);
-    expect(stats).toHaveBeenCalledTimes(1);
     service.onModuleDestroy();
-    await readMetrics(reader);
-    expect(stats).toHaveBeenCalledTimes(1);
+    const calls = stats.mock.calls.length;
+    const { points } = await readMetrics(reader);
+    expect(stats).toHaveBeenCalledTimes(calls);
+    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 1], [{ result: 'miss' }, 1]]));
+  });
+
+  it('sums two services on one MeterProvider (two module configurations) instead of letting one overwrite the other', async () => {
+    const reader = new InMemoryReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const first = createService({ metrics: { meterProvider } });
+    const second = createService({ metrics: { meterProvider } });
+    sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn)));
+    for (let i = 0; i < 5; i++) await first.getCredentials({ roleArn: ROLE_ARN }); // 1 miss, 4 hits
+    await second.getCredentials({ roleArn: OTHER_ROLE_ARN }); // 1 miss
+    let { points } = await readMetrics(reader);
+    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 4], [{ result: 'miss' }, 2]]));
+    expect(points.get('aws.sts.cache.entries')).toEqual([[{}, 2]]);
+    expect(points.get('aws.sts.calls')).toEqual([[{ operation: 'AssumeRole', outcome: 'success' }, 2]]);
+    second.onModuleDestroy();
+    ({ points } = await readMetrics(reader));
+    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 4], [{ result: 'miss' }, 2]]));
+    expect(points.get('aws.sts.cache.entries')).toEqual([[{}, 1]]);
+  });
+
+  it("counts no expired credentials: an idle tenant's expired entry is neither an entry nor the soonest expiry", async () => {
+    const { reader, service } = setUp();
+    sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn, 3600)));
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    jest.setSystemTime(T0 + 3 * 3_600_000); // the first tenant idles past its expiry
+    await service.getCredentials({ roleArn: OTHER_ROLE_ARN });
+    const { points } = await readMetrics(reader);
+    expect(service.cache.stats().size).toBe(2);
+    expect(points.get('aws.sts.cache.entries')).toEqual([[{}, 1]]);
+    expect(points.get('aws.sts.credentials.expiry')).toEqual([[{}, 3600]]);
   });
 
   it('rejects a metrics option that is not false or { meterProvider }', () => {

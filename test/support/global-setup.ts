@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,12 +25,35 @@ export default function packLibrary(): void {
   for (const file of packageInputs()) hash.update(file).update(readFileSync(join(root, file)));
   const cacheDir = join(tmpdir(), 'nestjs-aws-sts-packed', hash.digest('hex').slice(0, 16));
   const tarball = join(cacheDir, 'nestjs-aws-sts.tgz');
-  if (!existsSync(tarball)) {
-    const staging = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-pack-'));
-    const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8' });
-    mkdirSync(cacheDir, { recursive: true });
-    renameSync(join(staging, output.trim().split('\n').pop() as string), tarball);
-    rmSync(staging, { recursive: true, force: true });
-  }
+  if (!existsSync(tarball)) withPackLock(() => existsSync(tarball) || pack(cacheDir, tarball));
   process.env.NESTJS_AWS_STS_TARBALL = tarball;
+}
+
+function pack(cacheDir: string, tarball: string): void {
+  const staging = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-pack-'));
+  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8' });
+  mkdirSync(cacheDir, { recursive: true });
+  renameSync(join(staging, output.trim().split('\n').pop() as string), tarball);
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** `npm pack` rebuilds dist/ in this checkout: two jest runs at once must not build over each other. */
+function withPackLock(work: () => void): void {
+  const lock = join(root, 'node_modules', '.nestjs-aws-sts-pack.lock');
+  const staleAfterMs = 5 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() - statSync(lock).mtimeMs > staleAfterMs) rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // a synchronous sleep: globalSetup may block
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
