@@ -25,6 +25,17 @@ function chainOrigin(credentials: AwsCredentialIdentity): string {
 }
 
 /**
+ * What a failing base provider becomes. The SDK's own providers fail with a `CredentialsProviderError` whose message
+ * says what was looked for (no secret), kept as is. Any other provider's error (a vault client, `credential_process`
+ * output, the app's own code) may quote anything, a token included: only its name is kept, never its message.
+ */
+function providerFailure(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'CredentialsProviderError' && 'tryNextLink' in error) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  return Object.assign(new Error(`The base credentials provider failed (${name}; its message is not shown, as it may hold a secret)`), { name: 'CredentialsProviderError' });
+}
+
+/**
  * The base identity as a provider, and a `debug` line saying where it came from the first time it resolves (the
  * profile, the environment, the container, a web identity token…): never a key. Static keys are wrapped in a
  * closure, so the resolved config (and the service holding it) never shows a secret key to `util.inspect` or
@@ -50,7 +61,12 @@ export function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentia
   const logger = new Logger('StsService');
   let told = false;
   return async (options) => {
-    const resolved = await provider(options);
+    let resolved: AwsCredentialIdentity;
+    try {
+      resolved = await provider(options);
+    } catch (error) {
+      throw providerFailure(error);
+    }
     if (!told) {
       told = true;
       logger.debug(`Base identity: from ${origin(resolved)}`);

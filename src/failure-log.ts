@@ -20,14 +20,15 @@ export class StsFailureLogLine {
   readonly code: string;
   readonly operation: StsOperation;
   readonly retryable: boolean;
-  readonly roleArn?: string;
-  readonly requestId?: string;
-  /** Repeats of this failure not logged since its last line. */
-  readonly repeats?: number;
+  // Declared only: a fact a failure lacks is absent, not an own key holding undefined.
+  declare readonly roleArn?: string;
+  declare readonly requestId?: string;
+  /** Repeats of this failure within the window after its last line, not logged. */
+  declare readonly repeats?: number;
   /** Other failures not logged since the previous line, because the window's line budget was spent. */
-  readonly unlogged?: number;
+  declare readonly unlogged?: number;
 
-  constructor(error: StsError, roleArn: string | undefined, repeats: number, sinceMs: number, unlogged: number) {
+  constructor(error: StsError, roleArn: string | undefined, repeats: number, unlogged: number) {
     this.code = error.code;
     this.operation = error.operation;
     this.retryable = error.retryable;
@@ -39,9 +40,14 @@ export class StsFailureLogLine {
       error.message,
       roleArn ? ` [role ${roleArn}]` : '',
       error.requestId ? ` [request ${error.requestId}]` : '',
-      repeats > 0 ? ` (${repeats} more in the last ${Math.round(sinceMs / 1000)} s)` : '',
+      repeats > 0 ? ` (${repeats} more within ${Math.round(REPEAT_WINDOW_MS / 1000)} s of the previous line)` : '',
       unlogged > 0 ? ` (${unlogged} other failures not logged)` : '',
     ].join('');
+  }
+
+  /** The readable line again, for loggers that read a `message` (nest-winston); on the prototype, so JSON omits it. */
+  get message(): string {
+    return this.msg;
   }
 
   toString(): string {
@@ -63,7 +69,8 @@ export class FailureLog {
   private readonly recent = new LRUCache<string, { loggedAt: number; repeats: number }>({ max: TRACKED_FAILURES });
   private window = { startedAt: -Infinity, lines: 0, unlogged: 0 };
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** @param now a monotonic clock (ms): a wall clock stepped back would never end a window. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   report(error: StsError, roleArn?: string): void {
     const now = this.now();
@@ -79,7 +86,7 @@ export class FailureLog {
       return;
     }
     this.window.lines++;
-    const line = new StsFailureLogLine(error, roleArn, last?.repeats ?? 0, now - (last?.loggedAt ?? now), this.window.unlogged);
+    const line = new StsFailureLogLine(error, roleArn, last?.repeats ?? 0, this.window.unlogged);
     this.window.unlogged = 0;
     this.recent.set(key, { loggedAt: now, repeats: 0 });
     this.logger.warn(line);

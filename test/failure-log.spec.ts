@@ -1,14 +1,16 @@
 import { Logger, type LoggerService } from '@nestjs/common';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { StsError } from '../src';
+import { StsError, StsService } from '../src';
+import { createStsClient } from '../src/sts-client.factory';
 import { FailureLog, StsFailureLogLine } from '../src/failure-log';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { BASE_CREDENTIALS, createService, serviceError, tenantRole } from './support/fixtures';
+import { visibleText } from './support/visible-text';
 
 const sts = mockClient(STSClient);
 
@@ -45,6 +47,28 @@ describe('failure log lines', () => {
       requestId: 'req-42',
     });
     expect(printed).toBe(`Rate exceeded [role ${ROLE}] [request req-42]`);
+    expect((message as { message: string }).message).toBe(printed); // for loggers that read `message` (nest-winston)
+    expect(Object.keys(message as object).sort()).toEqual(['code', 'msg', 'operation', 'requestId', 'retryable', 'roleArn']);
+  });
+
+  it('never carries what a failing base provider said: its message may hold a secret', async () => {
+    const failing = async () => {
+      throw new Error('vault login failed for token hvs.PLANTED-SECRET-TOKEN');
+    };
+    const { credentials } = resolveStsConfig({ credentials: failing });
+    const error = await credentials().then(() => undefined, (failure: unknown) => failure);
+    expect(error).toMatchObject({ name: 'CredentialsProviderError', message: expect.stringContaining('(Error;') });
+    expect(visibleText(error)).not.toContain('PLANTED');
+    const config = resolveStsConfig({ credentials: failing });
+    // The client is mocked, so `send` never signs: resolve the base identity as signing would.
+    sts.on(GetCallerIdentityCommand).callsFake(async () => config.credentials());
+    const service = new StsService(config, createStsClient(config));
+    const refused = await service.getCallerIdentity().then(() => undefined, (failure: unknown) => failure);
+    expect(refused).toMatchObject({ code: 'CredentialsProviderError', hint: expect.any(String) });
+    expect(visibleText(refused)).not.toContain('PLANTED');
+    expect(recording.entries.map((entry) => `${entry.printed} ${JSON.stringify(entry.message)}`).join('\n')).not.toContain('PLANTED');
+    expect(recording.warnings()).toHaveLength(1);
+    service.onModuleDestroy();
   });
 
   it('counts repeats of one failure within 10 s into its next line instead of printing them', () => {
@@ -58,7 +82,7 @@ describe('failure log lines', () => {
     log.report(throttled(), ROLE);
     const lines = recording.warnings();
     expect(lines).toHaveLength(2);
-    expect(lines[1].printed).toMatch(/\(43 more in the last 10 s\)$/);
+    expect(lines[1].printed).toMatch(/\(43 more within 10 s of the previous line\)$/);
     expect(lines[1].message).toMatchObject({ repeats: 43 });
   });
 

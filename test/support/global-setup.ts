@@ -25,13 +25,19 @@ export default function packLibrary(): void {
   for (const file of packageInputs()) hash.update(file).update(readFileSync(join(root, file)));
   const cacheDir = join(tmpdir(), 'nestjs-aws-sts-packed', hash.digest('hex').slice(0, 16));
   const tarball = join(cacheDir, 'nestjs-aws-sts.tgz');
-  if (!existsSync(tarball)) withPackLock(() => existsSync(tarball) || pack(cacheDir, tarball));
-  process.env.NESTJS_AWS_STS_TARBALL = tarball;
+  try {
+    if (!existsSync(tarball)) withPackLock(() => existsSync(tarball) || pack(cacheDir, tarball));
+    process.env.NESTJS_AWS_STS_TARBALL = tarball;
+  } catch (error) {
+    // The specs of the package fail with this; every other spec still runs.
+    const { stdout = '', stderr = '', message } = error as { stdout?: string; stderr?: string; message: string };
+    process.env.NESTJS_AWS_STS_PACK_ERROR = `${message}\n${stdout}${stderr}`;
+  }
 }
 
 function pack(cacheDir: string, tarball: string): void {
   const staging = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-pack-'));
-  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8' });
+  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   mkdirSync(cacheDir, { recursive: true });
   renameSync(join(staging, output.trim().split('\n').pop() as string), tarball);
   rmSync(staging, { recursive: true, force: true });
