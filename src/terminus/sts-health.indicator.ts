@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { StsValidationError, toStsError } from '../sts-error.js';
 import { StsService } from '../sts.service.js';
@@ -50,6 +50,9 @@ const MAX_AGE_LIMIT_SECONDS = 3600;
 /** What STS answered, kept without the error itself (its message may hold what a base provider said). */
 type Outcome = { ok: true; account: string; arn: string } | { ok: false; code: string; hint?: string };
 
+/** What every probe answers once the app is shutting down. */
+const SHUTTING_DOWN: Outcome = { ok: false, code: 'ShuttingDown', hint: 'The app is shutting down: STS is not asked any more.' };
+
 /** One GetCallerIdentity call: its outcome, and when it settled (`performance.now()`, ms) once it has. */
 interface Answer {
   outcome: Promise<Outcome>;
@@ -69,8 +72,9 @@ interface Answer {
  * are read fresh at every probe. Never shows a secret, nor an error message (which could hold one).
  */
 @Injectable()
-export class StsHealthIndicator {
+export class StsHealthIndicator implements OnModuleDestroy {
   #answer?: Answer;
+  #shuttingDown = false;
 
   constructor(
     /** The facade whose base identity is checked and whose cache figures are reported. */
@@ -95,13 +99,23 @@ export class StsHealthIndicator {
     if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0 || maxAgeSeconds > MAX_AGE_LIMIT_SECONDS) {
       return Promise.reject(new StsValidationError('Configuration', 'maxAgeSeconds', `must be an integer from 0 to ${MAX_AGE_LIMIT_SECONDS} (seconds)`));
     }
-    return this.answerWithin(maxAgeSeconds * 1000).then((outcome) => {
+    const answer = this.#shuttingDown ? Promise.resolve(SHUTTING_DOWN) : this.answerWithin(maxAgeSeconds * 1000);
+    return answer.then((outcome) => {
       const { size: entries, inflight, refreshFailures } = this.sts.cache.stats();
       const indicator = this.healthIndicatorService.check(key);
       if (outcome.ok) return indicator.up<StsHealthUpDetails>({ account: outcome.account, arn: outcome.arn, entries, inflight, refreshFailures });
       const down: StsHealthDownDetails = { code: outcome.code, ...(outcome.hint === undefined ? {} : { hint: outcome.hint }), entries, inflight, refreshFailures };
       return indicator.down<StsHealthDownDetails>(down);
     });
+  }
+
+  /**
+   * From here on the app is shutting down (Nest destroys modules before Terminus's graceful-shutdown wait): report
+   * `down` with the code `ShuttingDown`, so a readiness probe takes the pod out of rotation instead of answering from
+   * an STS client about to close.
+   */
+  onModuleDestroy(): void {
+    this.#shuttingDown = true;
   }
 
   /** The current answer if it is running or settled less than `maxAgeMs` ago; otherwise asks STS again. */

@@ -74,6 +74,17 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
   });
 
+  it('is down with ShuttingDown once the app is shutting down, even with a fresh answer, and asks STS no more', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    const { probe, moduleRef } = await healthApp();
+    expect((await probe()).httpStatus).toBe(200);
+    await moduleRef.close();
+    const { httpStatus, result } = await probe('sts', { maxAgeSeconds: 0 });
+    expect(httpStatus).toBe(503);
+    expect(result.details.sts).toMatchObject({ status: 'down', code: 'ShuttingDown' });
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+  });
+
   it('reports under the key it is given', async () => {
     sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
     const { probe } = await healthApp();
