@@ -18,10 +18,10 @@ const CHAIN_SOURCES: ReadonlyArray<[feature: string, origin: string]> = [
   ['CREDENTIALS_PROFILE', 'the shared config and credentials files'],
 ];
 
-/** Where credentials from the default chain came from, read from the feature ids the SDK marks them with. */
-function chainOrigin(credentials: AwsCredentialIdentity): string {
+/** Where SDK credentials came from, read from the feature ids the SDK marks them with; undefined if unmarked. */
+function sdkOrigin(credentials: AwsCredentialIdentity): string | undefined {
   const features = (credentials as { $source?: Record<string, unknown> }).$source ?? {};
-  return CHAIN_SOURCES.find(([feature]) => feature in features)?.[1] ?? 'the SDK default chain';
+  return CHAIN_SOURCES.find(([feature]) => feature in features)?.[1];
 }
 
 /**
@@ -47,7 +47,8 @@ export function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentia
   let origin: (resolved: AwsCredentialIdentity) => string;
   if (typeof credentials === 'function') {
     provider = credentials;
-    origin = () => 'the credentials provider function in the config';
+    // An SDK provider the app passed (fromNodeProviderChain(), fromTokenFile()…) marks what it found.
+    origin = (resolved) => sdkOrigin(resolved) ?? 'the credentials provider function in the config';
   } else if (credentials !== undefined) {
     provider = () => Promise.resolve(credentials);
     origin = () => 'the static keys in the config';
@@ -56,7 +57,7 @@ export function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentia
     origin = () => `the shared config profile "${config.AWS_PROFILE}"`;
   } else {
     provider = fromNodeProviderChain();
-    origin = chainOrigin;
+    origin = (resolved) => sdkOrigin(resolved) ?? 'the SDK default chain';
   }
   const logger = new Logger('StsService');
   let told = false;

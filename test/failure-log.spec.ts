@@ -1,6 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,18 @@ describe('where the base identity came from', () => {
       await resolveStsConfig({}).credentials();
       expect(debugLines()).toEqual(['Base identity: from environment variables (AWS_ACCESS_KEY_ID)']);
       expect(recording.entries.map((entry) => entry.printed).join('\n')).not.toMatch(/env-secret-planted|AKIAENV/);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('names the source an SDK provider passed in the config found (fromNodeProviderChain from the app)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAENVEXAMPLE000002', AWS_SECRET_ACCESS_KEY: 'env-secret-planted' });
+    delete process.env.AWS_PROFILE;
+    try {
+      await resolveStsConfig({ credentials: fromNodeProviderChain() }).credentials();
+      expect(debugLines()).toEqual(['Base identity: from environment variables (AWS_ACCESS_KEY_ID)']);
     } finally {
       process.env = saved;
     }
