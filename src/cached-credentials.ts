@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { ClientPoolStats } from './client-pool.js';
 import { hashKey, PreparedRequestIndex } from './cache-key.js';
+import { canonicalConfig, ClientPool, type ClientPoolStats } from './client-pool.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
 import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
 import type { PreparedAssumeRole } from './role-request.js';
@@ -12,20 +13,28 @@ import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** Control of the credential cache, on `StsService.cache`. */
 export interface CredentialCacheControl {
-  /** Drops the cached credentials of this request; returns whether there were any. */
+  /**
+   * Drops the cached credentials of this request, and the clients `clientFor` pooled for it (destroyed once idle);
+   * returns whether there were credentials.
+   */
   invalidate(request: AssumeRoleRequest): boolean;
-  /** Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`); returns how many. */
+  /**
+   * Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`),
+   * and the `clientFor` clients of the requests it selects (those of requests with no cached credentials are shown
+   * to it without `expiration`); returns how many credential entries it dropped.
+   */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number;
   /**
    * Drops the entry only if it still holds these credentials: call it when a service rejects them
-   * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones. Returns whether it dropped one.
-   * Clients from `createClient` do this on their own.
+   * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones, and the `clientFor` clients of its
+   * request. Returns whether it dropped one. Clients from `createClient` and `clientFor` do this on their own.
    */
   invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
-  /** Drops everything. */
+  /** Drops everything: credentials and `clientFor`'s clients. */
   clear(): void;
   /** Hit, miss, refresh and eviction counters, and the current size. */
   stats(): CredentialCacheStats;
+  /** The clients `clientFor` holds (`size`), has built, reused and destroyed, and those draining their last sends. */
   clientStats(): ClientPoolStats;
 }
 
@@ -38,6 +47,12 @@ type UnmemoizedProvider = AwsCredentialIdentityProvider & { memoized: true };
 /** A cache lookup and the prepared request it loads. */
 type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
 
+/** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
+const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
+
+/** Whether a prepared request (or a hop it chains through) carries an MFA code: sent with it, but no part of its key. */
+const hasTokenCode = (prepared: PreparedAssumeRole): boolean => prepared.tokenCode !== undefined || (prepared.via !== undefined && hasTokenCode(prepared.via));
+
 const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 };
 
 /**
@@ -47,6 +62,9 @@ const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refresh
 export class CachedCredentials {
   readonly #index: PreparedRequestIndex<PreparedLookup>;
   readonly #cache?: CredentialCache;
+  readonly #clients: ClientPool;
+  readonly #logger = new Logger('StsService');
+  #loggedUnpooledConfig = false;
   readonly control: CredentialCacheControl;
 
   constructor(
@@ -60,21 +78,41 @@ export class CachedCredentials {
   ) {
     const settings = config.cache;
     this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) => this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)));
-    if (settings) this.#cache = new CredentialCache(settings, emit, clock);
+    const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
+    // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
+    // pooled clients with it, before anyone hears of it: a listener that asks clientFor again gets a new client.
+    const emitAndDropClients = (event: CacheEvent) => {
+      if (event.type === 'invalidation') clients.dropRequest(event.key);
+      emit(event);
+    };
+    if (settings) this.#cache = new CredentialCache(settings, emitAndDropClients, clock);
     const cache = this.#cache;
     this.control = {
       invalidate: (request) => {
-        const key = cache && this.#keyOf(request);
-        return key !== undefined && cache!.invalidate(key);
+        const key = this.#keyOf(request);
+        if (key === undefined) return false;
+        const dropped = cache?.invalidate(key) ?? false;
+        clients.dropRequest(key); // also when nothing was cached (never fetched, expired, or cache: false)
+        return dropped;
       },
-      invalidateWhere: (predicate) => cache?.invalidateWhere(predicate) ?? 0,
+      invalidateWhere: (predicate) => {
+        const decided = new Set<string>();
+        const dropped =
+          cache?.invalidateWhere((entry) => {
+            decided.add(entry.key);
+            return predicate(entry);
+          }) ?? 0;
+        clients.dropWhere(predicate, decided);
+        return dropped;
+      },
       invalidateIfCurrent: (credentials) => cache?.invalidateIfCurrent(credentials) ?? false,
       clear: () => {
         cache?.clear();
         this.#index.clear();
+        clients.clear();
       },
       stats: () => cache?.stats() ?? { ...EMPTY_STATS },
-      clientStats: () => ({ size: 0, hits: 0, created: 0, unpooled: 0, destroyed: 0, draining: 0 }),
+      clientStats: () => clients.stats(),
     };
   }
 
@@ -99,22 +137,43 @@ export class CachedCredentials {
    * provider on every request (it is marked `memoized`), so refreshes and invalidations reach the client at once.
    */
   provider(request: AssumeRoleRequest): UnmemoizedProvider {
-    let resolved: () => Promise<TemporaryCredentials>;
     try {
-      const lookup = this.#index.resolve(request);
-      resolved = this.#cache ? () => this.#cache!.get(lookup) : () => this.assume(lookup.prepared);
+      return this.#providerOf(this.#index.resolve(request));
     } catch (error) {
-      resolved = () => Promise.reject(error);
+      return rejectingProvider(error);
     }
-    return Object.assign(() => resolved(), { memoized: true as const });
   }
 
   /** An SDK client acting as the role, signing each attempt with what the cache holds now (see `signWithCachedCredentials`). */
   createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
-    const credentials = this.provider(request);
-    const client = new ClientClass({ region: this.config.region, ...clientConfig, credentials } as unknown as Config);
-    signWithCachedCredentials(client as never, credentials, (used) => this.control.invalidateIfCurrent(used));
-    return client;
+    return this.#clientOf(ClientClass, this.provider(request), clientConfig);
+  }
+
+  /**
+   * The pooled client for (client class, request, config), built as `createClient` builds one the first time.
+   * Not pooled, and so the caller's like a `createClient` client: one for a config `canonicalConfig` cannot compare,
+   * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
+   */
+  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+    let lookup: PreparedLookup;
+    try {
+      lookup = this.#index.resolve(request);
+    } catch (error) {
+      this.#clients.countUnpooled();
+      return this.#clientOf(ClientClass, rejectingProvider(error), clientConfig);
+    }
+    const withMfaCode = hasTokenCode(lookup.prepared);
+    const configKey = withMfaCode ? undefined : canonicalConfig(clientConfig);
+    if (configKey === undefined) {
+      this.#clients.countUnpooled();
+      if (!withMfaCode && !this.#loggedUnpooledConfig) {
+        this.#loggedUnpooledConfig = true;
+        this.#logger.debug('clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy');
+      }
+      return this.#clientOf(ClientClass, this.#providerOf(lookup), clientConfig);
+    }
+    // Built from a copy: a later change to the caller's (nested) objects must not reach a client keyed by the old values.
+    return this.#clients.get(ClientClass, lookup.key, lookup.info, configKey, () => this.#clientOf(ClientClass, this.#providerOf(lookup), structuredClone(clientConfig)));
   }
 
   /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
@@ -125,6 +184,18 @@ export class CachedCredentials {
   /** Drops everything; called on module destroy. */
   clear(): void {
     this.control.clear();
+  }
+
+  /** A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo). */
+  #providerOf(lookup: PreparedLookup): UnmemoizedProvider {
+    const resolve = this.#cache ? () => this.#cache!.get(lookup) : () => this.assume(lookup.prepared);
+    return Object.assign(() => resolve(), { memoized: true as const });
+  }
+
+  #clientOf<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, credentials: UnmemoizedProvider, clientConfig?: Omit<Config, 'credentials'>): Client {
+    const client = new ClientClass({ region: this.config.region, ...clientConfig, credentials } as unknown as Config);
+    signWithCachedCredentials(client as never, credentials, (used) => this.control.invalidateIfCurrent(used));
+    return client;
   }
 
   /** The key of a request, or undefined for one STS would refuse (nothing can be cached for it). */

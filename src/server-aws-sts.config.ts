@@ -31,6 +31,16 @@ export interface CredentialCacheOptions {
   mandatoryWindowSeconds?: number;
 }
 
+/** Options of the pool of AWS SDK clients behind `StsService.clientFor`. */
+export interface ClientPoolOptions {
+  /**
+   * Most clients kept, one per (client class, request, client config); the least recently used is destroyed to
+   * make room. Each holds its own sockets (idle keep-alive connections included) and costs about 28 KiB of heap:
+   * 100 clients ≈ 3 MiB. 1–10,000. Default: 100.
+   */
+  maxEntries?: number;
+}
+
 /** Options of the library's OpenTelemetry metrics. */
 export interface MetricsOptions {
   /** The provider of the meter `nestjs-aws-sts`. Default: the global one (`metrics.getMeterProvider()`). */
@@ -85,6 +95,11 @@ export class ServerAwsStsConfig {
   /** The credential cache, or `false` to send every `getCredentials` to STS. Default: `{}` (all defaults). */
   cache?: CredentialCacheOptions | false;
   /**
+   * The pool behind `clientFor`: at most `maxEntries` SDK clients (default 100), each destroyed when it leaves the
+   * pool. Default: `{}` (all defaults).
+   */
+  clients?: ClientPoolOptions;
+  /**
    * OpenTelemetry metrics (the README lists the instruments). Default: `{}`, the global `MeterProvider` — a no-op
    * until the app registers one, which it must do before the Nest app is created. `false`: no instruments at all.
    */
@@ -131,6 +146,8 @@ export interface ResolvedStsConfig {
   requireExternalId: boolean;
   sessionNamePrefix: string;
   cache: CredentialCacheSettings | false;
+  /** The pool behind `clientFor`, defaults applied. */
+  clients: Required<ClientPoolOptions>;
   /** Where the library's instruments come from; undefined with `metrics: false`. */
   meterProvider?: MeterProvider;
 }
@@ -189,6 +206,14 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     cache = settings;
   }
 
+  const clientOptions = config.clients ?? {};
+  const clients: Required<ClientPoolOptions> = { maxEntries: 100 };
+  check(() => validate.require(typeof clientOptions === 'object' && clientOptions !== null, 'clients', 'must be { maxEntries?: number }'));
+  if (typeof clientOptions === 'object' && clientOptions !== null) {
+    clients.maxEntries = clientOptions.maxEntries ?? 100;
+    check(() => validate.integer(clients.maxEntries, 'clients.maxEntries', 1, 10_000, { unit: '' }));
+  }
+
   if (problems.length > 0) {
     throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });
   }
@@ -209,6 +234,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,
     cache,
+    clients,
     meterProvider: metricsOptions === false ? undefined : (metricsOptions.meterProvider ?? metrics.getMeterProvider()),
   };
 }

@@ -128,8 +128,24 @@ export class StsService implements OnModuleDestroy {
     return this.#cached.createClient(ClientClass, request, clientConfig);
   }
 
+  /**
+   * The AWS SDK v3 client acting as the role, for use per request: `clientFor(S3Client, tenant).send(...)`.
+   * One client per (client class, request, client config), built as `createClient` builds one (region defaults to
+   * `AWS_REGION`; every attempt signed with what the cache holds now) and kept in a pool of at most
+   * `clients.maxEntries` (default 100), least recently used out first. Requests and configs are compared by value:
+   * a new object meaning the same gets the same client. Ask again per request rather than keeping the client.
+   *
+   * A pooled client is destroyed (its sockets closed) when it leaves the pool: evicted for room, invalidated with
+   * its credentials (`cache.invalidate`, `invalidateWhere`, `invalidateIfCurrent`, `clear`), or on module destroy —
+   * at once when idle, otherwise once the sends it is serving, and the response bodies they stream, have settled.
+   *
+   * Not pooled, and so yours to destroy like a `createClient` client, a new client each call: a config that cannot be
+   * compared by value (a function, a symbol, a class instance such as a request handler or an agent — which stays
+   * yours and is never destroyed), a request with an MFA code, or a request STS would refuse (its sends reject with
+   * `StsValidationError`, sending nothing).
+   */
   clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
-    return this.#cached.createClient(ClientClass, request, clientConfig);
+    return this.#cached.clientFor(ClientClass, request, clientConfig);
   }
 
   /**
