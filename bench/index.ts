@@ -1,13 +1,15 @@
+import { clientsPerRequest } from './clients';
 import { hotHits } from './hot-hits';
 import { memoryPerEntry } from './memory';
 import { multiTenant } from './multi-tenant';
 
-/** `npm run bench` runs all three; `npm run bench -- hot|tenants|memory` runs one. */
+/** `npm run bench` runs them all; `npm run bench -- hot|tenants|memory|clients` runs one. */
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'hot') await hotHits();
   if (!only || only === 'tenants') await multiTenant();
   if (!only || only === 'memory') await memoryPerEntry();
+  if (!only || only === 'clients') await clientsPerRequest();
 }
 
 main().catch((error: unknown) => {

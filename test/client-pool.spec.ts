@@ -462,6 +462,16 @@ describe('clientFor over real sockets (a local S3)', () => {
     expect(destroy).toHaveBeenCalledTimes(1);
   });
 
+  it('a client kept past its time still works, and the sockets a late send opens are closed when it settles', async () => {
+    const sts = service();
+    const kept = sts.clientFor(S3Client, tenant, config());
+    sts.cache.invalidate(tenant);
+    const destroy = jest.spyOn(kept, 'destroy');
+    await expect(kept.send(new ListBucketsCommand({}))).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
+    expect(destroy).toHaveBeenCalledTimes(1);
+    expect(sts.cache.clientStats()).toMatchObject({ destroyed: 1, draining: 0 });
+  });
+
   it('module destroy closes the sockets of every pooled client (no open handle is left)', async () => {
     const sts = createService();
     for (const index of [1, 2, 3]) await sts.clientFor(S3Client, { roleArn: tenantRole(index) }, config()).send(new ListBucketsCommand({}));

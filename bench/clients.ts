@@ -1,0 +1,130 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createService, printTable, stsAnswer, tenantRole } from './support';
+
+const RUN_MS = 1000;
+/** Clients kept alive to measure the heap each one holds. */
+const HEAP_SAMPLE = 1_000;
+/** Sends through a local S3 to count the connections each way opens. */
+const SENDS = 200;
+
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Calls `call` as often as it can for RUN_MS; returns microseconds per call. */
+function microsPerCall(call: () => unknown): number {
+  let count = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < RUN_MS) {
+    for (let i = 0; i < 100; i++) call();
+    count += 100;
+    elapsed = performance.now() - started;
+  }
+  return (elapsed * 1000) / count;
+}
+
+/** Heap held per call once `HEAP_SAMPLE` results are kept (what a request handler's clients cost until collected). */
+function heapPerCall(call: (index: number) => unknown): number {
+  const kept: unknown[] = new Array(HEAP_SAMPLE);
+  const before = heapAfterGc();
+  for (let i = 0; i < HEAP_SAMPLE; i++) kept[i] = call(i);
+  const after = heapAfterGc();
+  if (kept.length !== HEAP_SAMPLE) throw new Error('unreachable: keeps the results alive through the measurement');
+  return (after - before) / HEAP_SAMPLE;
+}
+
+/** A local S3 answering ListBuckets, counting the TCP connections it accepts. */
+async function localS3(): Promise<{ server: Server; endpoint: string; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'content-type': 'application/xml' });
+    response.end('<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets></Buckets></ListAllMyBucketsResult>');
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+}
+
+/**
+ * Per-request clients: a new `createClient(S3Client, tenant)` per call (construction only, no send) against
+ * `clientFor(S3Client, tenant)` from the pool, and the connections each opens for the same sends.
+ */
+export async function clientsPerRequest(): Promise<void> {
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(stsAnswer(input.RoleArn, 3600, 1)));
+  const service = createService({ metrics: false });
+  const tenant = () => ({ roleArn: tenantRole(42), externalId: 'tenant-42-external' });
+  const config = () => ({ region: 'eu-west-1', maxAttempts: 2 });
+  const scoped = () => ({
+    ...tenant(),
+    tags: { tenant: '42', plan: 'pro' },
+    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::tenant-42/*' }] },
+  });
+  // A pool smaller than the tenants in use: every call evicts (and destroys) a client and builds one.
+  const churning = createService({ metrics: false, clients: { maxEntries: 100 } });
+  let next = 0;
+  const churn = () => churning.clientFor(S3Client, { roleArn: tenantRole(next++ % 1_000) });
+  Logger.overrideLogger(false); // the churning pool's capacity warning (once a minute) would cut into the table
+  await service.getCredentials(tenant());
+  service.clientFor(S3Client, tenant()); // warm the code paths before measuring
+
+  const ways: [string, () => unknown][] = [
+    ['createClient(S3Client, tenant) per request (baseline)', () => service.createClient(S3Client, tenant())],
+    ['clientFor(S3Client, tenant)', () => service.clientFor(S3Client, tenant())],
+    ['clientFor(S3Client, tenant, { region, maxAttempts })', () => service.clientFor(S3Client, tenant(), config())],
+    ['clientFor(S3Client, request with tags and a policy object)', () => service.clientFor(S3Client, scoped())],
+    ['clientFor, 1,000 tenants round-robin through maxEntries 100 (all misses)', churn],
+  ];
+  const micros = ways.map(() => Infinity);
+  for (let round = 0; round < 3; round++) ways.forEach(([, call], index) => (micros[index] = Math.min(micros[index], microsPerCall(call))));
+  const heap = ways.map(([, call]) => heapPerCall(call));
+  const destroyedByChurn = churning.cache.clientStats().destroyed;
+  churning.onModuleDestroy();
+  Logger.overrideLogger(true);
+
+  const s3 = await localS3();
+  const s3Config = { endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' };
+  const perRequest: S3Client[] = [];
+  for (let i = 0; i < SENDS; i++) {
+    const client = service.createClient(S3Client, tenant(), s3Config);
+    perRequest.push(client);
+    await client.send(new ListBucketsCommand({}));
+  }
+  const createClientConnections = s3.connections();
+  perRequest.forEach((client) => client.destroy());
+  for (let i = 0; i < SENDS; i++) await service.clientFor(S3Client, tenant(), { ...s3Config }).send(new ListBucketsCommand({}));
+  const clientForConnections = s3.connections() - createClientConnections;
+  const stsCalls = sts.commandCalls(AssumeRoleCommand).length;
+  service.onModuleDestroy();
+  s3.server.closeAllConnections();
+  await new Promise((resolve) => s3.server.close(resolve));
+  sts.restore();
+
+  const [baseMicros, baseHeap] = [micros[0], heap[0]];
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 1024 ? 3 : 1)} KiB`;
+  printTable(
+    '4. Per-request clients (best of 3 one-second runs; ratios = per call vs a new createClient per request, in the same run)',
+    ['way', 'time vs baseline', 'µs per call', 'heap vs baseline', 'heap per call'],
+    ways.map(([name], index) => [name, `${(micros[index] / baseMicros).toFixed(4)}×`, micros[index].toFixed(2), `${(Math.max(0, heap[index]) / baseHeap).toFixed(4)}×`, kib(Math.max(0, heap[index]))]),
+  );
+  process.stdout.write(
+    [
+      `Heap per call: growth after GC with ${HEAP_SAMPLE.toLocaleString('en-US')} results kept (what a handler's clients hold until collected).`,
+      `The round-robin row destroyed ${destroyedByChurn.toLocaleString('en-US')} evicted clients during the run: a pool smaller than the set in use costs what createClient costs, and warns (silenced here) to raise clients.maxEntries.`,
+      `Connections for ${SENDS} sequential ListBuckets sends to a local S3: createClient per request ${createClientConnections}, clientFor ${clientForConnections}.`,
+      `AssumeRole calls during the run: ${stsCalls} (every client signs with the cached credentials).`,
+      '',
+    ].join('\n'),
+  );
+}
