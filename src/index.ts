@@ -1,6 +1,7 @@
 // The public API: every name here is documented in the README ("Exports").
 export { ServerAwsStsModule } from './server-aws-sts.module.js';
-export { ServerAwsStsConfig, type CredentialCacheOptions, type MetricsOptions } from './server-aws-sts.config.js';
+export { ServerAwsStsConfig, type ClientPoolOptions, type CredentialCacheOptions, type MetricsOptions } from './server-aws-sts.config.js';
+export type { ClientPoolStats } from './client-pool.js';
 export { StsService } from './sts.service.js';
 export type { CredentialCacheControl } from './cached-credentials.js';
 export type { FanOutOptions } from './account-checks.js';

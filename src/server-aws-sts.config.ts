@@ -155,7 +155,6 @@ export interface ResolvedStsConfig {
 /** The base credential provider gets this share of the operation timeout. */
 const BASE_PROVIDER_SHARE_OF_TIMEOUT = 0.8;
 
-const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 const { min: MIN_DURATION, max: MAX_DURATION } = STS_LIMITS.roleDuration;
 /** Generated session names are the prefix, a dash and 31 more characters: the prefix may use the rest. */
 const SESSION_NAME_PREFIX_LIMITS = { ...STS_LIMITS.roleSessionName, min: 1, max: 32 };
@@ -184,7 +183,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const externalId = config.EXTERNAL_ID;
   const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
   const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
-  check(() => validate.require(config.AWS_REGION === undefined || REGION.test(config.AWS_REGION), 'AWS_REGION', 'must be a region name such as us-east-1'));
+  check(() => config.AWS_REGION === undefined || validate.region(config.AWS_REGION, 'AWS_REGION'));
   check(() => validate.require(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE', 'must be a non-empty string'));
   check(() => validate.integer(maxSessionDuration, 'MAX_SESSION_DURATION', MIN_DURATION, MAX_DURATION, { unit: '' }));
   check(() => validate.integer(defaultSessionDuration, 'DEFAULT_SESSION_DURATION', MIN_DURATION, Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION, { unit: '', maxName: 'MAX_SESSION_DURATION' }));

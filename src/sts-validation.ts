@@ -12,6 +12,8 @@ export interface IamArn {
 }
 
 const PARTITION = /^aws(-[a-z]+)*$/;
+/** An AWS region name such as `us-east-1`. */
+const REGION_NAME = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 const ACCOUNT_ID = /^\d{12}$/;
 
 /** Parses an IAM ARN (`arn:<partition>:iam::<account>:<type>/<name>`), or returns undefined if it is not one. */
@@ -91,6 +93,11 @@ export class RequestValidator {
   integer(value: unknown, field: string, min: number, max: number, { unit = 'seconds', why = '', maxName = String(max) } = {}): void {
     const range = `between ${min} and ${maxName}${unit ? ` ${unit}` : ''}`;
     this.require(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `must be an integer ${range}${why}`);
+  }
+
+  /** An AWS region name such as `us-east-1` (the config's `AWS_REGION`, a quick-create link's region). */
+  region(value: unknown, field: string): void {
+    this.require(typeof value === 'string' && REGION_NAME.test(value), field, 'must be a region name such as us-east-1');
   }
 
   roleArn(value: unknown, field = 'roleArn'): IamArn {

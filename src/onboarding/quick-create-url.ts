@@ -1,6 +1,6 @@
 import { STS_LIMITS } from '../sts-limits.js';
 import { RequestValidator } from '../sts-validation.js';
-import { hasCommercialConsole, REGION_NAME } from './region.js';
+import { hasCommercialConsole } from './region.js';
 
 /** Input of `quickCreateUrl`. */
 export interface QuickCreateUrlOptions {
@@ -57,7 +57,7 @@ export function quickCreateUrl(options: QuickCreateUrlOptions): string {
   const validate = new RequestValidator('Configuration');
   validate.request(options);
   const { templateUrl, stackName, region, parameters } = options;
-  validate.require(typeof region === 'string' && REGION_NAME.test(region), 'region', 'must be a region name such as us-east-1');
+  validate.region(region, 'region');
   validate.require(hasCommercialConsole(region), 'region', 'must be a region of the aws partition (China, GovCloud and isolated regions have their consoles elsewhere)');
   validate.text(stackName, 'stackName', STACK_NAME);
   validate.require(isHttpsUrl(templateUrl), 'templateUrl', 'must be an https URL');
