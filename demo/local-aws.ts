@@ -2,6 +2,7 @@
  * The AWS side of the demo, on loopback: a local STS endpoint (from the test support code) with the platform's
  * base identity and the roles its customers created for it. Nothing here talks to real AWS.
  */
+import type { CustomerRoleTemplate } from '../src'; // in your app: 'nestjs-aws-sts'
 import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts';
 import type { Tenant } from './tenant-access.service';
 
@@ -45,4 +46,18 @@ export async function startLocalAws(): Promise<LocalStsServer> {
   server.addRole({ arn: hub.roleArn, trustedPrincipals: [PLATFORM.arn], externalId: hub.externalId, maxSessionDuration: 43200 });
   server.addRole({ arn: CHAINED_TENANT.roleArn, trustedPrincipals: [hub.roleArn], externalId: CHAINED_TENANT.externalId, maxSessionDuration: 43200 });
   return server;
+}
+
+/**
+ * What a customer's CloudFormation stack does, played on the local STS: creates the template's role in the
+ * customer's account, trusting the template's principal under the ExternalId the customer's stack was given — or,
+ * with `dropExternalIdCondition`, as a customer who edits the trust policy by hand and leaves the condition out.
+ * Returns the stack's `RoleArn` output.
+ */
+export function createStackRole(server: LocalStsServer, template: CustomerRoleTemplate, account: string, externalId: string, { dropExternalIdCondition = false } = {}): string {
+  const { RoleName = 'CustomerRole', AssumeRolePolicyDocument, MaxSessionDuration } = template.Resources.Role.Properties;
+  const [statement] = AssumeRolePolicyDocument.Statement;
+  const arn = `arn:aws:iam::${account}:role/${RoleName}`;
+  server.addRole({ arn, trustedPrincipals: [statement.Principal.AWS], externalId: dropExternalIdCondition ? undefined : externalId, maxSessionDuration: MaxSessionDuration });
+  return arn;
 }

@@ -23,9 +23,12 @@ export class TenantAccessService {
     @Inject(AWS_CLIENT_CONFIG) private readonly clientConfig: Omit<STSClientConfig, 'credentials'>,
   ) {}
 
-  /** At sign-up: checks the customer's role really works with their ExternalId. Never throws. */
+  /**
+   * At sign-up: checks the customer's role works with their ExternalId, lands in their account, and refuses anyone
+   * without it (a role that does not is the confused-deputy hole). Never throws.
+   */
   onboard(tenant: Tenant): Promise<AccessCheckResult> {
-    return this.sts.validateAccess(this.requestFor(tenant));
+    return this.sts.validateAccess(this.requestFor(tenant), { requireExternalIdEnforced: true });
   }
 
   /** Credentials acting in the customer's account, from the cache while they are fresh. */
@@ -33,14 +36,12 @@ export class TenantAccessService {
     return this.sts.getCredentials(this.requestFor(tenant));
   }
 
-  /** Any AWS SDK v3 client works the same way (S3Client, DynamoDBClient…); STS's GetCallerIdentity needs no permission. */
+  /**
+   * Per request: the tenant's client from the pool (one per tenant, reused, signing with cached credentials). Any
+   * AWS SDK v3 client works the same way (S3Client, DynamoDBClient…); STS's GetCallerIdentity needs no permission.
+   */
   async whoAmIAs(tenant: Tenant): Promise<string | undefined> {
-    const client = this.sts.createClient(STSClient, this.requestFor(tenant), this.clientConfig);
-    try {
-      return (await client.send(new GetCallerIdentityCommand({}))).Arn;
-    } finally {
-      client.destroy();
-    }
+    return (await this.sts.clientFor(STSClient, this.requestFor(tenant), this.clientConfig).send(new GetCallerIdentityCommand({}))).Arn;
   }
 
   /** A nightly job across every customer: one result per tenant, never a rejection as a whole. */
