@@ -85,9 +85,9 @@ async function play(app: INestApplicationContext, server: LocalStsServer, write:
     write(`   ${customer.name}: a new ExternalId (shown to ${customer.name} only) and the quick-create link`);
     cut(masked(link, externalId)).forEach((line) => write(row(['', 6], [line, 0])));
     if (customer.dropExternalIdCondition) {
-      const policy = JSON.stringify(trustPolicy({ principalArn, externalId }));
-      write(row(['', 6], [`${customer.name} creates the role by hand from the trust policy, without its Condition:`, 0]));
-      cut(masked(policy, externalId)).forEach((line) => write(row(['', 8], [line, 0])));
+      const { Statement: [{ Condition: _dropped, ...statement }], ...policy } = trustPolicy({ principalArn, externalId });
+      write(row(['', 6], [`${customer.name} creates the role by hand from the trust policy, and leaves out its Condition:`, 0]));
+      cut(JSON.stringify({ ...policy, Statement: [statement] })).forEach((line) => write(row(['', 8], [line, 0])));
     }
     const roleArn = createStackRole(server, template, customer.account, externalId, customer);
     const tenant: Tenant = { id: customer.id, name: customer.name, roleArn, externalId };

@@ -1,3 +1,4 @@
+import { generateExternalId } from './onboarding/external-id.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsError, toStsError } from './sts-error.js';
 import type { AccessCheckOptions, AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from './sts-request.types.js';
@@ -46,9 +47,10 @@ export class AccountChecks {
         const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, { code: 'AccountMismatch', operation: 'GetCallerIdentity' });
         return { ok: false, error };
       }
-      const externalIdEnforced = prepared.input.ExternalId !== undefined && (await this.refusesWithoutExternalId(copy));
-      if (!externalIdEnforced && options.requireExternalIdEnforced) {
-        const error = new StsError(`The role ${prepared.input.RoleArn} does not require an ExternalId`, { code: 'ExternalIdNotEnforced', operation: 'AssumeRole' });
+      const externalIdEnforced = prepared.input.ExternalId === undefined ? false : copy.mfa !== undefined ? undefined : await this.refusesWrongExternalId(copy);
+      if (externalIdEnforced !== true && options.requireExternalIdEnforced) {
+        const code = externalIdEnforced === undefined ? 'ExternalIdNotChecked' : 'ExternalIdNotEnforced';
+        const error = new StsError(`The role ${prepared.input.RoleArn} was not shown to require its ExternalId`, { code, operation: 'AssumeRole' });
         return { ok: false, error };
       }
       return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration, externalIdEnforced };
@@ -58,11 +60,13 @@ export class AccountChecks {
   }
 
   /**
-   * Assumes the role once more, without any ExternalId (neither the request's nor `EXTERNAL_ID`), uncached:
-   * `AccessDenied` means the trust policy demands it. Any other failure says nothing either way and is thrown.
+   * Assumes the role once more with a random ExternalId of the right form, uncached: `AccessDenied` means the trust
+   * policy demands the customer's own value. A wrong value, rather than none, also unmasks a condition that only asks
+   * for some ExternalId (`StringLike *`, `Null`), and passes a rule on this side that denies AssumeRole without one.
+   * Any other failure says nothing either way and is thrown.
    */
-  private async refusesWithoutExternalId(request: AssumeRoleRequest): Promise<boolean> {
-    const probe = prepareAssumeRole({ ...request, externalId: undefined }, { ...this.defaults, defaultExternalId: () => undefined });
+  private async refusesWrongExternalId(request: AssumeRoleRequest): Promise<boolean> {
+    const probe = prepareAssumeRole({ ...request, externalId: generateExternalId() }, this.defaults);
     try {
       await this.operations.assumeRole(probe, { probe: true });
       return false;

@@ -103,13 +103,12 @@ export class StsOperations {
 
   /**
    * AssumeRole with a prepared request: the only place an AssumeRole command is built. A `probe` (validateAccess's
-   * check that the role demands its ExternalId) leaves the ExternalId out on purpose: `requireExternalId` does not
-   * stop it, and the refusal it hopes for is not logged.
+   * check that the role demands its ExternalId) hopes to be refused: its refusal is not logged.
    */
   assumeRole(prepared: PreparedAssumeRole, { probe = false } = {}): Promise<TemporaryCredentials> {
     return this.bounded('AssumeRole', async (signal) => {
       const validate = new RequestValidator('AssumeRole');
-      if (this.config.requireExternalId && !prepared.ownExternalId && !probe) {
+      if (this.config.requireExternalId && !prepared.ownExternalId) {
         const callerAccount = prepared.via ? prepared.via.accountId : await this.getAccountId();
         validate.require(callerAccount === prepared.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on; EXTERNAL_ID does not count)');
       }

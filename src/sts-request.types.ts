@@ -113,18 +113,20 @@ export type AccessCheckResult =
       arn: string;
       expiration: Date;
       /**
-       * Whether the role refused the same request without the ExternalId. `false` is the confused-deputy hole: anyone
-       * who knows the role's ARN gets in. Also `false` for a request that carries no ExternalId at all.
+       * Whether the role refused the same request with a wrong ExternalId. `false` is the confused-deputy hole: anyone
+       * who knows the role's ARN gets in. Also `false` for a request that carries no ExternalId at all. `undefined`
+       * for a request with MFA, which is not probed (an MFA code cannot be sent twice).
        */
-      externalIdEnforced: boolean;
+      externalIdEnforced: boolean | undefined;
     }
   | { ok: false; error: import('./sts-error.js').StsError };
 
 /** Options of `StsService.validateAccess`. */
 export interface AccessCheckOptions {
   /**
-   * Treat a role that lets this app in without the ExternalId as a failure: `{ ok: false }` with the code
-   * `ExternalIdNotEnforced`. Default: false (the result says `externalIdEnforced: false`).
+   * Treat a role that lets this app in with a wrong ExternalId as a failure: `{ ok: false }` with the code
+   * `ExternalIdNotEnforced` (`ExternalIdNotChecked` for a request with MFA, which is not probed). Default: false
+   * (the result says `externalIdEnforced: false`).
    */
   requireExternalIdEnforced?: boolean;
 }

@@ -150,10 +150,11 @@ export class StsService implements OnModuleDestroy {
 
   /**
    * Checks that a role can be assumed safely and really lands in its account: assumes it uncached for the shortest
-   * session (900 s), calls GetCallerIdentity with the result and compares accounts, then assumes it once more without
-   * the ExternalId to learn whether its trust policy demands it (`externalIdEnforced`; the probe's expected refusal
-   * is not logged, and nothing is cached). With `requireExternalIdEnforced`, a role that lets the app in without the
-   * ExternalId fails with the code `ExternalIdNotEnforced`. Never throws for an access failure: it returns
+   * session (900 s), calls GetCallerIdentity with the result and compares accounts, then assumes it once more with a
+   * random wrong ExternalId to learn whether its trust policy demands the customer's own (`externalIdEnforced`; the
+   * probe's expected refusal is not logged, and nothing is cached; a request with MFA is not probed). With
+   * `requireExternalIdEnforced`, a role that lets the app in with a wrong ExternalId fails with the code
+   * `ExternalIdNotEnforced`. Never throws for an access failure: it returns
    * `{ ok: false, error }` with the `StsError` (and its hint).
    */
   validateAccess(request: AssumeRoleRequest, options: AccessCheckOptions = {}): Promise<AccessCheckResult> {

@@ -48,7 +48,7 @@ describe('validateAccess: is the ExternalId enforced?', () => {
     );
   }
 
-  it('probes once without the ExternalId: a refusal means enforced, unlogged and uncached', async () => {
+  it('probes once with a random wrong ExternalId: a refusal means enforced, unlogged and uncached', async () => {
     role(true);
     const logger = capturingLogger();
     Logger.overrideLogger(logger);
@@ -56,7 +56,7 @@ describe('validateAccess: is the ExternalId enforced?', () => {
       const service = createService();
       await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
       const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
-      expect(calls).toEqual(['tenant-1', undefined]);
+      expect(calls).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/)]);
       expect(logger.lines).toEqual([]);
       expect(service.cache.stats().size).toBe(0);
     } finally {
@@ -73,15 +73,27 @@ describe('validateAccess: is the ExternalId enforced?', () => {
     expect(visibleText((refused as { error: Error }).error)).not.toContain('tenant-1');
   });
 
-  it('leaves EXTERNAL_ID out of the probe too, and probes even with requireExternalId', async () => {
-    role(true);
+  it('unmasks a condition that only asks for some ExternalId (StringLike *, Null): not enforced', async () => {
+    sts.on(GetCallerIdentityCommand).resolves(identity);
     sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
       input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
     );
-    sts.on(GetCallerIdentityCommand).resolves({ ...identity, Account: '123456789012' });
     const service = createService({ EXTERNAL_ID: 'partner-external-id', requireExternalId: true });
-    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
-    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual(['tenant-1', undefined]);
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    const sent = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
+    expect(sent).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/)]);
+    expect(sent[1]).not.toBe('partner-external-id');
+  });
+
+  it('does not probe a request with MFA (a code cannot be sent twice): not checked, and refused when enforcement is required', async () => {
+    role(false);
+    const request = { roleArn: ROLE_ARN, externalId: 'tenant-1', mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/ops', tokenCode: '123456' } };
+    await expect(createService().validateAccess(request)).resolves.toMatchObject({ ok: true, externalIdEnforced: undefined });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    await expect(createService().validateAccess(request, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'ExternalIdNotChecked', hint: expect.stringContaining('MFA') },
+    });
   });
 
   it('makes no probe for a request without any ExternalId: not enforced, by definition', async () => {
@@ -93,7 +105,7 @@ describe('validateAccess: is the ExternalId enforced?', () => {
   it('returns a probe that fails for another reason as the failure (it proves nothing either way)', async () => {
     sts.on(GetCallerIdentityCommand).resolves(identity);
     sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
-      input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('Throttling', 'Rate exceeded', 400)),
+      input.ExternalId === 'tenant-1' ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('Throttling', 'Rate exceeded', 400)),
     );
     await expect(createService().validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: false, error: { code: 'Throttling', retryable: true } });
   });
