@@ -1,13 +1,11 @@
 import { hash } from 'node:crypto';
-import { prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from './role-request.js';
+import { hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from './role-request.js';
 import type { AssumeRoleRequest } from './sts-request.types.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
   return hash('sha256', `${baseIdentity}${prepared.canonical}`, 'base64url');
 }
-
-const hasTokenCode = (prepared: PreparedAssumeRole): boolean => prepared.tokenCode !== undefined || (prepared.via !== undefined && hasTokenCode(prepared.via));
 
 /**
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering

@@ -4,7 +4,7 @@ import { hashKey, PreparedRequestIndex } from './cache-key.js';
 import { canonicalConfig, ClientPool, type ClientPoolStats } from './client-pool.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
 import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
-import type { PreparedAssumeRole } from './role-request.js';
+import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
 import { StsValidationError } from './sts-error.js';
 import type { CacheEntryInfo, CacheEvent } from './sts-events.js';
@@ -49,9 +49,6 @@ type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
 
 /** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
 const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
-
-/** Whether a prepared request (or a hop it chains through) carries an MFA code: sent with it, but no part of its key. */
-const hasTokenCode = (prepared: PreparedAssumeRole): boolean => prepared.tokenCode !== undefined || (prepared.via !== undefined && hasTokenCode(prepared.via));
 
 const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 };
 

@@ -128,3 +128,8 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   ]);
   return Object.freeze({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia, canonical });
 }
+
+/** Whether the request, or a hop it chains through, sends an MFA code (sent, but never part of a key). */
+export function hasTokenCode(prepared: PreparedAssumeRole): boolean {
+  return prepared.tokenCode !== undefined || (prepared.via !== undefined && hasTokenCode(prepared.via));
+}

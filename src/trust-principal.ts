@@ -1,4 +1,5 @@
 import { parse as parseArn } from '@aws-sdk/util-arn-parser';
+import { StsError } from './sts-error.js';
 import type { CallerIdentity } from './sts-request.types.js';
 import { parseIamArn } from './sts-validation.js';
 
@@ -12,6 +13,9 @@ import { parseIamArn } from './sts-validation.js';
  *   own IAM policies decide.
  */
 export function trustPrincipalOf(identity: CallerIdentity, knownRoleArn?: string): string {
+  if (identity.type === 'unknown') {
+    throw new StsError('STS answered GetCallerIdentity with an ARN that names no IAM principal', { code: 'InvalidResponse', operation: 'GetCallerIdentity', retryable: true });
+  }
   const { partition, accountId, resource } = parseArn(identity.arn);
   if (identity.type === 'user' || identity.type === 'role') return identity.arn;
   if (identity.type === 'assumed-role') {

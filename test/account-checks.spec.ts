@@ -137,6 +137,10 @@ describe('trustPrincipal', () => {
     await expect(principalFor(arn)).resolves.toBe(principal);
   });
 
+  it('rejects with an StsError when STS names no principal it knows', async () => {
+    await expect(principalFor('')).rejects.toMatchObject({ name: 'StsError', code: 'InvalidResponse' });
+  });
+
   it("keeps the role's path when AWS_ROLE_ARN names the same role, and ignores it when it names another", async () => {
     await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/AppRole')).resolves.toBe('arn:aws:iam::111111111111:role/service/AppRole');
     await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/Other')).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
