@@ -2,10 +2,10 @@ import { STS_LIMITS } from '../sts-limits.js';
 import { RequestValidator } from '../sts-validation.js';
 import { checkTrustPrincipal } from './principal.js';
 import { checkInlinePolicy, checkManagedPolicyArns, checkRoleName, IAM_ROLE_MAX_SESSION_DURATION } from './role-properties.js';
-import { trustPolicyDocument, type TrustPolicyDocument } from './trust-policy.js';
+import { trustPolicyDocument, type TrustPolicyDocument, type TrustPolicySessionOptions } from './trust-policy.js';
 
 /** Input of `customerRoleTemplate`. */
-export interface CustomerRoleTemplateOptions {
+export interface CustomerRoleTemplateOptions extends TrustPolicySessionOptions {
   /** Who may assume the role: as in `trustPolicy` (`sts.trustPrincipal()` gives it). */
   principalArn: string;
   /** The role's name, 1–64 of `[\w+=,.@-]`. Default: CloudFormation names it after the stack. A name needs `CAPABILITY_NAMED_IAM`. */
@@ -63,7 +63,7 @@ const { min, max, pattern, rule } = STS_LIMITS.externalId;
 export function customerRoleTemplate(options: CustomerRoleTemplateOptions): CustomerRoleTemplate {
   const validate = new RequestValidator('Configuration');
   validate.request(options);
-  const { principalArn, roleName, managedPolicyArns, policy, maxSessionDuration } = options;
+  const { principalArn, roleName, managedPolicyArns, policy, maxSessionDuration, allowSessionTags, allowSourceIdentity } = options;
   checkTrustPrincipal(validate, principalArn);
   if (roleName !== undefined) checkRoleName(validate, roleName);
   const arns = checkManagedPolicyArns(validate, managedPolicyArns);
@@ -71,7 +71,7 @@ export function customerRoleTemplate(options: CustomerRoleTemplateOptions): Cust
   if (maxSessionDuration !== undefined) validate.integer(maxSessionDuration, 'maxSessionDuration', IAM_ROLE_MAX_SESSION_DURATION.min, IAM_ROLE_MAX_SESSION_DURATION.max);
 
   const properties: CustomerRoleTemplate['Resources']['Role']['Properties'] = {
-    AssumeRolePolicyDocument: trustPolicyDocument(principalArn, { Ref: 'ExternalId' as const }),
+    AssumeRolePolicyDocument: trustPolicyDocument(principalArn, { Ref: 'ExternalId' as const }, { allowSessionTags, allowSourceIdentity }),
   };
   if (roleName !== undefined) properties.RoleName = roleName;
   if (arns !== undefined) properties.ManagedPolicyArns = arns;

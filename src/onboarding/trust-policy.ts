@@ -2,8 +2,19 @@ import { STS_LIMITS } from '../sts-limits.js';
 import { RequestValidator } from '../sts-validation.js';
 import { checkTrustPrincipal } from './principal.js';
 
+/** What a session of the role may carry besides AssumeRole itself: each needs its own action in the trust policy. */
+export interface TrustPolicySessionOptions {
+  /** Allow session tags (`tags`, `transitiveTagKeys` in a request): adds `sts:TagSession`. Default: false. */
+  allowSessionTags?: boolean;
+  /** Allow a `sourceIdentity` in a request: adds `sts:SetSourceIdentity`. Default: false. */
+  allowSourceIdentity?: boolean;
+}
+
+/** The actions a trust policy can allow its principal. */
+export type TrustPolicyAction = 'sts:AssumeRole' | 'sts:TagSession' | 'sts:SetSourceIdentity';
+
 /** Input of `trustPolicy`. */
-export interface TrustPolicyOptions {
+export interface TrustPolicyOptions extends TrustPolicySessionOptions {
   /**
    * Who may assume the role: this app's base identity, as `sts.trustPrincipal()` gives it — an IAM user or role ARN,
    * an account root ARN (`arn:aws:iam::<account>:root`) or a 12-digit account id. Not an assumed-role session ARN.
@@ -26,21 +37,23 @@ export interface TrustPolicyDocument<ExternalId = string> {
     {
       Effect: 'Allow';
       Principal: { AWS: string };
-      Action: 'sts:AssumeRole';
+      /** `sts:AssumeRole`, with `sts:TagSession` / `sts:SetSourceIdentity` when the options allow them. */
+      Action: TrustPolicyAction | TrustPolicyAction[];
       Condition: { StringEquals: { 'sts:ExternalId': ExternalId } };
     },
   ];
 }
 
 /** The trust policy's shape, the one home of it: `trustPolicy` and `customerRoleTemplate` both build it here. */
-export function trustPolicyDocument<ExternalId>(principal: string, externalId: ExternalId): TrustPolicyDocument<ExternalId> {
+export function trustPolicyDocument<ExternalId>(principal: string, externalId: ExternalId, session: TrustPolicySessionOptions = {}): TrustPolicyDocument<ExternalId> {
+  const extra: TrustPolicyAction[] = [...(session.allowSessionTags ? ['sts:TagSession' as const] : []), ...(session.allowSourceIdentity ? ['sts:SetSourceIdentity' as const] : [])];
   return {
     Version: '2012-10-17',
     Statement: [
       {
         Effect: 'Allow',
         Principal: { AWS: principal },
-        Action: 'sts:AssumeRole',
+        Action: extra.length === 0 ? 'sts:AssumeRole' : ['sts:AssumeRole', ...extra],
         Condition: { StringEquals: { 'sts:ExternalId': externalId } },
       },
     ],
@@ -59,8 +72,8 @@ export function trustPolicyDocument<ExternalId>(principal: string, externalId: E
 export function trustPolicy(options: TrustPolicyOptions): TrustPolicyDocument {
   const validate = new RequestValidator('Configuration');
   validate.request(options);
-  const { principalArn, externalId } = options;
+  const { principalArn, externalId, allowSessionTags, allowSourceIdentity } = options;
   checkTrustPrincipal(validate, principalArn);
   validate.text(externalId, 'externalId', STS_LIMITS.externalId);
-  return trustPolicyDocument(principalArn, externalId);
+  return trustPolicyDocument(principalArn, externalId, { allowSessionTags, allowSourceIdentity });
 }

@@ -107,3 +107,12 @@ describe('customerRoleTemplate', () => {
     expect(refusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, maxSessionDuration: 60 })).rule).toBe('must be an integer between 3600 and 43200 seconds');
   });
 });
+
+describe('customerRoleTemplate: what sessions may carry', () => {
+  it('gives the template the same trust actions trustPolicy would', () => {
+    const template = customerRoleTemplate({ principalArn: PRINCIPAL, allowSessionTags: true, allowSourceIdentity: true });
+    const [statement] = template.Resources.Role.Properties.AssumeRolePolicyDocument.Statement;
+    expect(statement.Action).toEqual(trustPolicy({ principalArn: PRINCIPAL, externalId: 'x0', allowSessionTags: true, allowSourceIdentity: true }).Statement[0].Action);
+    expect(statement.Condition).toEqual({ StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } });
+  });
+});

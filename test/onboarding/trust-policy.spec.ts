@@ -99,3 +99,17 @@ describe('trustPolicy', () => {
     expect(refusal(() => trustPolicy(undefined as never)).field).toBe('request');
   });
 });
+
+describe('trustPolicy: what sessions may carry', () => {
+  const actionOf = (options: { allowSessionTags?: boolean; allowSourceIdentity?: boolean }) => trustPolicy({ principalArn: PRINCIPAL, externalId: EXTERNAL_ID, ...options }).Statement[0].Action;
+
+  it('allows only sts:AssumeRole by default', () => {
+    expect(actionOf({})).toBe('sts:AssumeRole');
+  });
+
+  it('adds sts:TagSession for session tags and sts:SetSourceIdentity for a source identity, which STS requires in the trust policy', () => {
+    expect(actionOf({ allowSessionTags: true })).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    expect(actionOf({ allowSourceIdentity: true })).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
+    expect(actionOf({ allowSessionTags: true, allowSourceIdentity: true })).toEqual(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']);
+  });
+});
