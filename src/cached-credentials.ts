@@ -62,6 +62,7 @@ export class CachedCredentials {
   readonly #clients: ClientPool;
   readonly #logger = new Logger('StsService');
   #loggedUnpooledConfig = false;
+  #closed = false;
   readonly control: CredentialCacheControl;
 
   constructor(
@@ -160,10 +161,11 @@ export class CachedCredentials {
       return this.#clientOf(ClientClass, rejectingProvider(error), clientConfig);
     }
     const withMfaCode = hasTokenCode(lookup.prepared);
-    const configKey = withMfaCode ? undefined : canonicalConfig(clientConfig);
+    // After module destroy nothing is pooled: no one would destroy the client any more.
+    const configKey = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
     if (configKey === undefined) {
       this.#clients.countUnpooled();
-      if (!withMfaCode && !this.#loggedUnpooledConfig) {
+      if (!withMfaCode && !this.#closed && !this.#loggedUnpooledConfig) {
         this.#loggedUnpooledConfig = true;
         this.#logger.debug('clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy');
       }
@@ -178,8 +180,9 @@ export class CachedCredentials {
     return this.#cache?.unexpired(now) ?? { entries: 0 };
   }
 
-  /** Drops everything; called on module destroy. */
-  clear(): void {
+  /** Drops everything, and pools no client from now on; called on module destroy. */
+  close(): void {
+    this.#closed = true;
     this.control.clear();
   }
 

@@ -209,7 +209,7 @@ export class StsService implements OnModuleDestroy {
 
   /** Drops cached credentials, completes `events$` and closes the STS client's sockets (unless its handler or agents are yours). */
   onModuleDestroy(): void {
-    this.#cached.clear();
+    this.#cached.close();
     this.#metrics?.close();
     this.#events.complete();
     if (this.#config.ownsRequestHandler) this.stsClient.destroy();

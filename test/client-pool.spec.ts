@@ -241,6 +241,15 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
     expect(sts.cache.clientStats()).toMatchObject({ size: 0, destroyed: 4 });
   });
 
+  it('pools nothing after module destroy: a late clientFor gets a client of its own, not one no one would destroy', () => {
+    const sts = createService();
+    sts.onModuleDestroy();
+    const late = sts.clientFor(S3Client, tenant);
+    expect(sts.clientFor(S3Client, tenant)).not.toBe(late);
+    expect(sts.cache.clientStats()).toMatchObject({ size: 0, unpooled: 2 });
+    late.destroy();
+  });
+
   it('destroys the sockets a pooled client built from plain handler options', () => {
     const sts = service();
     const client = sts.clientFor(S3Client, tenant, { requestHandler: { requestTimeout: 5_000 } });
