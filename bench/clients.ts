@@ -4,21 +4,13 @@ import { Logger } from '@nestjs/common';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createService, printTable, stsAnswer, tenantRole } from './support';
+import { createService, heapAfterGc, printTable, stsAnswer, tenantRole } from './support';
 
 const RUN_MS = 1000;
 /** Clients kept alive to measure the heap each one holds. */
 const HEAP_SAMPLE = 1_000;
 /** Sends through a local S3 to count the connections each way opens. */
 const SENDS = 200;
-
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** Calls `call` as often as it can for RUN_MS; returns microseconds per call. */
 function microsPerCall(call: () => unknown): number {

@@ -1,17 +1,9 @@
 import type { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { StsService } from '../src';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
-import { BASE_CREDENTIALS, printTable, stsAnswer, tenantRole } from './support';
+import { BASE_CREDENTIALS, heapAfterGc, printTable, stsAnswer, tenantRole } from './support';
 
 const ENTRIES = 10_000;
-
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** Heap per cached entry at 10,000 entries, STS answers sized like real ones (~1 KB session token). */
 export async function memoryPerEntry(): Promise<void> {

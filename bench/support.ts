@@ -29,3 +29,12 @@ export class VirtualClock {
     this.offset = 0;
   }
 }
+
+/** Heap in use after two full collections (bytes): needs `node --expose-gc`, as `npm run bench` runs. */
+export function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}

@@ -1,19 +1,10 @@
 /** customerRoleTemplate: a CloudFormation template (TemplateBody) of the customer's role, checked structurally. */
 import { STS_LIMITS, StsValidationError, customerRoleTemplate, trustPolicy } from '../../src';
+import { validationRefusal } from '../support/async-helpers';
 
 const PRINCIPAL = 'arn:aws:iam::111122223333:role/Connector';
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }] };
-
-function refusal(run: () => unknown): StsValidationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StsValidationError);
-    return error as StsValidationError;
-  }
-  throw new Error('expected a StsValidationError');
-}
 
 describe('customerRoleTemplate', () => {
   const template = customerRoleTemplate({ principalArn: PRINCIPAL });
@@ -99,12 +90,12 @@ describe('customerRoleTemplate', () => {
     ['a session of 43201 seconds', { maxSessionDuration: 43_201 }, 'maxSessionDuration'],
     ['a session of 1.5 hours as a fraction', { maxSessionDuration: 5400.5 }, 'maxSessionDuration'],
   ])('refuses %s', (_label, options, field) => {
-    const error = refusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, ...(options as object) }));
+    const error = validationRefusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, ...(options as object) }));
     expect(error.field).toBe(field);
   });
 
   it('says what the session length must be, in seconds', () => {
-    expect(refusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, maxSessionDuration: 60 })).rule).toBe('must be an integer between 3600 and 43200 seconds');
+    expect(validationRefusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, maxSessionDuration: 60 })).rule).toBe('must be an integer between 3600 and 43200 seconds');
   });
 });
 

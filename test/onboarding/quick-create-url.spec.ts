@@ -2,6 +2,7 @@
 import { StsValidationError, quickCreateUrl } from '../../src';
 import { resolveStsConfig } from '../../src/server-aws-sts.config';
 import { visibleText } from '../support/visible-text';
+import { validationRefusal } from '../support/async-helpers';
 
 const TEMPLATE_URL = 'https://vendor-templates.s3.amazonaws.com/customer-role.json';
 const BASE = { templateUrl: TEMPLATE_URL, stackName: 'VendorAccess', region: 'eu-west-1', parameters: { ExternalId: 'c0ffee00c0ffee00c0ffee00c0ffee00' } };
@@ -11,16 +12,6 @@ function parse(link: string): { url: URL; route: string; query: URLSearchParams 
   const url = new URL(link);
   const [route, query] = url.hash.slice(1).split('?');
   return { url, route, query: new URLSearchParams(query) };
-}
-
-function refusal(run: () => unknown): StsValidationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StsValidationError);
-    return error as StsValidationError;
-  }
-  throw new Error('expected a StsValidationError');
 }
 
 describe('quickCreateUrl', () => {
@@ -75,17 +66,17 @@ describe('quickCreateUrl', () => {
     ['a parameter value that is a number', { parameters: { Count: 3 } }, 'parameters'],
     ['an ExternalId outside the STS rules', { parameters: { ExternalId: 'has space' } }, 'parameters.ExternalId'],
   ])('refuses %s', (_label, options, field) => {
-    expect(refusal(() => quickCreateUrl({ ...BASE, ...(options as object) })).field).toBe(field);
+    expect(validationRefusal(() => quickCreateUrl({ ...BASE, ...(options as object) })).field).toBe(field);
   });
 
   it('never shows a parameter value in an error', () => {
     const secret = 'tenant-42-external-id';
     for (const options of [{ region: 'nope' }, { stackName: '_' }, { templateUrl: 'ftp://x' }, { parameters: { ExternalId: secret, 'Bad-Name': secret } }]) {
-      const error = refusal(() => quickCreateUrl({ ...BASE, parameters: { ExternalId: secret }, ...options }));
+      const error = validationRefusal(() => quickCreateUrl({ ...BASE, parameters: { ExternalId: secret }, ...options }));
       expect(visibleText(error)).not.toContain(secret);
     }
     const badId = 'tenant 42 external id';
-    expect(visibleText(refusal(() => quickCreateUrl({ ...BASE, parameters: { ExternalId: badId } })))).not.toContain(badId);
+    expect(visibleText(validationRefusal(() => quickCreateUrl({ ...BASE, parameters: { ExternalId: badId } })))).not.toContain(badId);
   });
 
   it('holds region names to the same rule as the AWS_REGION config', () => {

@@ -1,19 +1,10 @@
 /** trustPolicy: the document a customer's role needs, and the principals and ExternalIds it refuses. */
 import { StsValidationError, trustPolicy } from '../../src';
 import { visibleText } from '../support/visible-text';
+import { validationRefusal } from '../support/async-helpers';
 
 const PRINCIPAL = 'arn:aws:iam::111122223333:role/vendor/Connector';
 const EXTERNAL_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-
-function refusal(run: () => unknown): StsValidationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StsValidationError);
-    return error as StsValidationError;
-  }
-  throw new Error('expected a StsValidationError');
-}
 
 describe('trustPolicy', () => {
   it('allows sts:AssumeRole to the principal only with the ExternalId', () => {
@@ -49,7 +40,7 @@ describe('trustPolicy', () => {
   });
 
   it('refuses an assumed-role session ARN and says to use sts.trustPrincipal()', () => {
-    const error = refusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Connector/session-1', externalId: EXTERNAL_ID }));
+    const error = validationRefusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Connector/session-1', externalId: EXTERNAL_ID }));
     expect(error.field).toBe('principalArn');
     expect(error.rule).toMatch(/assumed-role session/);
     expect(error.rule).toContain('sts.trustPrincipal()');
@@ -70,7 +61,7 @@ describe('trustPolicy', () => {
     ['a number', 111122223333],
     ['undefined', undefined],
   ])('refuses %s as the principal', (_label, principalArn) => {
-    const error = refusal(() => trustPolicy({ principalArn: principalArn as string, externalId: EXTERNAL_ID }));
+    const error = validationRefusal(() => trustPolicy({ principalArn: principalArn as string, externalId: EXTERNAL_ID }));
     expect(error.field).toBe('principalArn');
     expect(error.code).toBe('ValidationError');
   });
@@ -84,19 +75,19 @@ describe('trustPolicy', () => {
     ['empty', ''],
     ['missing', undefined],
   ])('refuses an ExternalId with %s, without echoing it', (_label, externalId) => {
-    const error = refusal(() => trustPolicy({ principalArn: PRINCIPAL, externalId: externalId as string }));
+    const error = validationRefusal(() => trustPolicy({ principalArn: PRINCIPAL, externalId: externalId as string }));
     expect(error.field).toBe('externalId');
     expect(error.rule).toBe('must be 2–1224 characters of [\\w+=,.@:/-]');
     if (externalId && externalId.length > 1) expect(visibleText(error)).not.toContain(externalId); // one letter is in any text
   });
 
   it('never shows the ExternalId in the error for a bad principal', () => {
-    const error = refusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/R/s', externalId: EXTERNAL_ID }));
+    const error = validationRefusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/R/s', externalId: EXTERNAL_ID }));
     expect(visibleText(error)).not.toContain(EXTERNAL_ID);
   });
 
   it('refuses a request that is not an object', () => {
-    expect(refusal(() => trustPolicy(undefined as never)).field).toBe('request');
+    expect(validationRefusal(() => trustPolicy(undefined as never)).field).toBe('request');
   });
 });
 

@@ -1,3 +1,5 @@
+import { StsValidationError } from '../../src';
+
 /** Awaits a promise that must reject, and returns what it rejected with (by default an `StsError`). */
 export async function rejection<E = import('../../src').StsError>(promise: Promise<unknown>): Promise<E> {
   try {
@@ -6,6 +8,17 @@ export async function rejection<E = import('../../src').StsError>(promise: Promi
     return error as E;
   }
   throw new Error('expected the call to fail');
+}
+
+/** Runs `run`, which must throw an `StsValidationError` synchronously, and returns that error. */
+export function validationRefusal(run: () => unknown): StsValidationError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StsValidationError);
+    return error as StsValidationError;
+  }
+  throw new Error('expected a StsValidationError');
 }
 
 /** Polls in real time (a faked `Date` does not stop it) until `condition` holds, then lets pending work settle. */

@@ -30,6 +30,9 @@ afterEach(async () => {
 });
 
 /** The user story: a module importing TerminusModule and ServerAwsStsModule, with the indicator as a provider. */
+/** The details of a `down` result with nothing cached: the code, a hint containing `hint`, and empty cache figures. */
+const downOnEmptyCache = (code: string, hint: string) => ({ status: 'down', code, hint: expect.stringContaining(hint), entries: 0, inflight: 0, refreshFailures: 0 });
+
 async function healthApp(config: ServerAwsStsConfig = {}) {
   // Terminus logs every failed check ("Health Check has failed!" with the details): kept, to be searched for secrets.
   const logs = capturingLogger();
@@ -123,14 +126,7 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     const { probe, indicator, terminusLogs } = await healthApp();
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(503);
-    const down = {
-      status: 'down',
-      code: 'InvalidClientTokenId',
-      hint: expect.stringContaining('STS does not know the base access key'),
-      entries: 0,
-      inflight: 0,
-      refreshFailures: 0,
-    };
+    const down = downOnEmptyCache('InvalidClientTokenId', 'STS does not know the base access key');
     expect(result).toEqual({ status: 'error', info: {}, error: { sts: down }, details: { sts: down } });
     expect(visibleText(result)).not.toContain(MARKER);
     expect(terminusLogs()).toContain('InvalidClientTokenId');
@@ -159,14 +155,7 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     expect(error.message).toContain(MARKER); // the provider's own text reaches the StsError message, not the health result
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(503);
-    expect(result.details.sts).toEqual({
-      status: 'down',
-      code: 'CredentialsProviderError',
-      hint: expect.stringContaining('AWS_PROFILE'),
-      entries: 0,
-      inflight: 0,
-      refreshFailures: 0,
-    });
+    expect(result.details.sts).toEqual(downOnEmptyCache('CredentialsProviderError', 'AWS_PROFILE'));
     expect(visibleText(result)).not.toContain(MARKER);
     expect(terminusLogs()).toContain('CredentialsProviderError');
     expect(terminusLogs()).not.toContain(MARKER);
@@ -309,14 +298,7 @@ describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
     const { probe } = await wireApp({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey });
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(503);
-    expect(result.details.sts).toEqual({
-      status: 'down',
-      code: 'InvalidClientTokenId',
-      hint: expect.stringContaining('STS does not know the base access key'),
-      entries: 0,
-      inflight: 0,
-      refreshFailures: 0,
-    });
+    expect(result.details.sts).toEqual(downOnEmptyCache('InvalidClientTokenId', 'STS does not know the base access key'));
     expect(visibleText(result)).not.toContain(MARKER);
     expect(server.callCount('GetCallerIdentity')).toBe(1);
   });
