@@ -97,11 +97,11 @@ const tagValue = fc.oneof(
 const tags = field(fc.dictionary(fc.constantFrom('Team', 'Env', 'Project'), fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u), { maxKeys: 3 }), fc.dictionary(tagKey, tagValue, { maxKeys: 55 }));
 const transitiveTagKeys = field(fc.subarray(['Team', 'Env']), fc.array(fc.oneof(fc.constantFrom('Team', 'team', 'Env', 'Project', 'Nope'), junk), { maxLength: 52 }));
 
+/** The fields AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML share, in the order each record lists them. */
+const roleSessionFields = { roleArn, durationSeconds, policy, policyArns };
+
 const assumeRoleFields = {
-  roleArn,
-  durationSeconds,
-  policy,
-  policyArns,
+  ...roleSessionFields,
   externalId,
   sessionName,
   tags,
@@ -140,10 +140,7 @@ export function webIdentityRequest(tokenDir: string, validTokenFile: string): fc
       weight: 8,
       arbitrary: fc.record(
         {
-          roleArn,
-          durationSeconds,
-          policy,
-          policyArns,
+          ...roleSessionFields,
           sessionName,
           webIdentityToken: field(fc.string({ minLength: 4, maxLength: 200 }), fc.constantFrom('abc', ofLength('t', 20_000), ofLength('t', 20_001), '😀😀', '😀😀😀😀')),
           webIdentityTokenFile: fc.oneof(
@@ -167,10 +164,7 @@ export const samlRequest: fc.Arbitrary<unknown> = fc.oneof(
     weight: 8,
     arbitrary: fc.record(
       {
-        roleArn,
-        durationSeconds,
-        policy,
-        policyArns,
+        ...roleSessionFields,
         principalArn: field(accountId.map((a) => `arn:aws:iam::${a}:saml-provider/Okta`), fc.constantFrom('arn:aws:iam::123456789012:role/Okta', 'arn:aws:iam::123456789012:saml-provider/'), false),
         samlAssertion: field(fc.base64String({ minLength: 4, maxLength: 400 }), fc.constantFrom('abc', ofLength('A', 100_000), ofLength('A', 100_001), '😀😀', '😀😀😀😀'), false),
       },
