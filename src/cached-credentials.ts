@@ -4,10 +4,12 @@ import { hashKey, PreparedRequestIndex } from './cache-key.js';
 import { canonicalConfig, ClientPool, type ClientPoolStats } from './client-pool.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
 import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
+import { withDeadline } from './operation-deadline.js';
+import { SharedTier } from './shared/shared-tier.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
 import { StsValidationError } from './sts-error.js';
-import type { CacheEntryInfo, CacheEvent } from './sts-events.js';
+import type { CacheEntryInfo, CacheEvent, SharedTierEvent } from './sts-events.js';
 import type { AssumeRoleRequest } from './sts-request.types.js';
 import type { TemporaryCredentials } from './temporary-credentials.js';
 
@@ -44,6 +46,18 @@ export type AwsClientClass<Client, Config> = new (...args: [] | [Config]) => Cli
 /** A provider the SDK calls on every request instead of memoizing what it returns: the cache is the memo. */
 type UnmemoizedProvider = AwsCredentialIdentityProvider & { memoized: true };
 
+/** What the cache needs from the service around it. */
+export interface CachedCredentialsContext {
+  /** Tags keys with this service's base identity: two module configurations never share credentials. */
+  baseIdentityTag: string;
+  emit: (event: CacheEvent | SharedTierEvent) => void;
+  clock: CacheClock;
+  /** Assumes a prepared request at STS: `StsOperations.assumeRole`. */
+  assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
+  /** The base principal, whose instances share entries in the shared tier (an assumed-role session as its role). */
+  principal: () => Promise<string>;
+}
+
 /** A cache lookup and the prepared request it loads. */
 type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
 
@@ -59,6 +73,8 @@ const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refresh
 export class CachedCredentials {
   readonly #index: PreparedRequestIndex<PreparedLookup>;
   readonly #cache?: CredentialCache;
+  readonly #shared?: SharedTier;
+  readonly #assume: CachedCredentialsContext['assume'];
   readonly #clients: ClientPool;
   readonly #logger = new Logger('StsService');
   #loggedUnpooledConfig = false;
@@ -67,14 +83,10 @@ export class CachedCredentials {
 
   constructor(
     private readonly config: ResolvedStsConfig,
-    /** Tags keys with this service's base identity: two module configurations never share credentials. */
-    baseIdentityTag: string,
-    emit: (event: CacheEvent) => void,
-    clock: CacheClock,
-    /** Assumes a prepared request at STS: `StsOperations.assumeRole`. */
-    private readonly assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>,
+    { baseIdentityTag, emit, clock, assume, principal }: CachedCredentialsContext,
   ) {
     const settings = config.cache;
+    this.#assume = assume;
     this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) => this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)));
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
@@ -85,12 +97,26 @@ export class CachedCredentials {
     };
     if (settings) this.#cache = new CredentialCache(settings, emitAndDropClients, clock);
     const cache = this.#cache;
+    if (settings && settings.shared) {
+      this.#shared = new SharedTier(settings.shared, {
+        principal,
+        now: () => clock.now(),
+        mandatoryWindowMs: settings.mandatoryWindowSeconds * 1000,
+        operationTimeoutMs: config.operationTimeoutMs,
+        maxEntries: 2 * settings.maxEntries,
+        emit,
+        // Dropped here without telling the fleet again: the instance that invalidated told everyone.
+        onRemoteInvalidation: (key) => cache?.invalidate(key),
+      });
+    }
+    const shared = this.#shared;
     this.control = {
       invalidate: (request) => {
-        const key = this.#keyOf(request);
-        if (key === undefined) return false;
-        const dropped = cache?.invalidate(key) ?? false;
-        clients.dropRequest(key); // also when nothing was cached (never fetched, expired, or cache: false)
+        const lookup = this.#lookupOf(request);
+        if (lookup === undefined) return false;
+        const dropped = cache?.invalidate(lookup.key) ?? false;
+        clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
+        if (!hasTokenCode(lookup.prepared)) shared?.invalidate(lookup.key, lookup.prepared.canonical); // also when this instance held nothing
         return dropped;
       },
       invalidateWhere: (predicate) => {
@@ -98,18 +124,28 @@ export class CachedCredentials {
         const dropped =
           cache?.invalidateWhere((entry) => {
             decided.add(entry.key);
-            return predicate(entry);
+            const selected = predicate(entry);
+            if (selected) shared?.invalidate(entry.key);
+            return selected;
           }) ?? 0;
         clients.dropWhere(predicate, decided);
         return dropped;
       },
-      invalidateIfCurrent: (credentials) => cache?.invalidateIfCurrent(credentials) ?? false,
+      invalidateIfCurrent: (credentials) => {
+        const key = cache?.keyHolding(credentials);
+        const dropped = cache?.invalidateIfCurrent(credentials) ?? false;
+        if (dropped) shared?.invalidateIfHolding(key!, credentials.accessKeyId);
+        return dropped;
+      },
       clear: () => {
         cache?.clear();
         this.#index.clear();
         clients.clear();
       },
-      stats: () => cache?.stats() ?? { ...EMPTY_STATS },
+      stats: () => {
+        const stats = cache?.stats() ?? { ...EMPTY_STATS };
+        return shared ? { ...stats, shared: shared.stats() } : stats;
+      },
       clientStats: () => clients.stats(),
     };
   }
@@ -122,12 +158,12 @@ export class CachedCredentials {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#cache ? this.#cache.get(lookup) : this.assume(lookup.prepared);
+    return this.#cache ? this.#cache.get(lookup) : this.#assume(lookup.prepared);
   }
 
   /** Cached credentials for a request already prepared (a role-chaining hop). */
   getPrepared(prepared: PreparedAssumeRole): Promise<TemporaryCredentials> {
-    return this.#cache ? this.#cache.get(this.#index.resolvePrepared(prepared)) : this.assume(prepared);
+    return this.#cache ? this.#cache.get(this.#index.resolvePrepared(prepared)) : this.#assume(prepared);
   }
 
   /**
@@ -180,15 +216,17 @@ export class CachedCredentials {
     return this.#cache?.unexpired(now) ?? { entries: 0 };
   }
 
-  /** Drops everything, and pools no client from now on; called on module destroy. */
+  /** Drops everything, pools no client from now on, stops keep-warm and the shared tier; called on module destroy. */
   close(): void {
     this.#closed = true;
+    this.#cache?.stop();
+    this.#shared?.close();
     this.control.clear();
   }
 
   /** A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo). */
   #providerOf(lookup: PreparedLookup): UnmemoizedProvider {
-    const resolve = this.#cache ? () => this.#cache!.get(lookup) : () => this.assume(lookup.prepared);
+    const resolve = this.#cache ? () => this.#cache!.get(lookup) : () => this.#assume(lookup.prepared);
     return Object.assign(() => resolve(), { memoized: true as const });
   }
 
@@ -198,10 +236,10 @@ export class CachedCredentials {
     return client;
   }
 
-  /** The key of a request, or undefined for one STS would refuse (nothing can be cached for it). */
-  #keyOf(request: AssumeRoleRequest): string | undefined {
+  /** The lookup of a request, or undefined for one STS would refuse (nothing can be cached for it). */
+  #lookupOf(request: AssumeRoleRequest): PreparedLookup | undefined {
     try {
-      return this.#index.resolve(request).key;
+      return this.#index.resolve(request);
     } catch {
       return undefined;
     }
@@ -215,11 +253,15 @@ export class CachedCredentials {
       info: { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName },
       refreshAhead: !fixedMfaCode,
       rememberRefusals: prepared.tokenCode === undefined,
-      load: (isRefresh) => {
-        if (isRefresh && fixedMfaCode) {
+      load: (current) => {
+        if (current !== undefined && fixedMfaCode) {
           return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
         }
-        return this.assume(prepared);
+        const shared = this.#shared;
+        // A request with an MFA code stays in this instance: the code proves something to this caller only.
+        if (shared === undefined || hasTokenCode(prepared)) return this.#assume(prepared);
+        // Waiting on another instance and then fetching still settles within the operation timeout.
+        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () => shared.load(key, prepared.canonical, current, () => this.#assume(prepared)));
       },
     };
   }

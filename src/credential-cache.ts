@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { CredentialCacheSettings } from './server-aws-sts.config.js';
+import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
+import type { SharedTierStats } from './shared/shared-tier.js';
+import { backoffAfter, refreshTime } from './refresh-timing.js';
+import type { CredentialCacheSettings } from './cache-options.js';
 import { REFUSAL_CODES, toStsError, type StsError } from './sts-error.js';
 import type { CacheEntryInfo, CacheEvent } from './sts-events.js';
 import type { TemporaryCredentials } from './temporary-credentials.js';
@@ -23,6 +26,8 @@ export interface CredentialCacheStats {
   evictions: number;
   /** STS fetches running now. */
   inflight: number;
+  /** With `cache.shared`: what the shared tier answered, fetched for the fleet, waited for and bypassed. */
+  shared?: SharedTierStats;
 }
 
 /**
@@ -32,13 +37,15 @@ export interface CredentialCacheStats {
 export interface CacheClock {
   now(): number;
   random(): number;
+  /** Keep-warm's timer. Default: `setTimeout`, unref'ed. */
+  timers?: KeepWarmTimers;
 }
 
 /** One lookup: the key, how to fetch on a miss, and what to tell events about it. */
 export interface CacheLookup {
   key: string;
-  /** Fetches fresh credentials; `isRefresh` is true when the key held credentials before. */
-  load: (isRefresh: boolean) => Promise<TemporaryCredentials>;
+  /** Fetches fresh credentials; `current` is what the key holds now (undefined on its first fetch). */
+  load: (current: TemporaryCredentials | undefined) => Promise<TemporaryCredentials>;
   /** Non-secret facts for events and `invalidateWhere`. */
   info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
   /** False when credentials cannot be fetched again without the caller (a fixed MFA code). */
@@ -51,6 +58,7 @@ export interface CacheLookup {
 }
 
 interface Entry {
+  lookup: CacheLookup;
   info: CacheEntryInfo;
   credentials: TemporaryCredentials;
   /** From here on one background refresh may run (STS time, ms since epoch). */
@@ -64,31 +72,17 @@ interface Entry {
   failures: number;
   /** No refresh before this time (backoff after a failure). */
   retryAt: number;
+  /** The last lookup that was served it (keep-warm refreshes only entries used lately). */
+  usedAt: number;
 }
 
 const MINUTE = 60_000;
-/** Failed refreshes back off 1 s, 2 s, 4 s… up to this, with jitter (ms). */
-const MAX_BACKOFF_MS = 5 * MINUTE;
 /** A refusal is remembered this long, plus up to as much again of jitter (ms). */
 const REFUSAL_MEMORY_MS = 2_000;
 /** Refusals remembered at once: a short-lived storm breaker needs no more, whatever `maxEntries` is. */
 const REFUSAL_MEMORY_ENTRIES = 1_000;
-/** The advisory window is widened by up to this fraction at random, so tenants do not refresh together. */
-const JITTER_FRACTION = 0.25;
-/** A background refresh starts at least this long before the mandatory window, whatever the windows are (ms). */
-const MIN_REFRESH_LEAD_MS = 30_000;
 /** At most one warning per this long that valid entries are evicted for capacity (ms). */
 const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
-
-/**
- * The default advisory window for credentials of a given lifetime (AWS's converging SDK behaviour):
- * under 20 min → 5 min before expiry, under 90 min → 15 min, else 60 min.
- */
-export function defaultRefreshWindowSeconds(lifetimeSeconds: number): number {
-  if (lifetimeSeconds < 20 * 60) return 5 * 60;
-  if (lifetimeSeconds < 90 * 60) return 15 * 60;
-  return 60 * 60;
-}
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -99,7 +93,8 @@ export function defaultRefreshWindowSeconds(lifetimeSeconds: number): number {
  * - A refusal (`REFUSAL_CODES`) evicts the entry, reaches the waiting callers and is remembered briefly. Any other
  *   failure (throttling, timeouts, the base identity…) keeps the entry in service until the mandatory window and
  *   backs off before the next try.
- * - There are no timers: every transition happens on a lookup, so nothing keeps the process alive.
+ * - Without keep-warm there are no timers: every transition happens on a lookup. With it, one unref'ed timer
+ *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
 export class CredentialCache {
   private readonly entries: LRUCache<string, Entry>;
@@ -110,6 +105,7 @@ export class CredentialCache {
   private readonly logger = new Logger('StsCredentialCache');
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
   private capacityWarning = { at: -Infinity, evictedSince: 0 };
+  private readonly keepWarm?: KeepWarm;
 
   constructor(
     private readonly settings: CredentialCacheSettings,
@@ -122,9 +118,11 @@ export class CredentialCache {
       sizeCalculation: () => 1,
       dispose: (entry, key, reason) => {
         if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
+        if (reason !== 'set') this.keepWarm?.forget(key);
         if (reason === 'evict') this.evictedForCapacity(entry);
       },
     });
+    if (settings.keepWarm) this.keepWarm = new KeepWarm(settings.keepWarm, { now: () => this.clock.now(), refresh: (key) => this.warm(key), timers: clock.timers });
   }
 
   /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
@@ -133,8 +131,9 @@ export class CredentialCache {
     const entry = this.entries.get(lookup.key);
     if (entry !== undefined && now < entry.mandatoryAt) {
       this.counters.hits++;
+      entry.usedAt = now;
       if (entry.failures > 0) this.counters.staleServed++;
-      if (entry.refreshAhead && now >= entry.refreshAt && now >= entry.retryAt && !this.inflight.has(lookup.key)) {
+      if (this.refreshDue(entry, now)) {
         this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
       }
       return Promise.resolve(entry.credentials);
@@ -167,7 +166,7 @@ export class CredentialCache {
    * `ExpiredToken` / `InvalidClientTokenId`, without throwing away credentials a refresh already replaced.
    */
   invalidateIfCurrent(credentials: { accessKeyId: string }): boolean {
-    const key = this.keysByAccessKey.get(credentials?.accessKeyId);
+    const key = this.keyHolding(credentials);
     return key !== undefined && this.invalidate(key);
   }
 
@@ -177,6 +176,17 @@ export class CredentialCache {
     this.refusals.clear();
     this.inflight.clear();
     this.keysByAccessKey.clear();
+    this.keepWarm?.clear();
+  }
+
+  /** Stops keep-warm's timer for good (module destroy). */
+  stop(): void {
+    this.keepWarm?.stop();
+  }
+
+  /** The key holding credentials with this access key id, if any. */
+  keyHolding(credentials: { accessKeyId: string }): string | undefined {
+    return this.keysByAccessKey.get(credentials?.accessKeyId);
   }
 
   stats(): CredentialCacheStats {
@@ -195,6 +205,20 @@ export class CredentialCache {
     return { entries, soonestExpiration };
   }
 
+  /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
+  private warm(key: string): Promise<TemporaryCredentials> | undefined {
+    const entry = this.entries.peek(key);
+    const now = this.clock.now();
+    if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
+    if (now - entry.usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
+    return this.fetch(entry.lookup, entry, true);
+  }
+
+  /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
+  private refreshDue(entry: Entry, now: number): boolean {
+    return entry.refreshAhead && now >= entry.refreshAt && now >= entry.retryAt && !this.inflight.has(entry.info.key);
+  }
+
   private forget(key: string): void {
     this.entries.delete(key);
     this.refusals.delete(key);
@@ -209,7 +233,7 @@ export class CredentialCache {
     // A fetch dropped by invalidate() or clear() meanwhile is no longer the key's: its outcome must not touch the cache.
     const current = () => this.inflight.get(key) === promise;
     const promise: Promise<TemporaryCredentials> = lookup
-      .load(previous !== undefined)
+      .load(previous?.credentials)
       .then((credentials) => this.store(lookup, info, credentials, background, current()))
       .catch((error: unknown) => {
         throw this.failed(lookup, info, toStsError(error, 'AssumeRole'), background, current());
@@ -233,24 +257,15 @@ export class CredentialCache {
     }
     const stored: CacheEntryInfo = { ...info, expiration: credentials.expiration };
     if (current) {
-      const refreshAt = this.refreshTime(now, expiresAt, mandatoryAt);
-      this.entries.set(lookup.key, { info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0 });
+      const refreshAt = refreshTime(this.settings, now, expiresAt, mandatoryAt, this.clock.random());
+      const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
+      this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
+      if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
       this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
       this.refusals.delete(lookup.key);
     }
     this.emit({ type: 'refresh-succeeded', ...stored, background });
     return credentials;
-  }
-
-  /**
-   * When the background refresh may start: `refreshWindowSeconds` (or the lifetime-scaled default, jittered)
-   * before expiry, but at least `MIN_REFRESH_LEAD_MS` before the mandatory window so it runs while callers keep
-   * their credentials, and not in the first half of the usable lifetime so it never runs on every call.
-   */
-  private refreshTime(now: number, expiresAt: number, mandatoryAt: number): number {
-    const windowMs = (this.settings.refreshWindowSeconds ?? defaultRefreshWindowSeconds((expiresAt - now) / 1000)) * 1000 * (1 + JITTER_FRACTION * this.clock.random());
-    const beforeMandatory = Math.min(expiresAt - windowMs, mandatoryAt - MIN_REFRESH_LEAD_MS);
-    return Math.max(beforeMandatory, now + (mandatoryAt - now) / 2);
   }
 
   private failed(lookup: CacheLookup, info: CacheEntryInfo, error: StsError, background: boolean, current: boolean): StsError {
@@ -264,8 +279,8 @@ export class CredentialCache {
       if (lookup.rememberRefusals) this.refusals.set(info.key, { error, until: now + REFUSAL_MEMORY_MS * (1 + this.clock.random()) });
     } else if (entry !== undefined && now < entry.mandatoryAt) {
       entry.failures++;
-      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (entry.failures - 1)) * (0.5 + 0.5 * this.clock.random());
-      entry.retryAt = Math.min(now + backoff, entry.mandatoryAt);
+      entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
+      if (entry.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
     } else if (entry !== undefined && now >= entry.expiresAt) {
       this.evict(entry, 'expired');
     }

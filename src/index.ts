@@ -1,6 +1,10 @@
 // The public API: every name here is documented in the README ("Exports").
 export { ServerAwsStsModule } from './server-aws-sts.module.js';
-export { ServerAwsStsConfig, type ClientPoolOptions, type CredentialCacheOptions, type MetricsOptions } from './server-aws-sts.config.js';
+export { ServerAwsStsConfig, type ClientPoolOptions, type MetricsOptions } from './server-aws-sts.config.js';
+export type { CredentialCacheOptions, KeepWarmOptions, SharedCacheOptions } from './cache-options.js';
+export type { SharedEncryptionKey } from './shared/credential-envelope.js';
+export type { SharedRedisClient, SharedRedisSubscriber } from './shared/redis-commands.js';
+export type { SharedTierStats } from './shared/shared-tier.js';
 export type { ClientPoolStats } from './client-pool.js';
 export { StsService } from './sts.service.js';
 export type { CredentialCacheControl } from './cached-credentials.js';
@@ -11,7 +15,7 @@ export { InjectStsClient } from './sts.decorators.js';
 export { STS_LIMITS } from './sts-limits.js';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './sts-error.js';
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
-export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo } from './sts-events.js';
+export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo, SharedTierEvent } from './sts-events.js';
 export type {
   AccessCheckOptions,
   AccessCheckResult,

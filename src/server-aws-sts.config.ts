@@ -2,34 +2,12 @@ import type { STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { metrics, type MeterProvider } from '@opentelemetry/api';
 import { baseCredentialProvider } from './base-identity.js';
+import { resolveCacheOptions, type CredentialCacheOptions, type CredentialCacheSettings } from './cache-options.js';
 import { boundedProvider } from './operation-deadline.js';
 import { withRequestHandlerDefaults } from './sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsError, StsValidationError } from './sts-error.js';
 import { RequestValidator } from './sts-validation.js';
-
-/** Options of the credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
-export interface CredentialCacheOptions {
-  /**
-   * Most cached credential sets; the least recently used goes first. Each costs about 2.4 KB (half of it the
-   * session token), reserved only as entries arrive: 10,000 entries ≈ 24 MB. 1–1,000,000. Default: 10,000.
-   * When entries still valid are evicted to make room, the cache emits `eviction` events with reason `capacity`
-   * and warns (at most once a minute) that `maxEntries` is too small.
-   */
-  maxEntries?: number;
-  /**
-   * Seconds before expiry at which one background refresh starts while callers keep the cached credentials.
-   * Default: scaled by lifetime — under 20 min → 300, under 90 min → 900, else 3600 — with jitter.
-   * The refresh always starts at least 30 s before the mandatory window (so a window not wider than the mandatory
-   * one still refreshes ahead), and never in the first half of the usable lifetime (so it never runs on every call).
-   */
-  refreshWindowSeconds?: number;
-  /**
-   * Seconds before expiry inside which cached credentials are never handed out: callers wait for (one shared)
-   * fresh fetch. Default: 60. At most 600.
-   */
-  mandatoryWindowSeconds?: number;
-}
 
 /** Options of the pool of AWS SDK clients behind `StsService.clientFor`. */
 export interface ClientPoolOptions {
@@ -126,8 +104,6 @@ export class ServerAwsStsConfig {
   }
 }
 
-/** The cache options with their defaults applied. */
-export type CredentialCacheSettings = Required<Omit<CredentialCacheOptions, 'refreshWindowSeconds'>> & { refreshWindowSeconds?: number };
 
 /** The config with every default applied and every field checked: what the service runs on. */
 export interface ResolvedStsConfig {
@@ -195,15 +171,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const metricsOptions = config.metrics ?? {};
   check(() => validate.require(metricsOptions === false || (typeof metricsOptions === 'object' && metricsOptions !== null && (metricsOptions.meterProvider === undefined || typeof metricsOptions.meterProvider?.getMeter === 'function')), 'metrics', 'must be false or { meterProvider?: MeterProvider }'));
 
-  let cache: ResolvedStsConfig['cache'] = false;
-  if (config.cache !== false) {
-    const options = config.cache ?? {};
-    const settings: CredentialCacheSettings = { maxEntries: options.maxEntries ?? 10_000, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
-    check(() => validate.integer(settings.maxEntries, 'cache.maxEntries', 1, 1_000_000, { unit: '' }));
-    check(() => validate.integer(settings.mandatoryWindowSeconds, 'cache.mandatoryWindowSeconds', 0, 600, { unit: '' }));
-    check(() => settings.refreshWindowSeconds === undefined || validate.integer(settings.refreshWindowSeconds, 'cache.refreshWindowSeconds', 0, MAX_DURATION, { unit: '' }));
-    cache = settings;
-  }
+  const cache = config.cache === false ? false : resolveCacheOptions(config.cache ?? {}, validate, check);
 
   const clientOptions = config.clients ?? {};
   const clients: Required<ClientPoolOptions> = { maxEntries: 100 };

@@ -48,5 +48,15 @@ export interface CacheEvent extends CacheEntryInfo {
   reason?: string;
 }
 
+/** The shared tier (`cache.shared`) stopped or started using Redis: one event per outage and one per recovery. */
+export interface SharedTierEvent {
+  /** Always `shared-tier`. */
+  type: 'shared-tier';
+  /** `unavailable`: Redis failed and the tier is skipped (backing off); `available`: Redis answers again. */
+  state: 'unavailable' | 'available';
+  /** `unavailable`: the failure's code (`ECONNREFUSED`, `TimeoutError`, `OOM`…), never its message. */
+  errorCode?: string;
+}
+
 /** Everything `StsService.events$` emits. */
-export type StsEvent = StsCallEvent | CacheEvent;
+export type StsEvent = StsCallEvent | CacheEvent | SharedTierEvent;

@@ -24,7 +24,7 @@ import type {
   GetSessionTokenRequest,
 } from './sts-request.types.js';
 import type { TemporaryCredentials } from './temporary-credentials.js';
-import { trustPrincipalOf } from './trust-principal.js';
+import { sharingPrincipalOf, trustPrincipalOf } from './trust-principal.js';
 
 /**
  * Every STS operation, validated against the STS limits before anything is sent, with failures mapped to
@@ -63,7 +63,13 @@ export class StsService implements OnModuleDestroy {
     this.#operations = new StsOperations(config, stsClient, emit, (via) => this.#cached.getPrepared(via));
     const clock = { now: () => this.#operations.now(), random: () => Math.random() };
     // Keys name the base identity: each service (each module configuration) has its own provider.
-    this.#cached = new CachedCredentials(config, `b${JSON.stringify(randomUUID())}`, emit, clock, (prepared) => this.#operations.assumeRole(prepared));
+    this.#cached = new CachedCredentials(config, {
+      baseIdentityTag: `b${JSON.stringify(randomUUID())}`,
+      emit,
+      clock,
+      assume: (prepared) => this.#operations.assumeRole(prepared),
+      principal: () => this.#operations.getCallerIdentity().then(sharingPrincipalOf),
+    });
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
     this.cache = this.#cached.control;
     if (config.meterProvider) {

@@ -26,3 +26,11 @@ export function trustPrincipalOf(identity: CallerIdentity, knownRoleArn?: string
   }
   return `arn:${partition}:iam::${accountId}:root`;
 }
+
+/**
+ * The principal whose instances may share cached credentials (`cache.shared`): an assumed-role session counts as its
+ * role (replicas each have their own session), any other principal as its own ARN.
+ */
+export function sharingPrincipalOf(identity: CallerIdentity): string {
+  return identity.type === 'assumed-role' ? trustPrincipalOf(identity) : identity.arn;
+}

@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { defaultRefreshWindowSeconds } from '../src/credential-cache';
+import { defaultRefreshWindowSeconds } from '../src/refresh-timing';
 import { type AssumeRoleRequest, type CacheEvent, type StsEvent, type StsService } from '../src';
 import { OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError } from './support/fixtures';
 

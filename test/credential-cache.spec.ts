@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { StsError, TemporaryCredentials, type CacheEvent } from '../src';
 import { CredentialCache, type CacheClock, type CacheLookup } from '../src/credential-cache';
-import type { CredentialCacheSettings } from '../src/server-aws-sts.config';
+import type { CredentialCacheSettings } from '../src/cache-options';
 
 // Unit specs of CredentialCache alone: a clock the spec moves by hand and a stub `load`, so every window of an
 // entry's life is walked exactly, with no STS, no SDK and no timers.

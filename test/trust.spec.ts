@@ -39,7 +39,7 @@ const accountOf = (credentials: { assumedRoleUser?: { arn: string } }) => creden
 function cacheEvents(service: StsService): CacheEvent[] {
   const events: CacheEvent[] = [];
   service.events$.subscribe((event: StsEvent) => {
-    if (event.type !== 'sts-call') events.push(event);
+    if (event.type !== 'sts-call' && event.type !== 'shared-tier') events.push(event);
   });
   return events;
 }

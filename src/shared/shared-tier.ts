@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { TemporaryCredentials } from '../temporary-credentials.js';
+import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
+import { RedisCommands, type SharedRedisClient, type SharedRedisSubscriber } from './redis-commands.js';
+import type { SharedTierEvent } from '../sts-events.js';
+
+/** The shared tier's options with their defaults applied. */
+export interface SharedTierSettings {
+  redis: SharedRedisClient;
+  /** The first seals, every one opens. */
+  encryptionKeys: SharedEncryptionKey[];
+  keyPrefix: string;
+  commandTimeoutMs: number;
+}
+
+/** What the shared tier needs from the service around it. */
+export interface SharedTierContext {
+  /** The base principal (an assumed-role session as its role): entries are shared only between equal ones. */
+  principal(): Promise<string>;
+  /** STS's clock (ms since epoch): judges whether a shared value is still usable. */
+  now(): number;
+  mandatoryWindowMs: number;
+  /** How long a fetch (and so a lock) may take: the operation timeout (ms). */
+  operationTimeoutMs: number;
+  /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
+  maxEntries: number;
+  emit(event: SharedTierEvent): void;
+  /** Another instance invalidated the entry this instance holds under `localKey`. */
+  onRemoteInvalidation(localKey: string): void;
+}
+
+/** Counters of the shared tier since start. */
+export interface SharedTierStats {
+  /** Local misses and refreshes answered from Redis, with no STS call. */
+  hits: number;
+  /** Fetches this instance made for the fleet, holding the key's lock. */
+  fills: number;
+  /** Times this instance waited for another instance's fetch. */
+  waits: number;
+  /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
+  bypassed: number;
+}
+
+/** Deletes KEYS[1] only while it holds ARGV[1]: releases a lock only by its holder, drops a value only if unchanged. */
+const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** A waiter looks again this often even without a `fill` message (which pub/sub may lose) (ms). */
+const POLL_MS = 100;
+
+type Read = { credentials: TemporaryCredentials } | 'miss' | 'failed';
+
+/**
+ * The fleet's tier behind each instance's cache, on the app's Redis: an instance that misses (or refreshes) reads
+ * Redis before it calls STS; one instance per key holds a lock (`SET NX PX`) and fetches for all, the others wait
+ * for its value (a `fill` message, or polling) — at most half the operation timeout — and fetch themselves only
+ * when the holder takes longer. Invalidations delete the shared value and tell the other instances.
+ * Any Redis failure makes the call behave as without the tier.
+ */
+export class SharedTier {
+  readonly #commands: RedisCommands;
+  readonly #envelope: CredentialEnvelope;
+  readonly #channel: string;
+  readonly #instance = randomUUID();
+  readonly #subscriber: SharedRedisSubscriber;
+  /** Local key → the request's canonical text (in this process only), to name its Redis keys on invalidation. */
+  readonly #canonicals: LRUCache<string, string>;
+  /** Local key → its Redis keys, and back: messages name Redis keys, the cache knows local ones. */
+  readonly #addresses: LRUCache<string, string[]>;
+  readonly #localKeys: LRUCache<string, string>;
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #principal?: Promise<string>;
+  #closed = false;
+  readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
+
+  constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
+    this.#commands = new RedisCommands(settings.redis, settings.commandTimeoutMs, context.emit);
+    this.#envelope = new CredentialEnvelope(settings.encryptionKeys, settings.keyPrefix);
+    this.#channel = `${settings.keyPrefix}events`;
+    this.#canonicals = new LRUCache({ max: context.maxEntries });
+    this.#addresses = new LRUCache({ max: context.maxEntries });
+    this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys.length });
+    this.#subscriber = settings.redis.duplicate();
+    this.#subscriber.on('error', () => undefined); // outages are reported by the commands, once each
+    this.#subscriber.on('message', (channel, message) => this.#heard(channel, message));
+    this.#subscriber.subscribe(this.#channel).catch(() => undefined);
+  }
+
+  /**
+   * Credentials for `localKey` from the fleet: a usable value from Redis (newer than `current`, the credentials the
+   * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
+   */
+  async load(localKey: string, canonical: string, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    this.#canonicals.set(localKey, canonical);
+    const addresses = this.#commands.available ? await this.#addressesOf(localKey, canonical) : undefined;
+    if (addresses === undefined) return this.#bypass(fetch);
+    const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
+    for (;;) {
+      const read = await this.#read(addresses, current);
+      if (read === 'failed') return this.#bypass(fetch);
+      if (read !== 'miss') return read.credentials;
+      const token = randomUUID();
+      const locked = await this.#run((redis) => redis.set(`${addresses[0]}:lock`, token, 'PX', this.context.operationTimeoutMs, 'NX'), (late) => {
+        if (late === 'OK') this.#release(`${addresses[0]}:lock`, token); // taken after we gave up: nobody fetches under it
+      });
+      if (locked === 'failed') return this.#bypass(fetch);
+      if (locked === 'OK') return this.#fill(addresses, current, token, fetch);
+      const remaining = waitUntil - performance.now();
+      if (remaining <= 0 || this.#closed) return this.#bypass(fetch); // the holder takes too long, or it vanished
+      this.#stats.waits++;
+      await this.#nextFill(addresses[0], Math.min(remaining, POLL_MS));
+    }
+  }
+
+  /** Deletes the shared value of a request this instance dropped, and tells the other instances to drop theirs. */
+  invalidate(localKey: string, canonical = this.#canonicals.get(localKey)): void {
+    if (canonical === undefined || this.#closed) return;
+    void this.#addressesOf(localKey, canonical).then(async (addresses) => {
+      for (const address of addresses ?? []) {
+        await this.#run((redis) => redis.del(address));
+        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
+      }
+    });
+  }
+
+  /** Like `invalidate`, but only where the shared value still holds the credentials of `accessKeyId`. */
+  invalidateIfHolding(localKey: string, accessKeyId: string): void {
+    const canonical = this.#canonicals.get(localKey);
+    if (canonical === undefined || this.#closed) return;
+    void this.#addressesOf(localKey, canonical).then(async (addresses) => {
+      for (const address of addresses ?? []) {
+        const value = await this.#run((redis) => redis.get(address));
+        if (typeof value !== 'string' || this.#envelope.open(address, value)?.accessKeyId !== accessKeyId) continue;
+        await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, 1, address, value));
+        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
+      }
+    });
+  }
+
+  stats(): SharedTierStats {
+    return { ...this.#stats };
+  }
+
+  /** False while Redis is failing and the tier is skipped. */
+  get available(): boolean {
+    return this.#commands.available;
+  }
+
+  /** Closes the subscription connection; from now on every load fetches directly. The app's client stays open. */
+  close(): void {
+    this.#closed = true;
+    this.#subscriber.disconnect();
+    for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
+  }
+
+  #bypass(fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    this.#stats.bypassed++;
+    return fetch();
+  }
+
+  /** Fetches under the lock, then stores, announces and releases — after the caller has its answer. */
+  async #fill(addresses: string[], current: TemporaryCredentials | undefined, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    const lock = `${addresses[0]}:lock`;
+    // A holder that finished between our read and our lock has shared its value already.
+    const again = await this.#read(addresses, current);
+    if (again !== 'miss' && again !== 'failed') {
+      this.#release(lock, token);
+      return again.credentials;
+    }
+    let credentials: TemporaryCredentials;
+    try {
+      this.#stats.fills++;
+      credentials = await fetch();
+    } catch (error) {
+      this.#release(lock, token);
+      throw error;
+    }
+    const ttl = credentials.expiration.getTime() - this.context.mandatoryWindowMs - this.context.now();
+    void (async () => {
+      if (ttl > 0 && !this.#closed) {
+        const sealed = this.#envelope.seal(addresses[0], credentials);
+        const stored = await this.#run((redis) => redis.set(addresses[0], sealed, 'PX', Math.floor(ttl)));
+        if (stored === 'OK') await this.#run((redis) => redis.publish(this.#channel, `fill ${this.#instance} ${addresses[0]}`));
+      }
+      this.#release(lock, token);
+    })();
+    return credentials;
+  }
+
+  /** The first usable value among the request's Redis keys: unexpired past the mandatory window, and newer than `current`. */
+  async #read(addresses: string[], current: TemporaryCredentials | undefined): Promise<Read> {
+    for (const address of addresses) {
+      const value = await this.#run((redis) => redis.get(address));
+      if (value === 'failed') return 'failed';
+      const credentials = this.#envelope.open(address, value);
+      if (credentials === undefined) continue; // absent, foreign, tampered or sealed with another key: a miss
+      const usable = credentials.expiration.getTime() - this.context.mandatoryWindowMs > this.context.now();
+      if (usable && (current === undefined || credentials.expiration > current.expiration)) {
+        this.#stats.hits++;
+        return { credentials };
+      }
+    }
+    return 'miss';
+  }
+
+  /** A command's answer, or `'failed'` (logged and backed off by `RedisCommands`, never thrown). */
+  #run<T>(command: (redis: SharedRedisClient) => Promise<T>, late?: (answer: T) => void): Promise<T | 'failed'> {
+    return this.#commands.run(command, late).catch(() => 'failed' as const);
+  }
+
+  #release(lock: string, token: string): void {
+    void this.#run((redis) => redis.eval(COMPARE_AND_DELETE, 1, lock, token));
+  }
+
+  /** The Redis keys of a request, or undefined while the base principal is unknown (STS did not say yet). */
+  async #addressesOf(localKey: string, canonical: string): Promise<string[] | undefined> {
+    const known = this.#addresses.get(localKey);
+    if (known !== undefined) return known;
+    this.#principal ??= this.context.principal();
+    let principal: string;
+    try {
+      principal = await this.#principal;
+    } catch {
+      this.#principal = undefined; // asked again next time
+      return undefined;
+    }
+    const addresses = this.#envelope.addresses(principal, canonical);
+    this.#addresses.set(localKey, addresses);
+    addresses.forEach((address) => this.#localKeys.set(address, localKey));
+    return addresses;
+  }
+
+  /** Resolves at the next `fill` of `address`, or after `ms`. */
+  #nextFill(address: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(address) ?? new Set();
+      this.#waiters.set(address, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.#waiters.get(address) === waiters) this.#waiters.delete(address);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      waiters.add(wake);
+    });
+  }
+
+  #heard(channel: string, message: string): void {
+    if (channel !== this.#channel || typeof message !== 'string') return;
+    const [kind, sender, address] = message.split(' ');
+    if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
+    if (kind !== 'invalidate' || sender === this.#instance) return;
+    const localKey = this.#localKeys.get(address);
+    if (localKey !== undefined) this.context.onRemoteInvalidation(localKey);
+  }
+}
