@@ -1,9 +1,15 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { visibleText } from './support/visible-text';
 import { ServerAwsStsConfig } from '../src';
+import type { SharedCacheOptions } from '../src/cache-options';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
+import { CredentialEnvelope, defaultKeyId } from '../src/shared/credential-envelope';
+import type { SharedRedisClient } from '../src/shared/redis-commands';
+import { TemporaryCredentials } from '../src/temporary-credentials';
 
 describe('ServerAwsStsConfig', () => {
   it('fromEnv reads the documented variables and leaves empty ones unset', () => {
@@ -100,5 +106,237 @@ describe('ServerAwsStsConfig', () => {
 
   it('accepts cache: false', () => {
     expect(resolveStsConfig({ cache: false }).cache).toBe(false);
+  });
+});
+
+/** What a user's ioredis client looks like to the validation: the six commands, none called. */
+function redisClient(): SharedRedisClient {
+  const unused = () => {
+    throw new Error('not called by resolveStsConfig');
+  };
+  return { get: unused, set: unused, del: unused, eval: unused, publish: unused, duplicate: unused };
+}
+
+/** Every text form of key bytes a user could recognise: base64, base64url, hex, and Buffer's inspect spelling. */
+function keyTexts(bytes: Buffer): string[] {
+  const spacedHex = [...bytes.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+  return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), spacedHex, bytes.toString('base64').slice(0, 24), bytes.toString('hex').slice(0, 24), JSON.stringify([...bytes.subarray(0, 16)]).slice(1, -1)];
+}
+
+/** The error `resolveStsConfig` throws for `shared`, as every text a user could print. */
+function refusalOf(shared: Partial<SharedCacheOptions> | null): { message: string; shown: string } {
+  try {
+    resolveStsConfig({ cache: { shared: shared as SharedCacheOptions } });
+  } catch (error) {
+    return { message: (error as Error).message, shown: visibleText(error) };
+  }
+  throw new Error('resolveStsConfig accepted the config');
+}
+
+/** Recognisable key bytes, `length` long: "PLANTEDKEY" repeated. */
+const plantedKey = (length: number) => Buffer.from('PLANTEDKEY'.repeat(4).slice(0, length));
+
+describe('cache.shared', () => {
+  const key = randomBytes(32);
+  const shared = (overrides: Partial<SharedCacheOptions> = {}): SharedCacheOptions => ({ redis: redisClient(), encryptionKey: key.toString('base64'), ...overrides });
+  const sharedSettings = (options: SharedCacheOptions) => {
+    const { cache } = resolveStsConfig({ cache: { shared: options } });
+    if (cache === false || cache.shared === undefined) throw new Error('no shared settings');
+    return cache.shared;
+  };
+  /** Whether two key lists are the same keys: each opens what the other sealed, at the same addresses. */
+  const sameKeys = (a: ConstructorParameters<typeof CredentialEnvelope>[0], b: ConstructorParameters<typeof CredentialEnvelope>[0]) => {
+    const sealer = new CredentialEnvelope(a, 'p:');
+    const opener = new CredentialEnvelope(b, 'p:');
+    const addresses = sealer.addresses('principal', 'canonical');
+    expect(opener.addresses('principal', 'canonical')).toEqual(addresses);
+    const credentials = new TemporaryCredentials({ accessKeyId: 'ASIASAME', secretAccessKey: 's', sessionToken: 't', expiration: new Date(2_000_000_000_000) });
+    return opener.open(addresses[0], sealer.seal(addresses[0], credentials))?.accessKeyId === 'ASIASAME';
+  };
+
+  it('resolves a base64 key with its defaults, and a key id derived from the key', () => {
+    const settings = sharedSettings(shared());
+    expect(settings).toMatchObject({ keyPrefix: 'nestjs-aws-sts:', commandTimeoutMs: 200 });
+    expect(settings.encryptionKeys.map(({ id }) => id)).toEqual([defaultKeyId(key)]);
+    expect(sameKeys(settings.encryptionKeys, [{ id: defaultKeyId(key), key }])).toBe(true);
+  });
+
+  it('a Buffer key and its base64 text resolve to the same key and id (replicas configured either way share entries)', () => {
+    const fromBuffer = sharedSettings(shared({ encryptionKey: Buffer.from(key) }));
+    const fromText = sharedSettings(shared());
+    expect(fromBuffer.encryptionKeys.map(({ id }) => id)).toEqual(fromText.encryptionKeys.map(({ id }) => id));
+    expect(sameKeys(fromBuffer.encryptionKeys, fromText.encryptionKeys)).toBe(true);
+    expect(sharedSettings(shared({ encryptionKey: randomBytes(32) })).encryptionKeys[0].id).not.toBe(fromText.encryptionKeys[0].id);
+  });
+
+  it('a key Buffer the app changes afterwards does not change the configured key', () => {
+    const buffer = Buffer.from(key);
+    const settings = sharedSettings(shared({ encryptionKey: buffer }));
+    buffer.fill(0);
+    expect(sameKeys(settings.encryptionKeys, [{ id: defaultKeyId(key), key }])).toBe(true);
+  });
+
+  it('resolves a rotation list in order, ids as given, base64 and Buffer keys mixed', () => {
+    const old = randomBytes(32);
+    const settings = sharedSettings(shared({ encryptionKey: [{ id: 'k-2026-02', key: key.toString('base64') }, { id: 'k_2026-01', key: old }], keyPrefix: 'app:sts:', commandTimeoutMs: 10 }));
+    expect(settings).toMatchObject({ keyPrefix: 'app:sts:', commandTimeoutMs: 10 });
+    expect(settings.encryptionKeys.map(({ id }) => id)).toEqual(['k-2026-02', 'k_2026-01']);
+    expect(sameKeys(settings.encryptionKeys, [{ id: 'k-2026-02', key }, { id: 'k_2026-01', key: old }])).toBe(true);
+  });
+
+  it.each([
+    ['a plain object', {}],
+    ['null', null],
+    ['a string', 'redis://localhost:6379'],
+    ['a client without duplicate', (() => { const { duplicate: _d, ...rest } = redisClient(); return rest; })()],
+    ['a client whose eval is not a function', { ...redisClient(), eval: 'EVAL' }],
+  ])('refuses redis as %s, naming cache.shared.redis', (_name, redis) => {
+    expect(refusalOf(shared({ redis: redis as never })).message).toMatch(/^Invalid ServerAwsStsConfig: .*cache\.shared\.redis must be an ioredis or iovalkey client/);
+  });
+
+  it('refuses a missing redis and key, and shared: null, naming both fields', () => {
+    for (const options of [{}, null]) {
+      const { message } = refusalOf(options as never);
+      expect(message).toContain('cache.shared.redis must');
+      expect(message).toContain('cache.shared.encryptionKey must');
+    }
+  });
+
+  it.each([
+    ['31 bytes as base64', plantedKey(31).toString('base64')],
+    ['33 bytes as base64', plantedKey(33).toString('base64')],
+    ['32 bytes as base64url', Buffer.concat([plantedKey(30), Buffer.from([0xfb, 0xff])]).toString('base64url')],
+    ['32 bytes as base64 without padding', plantedKey(32).toString('base64').replace(/=+$/, '')],
+    ['32 bytes as base64 with a newline (a file read as is)', `${plantedKey(32).toString('base64')}\n`],
+    ['32 bytes as hex', plantedKey(32).toString('hex')],
+    ['the 32 bytes as text', plantedKey(32).toString('latin1')],
+    ['a 31-byte Buffer', plantedKey(31)],
+    ['a 33-byte Buffer', plantedKey(33)],
+    ['an empty Buffer', Buffer.alloc(0)],
+    ['a number', 32],
+    ['an object with the key', { key: plantedKey(32).toString('base64') }],
+  ])('refuses encryptionKey as %s, naming the field and showing nothing of the key', (_name, encryptionKey) => {
+    const { message, shown } = refusalOf(shared({ encryptionKey: encryptionKey as never }));
+    expect(message).toMatch(/cache\.shared\.encryptionKey must be 32 bytes/);
+    for (const text of [...keyTexts(plantedKey(33)), ...keyTexts(plantedKey(32)), ...keyTexts(plantedKey(31)), 'PLANTEDKEY', 'PLANTED']) expect(shown).not.toContain(text);
+    if (typeof encryptionKey === 'string') expect(shown).not.toContain(encryptionKey.trim());
+  });
+
+  it.each([
+    ['an empty list', [], 'cache.shared.encryptionKey must name at least one key'],
+    ['a duplicate id', [{ id: 'k', key }, { id: 'k', key: randomBytes(32) }], 'cache.shared.encryptionKey must not name one id twice'],
+    ['an id with a space', [{ id: 'key 1', key }], 'cache.shared.encryptionKey[0].id must'],
+    ['an id with a colon', [{ id: 'ok', key }, { id: 'key:1', key: randomBytes(32) }], 'cache.shared.encryptionKey[1].id must'],
+    ['an empty id', [{ id: '', key }], 'cache.shared.encryptionKey[0].id must'],
+    ['an id of 65 characters', [{ id: 'k'.repeat(65), key }], 'cache.shared.encryptionKey[0].id must'],
+    ['an id with a newline', [{ id: 'k\n', key }], 'cache.shared.encryptionKey[0].id must'],
+    ['a null entry', [null], 'cache.shared.encryptionKey[0].id must'],
+    ['a string entry', [key.toString('base64')], 'cache.shared.encryptionKey[0].id must'],
+    ['a Buffer entry', [key], 'cache.shared.encryptionKey[0].'],
+    ['a wrong-length base64 key in the list', [{ id: 'new', key }, { id: 'old', key: plantedKey(31).toString('base64') }], 'cache.shared.encryptionKey[1].key must be 32 bytes'],
+    ['a wrong-length Buffer in the list', [{ id: 'new', key: plantedKey(33) }], 'cache.shared.encryptionKey[0].key must be 32 bytes'],
+    ['a missing key', [{ id: 'k' }], 'cache.shared.encryptionKey[0].key must be 32 bytes'],
+  ])('refuses a rotation list with %s, naming the entry and showing no key', (_name, encryptionKey, problem) => {
+    const { message, shown } = refusalOf(shared({ encryptionKey: encryptionKey as never }));
+    expect(message).toContain(problem);
+    for (const text of [...keyTexts(key), ...keyTexts(plantedKey(31)), ...keyTexts(plantedKey(33)), 'PLANTED']) expect(shown).not.toContain(text);
+  });
+
+  it.each([
+    ['with a space', 'my app:'],
+    ['empty', ''],
+    ['of 101 characters', 'p'.repeat(101)],
+    ['with a newline', 'app:\n'],
+    ['with a non-ASCII character', 'appé:'],
+    ['a number', 7],
+  ])('refuses keyPrefix %s, naming cache.shared.keyPrefix', (_name, keyPrefix) => {
+    expect(refusalOf(shared({ keyPrefix: keyPrefix as never })).message).toMatch(/cache\.shared\.keyPrefix must be 1-100 printable characters without spaces/);
+  });
+
+  it('accepts keyPrefix of 1 and of 100 printable characters', () => {
+    expect(sharedSettings(shared({ keyPrefix: ':' })).keyPrefix).toBe(':');
+    expect(sharedSettings(shared({ keyPrefix: `${'p'.repeat(99)}:` })).keyPrefix).toHaveLength(100);
+  });
+
+  it.each([9, 5001, 0, -200, 200.5, Number.NaN, Number.POSITIVE_INFINITY, '200'])('refuses commandTimeoutMs %p, naming it', (commandTimeoutMs) => {
+    expect(refusalOf(shared({ commandTimeoutMs: commandTimeoutMs as never })).message).toMatch(/cache\.shared\.commandTimeoutMs must be an integer between 10 and 5000/);
+  });
+
+  it('accepts commandTimeoutMs at both ends, 10 and 5000', () => {
+    expect(sharedSettings(shared({ commandTimeoutMs: 10 })).commandTimeoutMs).toBe(10);
+    expect(sharedSettings(shared({ commandTimeoutMs: 5000 })).commandTimeoutMs).toBe(5000);
+  });
+
+  it('reports every bad shared field at once', () => {
+    const { message } = refusalOf({ redis: {} as never, encryptionKey: 'short', keyPrefix: '', commandTimeoutMs: 1 });
+    for (const field of ['cache.shared.redis', 'cache.shared.encryptionKey', 'cache.shared.keyPrefix', 'cache.shared.commandTimeoutMs']) expect(message).toContain(`${field} must`);
+  });
+
+  // KEY_ID.test(id) turns any id into text first: a missing id ('undefined'), null ('null') or a number passes.
+  // Values are then stored under the id as text but looked up by ===, so they never open: the tier silently never
+  // hits, and every replica calls STS as if there were no shared tier.
+  it.failing.each([['missing', undefined], ['null', null], ['a number', 1]])('refuses a key id that is %s, naming cache.shared.encryptionKey[0].id', (_name, id) => {
+    expect(refusalOf(shared({ encryptionKey: [{ id: id as never, key }] })).message).toContain('cache.shared.encryptionKey[0].id must');
+  });
+
+  // The resolved config keeps the key bytes as Buffers (cache.shared.encryptionKeys[].key): inspect shows them as
+  // `<Buffer ab 12 …>`, JSON as their byte values. EXTERNAL_ID is kept behind a function for this very reason.
+  it.failing('inspect and JSON of the resolved config show nothing of the encryption key, at any depth', () => {
+    for (const encryptionKey of [key.toString('base64'), Buffer.from(key), [{ id: 'new', key: Buffer.from(key) }]]) {
+      const resolved = resolveStsConfig({ cache: { shared: shared({ encryptionKey }) } });
+      const shown = [inspect(resolved, { depth: Infinity, showHidden: true }), JSON.stringify(resolved), visibleText(resolved)].join('\n');
+      for (const text of keyTexts(key)) expect(shown).not.toContain(text);
+    }
+  });
+});
+
+describe('cache.keepWarm', () => {
+  it('true gives the defaults: idle 3600 s, 4 at once, 10 per second', () => {
+    expect(resolveStsConfig({ cache: { keepWarm: true } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 } });
+    expect(resolveStsConfig({ cache: { keepWarm: {} } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 } });
+  });
+
+  it('false or unset leaves keep-warm off', () => {
+    for (const config of [{ cache: { keepWarm: false } }, { cache: {} }, {}]) {
+      const { cache } = resolveStsConfig(config);
+      expect(cache !== false && cache.keepWarm).toBeUndefined();
+    }
+  });
+
+  it('keeps given values and defaults the rest; accepts both ends of each range', () => {
+    expect(resolveStsConfig({ cache: { keepWarm: { concurrency: 1 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 1, maxCallsPerSecond: 10 } });
+    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 } });
+    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 } });
+  });
+
+  it.each([
+    [{ idleSeconds: 59 }, 'cache.keepWarm.idleSeconds must be an integer between 60 and 43200'],
+    [{ idleSeconds: 43_201 }, 'cache.keepWarm.idleSeconds must be an integer between 60 and 43200'],
+    [{ idleSeconds: 600.5 }, 'cache.keepWarm.idleSeconds must be an integer'],
+    [{ concurrency: 0 }, 'cache.keepWarm.concurrency must be an integer between 1 and 100'],
+    [{ concurrency: 101 }, 'cache.keepWarm.concurrency must be an integer between 1 and 100'],
+    [{ concurrency: Number.NaN }, 'cache.keepWarm.concurrency must be an integer'],
+    [{ maxCallsPerSecond: 0 }, 'cache.keepWarm.maxCallsPerSecond must be an integer between 1 and 1000'],
+    [{ maxCallsPerSecond: 1001 }, 'cache.keepWarm.maxCallsPerSecond must be an integer between 1 and 1000'],
+    [{ maxCallsPerSecond: '10' }, 'cache.keepWarm.maxCallsPerSecond must be an integer'],
+  ])('refuses keepWarm %j', (keepWarm, problem) => {
+    expect(() => resolveStsConfig({ cache: { keepWarm: keepWarm as never } })).toThrow(`Invalid ServerAwsStsConfig: ${problem}`);
+  });
+
+  it('reports every bad keepWarm field at once', () => {
+    expect(() => resolveStsConfig({ cache: { keepWarm: { idleSeconds: 1, concurrency: 1000, maxCallsPerSecond: -1 } } })).toThrow(
+      /cache\.keepWarm\.idleSeconds must.*; cache\.keepWarm\.concurrency must.*; cache\.keepWarm\.maxCallsPerSecond must/,
+    );
+  });
+
+  // Every other bad field gives an InvalidConfiguration error naming it; keepWarm: null crashes the resolution
+  // with "Cannot read properties of null (reading 'idleSeconds')".
+  it.failing('refuses keepWarm: null with an InvalidConfiguration error naming cache.keepWarm', () => {
+    expect(() => resolveStsConfig({ cache: { keepWarm: null as never } })).toThrow(/Invalid ServerAwsStsConfig: .*cache\.keepWarm/);
+  });
+
+  // keepWarm: 'false' (a value read from the environment) or 0 switches keep-warm ON with the defaults, silently.
+  it.failing.each([['false'], [0], ['true']])('refuses keepWarm %p, which is neither a boolean nor an object', (keepWarm) => {
+    expect(() => resolveStsConfig({ cache: { keepWarm: keepWarm as never } })).toThrow(/Invalid ServerAwsStsConfig: .*cache\.keepWarm/);
   });
 });
