@@ -1,15 +1,17 @@
 import { clientsPerRequest } from './clients';
+import { fleet } from './fleet';
 import { hotHits } from './hot-hits';
 import { memoryPerEntry } from './memory';
 import { multiTenant } from './multi-tenant';
 
-/** `npm run bench` runs them all; `npm run bench -- hot|tenants|memory|clients` runs one. */
+/** `npm run bench` runs them all; `npm run bench -- hot|tenants|memory|clients|fleet` runs one. */
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'hot') await hotHits();
   if (!only || only === 'tenants') await multiTenant();
   if (!only || only === 'memory') await memoryPerEntry();
   if (!only || only === 'clients') await clientsPerRequest();
+  if (!only || only === 'fleet') await fleet();
 }
 
 main().catch((error: unknown) => {

@@ -5,62 +5,19 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { LRUCache } from 'lru-cache';
 import { seededRandom } from '../test/support/seeded-random';
-import { BASE_CREDENTIALS, VirtualClock, createService, percentile, printTable, stsAnswer, tenantRole } from './support';
+import { BASE_CREDENTIALS, SimulatedSts, VirtualClock, createService, percentile, printTable, tenantRole, zipfSchedule } from './support';
 
 const TENANTS = 1_000;
 const TICKS = 36; // 36 × 5 virtual minutes = 3 hours: the first fill and two refresh cycles of 1-hour credentials
 const TICK_MS = 5 * 60_000;
 const REQUESTS_PER_TICK = 1_000;
-const LIFETIME_SECONDS = 3_600;
 const WAITED_MS = 15; // STS answers in 20–50 ms: a caller slower than this waited on STS
-
-
-/** Tenant indexes drawn from a Zipf(1) distribution: a few tenants are hot, most are rare. */
-function zipfSchedule(random: () => number): number[][] {
-  const weights = Array.from({ length: TENANTS }, (_, rank) => 1 / (rank + 1));
-  const total = weights.reduce((sum, weight) => sum + weight, 0);
-  let running = 0;
-  const cdf = weights.map((weight) => (running += weight / total));
-  const draw = () => {
-    const u = random();
-    let low = 0;
-    let high = TENANTS - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (cdf[middle] < u) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
-  return Array.from({ length: TICKS }, () => Array.from({ length: REQUESTS_PER_TICK }, draw));
-}
 
 interface Strategy {
   name: string;
   /** Credentials for a tenant; the STS behind it answers after 20–50 ms. */
   get(tenant: number): Promise<AwsCredentialIdentity>;
   close(): void;
-}
-
-/** The simulated STS every strategy calls: 20–50 ms per AssumeRole, counting calls and duplicate calls. */
-class SimulatedSts {
-  calls = 0;
-  /** Calls started for a role while another call for it was still running (what single-flight prevents). */
-  duplicates = 0;
-  private serial = 0;
-  private readonly running = new Map<string, number>();
-
-  constructor(private readonly latency: () => number) {}
-
-  async assumeRole(roleArn: string) {
-    this.calls++;
-    const running = this.running.get(roleArn) ?? 0;
-    if (running > 0) this.duplicates++;
-    this.running.set(roleArn, running + 1);
-    await new Promise((resolve) => setTimeout(resolve, this.latency()));
-    this.running.set(roleArn, (this.running.get(roleArn) ?? 1) - 1);
-    return stsAnswer(roleArn, LIFETIME_SECONDS, ++this.serial);
-  }
 }
 
 function mockedSts(simulated: SimulatedSts) {
@@ -195,7 +152,7 @@ async function run(makeStrategy: (simulated: SimulatedSts) => Strategy, schedule
 
 /** The multi-tenant run: the same Zipf schedule against each strategy, in one process. */
 export async function multiTenant(): Promise<void> {
-  const schedule = zipfSchedule(seededRandom(42));
+  const schedule = zipfSchedule(seededRandom(42), TENANTS, TICKS, REQUESTS_PER_TICK);
   const rows = [];
   for (const strategy of [perRequestAssumeRole, plainLru, sdkProviders, ours]) rows.push(await run(strategy, schedule));
   const oursRow = rows[rows.length - 1];

@@ -1,0 +1,342 @@
+import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Redis from 'ioredis';
+import type { CredentialCacheOptions } from '../src/cache-options';
+import { CachedCredentials } from '../src/cached-credentials';
+import type { KeepWarmTimers } from '../src/keep-warm';
+import { resolveStsConfig } from '../src/server-aws-sts.config';
+import { TemporaryCredentials } from '../src/temporary-credentials';
+import { redisAvailability, startRedisServer, type RedisServer } from '../test/support/redis-server';
+import { seededRandom } from '../test/support/seeded-random';
+import { SimulatedSts, printTable, tenantRole, zipfSchedule } from './support';
+
+// The multi-tenant schedule (1,000 Zipf tenants, 36,000 requests over 3 virtual hours, seed 42), cut into one-minute
+// steps instead of five-minute ticks, so that a rolling restart can be spread over several minutes of traffic.
+const TENANTS = 1_000;
+const STEP_MS = 60_000;
+const STEPS = 180;
+const REQUESTS_PER_STEP = 200;
+const REPLICA_COUNTS = [1, 4, 8];
+/** Keep-warm's default `idleSeconds`: the activity window of the "active tenant" targets too. */
+const IDLE_MS = 3_600_000;
+/** The rolling restart starts at 1.5 virtual hours and replaces one replica per virtual minute. */
+const RESTART_STEP = 90;
+const RESTART_EVERY_STEPS = 1;
+const PRINCIPAL = 'arn:aws:iam::111122223333:role/BenchApp';
+const START = Date.UTC(2026, 0, 1);
+/**
+ * Runs side by side, longest first: their real waits on STS and Redis overlap, and the one event loop they share
+ * stays well inside the shared tier's 200 ms Redis command timeout (a run that hit it would show `bypassed` > 0).
+ */
+const PARALLEL_RUNS = 6;
+
+type StrategyName = 'independent caches' | 'shared tier' | 'shared tier + keep-warm';
+const STRATEGIES: { name: StrategyName; shared: boolean; keepWarm: boolean }[] = [
+  { name: 'independent caches', shared: false, keepWarm: false },
+  { name: 'shared tier', shared: true, keepWarm: false },
+  { name: 'shared tier + keep-warm', shared: true, keepWarm: true },
+];
+type Strategy = (typeof STRATEGIES)[number];
+
+interface Timer {
+  due: number;
+  order: number;
+  callback: () => void;
+}
+
+/**
+ * Virtual time for one run: `now()` moves only when the run moves it, and keep-warm's timers (`KeepWarmTimers`) fire
+ * when it passes their due time, in order, each with the clock set to its own due time.
+ */
+class VirtualTimeline implements KeepWarmTimers {
+  private time = START;
+  private order = 0;
+  private readonly timers = new Set<Timer>();
+
+  readonly now = (): number => this.time;
+
+  readonly set = (callback: () => void, delayMs: number): Timer => {
+    const timer = { due: this.time + Math.max(0, delayMs), order: ++this.order, callback };
+    this.timers.add(timer);
+    return timer;
+  };
+
+  readonly clear = (handle: unknown): void => void this.timers.delete(handle as Timer);
+
+  /** Timers still armed (none once every replica is closed). */
+  get armed(): number {
+    return this.timers.size;
+  }
+
+  /** Fires, in order, every timer due by `until`, those they set included; returns how many fired. */
+  fireDue(until: number): number {
+    let fired = 0;
+    for (;;) {
+      let next: Timer | undefined;
+      for (const timer of this.timers) if (next === undefined || timer.due < next.due || (timer.due === next.due && timer.order < next.order)) next = timer;
+      if (next === undefined || next.due > until) return fired;
+      if (++fired > 100_000) throw new Error('keep-warm re-armed its timer 100,000 times without time passing');
+      this.timers.delete(next);
+      this.time = Math.max(this.time, next.due);
+      next.callback();
+    }
+  }
+
+  moveTo(time: number): void {
+    this.time = Math.max(this.time, time);
+  }
+}
+
+/** One instance of the app: its cache (the library's `CachedCredentials`) and, with the shared tier, its Redis client. */
+interface Replica {
+  cached: CachedCredentials;
+  redis?: Redis;
+}
+
+interface RunOptions {
+  replicas: number;
+  strategy: Strategy;
+  restart: boolean;
+  redisUrl?: string;
+  encryptionKey: string;
+}
+
+interface RunResult extends RunOptions {
+  stsCalls: number;
+  duplicates: number;
+  waits: number;
+  /** Waits of calls made after the tenant's first credentials existed somewhere in the fleet. */
+  waitsAfterFill: number;
+  /** …of those, calls whose tenant had been requested (anywhere in the fleet) within `idleSeconds`. */
+  waitsAfterFillActive: number;
+  local: { hits: number; misses: number; refreshes: number };
+  shared: { hits: number; fills: number; waits: number; bypassed: number };
+  seconds: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One strategy on `replicas` instances behind a random load balancer, over the whole schedule. */
+async function run(options: RunOptions, schedule: number[][]): Promise<RunResult> {
+  const { strategy } = options;
+  const began = performance.now();
+  const timeline = new VirtualTimeline();
+  const latencyRandom = seededRandom(7);
+  const sts = new SimulatedSts(() => 20 + 30 * latencyRandom(), timeline.now);
+  const balancer = seededRandom(11);
+  const roles = Array.from({ length: TENANTS }, (_, tenant) => tenantRole(tenant));
+  const tenantOf = new Map(roles.map((role, tenant) => [role, tenant]));
+  /** When (real time) STS answered with each access key id, and when it first answered for each tenant. */
+  const answeredAt = new Map<string, number>();
+  const firstAnsweredAt = new Map<number, number>();
+  const keyPrefix = `bench-fleet:${randomBytes(6).toString('hex')}:`; // each run sees only its own entries
+  const totals = { local: { hits: 0, misses: 0, refreshes: 0 }, shared: { hits: 0, fills: 0, waits: 0, bypassed: 0 } };
+
+  const assume = async (roleArn: string): Promise<TemporaryCredentials> => {
+    const { Credentials: answer } = await sts.assumeRole(roleArn);
+    const now = performance.now();
+    answeredAt.set(answer.AccessKeyId, now);
+    const tenant = tenantOf.get(roleArn)!;
+    if (!firstAnsweredAt.has(tenant)) firstAnsweredAt.set(tenant, now);
+    return new TemporaryCredentials({ accessKeyId: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.SessionToken, expiration: answer.Expiration });
+  };
+
+  let generation = 0;
+  /** Starts a replica; it takes traffic once its Redis client answers (its readiness probe). */
+  const start = async (index: number): Promise<Replica> => {
+    const redis = strategy.shared ? new Redis(options.redisUrl!) : undefined;
+    redis?.on('error', () => undefined); // an outage shows as `bypassed` in the shared tier's counters
+    const cache: CredentialCacheOptions = { maxEntries: 2 * TENANTS };
+    if (redis) cache.shared = { redis, encryptionKey: options.encryptionKey, keyPrefix };
+    if (strategy.keepWarm) cache.keepWarm = { idleSeconds: IDLE_MS / 1000 };
+    const cached = new CachedCredentials(resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'x' }, cache }), {
+      baseIdentityTag: 'bench',
+      emit: () => undefined,
+      clock: { now: timeline.now, random: seededRandom(1_000 * ++generation + index), timers: timeline },
+      assume: (prepared) => assume(prepared.input.RoleArn),
+      principal: async () => PRINCIPAL,
+    });
+    await redis?.ping();
+    return { cached, redis };
+  };
+  const stop = async (replica: Replica): Promise<void> => {
+    const stats = replica.cached.control.stats();
+    totals.local.hits += stats.hits;
+    totals.local.misses += stats.misses;
+    totals.local.refreshes += stats.refreshes;
+    for (const counter of ['hits', 'fills', 'waits', 'bypassed'] as const) totals.shared[counter] += stats.shared?.[counter] ?? 0;
+    replica.cached.close();
+    await replica.redis?.quit().catch(() => replica.redis?.disconnect());
+  };
+  const fleet = await Promise.all(Array.from({ length: options.replicas }, (_, index) => start(index)));
+
+  /** Waits until no fetch runs (STS, or a wait on another replica's), then lets each client's last commands land. */
+  const settle = async (): Promise<void> => {
+    const busy = () => sts.inFlight > 0 || fleet.some((replica) => replica.cached.control.stats().inflight > 0);
+    do {
+      while (busy()) await sleep(1);
+      // Commands are answered in order: a PING answered means what was sent before it is done (a fill stores its
+      // value, then announces it, then releases its lock: three round trips).
+      for (let round = 0; round < 3; round++) await Promise.all(fleet.map((replica) => replica.redis?.ping()));
+    } while (busy());
+  };
+
+  const lastRequested = new Map<number, number>();
+  const result = { waits: 0, waitsAfterFill: 0, waitsAfterFillActive: 0 };
+  try {
+    for (let step = 0; step < STEPS; step++) {
+      const stepAt = START + step * STEP_MS;
+      // Keep-warm's timers due since the last step fire in order; refreshes they start run (in real time) to the end.
+      while (timeline.fireDue(stepAt) > 0) await settle();
+      timeline.moveTo(stepAt);
+      if (options.restart && step >= RESTART_STEP && (step - RESTART_STEP) % RESTART_EVERY_STEPS === 0) {
+        const index = (step - RESTART_STEP) / RESTART_EVERY_STEPS;
+        if (index < fleet.length) {
+          const old = fleet[index];
+          fleet[index] = await start(index); // a new process: empty cache, new connection
+          await stop(old);
+        }
+      }
+      const pending: Promise<void>[] = [];
+      for (const tenant of schedule[step]) {
+        const replica = fleet[Math.floor(balancer() * fleet.length)];
+        const started = performance.now();
+        const afterFill = (firstAnsweredAt.get(tenant) ?? Infinity) < started;
+        const active = stepAt - (lastRequested.get(tenant) ?? -Infinity) <= IDLE_MS;
+        lastRequested.set(tenant, stepAt);
+        pending.push(
+          replica.cached.get({ roleArn: roles[tenant] }).then((credentials) => {
+            // Waited: handed credentials STS was still minting when the call began (its own fetch or one it joined).
+            if ((answeredAt.get(credentials.accessKeyId) ?? -Infinity) <= started) return;
+            result.waits++;
+            if (!afterFill) return;
+            result.waitsAfterFill++;
+            if (active) result.waitsAfterFillActive++;
+          }),
+        );
+        await null; // let hits settle before the next call starts (STS answers are timers: misses stay in flight together)
+      }
+      await Promise.all(pending);
+      await settle();
+    }
+  } finally {
+    await Promise.all(fleet.map(stop));
+  }
+  if (timeline.armed > 0) throw new Error(`${timeline.armed} keep-warm timer(s) still armed after every replica closed`);
+  return { ...options, ...result, ...totals, stsCalls: sts.calls, duplicates: sts.duplicates, seconds: (performance.now() - began) / 1000 };
+}
+
+/** Runs `work` on every item, at most `limit` at once; results in the items' order. */
+async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Tenants requested within `idleSeconds` before the restart begins: those a restart must not cost more than one call. */
+function activeAtRestart(schedule: number[][]): number {
+  const first = Math.max(0, RESTART_STEP - IDLE_MS / STEP_MS);
+  return new Set(schedule.slice(first, RESTART_STEP).flat()).size;
+}
+
+/**
+ * The fleet run: the multi-tenant schedule on 1, 4 and 8 replicas behind a random load balancer, each replica the
+ * library's `CachedCredentials` with its own ioredis client on one `redis-server` the bench starts.
+ */
+export async function fleet(): Promise<void> {
+  const schedule = zipfSchedule(seededRandom(42), TENANTS, STEPS, REQUESTS_PER_STEP);
+  const availability = redisAvailability();
+  let server: RedisServer | undefined;
+  if (availability.available) {
+    server = await startRedisServer();
+    process.stdout.write(`\n(fleet: ${server.managed ? `started redis-server on ${server.url}, no persistence` : `using the Redis at REDIS_URL (${server.url})`})\n`);
+  } else {
+    process.stdout.write(`\nSKIPPED the shared-tier rows of the fleet run: ${availability.reason}. Install redis-server (or set REDIS_URL) to run them.\n`);
+  }
+  const strategies = STRATEGIES.filter((strategy) => server !== undefined || !strategy.shared);
+  const encryptionKey = randomBytes(32).toString('base64');
+  const began = performance.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let results: RunResult[];
+  try {
+    // Runs are independent (own virtual clock, STS, replicas and key prefix). Keep-warm runs take longest (their
+    // refreshes, at most `concurrency` at once, wait on the simulated STS in real time), one process's most of all.
+    const runs = REPLICA_COUNTS.flatMap((replicas) => strategies.flatMap((strategy) => [false, true].map((restart) => ({ replicas, strategy, restart, redisUrl: server?.url, encryptionKey }))));
+    const cost = (options: RunOptions) => (options.strategy.keepWarm ? 100 / options.replicas : 0);
+    const byCost = [...runs].sort((a, b) => cost(b) - cost(a));
+    const done = await inPool(byCost, PARALLEL_RUNS, (options) => run(options, schedule));
+    results = runs.map((options) => done[byCost.indexOf(options)]);
+  } finally {
+    loopDelay.disable();
+    await server?.stop();
+  }
+  const seconds = (performance.now() - began) / 1000;
+  const bypassed = results.reduce((sum, row) => sum + row.shared.bypassed, 0);
+
+  const find = (replicas: number, strategy: Strategy, restart: boolean) => results.find((row) => row.replicas === replicas && row.strategy === strategy && row.restart === restart)!;
+  const active = activeAtRestart(schedule);
+  const replicasLabel = (count: number) => (count === 1 ? '1 process' : `${count} replicas`);
+  printTable(
+    `5. Fleet: ${TENANTS} tenants, Zipf(1), ${STEPS * REQUESTS_PER_STEP} requests over 3 virtual hours on 1, 4 and 8 replicas behind a random load balancer, STS simulated at 20–50 ms`,
+    ['replicas', 'strategy', 'rolling restart', 'STS calls', 'vs one process', 'caller waits: all', 'after first fill', 'after first fill, tenant active within idleSeconds', 'calls added by the restart'],
+    results.map((row) => {
+      const baseline = find(1, row.strategy, false).stsCalls;
+      const added = row.restart ? row.stsCalls - find(row.replicas, row.strategy, false).stsCalls : undefined;
+      return [
+        replicasLabel(row.replicas),
+        row.strategy.name,
+        row.restart ? 'yes' : 'no',
+        row.stsCalls,
+        `${(row.stsCalls / baseline).toFixed(2)}×`,
+        row.waits,
+        row.waitsAfterFill,
+        row.waitsAfterFillActive,
+        added === undefined ? '—' : `${added >= 0 ? '+' : ''}${added} (${(added / active).toFixed(2)} per active tenant)`,
+      ];
+    }),
+  );
+  printTable(
+    'Fleet counters (summed over the replicas of each run, restarted ones included)',
+    ['replicas', 'strategy', 'rolling restart', 'local hits', 'local misses', 'refreshes', 'Redis hits', 'fills for the fleet', 'waits on another replica', 'bypassed', 'duplicate STS calls', 'real s'],
+    results.map((row) => [
+      replicasLabel(row.replicas),
+      row.strategy.name,
+      row.restart ? 'yes' : 'no',
+      row.local.hits,
+      row.local.misses,
+      row.local.refreshes,
+      row.shared.hits,
+      row.shared.fills,
+      row.shared.waits,
+      row.shared.bypassed,
+      row.duplicates,
+      row.seconds.toFixed(1),
+    ]),
+  );
+  process.stdout.write(
+    [
+      `The multi-tenant schedule (seed 42, ${REQUESTS_PER_STEP} requests per virtual minute, all of a minute in flight together); each request goes to a replica drawn at random.`,
+      '"vs one process": STS calls against the 1-process run of the same strategy, without restart.',
+      'A caller "waited" when the credentials it got were still being minted by STS when it called (its own fetch, or one it joined locally or across the fleet); local hits and Redis hits did not wait.',
+      '"After first fill" leaves out calls made before any replica had credentials for the tenant.',
+      `"Active within idleSeconds": the tenant was requested anywhere in the fleet within the last ${IDLE_MS / 1000} s (keep-warm's idleSeconds).`,
+      `Rolling restart: from 1.5 virtual hours, one replica per virtual minute is closed and replaced by a new one with an empty cache; "calls added" is against the same run without restart, per the ${active} tenants active within idleSeconds before it.`,
+      `Keep-warm timers fire in order on virtual time, each at its due time; the refreshes they start run in real time before the next step.`,
+      `${results.length} runs, ${PARALLEL_RUNS} at a time: ${seconds.toFixed(1)} s real time; event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms.`,
+      server === undefined
+        ? 'No shared-tier rows: no Redis (see the SKIPPED line above).'
+        : bypassed > 0
+        ? `WARNING: the shared tier gave Redis up ${bypassed} time(s) (a command over its 200 ms timeout, or a lock holder too slow): this machine was too busy for the bench, so the shared-tier rows overstate STS calls.`
+        : 'The shared tier never gave Redis up (no command over its 200 ms timeout): no row counts a bypass.',
+      '',
+    ].join('\n'),
+  );
+}
