@@ -57,7 +57,7 @@ export interface SharedCacheOptions {
   redis: SharedRedisClient;
   /**
    * 32 random bytes (`openssl rand -base64 32`), as their base64 text or a Buffer; or, to rotate, a list of
-   * `{ id, key }` whose first key encrypts and every key decrypts. Keys of Redis entries are derived from it too.
+   * `{ id, key }` (id: 1–64 of `[A-Za-z0-9_-]`) whose first key encrypts and every key decrypts. Keys of Redis entries are derived from it too.
    */
   encryptionKey: string | Buffer | SharedEncryptionKey[];
   /** Prefix of every Redis key and of the pub/sub channel (1–100 printable characters, no space). Default: `nestjs-aws-sts:`. */
@@ -76,7 +76,8 @@ export interface CredentialCacheSettings {
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** No dot: the stored value's parts are separated by dots. */
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_PREFIX = /^[\x21-\x7e]{1,100}$/;
 const REDIS_COMMANDS = ['get', 'set', 'del', 'eval', 'publish', 'duplicate'] as const;
 
@@ -92,7 +93,7 @@ function encryptionKeysOf(value: SharedCacheOptions['encryptionKey'], validate: 
   }
   validate.require(value.length > 0, field, 'must name at least one key');
   value.forEach((entry, index) => {
-    validate.require(typeof entry === 'object' && entry !== null && KEY_ID.test(entry.id), `${field}[${index}].id`, 'must be 1-64 characters of [A-Za-z0-9._-]');
+    validate.require(typeof entry === 'object' && entry !== null && typeof entry.id === 'string' && KEY_ID.test(entry.id), `${field}[${index}].id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
     validate.require(isKey(entry.key), `${field}[${index}].key`, 'must be 32 bytes: a Buffer, or their base64 text');
   });
   validate.require(new Set(value.map(({ id }) => id)).size === value.length, field, 'must not name one id twice');
@@ -106,7 +107,9 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
   check(() => validate.integer(settings.mandatoryWindowSeconds, 'cache.mandatoryWindowSeconds', 0, 600, { unit: '' }));
   check(() => settings.refreshWindowSeconds === undefined || validate.integer(settings.refreshWindowSeconds, 'cache.refreshWindowSeconds', 0, STS_LIMITS.roleDuration.max, { unit: '' }));
 
-  if (options.keepWarm !== undefined && options.keepWarm !== false) {
+  const keepWarmOk = options.keepWarm === undefined || typeof options.keepWarm === 'boolean' || (typeof options.keepWarm === 'object' && options.keepWarm !== null);
+  check(() => validate.require(keepWarmOk, 'cache.keepWarm', 'must be true, false or { idleSeconds?, concurrency?, maxCallsPerSecond? }'));
+  if (keepWarmOk && options.keepWarm !== undefined && options.keepWarm !== false) {
     const keepWarm = options.keepWarm === true ? {} : options.keepWarm;
     const resolved = { idleSeconds: keepWarm.idleSeconds ?? 3600, concurrency: keepWarm.concurrency ?? 4, maxCallsPerSecond: keepWarm.maxCallsPerSecond ?? 10 };
     check(() => validate.integer(resolved.idleSeconds, 'cache.keepWarm.idleSeconds', 60, 43_200, { unit: '' }));
@@ -123,7 +126,9 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
     check(() => (encryptionKeys = encryptionKeysOf(encryptionKey, validate)));
     check(() => validate.require(typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix), 'cache.shared.keyPrefix', 'must be 1-100 printable characters without spaces'));
     check(() => validate.integer(commandTimeoutMs, 'cache.shared.commandTimeoutMs', 10, 5_000, { unit: '' }));
-    settings.shared = { redis, encryptionKeys, keyPrefix, commandTimeoutMs };
+    // Behind functions, like EXTERNAL_ID: inspecting or serialising the resolved config shows neither the keys nor
+    // the client (whose options may hold a Redis password).
+    settings.shared = { redis: () => redis, encryptionKeys: () => encryptionKeys, keyPrefix, commandTimeoutMs };
   }
   return settings;
 }

@@ -3,7 +3,7 @@ import { TemporaryCredentials, type TemporaryCredentialsDetails } from '../tempo
 
 /** One encryption key of the shared tier, with the id stored next to what it encrypts. */
 export interface SharedEncryptionKey {
-  /** Names the key in stored values, so a reader picks the right one during a rotation (1–64 of `[A-Za-z0-9._-]`). */
+  /** Names the key in stored values, so a reader picks the right one during a rotation (1–64 of `[A-Za-z0-9_-]`). */
   id: string;
   /** 32 bytes: a Buffer, or their base64 text. */
   key: string | Buffer;

@@ -7,9 +7,10 @@ import type { SharedTierEvent } from '../sts-events.js';
  */
 export interface SharedRedisClient {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, ...options: (string | number)[]): Promise<unknown>;
+  set(key: string, value: string, expiryMode: 'PX', milliseconds: number): Promise<unknown>;
+  set(key: string, value: string, expiryMode: 'PX', milliseconds: number, setMode: 'NX'): Promise<unknown>;
   del(key: string): Promise<number>;
-  eval(script: string, numberOfKeys: number, ...keysAndArguments: (string | number)[]): Promise<unknown>;
+  eval(script: string, numberOfKeys: number, key: string, argument: string): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
   /** A new connection with the same options: the shared tier's only one of its own, for its subscription. */
   duplicate(): SharedRedisSubscriber;
@@ -30,6 +31,8 @@ export class SharedTierBackingOff extends Error {
 
 /** After a failure Redis is left alone 1 s, then 2 s, 4 s… up to this (ms). */
 const MAX_BACKOFF_MS = 30_000;
+/** At most one warning per this long, so a Redis that fails some commands and answers others cannot flood the log (ms). */
+const WARNING_INTERVAL_MS = 60_000;
 
 /** A short, non-secret name for a Redis failure: its code (`ECONNREFUSED`, `OOM`…) or its class, never its message. */
 function failureCode(error: unknown): string {
@@ -48,6 +51,9 @@ export class RedisCommands {
   readonly #logger = new Logger('StsSharedCache');
   #failures = 0;
   #retryAt = 0;
+  #warnedAt = -Infinity;
+  /** Whether the outage under way was logged (then its end is logged too). */
+  #warned = false;
 
   constructor(
     readonly redis: SharedRedisClient,
@@ -94,7 +100,7 @@ export class RedisCommands {
   private succeeded(): void {
     if (this.#failures === 0) return;
     this.#failures = 0;
-    this.#logger.log('Redis answers again: the shared credential tier is back in use');
+    if (this.#warned) this.#logger.log('Redis answers again: the shared credential tier is back in use');
     this.emit({ type: 'shared-tier', state: 'available' });
   }
 
@@ -105,7 +111,10 @@ export class RedisCommands {
     const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.#failures);
     this.#retryAt = now + backoff;
     if (this.#failures++ > 0) return; // one line and one event per outage, not per command
-    this.#logger.warn(`Redis failed (${code}): the shared credential tier is skipped (local cache and STS serve as without it) until Redis answers again; next try in ${backoff / 1000} s`);
     this.emit({ type: 'shared-tier', state: 'unavailable', errorCode: code });
+    this.#warned = now - this.#warnedAt >= WARNING_INTERVAL_MS;
+    if (!this.#warned) return;
+    this.#warnedAt = now;
+    this.#logger.warn(`Redis failed (${code}): the shared credential tier is skipped (local cache and STS serve as without it) until Redis answers again; next try in ${backoff / 1000} s`);
   }
 }

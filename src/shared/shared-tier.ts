@@ -7,9 +7,9 @@ import type { SharedTierEvent } from '../sts-events.js';
 
 /** The shared tier's options with their defaults applied. */
 export interface SharedTierSettings {
-  redis: SharedRedisClient;
+  redis: () => SharedRedisClient;
   /** The first seals, every one opens. */
-  encryptionKeys: SharedEncryptionKey[];
+  encryptionKeys: () => SharedEncryptionKey[];
   keyPrefix: string;
   commandTimeoutMs: number;
 }
@@ -73,13 +73,14 @@ export class SharedTier {
   readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
   constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
-    this.#commands = new RedisCommands(settings.redis, settings.commandTimeoutMs, context.emit);
-    this.#envelope = new CredentialEnvelope(settings.encryptionKeys, settings.keyPrefix);
+    const redis = settings.redis();
+    this.#commands = new RedisCommands(redis, settings.commandTimeoutMs, context.emit);
+    this.#envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
     this.#channel = `${settings.keyPrefix}events`;
     this.#canonicals = new LRUCache({ max: context.maxEntries });
     this.#addresses = new LRUCache({ max: context.maxEntries });
-    this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys.length });
-    this.#subscriber = settings.redis.duplicate();
+    this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys().length });
+    this.#subscriber = redis.duplicate();
     this.#subscriber.on('error', () => undefined); // outages are reported by the commands, once each
     this.#subscriber.on('message', (channel, message) => this.#heard(channel, message));
     this.#subscriber.subscribe(this.#channel).catch(() => undefined);
@@ -99,8 +100,10 @@ export class SharedTier {
       if (read === 'failed') return this.#bypass(fetch);
       if (read !== 'miss') return read.credentials;
       const token = randomUUID();
-      const locked = await this.#run((redis) => redis.set(`${addresses[0]}:lock`, token, 'PX', this.context.operationTimeoutMs, 'NX'), (late) => {
-        if (late === 'OK') this.#release(`${addresses[0]}:lock`, token); // taken after we gave up: nobody fetches under it
+      const lock = `${addresses[0]}:lock`;
+      const locked = await this.#run((redis) => redis.set(lock, token, 'PX', this.context.operationTimeoutMs, 'NX'), (late) => {
+        // Taken after we gave up, so nobody fetches under it: released at once, even while the tier backs off.
+        if (late === 'OK') this.#commands.redis.eval(COMPARE_AND_DELETE, 1, lock, token).catch(() => undefined);
       });
       if (locked === 'failed') return this.#bypass(fetch);
       if (locked === 'OK') return this.#fill(addresses, current, token, fetch);
