@@ -252,6 +252,8 @@ export class CachedCredentials {
       prepared,
       info: { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName },
       refreshAhead: !fixedMfaCode,
+      // Adopted from another instance: issued for the session length this request asks for.
+      issuedAt: (credentials) => (this.#shared?.adopted(credentials) ? credentials.expiration.getTime() - prepared.input.DurationSeconds * 1000 : undefined),
       rememberRefusals: prepared.tokenCode === undefined,
       load: (current) => {
         if (current !== undefined && fixedMfaCode) {

@@ -51,6 +51,11 @@ export interface CacheLookup {
   /** False when credentials cannot be fetched again without the caller (a fixed MFA code). */
   refreshAhead: boolean;
   /**
+   * When STS issued credentials this instance did not fetch itself (adopted from the shared tier), so their windows
+   * run from then, not from their arrival here; undefined for credentials fetched here (timed from now).
+   */
+  issuedAt?: (credentials: TemporaryCredentials) => number | undefined;
+  /**
    * False when the caller's next try may succeed where this one was refused (a request with an MFA code: the next
    * code is another input), so a refusal is never answered from memory.
    */
@@ -257,7 +262,9 @@ export class CredentialCache {
     }
     const stored: CacheEntryInfo = { ...info, expiration: credentials.expiration };
     if (current) {
-      const refreshAt = refreshTime(this.settings, now, expiresAt, mandatoryAt, this.clock.random());
+      // Adopted credentials may be halfway through their life already: their windows run from when STS issued them.
+      const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
+      const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
       this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);

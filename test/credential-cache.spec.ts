@@ -17,6 +17,33 @@ class ManualClock implements CacheClock {
   randomValue = 0;
   now = () => this.time;
   random = () => this.randomValue;
+  /** Keep-warm's timers, on this clock: `advance` fires those due. */
+  private pending: Array<{ at: number; callback: () => void }> = [];
+  timers = {
+    set: (callback: () => void, delayMs: number) => {
+      const timer = { at: this.time + delayMs, callback };
+      this.pending.push(timer);
+      return timer;
+    },
+    clear: (handle: unknown) => {
+      this.pending = this.pending.filter((timer) => timer !== handle);
+    },
+  };
+  /** Timers armed now. */
+  get armed(): number {
+    return this.pending.length;
+  }
+  /** Moves to T0 + `ms`, firing the timers due on the way, each at its time. */
+  advance(ms: number): void {
+    for (;;) {
+      const due = this.pending.filter((timer) => timer.at <= T0 + ms).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.pending = this.pending.filter((timer) => timer !== due);
+      this.time = Math.max(this.time, due.at);
+      due.callback();
+    }
+    this.time = T0 + ms;
+  }
   /** Moves to T0 + `ms`. */
   at(ms: number): void {
     this.time = T0 + ms;
@@ -77,6 +104,81 @@ function setUp(settings: Partial<CredentialCacheSettings> = {}) {
   const get = (key?: string, extra?: Partial<CacheLookup>) => cache.get(lookup(key, extra));
   return { clock, stub, events, cache, lookup, get };
 }
+
+describe('CredentialCache: keep-warm', () => {
+  const keepWarm = { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 };
+
+  it('refreshes an entry used within idleSeconds as its advisory window opens, with no caller, on one timer', async () => {
+    const { clock, stub, get, events } = setUp({ keepWarm });
+    const first = await get();
+    await get('k2');
+    expect(clock.armed).toBe(1); // one timer for the cache, however many entries
+    const filled = events.length;
+    clock.advance(45 * MINUTE); // the advisory window of both opens (no jitter)
+    await settle();
+    expect(stub.calls).toBe(4);
+    const warmed = events.slice(filled).filter((event) => event.type === 'refresh-started');
+    expect(warmed.map((event) => event.background)).toEqual([true, true]);
+    const next = await get();
+    expect(next).not.toBe(first);
+    expect(stub.calls).toBe(4); // the caller found it warm
+  });
+
+  it('leaves alone an entry nobody used within idleSeconds, and stops on stop()', async () => {
+    const { clock, stub, get, cache } = setUp({ keepWarm: { ...keepWarm, idleSeconds: 600 } });
+    await get(); // used at 0, not after: idle for 45 minutes when its window opens
+    clock.advance(45 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(1);
+    clock.at(46 * MINUTE);
+    await get(); // a caller refreshes it (in the background) and uses it
+    await settle();
+    expect(stub.calls).toBe(2);
+    cache.stop();
+    expect(clock.armed).toBe(0);
+    clock.advance(3 * HOUR);
+    await settle();
+    expect(stub.calls).toBe(2);
+  });
+
+  it('a failed keep-warm refresh backs off and tries again, keeping the entry in service', async () => {
+    const { clock, stub, get } = setUp({ keepWarm });
+    const first = await get();
+    stub.fail(throttled());
+    clock.advance(45 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(2);
+    stub.succeed();
+    clock.advance(46 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(3);
+    expect(await get()).not.toBe(first);
+  });
+});
+
+describe('CredentialCache: credentials issued elsewhere (adopted from the shared tier)', () => {
+  // A one-hour session adopted 50 minutes into its life: 10 minutes left, already inside its 15-minute advisory window.
+  const adoptedLate = (stub: StubLoad) => (stub.lifetimeMs = 10 * MINUTE);
+
+  it('timed from when STS issued it, an adopted set already in its advisory window refreshes on the next call', async () => {
+    const { stub, get } = setUp();
+    adoptedLate(stub);
+    const issuedAt = (credentials: TemporaryCredentials) => credentials.expiration.getTime() - HOUR;
+    const adopted = await get('k1', { issuedAt });
+    expect(await get('k1', { issuedAt })).toBe(adopted);
+    await settle();
+    expect(stub.calls).toBe(2);
+  });
+
+  it('timed from its arrival instead, it would wait out half its remaining life (what issuedAt prevents)', async () => {
+    const { stub, get } = setUp();
+    adoptedLate(stub);
+    await get();
+    await get();
+    await settle();
+    expect(stub.calls).toBe(1);
+  });
+});
 
 describe('CredentialCache: the windows of a one-hour entry (mandatory 60 s, default advisory 15 min, no jitter)', () => {
   it('is a plain lookup until the advisory window: one load for any number of calls', async () => {

@@ -68,6 +68,8 @@ export class SharedTier {
   readonly #addresses: LRUCache<string, string[]>;
   readonly #localKeys: LRUCache<string, string>;
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
+  readonly #adopted = new WeakSet<TemporaryCredentials>();
   #principal?: Promise<string>;
   #closed = false;
   readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
@@ -139,6 +141,11 @@ export class SharedTier {
     });
   }
 
+  /** Whether these credentials came from Redis (another instance fetched them). */
+  adopted(credentials: TemporaryCredentials): boolean {
+    return this.#adopted.has(credentials);
+  }
+
   stats(): SharedTierStats {
     return { ...this.#stats };
   }
@@ -199,6 +206,7 @@ export class SharedTier {
       const usable = credentials.expiration.getTime() - this.context.mandatoryWindowMs > this.context.now();
       if (usable && (current === undefined || credentials.expiration > current.expiration)) {
         this.#stats.hits++;
+        this.#adopted.add(credentials);
         return { credentials };
       }
     }
