@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Redis from 'ioredis';
+import { mapWithConcurrency } from '../src/account-checks';
 import type { CredentialCacheOptions } from '../src/cache-options';
 import { CachedCredentials } from '../src/cached-credentials';
 import type { KeepWarmTimers } from '../src/keep-warm';
@@ -226,20 +227,6 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
   return { ...options, ...result, ...totals, stsCalls: sts.calls, duplicates: sts.duplicates, seconds: (performance.now() - began) / 1000 };
 }
 
-/** Runs `work` on every item, at most `limit` at once; results in the items' order. */
-async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** Tenants requested within `idleSeconds` before the restart begins: those a restart must not cost more than one call. */
 function activeAtRestart(schedule: number[][]): number {
   const first = Math.max(0, RESTART_STEP - IDLE_MS / STEP_MS);
@@ -272,7 +259,7 @@ export async function fleet(): Promise<void> {
     const runs = REPLICA_COUNTS.flatMap((replicas) => strategies.flatMap((strategy) => [false, true].map((restart) => ({ replicas, strategy, restart, redisUrl: server?.url, encryptionKey }))));
     const cost = (options: RunOptions) => (options.strategy.keepWarm ? 100 / options.replicas : 0);
     const byCost = [...runs].sort((a, b) => cost(b) - cost(a));
-    const done = await inPool(byCost, PARALLEL_RUNS, (options) => run(options, schedule));
+    const done = await mapWithConcurrency(byCost, PARALLEL_RUNS, (options) => run(options, schedule));
     results = runs.map((options) => done[byCost.indexOf(options)]);
   } finally {
     loopDelay.disable();

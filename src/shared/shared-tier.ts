@@ -36,7 +36,7 @@ export interface SharedTierStats {
   hits: number;
   /** Fetches this instance made for the fleet, holding the key's lock. */
   fills: number;
-  /** Times this instance waited for another instance's fetch. */
+  /** Loads that waited for another instance's fetch (once each, however many times they looked). */
   waits: number;
   /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
   bypassed: number;
@@ -97,6 +97,7 @@ export class SharedTier {
     const addresses = this.#commands.available ? await this.#addressesOf(localKey, canonical) : undefined;
     if (addresses === undefined) return this.#bypass(fetch);
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
+    let waited = false;
     for (;;) {
       const read = await this.#read(addresses, current);
       if (read === 'failed') return this.#bypass(fetch);
@@ -111,7 +112,8 @@ export class SharedTier {
       if (locked === 'OK') return this.#fill(addresses, current, token, fetch);
       const remaining = waitUntil - performance.now();
       if (remaining <= 0 || this.#closed) return this.#bypass(fetch); // the holder takes too long, or it vanished
-      this.#stats.waits++;
+      if (!waited) this.#stats.waits++;
+      waited = true;
       await this.#nextFill(addresses[0], Math.min(remaining, POLL_MS));
     }
   }
