@@ -99,14 +99,20 @@ export class CachedCredentials {
     const cache = this.#cache;
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
-        principal,
+        // requireExternalId is part of the scope: an instance that refuses a request must not adopt what one that
+        // allows it fetched.
+        principal: () => principal().then((arn) => JSON.stringify([arn, config.requireExternalId])),
         now: () => clock.now(),
         mandatoryWindowMs: settings.mandatoryWindowSeconds * 1000,
         operationTimeoutMs: config.operationTimeoutMs,
         maxEntries: 2 * settings.maxEntries,
         emit,
         // Dropped here without telling the fleet again: the instance that invalidated told everyone.
-        onRemoteInvalidation: (key) => cache?.invalidate(key),
+        onRemoteInvalidation: (key) => {
+          const expiration = cache?.expirationOf(key);
+          cache?.invalidate(key);
+          return expiration;
+        },
       });
     }
     const shared = this.#shared;
@@ -114,9 +120,10 @@ export class CachedCredentials {
       invalidate: (request) => {
         const lookup = this.#lookupOf(request);
         if (lookup === undefined) return false;
+        const expiration = cache?.expirationOf(lookup.key);
         const dropped = cache?.invalidate(lookup.key) ?? false;
         clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
-        if (!hasTokenCode(lookup.prepared)) shared?.invalidate(lookup.key, lookup.prepared.canonical); // also when this instance held nothing
+        if (!hasTokenCode(lookup.prepared)) shared?.invalidate(lookup.key, expiration, lookup.prepared.canonical); // also when this instance held nothing
         return dropped;
       },
       invalidateWhere: (predicate) => {
@@ -125,7 +132,7 @@ export class CachedCredentials {
           cache?.invalidateWhere((entry) => {
             decided.add(entry.key);
             const selected = predicate(entry);
-            if (selected) shared?.invalidate(entry.key);
+            if (selected) shared?.invalidate(entry.key, entry.expiration?.getTime());
             return selected;
           }) ?? 0;
         clients.dropWhere(predicate, decided);
@@ -133,8 +140,9 @@ export class CachedCredentials {
       },
       invalidateIfCurrent: (credentials) => {
         const key = cache?.keyHolding(credentials);
+        const expiration = key === undefined ? undefined : cache?.expirationOf(key);
         const dropped = cache?.invalidateIfCurrent(credentials) ?? false;
-        if (dropped) shared?.invalidateIfHolding(key!, credentials.accessKeyId);
+        if (dropped) shared?.invalidateIfHolding(key!, credentials.accessKeyId, expiration);
         return dropped;
       },
       clear: () => {
@@ -263,7 +271,8 @@ export class CachedCredentials {
         // A request with an MFA code stays in this instance: the code proves something to this caller only.
         if (shared === undefined || hasTokenCode(prepared)) return this.#assume(prepared);
         // Waiting on another instance and then fetching still settles within the operation timeout.
-        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () => shared.load(key, prepared.canonical, current, () => this.#assume(prepared)));
+        const request = { localKey: key, canonical: prepared.canonical };
+        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () => shared.load(request, current, () => this.#assume(prepared)));
       },
     };
   }

@@ -189,6 +189,11 @@ export class CredentialCache {
     this.keepWarm?.stop();
   }
 
+  /** When the credentials held under `key` expire (ms since epoch), if it holds any. */
+  expirationOf(key: string): number | undefined {
+    return this.entries.peek(key)?.expiresAt;
+  }
+
   /** The key holding credentials with this access key id, if any. */
   keyHolding(credentials: { accessKeyId: string }): string | undefined {
     return this.keysByAccessKey.get(credentials?.accessKeyId);

@@ -41,6 +41,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   interface AppOptions {
     encryptionKey?: string | Buffer | Array<{ id: string; key: string }>;
     identity?: LocalStsIdentity;
+    operationTimeoutSeconds?: number;
     /** Builds the module with configureAsync, the Redis client coming from the app's own provider. */
     async?: boolean;
   }
@@ -54,6 +55,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       AWS_REGION: 'us-east-1',
       credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
       clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 },
+      operationTimeoutSeconds: options.operationTimeoutSeconds,
       cache: { shared: { redis: client, encryptionKey: options.encryptionKey ?? sharedKey, keyPrefix: prefix } },
     });
     @Module({ providers: [{ provide: 'REDIS', useValue: redis }], exports: ['REDIS'] })
@@ -171,6 +173,34 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       expect(fresh[0].accessKeyId).not.toBe(held[0].accessKeyId);
       expect(assumeCalls() - before).toBe(round === 'invalidate' ? 2 : 1);
     }
+  });
+
+  it('a value put back after an invalidation (a DEL that failed, a late fill) is never adopted again, here or elsewhere', async () => {
+    const raw = inspector();
+    const [a, b] = [await app(), await app()];
+    const request: AssumeRoleRequest = { roleArn: TENANTS[2] };
+    const old = await a.service.getCredentials(request);
+    await b.service.getCredentials(request);
+    const [entry] = await valueKeys();
+    a.service.cache.invalidate(request);
+    await eventually(() => b.service.cache.stats().size === 0);
+    await raw.set(entry.key, entry.value!, 'KEEPTTL');
+    const before = assumeCalls();
+    const fresh = await a.service.getCredentials(request);
+    expect(fresh.accessKeyId).not.toBe(old.accessKeyId);
+    await expect(b.service.getCredentials(request)).resolves.toMatchObject({ accessKeyId: fresh.accessKeyId });
+    expect(assumeCalls() - before).toBe(1);
+  });
+
+  it('a caller that stops waiting on a slow holder still gets the holder\'s answer within the operation timeout', async () => {
+    // STS answers in 700 ms; the operation timeout is 1 s. The waiter gives up waiting after 500 ms and fetches
+    // itself, which alone would end at 1.2 s, past its deadline: the holder's value, arriving at 700 ms, answers it.
+    const [a, b] = [await app({ operationTimeoutSeconds: 1 }), await app({ operationTimeoutSeconds: 1 })];
+    await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
+    sts.injectFault({ kind: 'delay', ms: 700 }, { action: 'AssumeRole', times: 2 });
+    const request: AssumeRoleRequest = { roleArn: TENANTS[3], durationSeconds: 1200 };
+    const [first, second] = await Promise.all([a.service.getCredentials(request), b.service.getCredentials(request)]);
+    expect(second.accessKeyId).toBe(first.accessKeyId);
   });
 
   it('Redis killed mid-run and restarted: every call is answered, none slowed beyond the bound, one log line and event per outage', async () => {

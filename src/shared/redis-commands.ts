@@ -21,6 +21,8 @@ export interface SharedRedisSubscriber {
   subscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Emitted when the connection is (re)established. */
+  on(event: 'ready', listener: () => void): unknown;
   disconnect(): void;
 }
 

@@ -26,8 +26,8 @@ export interface SharedTierContext {
   /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
   maxEntries: number;
   emit(event: SharedTierEvent): void;
-  /** Another instance invalidated the entry this instance holds under `localKey`. */
-  onRemoteInvalidation(localKey: string): void;
+  /** Another instance invalidated the entry this instance holds under `localKey`: drop it, and say when it expired. */
+  onRemoteInvalidation(localKey: string): number | undefined;
 }
 
 /** Counters of the shared tier since start. */
@@ -49,6 +49,14 @@ const POLL_MS = 100;
 
 type Read = { credentials: TemporaryCredentials } | 'miss' | 'failed';
 
+/** A request as the shared tier sees it. */
+export interface SharedRequest {
+  /** The instance's cache key. */
+  localKey: string;
+  /** The canonical request (in this process only): with the base principal, it names the Redis keys. */
+  canonical: string;
+}
+
 /**
  * The fleet's tier behind each instance's cache, on the app's Redis: an instance that misses (or refreshes) reads
  * Redis before it calls STS; one instance per key holds a lock (`SET NX PX`) and fetches for all, the others wait
@@ -68,6 +76,8 @@ export class SharedTier {
   readonly #addresses: LRUCache<string, string[]>;
   readonly #localKeys: LRUCache<string, string>;
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
+  readonly #invalidated: LRUCache<string, number>;
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
   readonly #adopted = new WeakSet<TemporaryCredentials>();
   #principal?: Promise<string>;
@@ -81,25 +91,33 @@ export class SharedTier {
     this.#channel = `${settings.keyPrefix}events`;
     this.#canonicals = new LRUCache({ max: context.maxEntries });
     this.#addresses = new LRUCache({ max: context.maxEntries });
+    this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys().length });
     this.#subscriber = redis.duplicate();
     this.#subscriber.on('error', () => undefined); // outages are reported by the commands, once each
     this.#subscriber.on('message', (channel, message) => this.#heard(channel, message));
-    this.#subscriber.subscribe(this.#channel).catch(() => undefined);
+    // Subscribed again whenever the connection is (re)established: a client that refuses commands before it is
+    // connected (enableOfflineQueue: false) would otherwise never hear the fleet.
+    const subscribe = () => void this.#subscriber.subscribe(this.#channel).catch(() => undefined);
+    this.#subscriber.on('ready', subscribe);
+    subscribe();
   }
 
   /**
    * Credentials for `localKey` from the fleet: a usable value from Redis (newer than `current`, the credentials the
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
-  async load(localKey: string, canonical: string, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+  async load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    const { localKey, canonical } = request;
     this.#canonicals.set(localKey, canonical);
-    const addresses = this.#commands.available ? await this.#addressesOf(localKey, canonical) : undefined;
-    if (addresses === undefined) return this.#bypass(fetch);
+    if (this.#closed) return this.#bypass(fetch);
+    // Named even while Redis backs off, so the fleet's invalidations of this key reach this instance later.
+    const addresses = await this.#addressesOf(localKey, canonical);
+    if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
     let waited = false;
     for (;;) {
-      const read = await this.#read(addresses, current);
+      const read = await this.#read(request, addresses, current);
       if (read === 'failed') return this.#bypass(fetch);
       if (read !== 'miss') return read.credentials;
       const token = randomUUID();
@@ -109,17 +127,21 @@ export class SharedTier {
         if (late === 'OK') this.#commands.redis.eval(COMPARE_AND_DELETE, 1, lock, token).catch(() => undefined);
       });
       if (locked === 'failed') return this.#bypass(fetch);
-      if (locked === 'OK') return this.#fill(addresses, current, token, fetch);
+      if (locked === 'OK') return this.#fill(request, addresses, current, token, fetch);
       const remaining = waitUntil - performance.now();
-      if (remaining <= 0 || this.#closed) return this.#bypass(fetch); // the holder takes too long, or it vanished
+      if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long, or vanished
       if (!waited) this.#stats.waits++;
       waited = true;
       await this.#nextFill(addresses[0], Math.min(remaining, POLL_MS));
     }
   }
 
-  /** Deletes the shared value of a request this instance dropped, and tells the other instances to drop theirs. */
-  invalidate(localKey: string, canonical = this.#canonicals.get(localKey)): void {
+  /**
+   * Deletes the shared value of a request this instance dropped (credentials expiring at `droppedExpiration`, when it
+   * held some), and tells the other instances to drop theirs.
+   */
+  invalidate(localKey: string, droppedExpiration: number | undefined, canonical = this.#canonicals.get(localKey)): void {
+    this.#remember(localKey, droppedExpiration);
     if (canonical === undefined || this.#closed) return;
     void this.#addressesOf(localKey, canonical).then(async (addresses) => {
       for (const address of addresses ?? []) {
@@ -130,7 +152,8 @@ export class SharedTier {
   }
 
   /** Like `invalidate`, but only where the shared value still holds the credentials of `accessKeyId`. */
-  invalidateIfHolding(localKey: string, accessKeyId: string): void {
+  invalidateIfHolding(localKey: string, accessKeyId: string, droppedExpiration: number | undefined): void {
+    this.#remember(localKey, droppedExpiration);
     const canonical = this.#canonicals.get(localKey);
     if (canonical === undefined || this.#closed) return;
     void this.#addressesOf(localKey, canonical).then(async (addresses) => {
@@ -141,6 +164,11 @@ export class SharedTier {
         await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
       }
     });
+  }
+
+  /** A value put back after an invalidation (a DEL that failed, a late fill) holds these or older credentials. */
+  #remember(localKey: string, droppedExpiration: number | undefined): void {
+    if (droppedExpiration !== undefined) this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
   }
 
   /** Whether these credentials came from Redis (another instance fetched them). */
@@ -170,10 +198,10 @@ export class SharedTier {
   }
 
   /** Fetches under the lock, then stores, announces and releases — after the caller has its answer. */
-  async #fill(addresses: string[], current: TemporaryCredentials | undefined, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+  async #fill(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
     const lock = `${addresses[0]}:lock`;
     // A holder that finished between our read and our lock has shared its value already.
-    const again = await this.#read(addresses, current);
+    const again = await this.#read(request, addresses, current);
     if (again !== 'miss' && again !== 'failed') {
       this.#release(lock, token);
       return again.credentials;
@@ -198,14 +226,38 @@ export class SharedTier {
     return credentials;
   }
 
-  /** The first usable value among the request's Redis keys: unexpired past the mandatory window, and newer than `current`. */
-  async #read(addresses: string[], current: TemporaryCredentials | undefined): Promise<Read> {
+  /**
+   * Its own fetch, for a waiter that gave up on the holder; should the holder's value arrive first, that one. Without
+   * the tier the caller would have fetched at once, so the holder's slowness must not cost it its answer.
+   */
+  #fetchWhileWatching(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    let settled = false;
+    const own = this.#bypass(fetch).finally(() => (settled = true));
+    const watched = (async (): Promise<TemporaryCredentials> => {
+      while (!settled && !this.#closed) {
+        await this.#nextFill(addresses[0], POLL_MS);
+        const read = settled ? 'miss' : await this.#read(request, addresses, current);
+        if (read === 'failed') break;
+        if (read !== 'miss') return read.credentials;
+      }
+      return own;
+    })();
+    return Promise.race([own, watched]);
+  }
+
+  /**
+   * The first usable value among the request's Redis keys: unexpired past the mandatory window, newer than `current`,
+   * and newer than what was last invalidated under the key (a late fill, or a delete that failed, must not undo it).
+   */
+  async #read(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined): Promise<Read> {
+    const invalidated = this.#invalidated.get(request.localKey) ?? -Infinity;
     for (const address of addresses) {
       const value = await this.#run((redis) => redis.get(address));
       if (value === 'failed') return 'failed';
       const credentials = this.#envelope.open(address, value);
       if (credentials === undefined) continue; // absent, foreign, tampered or sealed with another key: a miss
-      const usable = credentials.expiration.getTime() - this.context.mandatoryWindowMs > this.context.now();
+      const expiresAt = credentials.expiration.getTime();
+      const usable = expiresAt - this.context.mandatoryWindowMs > this.context.now() && expiresAt > invalidated;
       if (usable && (current === undefined || credentials.expiration > current.expiration)) {
         this.#stats.hits++;
         this.#adopted.add(credentials);
@@ -264,6 +316,6 @@ export class SharedTier {
     if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
     if (kind !== 'invalidate' || sender === this.#instance) return;
     const localKey = this.#localKeys.get(address);
-    if (localKey !== undefined) this.context.onRemoteInvalidation(localKey);
+    if (localKey !== undefined) this.#remember(localKey, this.context.onRemoteInvalidation(localKey));
   }
 }

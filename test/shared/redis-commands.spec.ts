@@ -393,7 +393,7 @@ describe('late answers, as the shared tier uses them', () => {
     );
     try {
       const fetched = new TemporaryCredentials({ accessKeyId: 'ASIALATE', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000) });
-      await expect(tier.load('local', 'canonical', undefined, async () => fetched)).resolves.toBe(fetched);
+      await expect(tier.load({ localKey: 'local', canonical: 'canonical' }, undefined, async () => fetched)).resolves.toBe(fetched);
       const lock = redis.calls.find((call) => call.command === 'set' && call.args.includes('NX'));
       expect(lock).toBeDefined();
       lockAnswer.resolve('OK');
