@@ -1,5 +1,7 @@
 import { defaultKeyId, keyBytes, type SharedEncryptionKey } from './shared/credential-envelope.js';
-import type { SharedRedisClient } from './shared/redis-commands.js';
+import type { SharedRedisClient } from './shared/ioredis-store.js';
+import { redisStoreFor, SUPPORTED_REDIS_CLIENTS } from './shared/redis-store-for.js';
+import type { RedisStore } from './shared/redis-store.js';
 import type { SharedTierSettings } from './shared/shared-tier.js';
 import { STS_LIMITS } from './sts-limits.js';
 import type { RequestValidator } from './sts-validation.js';
@@ -79,7 +81,6 @@ const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
 /** No dot: the stored value's parts are separated by dots. */
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_PREFIX = /^[\x21-\x7e]{1,100}$/;
-const REDIS_COMMANDS = ['get', 'set', 'del', 'eval', 'publish', 'duplicate'] as const;
 
 const isKey = (key: unknown): key is string | Buffer =>
   (typeof key === 'string' && BASE64_32_BYTES.test(key)) || (key instanceof Uint8Array && key.length === 32);
@@ -120,15 +121,15 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
 
   if (options.shared !== undefined) {
     const { redis, encryptionKey, keyPrefix = 'nestjs-aws-sts:', commandTimeoutMs = 200 } = options.shared ?? ({} as SharedCacheOptions);
-    const redisOk = typeof redis === 'object' && redis !== null && REDIS_COMMANDS.every((command) => typeof redis[command] === 'function');
-    check(() => validate.require(redisOk, 'cache.shared.redis', 'must be an ioredis or iovalkey client (get, set, del, eval, publish, duplicate)'));
+    const store: RedisStore | undefined = redisStoreFor(redis);
+    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS}`));
     let encryptionKeys: SharedEncryptionKey[] = [];
     check(() => (encryptionKeys = encryptionKeysOf(encryptionKey, validate)));
     check(() => validate.require(typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix), 'cache.shared.keyPrefix', 'must be 1-100 printable characters without spaces'));
     check(() => validate.integer(commandTimeoutMs, 'cache.shared.commandTimeoutMs', 10, 5_000, { unit: '' }));
     // Behind functions, like EXTERNAL_ID: inspecting or serialising the resolved config shows neither the keys nor
     // the client (whose options may hold a Redis password).
-    settings.shared = { redis: () => redis, encryptionKeys: () => encryptionKeys, keyPrefix, commandTimeoutMs };
+    settings.shared = { store: () => store!, encryptionKeys: () => encryptionKeys, keyPrefix, commandTimeoutMs };
   }
   return settings;
 }

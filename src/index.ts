@@ -3,7 +3,7 @@ export { ServerAwsStsModule } from './server-aws-sts.module.js';
 export { ServerAwsStsConfig, type ClientPoolOptions, type MetricsOptions } from './server-aws-sts.config.js';
 export type { CredentialCacheOptions, KeepWarmOptions, SharedCacheOptions } from './cache-options.js';
 export type { SharedEncryptionKey } from './shared/credential-envelope.js';
-export type { SharedRedisClient, SharedRedisSubscriber } from './shared/redis-commands.js';
+export type { SharedRedisClient, SharedRedisSubscriber } from './shared/ioredis-store.js';
 export type { SharedTierStats } from './shared/shared-tier.js';
 export type { ClientPoolStats } from './client-pool.js';
 export { StsService } from './sts.service.js';

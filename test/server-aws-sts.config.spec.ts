@@ -8,7 +8,7 @@ import { ServerAwsStsConfig } from '../src';
 import type { SharedCacheOptions } from '../src/cache-options';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { CredentialEnvelope, defaultKeyId } from '../src/shared/credential-envelope';
-import type { SharedRedisClient } from '../src/shared/redis-commands';
+import type { SharedRedisClient } from '../src/shared/ioredis-store';
 import { TemporaryCredentials } from '../src/temporary-credentials';
 
 describe('ServerAwsStsConfig', () => {

@@ -1,30 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { SharedTierEvent } from '../sts-events.js';
-
-/**
- * The Redis commands the shared tier sends, as ioredis and iovalkey (clients and `Cluster`) have them. No command
- * names two keys, so Redis Cluster works.
- */
-export interface SharedRedisClient {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, expiryMode: 'PX', milliseconds: number): Promise<unknown>;
-  set(key: string, value: string, expiryMode: 'PX', milliseconds: number, setMode: 'NX'): Promise<unknown>;
-  del(key: string): Promise<number>;
-  eval(script: string, numberOfKeys: number, key: string, argument: string): Promise<unknown>;
-  publish(channel: string, message: string): Promise<number>;
-  /** A new connection with the same options: the shared tier's only one of its own, for its subscription. */
-  duplicate(): SharedRedisSubscriber;
-}
-
-/** The connection the shared tier subscribes on (from `duplicate()`), closed on module destroy. */
-export interface SharedRedisSubscriber {
-  subscribe(channel: string): Promise<unknown>;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  /** Emitted when the connection is (re)established. */
-  on(event: 'ready', listener: () => void): unknown;
-  disconnect(): void;
-}
+import type { RedisStore } from './redis-store.js';
 
 /** Why the shared tier is being skipped: Redis failed lately and the tier is backing off. */
 export class SharedTierBackingOff extends Error {
@@ -58,7 +34,7 @@ export class RedisCommands {
   #warned = false;
 
   constructor(
-    readonly redis: SharedRedisClient,
+    readonly store: RedisStore,
     private readonly timeoutMs: number,
     private readonly emit: (event: SharedTierEvent) => void,
   ) {}
@@ -72,11 +48,11 @@ export class RedisCommands {
    * The command's answer, or a rejection when it failed, took longer than the bound, or Redis is backing off.
    * `late` sees the answer of a command that arrives after the bound (to undo a lock taken too late).
    */
-  run<T>(command: (redis: SharedRedisClient) => Promise<T>, late?: (answer: T) => void): Promise<T> {
+  run<T>(command: (store: RedisStore) => Promise<T>, late?: (answer: T) => void): Promise<T> {
     if (!this.available) return Promise.reject(new SharedTierBackingOff('Redis failed lately; the shared tier is backing off'));
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    const answer = Promise.resolve().then(() => command(this.redis));
+    const answer = Promise.resolve().then(() => command(this.store));
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         timedOut = true;

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { TemporaryCredentials } from '../temporary-credentials.js';
 import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
-import { RedisCommands, type SharedRedisClient, type SharedRedisSubscriber } from './redis-commands.js';
+import { RedisCommands } from './redis-commands.js';
+import type { RedisStore, StoreSubscription } from './redis-store.js';
 import type { SharedTierEvent } from '../sts-events.js';
 
 /** The shared tier's options with their defaults applied. */
 export interface SharedTierSettings {
-  redis: () => SharedRedisClient;
+  /** The app's Redis client, as the tier talks to it. */
+  store: () => RedisStore;
   /** The first seals, every one opens. */
   encryptionKeys: () => SharedEncryptionKey[];
   keyPrefix: string;
@@ -69,7 +71,7 @@ export class SharedTier {
   readonly #envelope: CredentialEnvelope;
   readonly #channel: string;
   readonly #instance = randomUUID();
-  readonly #subscriber: SharedRedisSubscriber;
+  readonly #subscription: StoreSubscription;
   /** Local key → the request's canonical text (in this process only), to name its Redis keys on invalidation. */
   readonly #canonicals: LRUCache<string, string>;
   /** Local key → its Redis keys, and back: messages name Redis keys, the cache knows local ones. */
@@ -85,22 +87,15 @@ export class SharedTier {
   readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
   constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
-    const redis = settings.redis();
-    this.#commands = new RedisCommands(redis, settings.commandTimeoutMs, context.emit);
+    const store = settings.store();
+    this.#commands = new RedisCommands(store, settings.commandTimeoutMs, context.emit);
     this.#envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
     this.#channel = `${settings.keyPrefix}events`;
     this.#canonicals = new LRUCache({ max: context.maxEntries });
     this.#addresses = new LRUCache({ max: context.maxEntries });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys().length });
-    this.#subscriber = redis.duplicate();
-    this.#subscriber.on('error', () => undefined); // outages are reported by the commands, once each
-    this.#subscriber.on('message', (channel, message) => this.#heard(channel, message));
-    // Subscribed again whenever the connection is (re)established: a client that refuses commands before it is
-    // connected (enableOfflineQueue: false) would otherwise never hear the fleet.
-    const subscribe = () => void this.#subscriber.subscribe(this.#channel).catch(() => undefined);
-    this.#subscriber.on('ready', subscribe);
-    subscribe();
+    this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => undefined });
   }
 
   /**
@@ -122,12 +117,12 @@ export class SharedTier {
       if (read !== 'miss') return read.credentials;
       const token = randomUUID();
       const lock = `${addresses[0]}:lock`;
-      const locked = await this.#run((redis) => redis.set(lock, token, 'PX', this.context.operationTimeoutMs, 'NX'), (late) => {
+      const locked = await this.#run((redis) => redis.set(lock, token, { px: this.context.operationTimeoutMs, nx: true }), (late) => {
         // Taken after we gave up, so nobody fetches under it: released at once, even while the tier backs off.
-        if (late === 'OK') this.#commands.redis.eval(COMPARE_AND_DELETE, 1, lock, token).catch(() => undefined);
+        if (late) this.#commands.store.eval(COMPARE_AND_DELETE, [lock], [token]).catch(() => undefined);
       });
       if (locked === 'failed') return this.#bypass(fetch);
-      if (locked === 'OK') return this.#fill(request, addresses, current, token, fetch);
+      if (locked) return this.#fill(request, addresses, current, token, fetch);
       const remaining = waitUntil - performance.now();
       if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long, or vanished
       if (!waited) this.#stats.waits++;
@@ -160,7 +155,7 @@ export class SharedTier {
       for (const address of addresses ?? []) {
         const value = await this.#run((redis) => redis.get(address));
         if (typeof value !== 'string' || this.#envelope.open(address, value)?.accessKeyId !== accessKeyId) continue;
-        await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, 1, address, value));
+        await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [address], [value]));
         await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
       }
     });
@@ -188,7 +183,7 @@ export class SharedTier {
   /** Closes the subscription connection; from now on every load fetches directly. The app's client stays open. */
   close(): void {
     this.#closed = true;
-    this.#subscriber.disconnect();
+    this.#subscription.close();
     for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
   }
 
@@ -218,8 +213,8 @@ export class SharedTier {
     void (async () => {
       if (ttl > 0 && !this.#closed) {
         const sealed = this.#envelope.seal(addresses[0], credentials);
-        const stored = await this.#run((redis) => redis.set(addresses[0], sealed, 'PX', Math.floor(ttl)));
-        if (stored === 'OK') await this.#run((redis) => redis.publish(this.#channel, `fill ${this.#instance} ${addresses[0]}`));
+        const stored = await this.#run((redis) => redis.set(addresses[0], sealed, { px: Math.floor(ttl) }));
+        if (stored === true) await this.#run((redis) => redis.publish(this.#channel, `fill ${this.#instance} ${addresses[0]}`));
       }
       this.#release(lock, token);
     })();
@@ -268,12 +263,12 @@ export class SharedTier {
   }
 
   /** A command's answer, or `'failed'` (logged and backed off by `RedisCommands`, never thrown). */
-  #run<T>(command: (redis: SharedRedisClient) => Promise<T>, late?: (answer: T) => void): Promise<T | 'failed'> {
+  #run<T>(command: (redis: RedisStore) => Promise<T>, late?: (answer: T) => void): Promise<T | 'failed'> {
     return this.#commands.run(command, late).catch(() => 'failed' as const);
   }
 
   #release(lock: string, token: string): void {
-    void this.#run((redis) => redis.eval(COMPARE_AND_DELETE, 1, lock, token));
+    void this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [lock], [token]));
   }
 
   /** The Redis keys of a request, or undefined while the base principal is unknown (STS did not say yet). */
@@ -310,8 +305,7 @@ export class SharedTier {
     });
   }
 
-  #heard(channel: string, message: string): void {
-    if (channel !== this.#channel || typeof message !== 'string') return;
+  #heard(message: string): void {
     const [kind, sender, address] = message.split(' ');
     if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
     if (kind !== 'invalidate' || sender === this.#instance) return;

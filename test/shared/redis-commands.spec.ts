@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { RedisCommands, SharedTierBackingOff, type SharedRedisClient, type SharedRedisSubscriber } from '../../src/shared/redis-commands';
+import { IoredisStore, type SharedRedisClient, type SharedRedisSubscriber } from '../../src/shared/ioredis-store';
+import { RedisCommands, SharedTierBackingOff } from '../../src/shared/redis-commands';
+import type { RedisStore } from '../../src/shared/redis-store';
 import { SharedTier } from '../../src/shared/shared-tier';
 import type { SharedTierEvent } from '../../src/sts-events';
 import { TemporaryCredentials } from '../../src/temporary-credentials';
@@ -82,7 +84,7 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const commandsWith = (timeoutMs = 200) => new RedisCommands(redis, timeoutMs, (event) => events.push(event));
+const commandsWith = (timeoutMs = 200) => new RedisCommands(new IoredisStore(redis), timeoutMs, (event) => events.push(event));
 const warnings = () => logs.lines.filter((line) => line.includes('Redis failed'));
 const recoveries = () => logs.lines.filter((line) => line.startsWith('Redis answers again'));
 
@@ -158,7 +160,7 @@ describe('backoff after a failure', () => {
     clock.at(1000);
     expect(commands.available).toBe(true);
     redis.answer = async () => 'OK';
-    await expect(commands.run((client) => client.set('k', 'v', 'PX', 1000))).resolves.toBe('OK');
+    await expect(commands.run((client) => client.set('k', 'v', { px: 1000 }))).resolves.toBe(true);
     expect(redis.calls).toHaveLength(2);
   });
 
@@ -167,7 +169,7 @@ describe('backoff after a failure', () => {
     const commands = commandsWith();
     redis.answer = async () => Promise.reject(refused());
     await commands.run((client) => client.get('k')).catch(() => undefined);
-    const command = jest.fn((client: SharedRedisClient) => client.get('k'));
+    const command = jest.fn((client: RedisStore) => client.get('k'));
     await expect(commands.run(command)).rejects.toBeInstanceOf(SharedTierBackingOff);
     expect(command).not.toHaveBeenCalled();
   });
@@ -280,7 +282,7 @@ describe('one log line and one event per outage', () => {
     await commands.run((client) => client.get('k'));
     clock.at(4000);
     redis.answer = async () => Promise.reject(Object.assign(new Error(`OOM command not allowed ${PLANTED_SECRET}`), { code: 'OOM' }));
-    await commands.run((client) => client.set('k', 'v', 'PX', 1000)).catch(() => undefined);
+    await commands.run((client) => client.set('k', 'v', { px: 1000 })).catch(() => undefined);
     clock.at(4999);
     expect(commands.available).toBe(false);
     clock.at(5000);
@@ -334,7 +336,7 @@ describe('what an outage shows', () => {
   it('a timeout shows TimeoutError and the bound, and nothing of the command', async () => {
     const commands = commandsWith(20);
     redis.answer = never;
-    await commands.run((client) => client.set(`nestjs-aws-sts:${PLANTED_SECRET}`, PLANTED_SECRET, 'PX', 1000)).catch(() => undefined);
+    await commands.run((client) => client.set(`nestjs-aws-sts:${PLANTED_SECRET}`, PLANTED_SECRET, { px: 1000 })).catch(() => undefined);
     expect(events).toEqual([{ type: 'shared-tier', state: 'unavailable', errorCode: 'TimeoutError' }]);
     expect(`${visibleText(events)}\n${logs.lines.join('\n')}`).not.toContain(PLANTED_SECRET);
   });
@@ -346,18 +348,18 @@ describe('late answers', () => {
     const answer = deferred<string>();
     redis.answer = () => answer.promise;
     const late = jest.fn();
-    await expect(commands.run((client) => client.set('lock', 'token', 'PX', 1000, 'NX'), late)).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), late)).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(late).not.toHaveBeenCalled();
     answer.resolve('OK');
     await settle();
-    expect(late.mock.calls).toEqual([['OK']]);
+    expect(late.mock.calls).toEqual([[true]]);
   });
 
   it('an answer in time does not reach the late callback', async () => {
     const commands = commandsWith(200);
     const late = jest.fn();
     redis.answer = async () => 'OK';
-    await expect(commands.run((client) => client.set('lock', 'token', 'PX', 1000, 'NX'), late)).resolves.toBe('OK');
+    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), late)).resolves.toBe(true);
     await settle();
     await new Promise((resolve) => setTimeout(resolve, 220)); // past the bound too
     expect(late).not.toHaveBeenCalled();
@@ -388,7 +390,7 @@ describe('late answers, as the shared tier uses them', () => {
       return options.includes('NX') ? lockAnswer.promise : Promise.resolve('OK');
     };
     const tier = new SharedTier(
-      { redis: () => redis, encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
+      { store: () => new IoredisStore(redis), encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
       { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), onRemoteInvalidation: () => undefined },
     );
     try {
