@@ -213,11 +213,16 @@ export class StsService implements OnModuleDestroy {
     return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
   }
 
-  /** Drops cached credentials, completes `events$` and closes the STS client's sockets (unless its handler or agents are yours). */
-  onModuleDestroy(): void {
-    this.#cached.close();
+  /**
+   * Drops cached credentials, completes `events$`, waits for the `clientFor` clients still serving sends (streams
+   * included) — `operationTimeoutSeconds` at most, after which they are destroyed and their sends fail — and then
+   * closes the STS client's sockets (unless its handler or agents are yours), which those sends may still need.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const drained = this.#cached.close();
     this.#metrics?.close();
     this.#events.complete();
+    await drained;
     if (this.#config.ownsRequestHandler) this.stsClient.destroy();
   }
 }
