@@ -193,7 +193,8 @@ export class CachedCredentials {
   }
 
   /**
-   * The pooled client for (client class, request, config), built as `createClient` builds one the first time.
+   * The pooled client for (client class, request, config), built as `createClient` builds one the first time, from
+   * the copy of the config read with its key (`canonicalConfig`).
    * Not pooled, and so the caller's like a `createClient` client: one for a config `canonicalConfig` cannot compare,
    * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
    */
