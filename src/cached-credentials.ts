@@ -8,6 +8,7 @@ import { withDeadline } from './operation-deadline.js';
 import { SharedTier } from './shared/shared-tier.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { withRequestHandlerDefaults } from './sts-client.factory.js';
 import { StsValidationError } from './sts-error.js';
 import type { CacheEntryInfo, CacheEvent, SharedTierEvent } from './sts-events.js';
 import type { AssumeRoleRequest } from './sts-request.types.js';
@@ -192,7 +193,8 @@ export class CachedCredentials {
   }
 
   /**
-   * The pooled client for (client class, request, config), built as `createClient` builds one the first time.
+   * The pooled client for (client class, request, config), built as `createClient` builds one the first time, from
+   * the copy of the config read with its key (`canonicalConfig`).
    * Not pooled, and so the caller's like a `createClient` client: one for a config `canonicalConfig` cannot compare,
    * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
    */
@@ -206,8 +208,8 @@ export class CachedCredentials {
     }
     const withMfaCode = hasTokenCode(lookup.prepared);
     // After module destroy nothing is pooled: no one would destroy the client any more.
-    const configKey = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
-    if (configKey === undefined) {
+    const plain = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
+    if (plain === undefined) {
       this.#clients.countUnpooled();
       if (!withMfaCode && !this.#closed && !this.#loggedUnpooledConfig) {
         this.#loggedUnpooledConfig = true;
@@ -215,8 +217,10 @@ export class CachedCredentials {
       }
       return this.#clientOf(ClientClass, this.#providerOf(lookup), clientConfig);
     }
-    // Built from a copy: a later change to the caller's (nested) objects must not reach a client keyed by the old values.
-    return this.#clients.get(ClientClass, lookup.key, lookup.info, configKey, () => this.#clientOf(ClientClass, this.#providerOf(lookup), structuredClone(clientConfig)));
+    // Built from the copy read with the key: neither a later change to the caller's objects nor a getter that answers
+    // differently the next time reaches a client keyed by what was read.
+    const build = () => this.#clientOf(ClientClass, this.#providerOf(lookup), plain.config as Omit<Config, 'credentials'>);
+    return this.#clients.get(ClientClass, lookup.key, lookup.info, plain.key, build);
   }
 
   /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
@@ -224,12 +228,17 @@ export class CachedCredentials {
     return this.#cache?.unexpired(now) ?? { entries: 0 };
   }
 
-  /** Drops everything, pools no client from now on, stops keep-warm and the shared tier; called on module destroy. */
-  close(): void {
+  /**
+   * Drops everything, pools no client from now on, stops keep-warm and the shared tier; called on module destroy.
+   * Resolves once the pooled clients still serving sends have settled, or at `operationTimeoutSeconds` at the latest,
+   * when they are destroyed (see `ClientPool.close`).
+   */
+  close(): Promise<void> {
     this.#closed = true;
     this.#cache?.stop();
     this.#shared?.close();
     this.control.clear();
+    return this.#clients.close(this.config.operationTimeoutMs);
   }
 
   /** A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo). */
@@ -239,7 +248,7 @@ export class CachedCredentials {
   }
 
   #clientOf<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, credentials: UnmemoizedProvider, clientConfig?: Omit<Config, 'credentials'>): Client {
-    const client = new ClientClass({ region: this.config.region, ...clientConfig, credentials } as unknown as Config);
+    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig).clientConfig, credentials } as unknown as Config);
     signWithCachedCredentials(client as never, credentials, (used) => this.control.invalidateIfCurrent(used));
     return client;
   }

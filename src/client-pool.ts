@@ -1,7 +1,7 @@
-import { Readable, finished } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntryInfo } from './sts-events.js';
+import { onStreamsSettled } from './streaming-output.js';
 
 /** Figures of the pool behind `clientFor`, on `StsService.cache.clientStats()`. */
 export interface ClientPoolStats {
@@ -18,14 +18,20 @@ export interface ClientPoolStats {
   unpooled: number;
   /** Pooled clients destroyed (evicted, invalidated with their credentials, cleared, or on module destroy). */
   destroyed: number;
-  /** Clients out of the pool whose sends (or streamed response bodies) are still running: destroyed when they settle. */
+  /**
+   * Clients out of the pool whose sends (or the streams their outputs hold) are still running: destroyed when they
+   * settle, or at the deadline after module destroy.
+   */
   draining: number;
 }
 
 /** The parts of an AWS SDK v3 client the pool uses. */
 interface PoolableClient {
   destroy(): void;
-  middlewareStack: { add(middleware: unknown, options: Record<string, unknown>): void };
+  middlewareStack: {
+    add(middleware: unknown, options: Record<string, unknown>): void;
+    addRelativeTo(middleware: unknown, options: Record<string, unknown>): void;
+  };
 }
 
 /** A pooled client and its sends in flight. */
@@ -37,6 +43,8 @@ interface Pooled {
   inflight: number;
   /** In the pool; out of it with sends still in flight; or destroyed. */
   state: 'pooled' | 'draining' | 'destroyed';
+  /** Destroyed at the deadline after module destroy, its sends unsettled: their remaining attempts are refused. */
+  cutOff: boolean;
 }
 
 /** The clients acting for one request, and its non-secret facts (for `invalidateWhere`). */
@@ -50,73 +58,93 @@ const MAX_DEPTH = 32;
 /** At most one warning per this long that clients are evicted for capacity (ms). */
 const CAPACITY_WARNING_INTERVAL_MS = 60_000;
 
-/** Canonical text of one value of plain data, or undefined when it cannot be compared by value. */
-function canonical(value: unknown, depth: number, ancestors: object[]): string | undefined {
+/** One value of plain data read once: its canonical text, and a copy of what was read. */
+interface Snapshot {
+  text: string;
+  copy: unknown;
+}
+
+/** The snapshot of one value of plain data, or undefined when it cannot be compared by value. */
+function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot | undefined {
   switch (typeof value) {
     case 'undefined':
-      return 'u'; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
+      return { text: 'u', copy: undefined }; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
     case 'boolean':
-      return value ? 't' : 'f';
+      return { text: value ? 't' : 'f', copy: value };
     case 'number':
-      return Number.isFinite(value) ? String(value) : `#${String(value)}`;
+      return { text: Number.isFinite(value) ? String(value) : `#${String(value)}`, copy: value };
     case 'string':
-      return JSON.stringify(value);
+      return { text: JSON.stringify(value), copy: value };
     case 'object':
       break;
     default:
       return undefined; // functions, symbols, bigints
   }
-  if (value === null) return 'n';
+  if (value === null) return { text: 'n', copy: null };
   if (depth > MAX_DEPTH || ancestors.includes(value)) return undefined;
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (Array.isArray(value) && prototype === Array.prototype) {
     ancestors.push(value);
-    const parts: string[] = [];
+    const items: Snapshot[] = [];
     for (let index = 0; index < value.length; index++) {
-      const part = canonical(value[index], depth + 1, ancestors);
-      if (part === undefined) return undefined;
-      parts.push(part);
+      const item = snapshot(value[index], depth + 1, ancestors);
+      if (item === undefined) return undefined;
+      items.push(item);
     }
     ancestors.pop();
-    return `[${parts.join(',')}]`;
+    return { text: `[${items.map((item) => item.text).join(',')}]`, copy: items.map((item) => item.copy) };
   }
   // A plain object only: a class instance (a handler, an agent, a URL, a Date…) has state a reading cannot see.
   if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
   ancestors.push(value);
   const record = value as Record<string, unknown>;
-  const parts: string[] = [];
+  const entries: [string, Snapshot][] = [];
   for (const key of Object.keys(record).sort()) {
-    const part = canonical(record[key], depth + 1, ancestors);
-    if (part === undefined) return undefined;
-    parts.push(`${JSON.stringify(key)}:${part}`);
+    const entry = snapshot(record[key], depth + 1, ancestors); // each property read once: a getter cannot answer twice
+    if (entry === undefined) return undefined;
+    entries.push([key, entry]);
   }
   ancestors.pop();
-  return `{${parts.join(',')}}`;
+  return {
+    text: `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${entry.text}`).join(',')}}`,
+    copy: Object.fromEntries(entries.map(([key, entry]) => [key, entry.copy])), // fromEntries: `__proto__` stays a key
+  };
+}
+
+/** A client config read once: the pool key and the copy the client is built from, so the two cannot differ. */
+export interface PlainConfig {
+  /** Canonical text, object keys sorted: two configs that mean the same give the same key. */
+  key: string;
+  /** A copy of plain objects and arrays, made in the same reading (getters are read once, for both). */
+  config: Record<string, unknown>;
 }
 
 /**
- * The canonical text of a client config made of plain data (strings, numbers, booleans, null, undefined, arrays and
- * plain objects, nested), with object keys sorted: two configs that mean the same give the same text. Undefined for
- * a config that cannot be compared by value: one holding a function, a symbol, a bigint, a class instance (a request
- * handler, an agent, a logger object of a class, a URL…), a cycle or more than 32 levels. No config is the empty one.
+ * Reads a client config made of plain data (strings, numbers, booleans, null, undefined, arrays and plain objects,
+ * nested) once, into its pool key and the copy to build from: a later change to the caller's objects, or a getter
+ * that answers differently the next time, reaches neither. Undefined for a config that cannot be compared by value:
+ * one holding a function, a symbol, a bigint, a class instance (a request handler, an agent, a logger object of a
+ * class, a URL…), a cycle or more than 32 levels. No config is the empty one.
  */
-export function canonicalConfig(config: unknown): string | undefined {
-  if (config === undefined || config === null) return '{}';
+export function canonicalConfig(config: unknown): PlainConfig | undefined {
+  if (config === undefined || config === null) return { key: '{}', config: {} };
   if (typeof config !== 'object' || Array.isArray(config)) return undefined;
-  return canonical(config, 0, []);
+  const read = snapshot(config, 0, []);
+  return read && { key: read.text, config: read.copy as Record<string, unknown> };
 }
 
-/** Readable streams among an output's own values (`Body` of S3 GetObject…), still being read. */
-function unreadStreams(output: unknown): Readable[] {
-  if (typeof output !== 'object' || output === null) return [];
-  return Object.values(output).filter((value): value is Readable => value instanceof Readable && !value.destroyed && !value.readableEnded);
-}
+/** What the attempts of a client destroyed at the shutdown deadline fail with (not retryable). */
+const cutOffError = () =>
+  Object.assign(new Error('The pooled client was destroyed at module destroy: its send had not settled by the deadline (operationTimeoutSeconds)'), {
+    name: 'ClientDestroyedError',
+  });
 
 /**
  * A bounded LRU of AWS SDK clients, one per (client class, credential cache key, canonical config). A client leaves
  * it when evicted for room, when its request is dropped (its credentials invalidated) or when the pool is cleared,
- * and is then destroyed — at once when idle, otherwise as soon as its sends in flight, and the response bodies they
- * stream, have settled, so that leaving the pool never cuts off a request another caller is making with it.
+ * and is then destroyed — at once when idle, otherwise as soon as its sends in flight, and the streams their outputs
+ * hold (bodies, event streams), have settled, so that leaving the pool never cuts off a request another caller is
+ * making with it. Only `close` sets a deadline on that wait.
  */
 export class ClientPool {
   readonly #clients: LRUCache<string, Pooled>;
@@ -126,7 +154,10 @@ export class ClientPool {
   readonly #classIds = new WeakMap<object, number>();
   #nextClassId = 0;
   readonly #counters = { hits: 0, created: 0, unpooled: 0, destroyed: 0 };
-  #draining = 0;
+  /** Clients out of the pool, waiting for their sends to settle. */
+  readonly #draining = new Set<Pooled>();
+  /** Called when the last draining client is destroyed. */
+  #onDrained: (() => void)[] = [];
   readonly #logger = new Logger('StsClientPool');
   #capacityWarning = { at: -Infinity, evictedSince: 0 };
 
@@ -159,7 +190,7 @@ export class ClientPool {
       return known.client as Client;
     }
     const client = build();
-    const pooled: Pooled = { client: client as PoolableClient, requestKey, inflight: 0, state: 'pooled' };
+    const pooled: Pooled = { client: client as PoolableClient, requestKey, inflight: 0, state: 'pooled', cutOff: false };
     this.#countInFlight(pooled);
     this.#counters.created++;
     let clients = this.#byRequest.get(requestKey);
@@ -191,26 +222,44 @@ export class ClientPool {
     this.#clients.clear();
   }
 
+  /**
+   * Drops every client, and resolves once the draining ones have settled, or at `deadlineMs` at the latest: then
+   * the clients still draining are destroyed (their sockets closed, so a request waiting on a silent endpoint
+   * fails now) and their sends' remaining attempts refused. The timer never keeps the process alive.
+   */
+  close(deadlineMs: number): Promise<void> {
+    this.clear();
+    if (this.#draining.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#cutOffDraining(deadlineMs), deadlineMs).unref();
+      this.#onDrained.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   stats(): ClientPoolStats {
-    return { size: this.#clients.size, ...this.#counters, draining: this.#draining };
+    return { size: this.#clients.size, ...this.#counters, draining: this.#draining.size };
   }
 
   /**
    * Counts the client's sends in flight, outermost in its middleware stack, so that the count spans signing and
-   * retries; a send whose output streams a body counts until that body has been read or destroyed.
+   * retries; a send whose output holds a stream (a body, an event stream) counts until that stream has ended or
+   * been abandoned (see `onStreamsSettled`). Inside the retry loop, refuses the attempts of a client cut off.
    */
   #countInFlight(pooled: Pooled): void {
     const release = () => {
       if (--pooled.inflight > 0) return;
       if (pooled.state === 'draining') {
-        this.#draining--;
+        this.#undrain(pooled);
         this.#destroy(pooled);
       } else if (pooled.state === 'destroyed') {
         // A caller kept the client past its time and sent again: close the sockets that send opened.
         this.#close(pooled.client);
       }
     };
-    const middleware =
+    const counting =
       (next: (args: unknown) => Promise<{ output?: unknown }>) =>
       async (args: unknown): Promise<unknown> => {
         pooled.inflight++;
@@ -221,16 +270,17 @@ export class ClientPool {
           release();
           throw error;
         }
-        const streams = unreadStreams(result?.output);
-        if (streams.length === 0) {
-          release();
-        } else {
-          let open = streams.length;
-          for (const stream of streams) finished(stream, { writable: false }, () => --open === 0 && release());
-        }
+        if (!onStreamsSettled(result?.output, release)) release();
         return result;
       };
-    pooled.client.middlewareStack.add(middleware, { step: 'initialize', priority: 'high', name: 'nestjsAwsStsPooledClientInFlight', override: true });
+    const refusingWhenCutOff =
+      (next: (args: unknown) => Promise<unknown>) =>
+      (args: unknown): Promise<unknown> =>
+        pooled.cutOff ? Promise.reject(cutOffError()) : next(args);
+    const stack = pooled.client.middlewareStack;
+    stack.add(counting, { step: 'initialize', priority: 'high', name: 'nestjsAwsStsPooledClientInFlight', override: true });
+    // First in each attempt, before credentials are resolved and the request signed.
+    stack.addRelativeTo(refusingWhenCutOff, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'nestjsAwsStsPooledClientCutOff', override: true });
   }
 
   /** Out of the pool: destroyed now if idle, else when its last send settles. */
@@ -238,8 +288,24 @@ export class ClientPool {
     if (pooled.state !== 'pooled') return;
     if (pooled.inflight > 0) {
       pooled.state = 'draining';
-      this.#draining++;
+      this.#draining.add(pooled);
     } else {
+      this.#destroy(pooled);
+    }
+  }
+
+  #undrain(pooled: Pooled): void {
+    this.#draining.delete(pooled);
+    if (this.#draining.size === 0) for (const drained of this.#onDrained.splice(0)) drained();
+  }
+
+  /** The deadline after `close` passed: destroys what still drains, and says so. */
+  #cutOffDraining(deadlineMs: number): void {
+    const late = [...this.#draining];
+    this.#logger.warn(`Destroyed ${late.length} pooled client(s) whose sends had not settled ${deadlineMs / 1000} s after module destroy (operationTimeoutSeconds)`);
+    for (const pooled of late) {
+      pooled.cutOff = true;
+      this.#undrain(pooled);
       this.#destroy(pooled);
     }
   }

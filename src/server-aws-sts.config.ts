@@ -54,13 +54,15 @@ export class ServerAwsStsConfig {
    * Passed to `new STSClient(...)`: `endpoint`, `maxAttempts` (default 3), `retryMode`, `requestHandler`…
    * Request handler options are merged over `{ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true }`
    * (milliseconds), so a hung endpoint fails with a `TimeoutError` instead of hanging. A handler instance, or an
-   * `httpAgent` / `httpsAgent` you pass, stays yours: the library never destroys it.
+   * `httpAgent` / `httpsAgent` you pass, stays yours: the library never destroys it. The clients of `createClient`
+   * and `clientFor` get the same defaults under their own config's handler options.
    */
   clientConfig?: STSClientConfig;
   /**
    * Every `StsService` call, and every cache fetch a caller waits on, settles within this many seconds or rejects
    * with a retryable `StsError` `TimeoutError` — a hung base credential provider, MFA code function or endpoint
-   * included. 1–300. Default: 30.
+   * included. 1–300. Default: 30. Also the longest module destroy waits for `clientFor` clients still serving sends
+   * or streams before it destroys them.
    */
   operationTimeoutSeconds?: number;
   /**

@@ -11,12 +11,13 @@ const isHandlerInstance = (handler: RequestHandlerInput) =>
   typeof handler === 'function' || typeof (handler as { handle?: unknown } | undefined)?.handle === 'function';
 
 /**
- * The STS client config with the request handler defaults merged under the user's options (so
- * `{ requestTimeout: 400 }` or `{ httpsAgent }` keeps the other timeouts, and a request timeout throws), and
- * whether the library owns the handler: a handler instance, or an agent the user passed, is theirs to close.
+ * A client config (the STS client's, or a tenant client's from `createClient` and `clientFor`) with the request
+ * handler defaults merged under the user's options (so `{ requestTimeout: 400 }` or `{ httpsAgent }` keeps the other
+ * timeouts, and a request timeout throws), and whether the library owns the handler: a handler instance, left as
+ * it is, or an agent the user passed, is theirs to close.
  */
-export function withRequestHandlerDefaults(given: STSClientConfig = {}): { clientConfig: STSClientConfig; ownsRequestHandler: boolean } {
-  const handler = given.requestHandler;
+export function withRequestHandlerDefaults<Config extends object>(given: Config = {} as Config): { clientConfig: Config; ownsRequestHandler: boolean } {
+  const handler = (given as { requestHandler?: RequestHandlerInput }).requestHandler;
   if (isHandlerInstance(handler)) return { clientConfig: { ...given }, ownsRequestHandler: false };
   const options = { ...REQUEST_HANDLER_DEFAULTS, ...(handler as object | undefined) } as { httpAgent?: unknown; httpsAgent?: unknown };
   // An agent instance (any object that can be destroyed: http.Agent, a proxy agent…) is the user's; plain agent

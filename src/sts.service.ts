@@ -128,7 +128,9 @@ export class StsService implements OnModuleDestroy {
   /**
    * An AWS SDK v3 client acting as the role: `createClient(S3Client, { roleArn, externalId }, { region })`.
    * Every attempt is signed with what the cache holds now; when the service answers that the credentials expired or
-   * are unknown, they are dropped from the cache and the SDK's retry signs with fresh ones. Region defaults to `AWS_REGION`.
+   * are unknown, they are dropped from the cache and the SDK's retry signs with fresh ones. Region defaults to `AWS_REGION`;
+   * request handler options default to the STS client's (`connectionTimeout` 3000 ms, `requestTimeout` 10000 ms,
+   * `throwOnRequestTimeout`), yours merged over them; a handler instance you pass is left as it is.
    */
   createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
     return this.#cached.createClient(ClientClass, request, clientConfig);
@@ -137,13 +139,17 @@ export class StsService implements OnModuleDestroy {
   /**
    * The AWS SDK v3 client acting as the role, for use per request: `clientFor(S3Client, tenant).send(...)`.
    * One client per (client class, request, client config), built as `createClient` builds one (region defaults to
-   * `AWS_REGION`; every attempt signed with what the cache holds now) and kept in a pool of at most
-   * `clients.maxEntries` (default 100), least recently used out first. Requests and configs are compared by value:
-   * a new object meaning the same gets the same client. Ask again per request rather than keeping the client.
+   * `AWS_REGION`, request handler timeouts default to the STS client's; every attempt signed with what the cache holds
+   * now) and kept in a pool of at most `clients.maxEntries` (default 100), least recently used out first. Requests and
+   * configs are compared by value: a new object meaning the same gets the same client; the config is read once, into
+   * the key and the copy the client is built from. Ask again per request rather than keeping the client.
    *
    * A pooled client is destroyed (its sockets closed) when it leaves the pool: evicted for room, invalidated with
    * its credentials (`cache.invalidate`, `invalidateWhere`, `invalidateIfCurrent`, `clear`), or on module destroy —
-   * at once when idle, otherwise once the sends it is serving, and the response bodies they stream, have settled.
+   * at once when idle, otherwise once the sends it is serving, and the streams their outputs hold, have settled: a
+   * `Readable` body read or destroyed, a web `ReadableStream` ended or cancelled, an event stream's `for await`
+   * ended or left (`break`). On module destroy that wait lasts `operationTimeoutSeconds` at most; then the client is
+   * destroyed and its sends fail.
    *
    * Not pooled, and so yours to destroy like a `createClient` client, a new client each call: a config that cannot be
    * compared by value (a function, a symbol, a class instance such as a request handler or an agent — which stays
@@ -213,11 +219,16 @@ export class StsService implements OnModuleDestroy {
     return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
   }
 
-  /** Drops cached credentials, completes `events$` and closes the STS client's sockets (unless its handler or agents are yours). */
-  onModuleDestroy(): void {
-    this.#cached.close();
+  /**
+   * Drops cached credentials, completes `events$`, waits for the `clientFor` clients still serving sends (streams
+   * included) — `operationTimeoutSeconds` at most, after which they are destroyed and their sends fail — and then
+   * closes the STS client's sockets (unless its handler or agents are yours), which those sends may still need.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const drained = this.#cached.close();
     this.#metrics?.close();
     this.#events.complete();
+    await drained;
     if (this.#config.ownsRequestHandler) this.stsClient.destroy();
   }
 }

@@ -7,14 +7,17 @@ import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListBucketsCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListBucketsCommand, S3Client, SelectObjectContentCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { EventStreamCodec } from '@smithy/core/event-streams';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { StsValidationError, type AssumeRoleRequest, type StsService } from '../src';
+import { Test } from '@nestjs/testing';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { ServerAwsStsModule, StsService, StsValidationError, type AssumeRoleRequest } from '../src';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { canonicalConfig } from '../src/client-pool';
-import { rejection } from './support/async-helpers';
-import { OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, tenantRole } from './support/fixtures';
+import { eventually, rejection } from './support/async-helpers';
+import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, tenantRole } from './support/fixtures';
 
 const stsMock = mockClient(STSClient);
 const tenant: AssumeRoleRequest = { roleArn: ROLE_ARN, externalId: 'tenant-1-external' };
@@ -298,16 +301,48 @@ describe('clientFor: a config that cannot be compared gets its own client each t
   });
 
   it('canonicalConfig: plain data by value, key order ignored, undefined kept; anything else not comparable', () => {
-    expect(canonicalConfig(undefined)).toBe(canonicalConfig({}));
-    expect(canonicalConfig({ a: 1, b: [true, null, 'x'] })).toBe(canonicalConfig({ b: [true, null, 'x'], a: 1 }));
-    expect(canonicalConfig({ a: undefined })).not.toBe(canonicalConfig({}));
-    expect(canonicalConfig({ a: '1' })).not.toBe(canonicalConfig({ a: 1 }));
-    expect(canonicalConfig({ a: [1, 2] })).not.toBe(canonicalConfig({ a: [2, 1] }));
-    expect(canonicalConfig({ a: { b: 1 } })).not.toBe(canonicalConfig({ 'a.b': 1 }));
-    expect(canonicalConfig(Object.assign(Object.create(null), { a: 1 }))).toBe(canonicalConfig({ a: 1 }));
+    const key = (config: unknown) => canonicalConfig(config)?.key;
+    expect(key(undefined)).toBe(key({}));
+    expect(key({ a: 1, b: [true, null, 'x'] })).toBe(key({ b: [true, null, 'x'], a: 1 }));
+    expect(key({ a: undefined })).not.toBe(key({}));
+    expect(key({ a: '1' })).not.toBe(key({ a: 1 }));
+    expect(key({ a: [1, 2] })).not.toBe(key({ a: [2, 1] }));
+    expect(key({ a: { b: 1 } })).not.toBe(key({ 'a.b': 1 }));
+    expect(key(Object.create(null, { a: { value: 1, enumerable: true } }))).toBe(key({ a: 1 }));
     for (const value of [() => 1, new Date(0), new Map(), 1n, Symbol('s'), new (class Options {})(), new Uint8Array(2)]) {
       expect(canonicalConfig({ nested: { value } })).toBeUndefined();
     }
+  });
+
+  it('canonicalConfig copies what it read into plain objects, own keys only, `__proto__` kept as a key', () => {
+    const config = JSON.parse('{"b":[1,{"c":null}],"__proto__":{"polluted":true},"u":"x"}') as Record<string, unknown>;
+    const read = canonicalConfig(config)!;
+    expect(read.config).toEqual(config);
+    expect(read.config).not.toBe(config);
+    expect((read.config.b as unknown[])[1]).not.toBe((config.b as unknown[])[1]);
+    expect(Object.getPrototypeOf(read.config)).toBe(Object.prototype);
+    expect(Object.keys(read.config)).toContain('__proto__');
+    expect(canonicalConfig(read.config)?.key).toBe(read.key);
+  });
+
+  it('keys exactly what it builds: a config whose getter answers differently each read never gives a caller a client of another region', async () => {
+    const sts = service();
+    let reads = 0;
+    const alternating = {
+      get region() {
+        return ++reads % 2 === 1 ? 'ap-south-1' : 'sa-east-1';
+      },
+    };
+    const callers = [alternating, { region: 'ap-south-1' }, alternating, { region: 'sa-east-1' }, alternating, { region: 'ap-south-1' }, { region: 'sa-east-1' }];
+    for (const config of callers) {
+      const client = sts.clientFor(S3Client, tenant, config);
+      const region = await client.config.region();
+      // The pooled client of this region, as a plain caller of that region gets it, is this one.
+      expect(sts.clientFor(S3Client, tenant, { region }) === client).toBe(true);
+    }
+    expect(await sts.clientFor(S3Client, tenant, { region: 'ap-south-1' }).config.region()).toBe('ap-south-1');
+    expect(await sts.clientFor(S3Client, tenant, { region: 'sa-east-1' }).config.region()).toBe('sa-east-1');
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 2 });
   });
 
   it('a request with an MFA code is never pooled: its code is sent, not keyed', () => {
@@ -365,13 +400,30 @@ describe('clientFor: credentials from the cache', () => {
   });
 });
 
+/** One S3 SelectObjectContent event in the real `application/vnd.amazon.eventstream` framing. */
+const eventStreamCodec = new EventStreamCodec((bytes) => Buffer.from(bytes).toString('utf8'), (text) => new Uint8Array(Buffer.from(text, 'utf8')));
+function selectEvent(eventType: 'Records' | 'End', payload = ''): Uint8Array {
+  return eventStreamCodec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: 'event' },
+      ':event-type': { type: 'string', value: eventType },
+      ':content-type': { type: 'string', value: 'application/octet-stream' },
+    },
+    body: new Uint8Array(Buffer.from(payload)),
+  });
+}
+
 /**
  * A local S3 over real sockets (path style): ListBuckets answers at once; GET /bucket/slow streams its body in two
- * parts, the second when the test says so. Proves that a pooled client is destroyed only after what it serves.
+ * parts, the second when the test says so; SelectObjectContent (POST /bucket/records?select) streams ten `Records`
+ * events, three at once and the other seven slowly when the test says so, then `End`. Proves that a pooled client is
+ * destroyed only after what it serves. Every request's SigV4 credential scope is kept.
  */
 class LocalS3 {
   private server!: Server;
   readonly requests: string[] = [];
+  /** The credential scope each request was signed for: `<date>/<region>/s3/aws4_request`. */
+  readonly scopes: string[] = [];
   private releaseSlow: (() => void)[] = [];
   endpoint = '';
 
@@ -381,7 +433,7 @@ class LocalS3 {
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Sends the rest of every slow body started so far. */
+  /** Sends the rest of every slow body started so far (the records of a select slowly, one by one). */
   finishSlowBodies(): void {
     for (const release of this.releaseSlow.splice(0)) release();
   }
@@ -394,7 +446,25 @@ class LocalS3 {
 
   private answer(request: IncomingMessage, response: ServerResponse): void {
     this.requests.push(`${request.method} ${request.url}`);
+    this.scopes.push(/Credential=[A-Z0-9]+\/([^,]+),/.exec(request.headers.authorization ?? '')?.[1] ?? 'unsigned');
     request.resume();
+    if (request.url?.startsWith('/bucket/records?select')) {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const records = Array.from({ length: 10 }, (_, index) => selectEvent('Records', `record-${index + 1}\n`));
+      for (const record of records.splice(0, 3)) response.write(record);
+      const writeRest = (): void => {
+        if (response.destroyed) return;
+        const record = records.shift();
+        if (record === undefined) {
+          response.end(selectEvent('End'));
+          return;
+        }
+        response.write(record);
+        setTimeout(writeRest, 10); // slowly
+      };
+      this.releaseSlow.push(writeRest);
+      return;
+    }
     if (request.url?.startsWith('/bucket/slow')) {
       response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '10' });
       response.write('first');
@@ -488,4 +558,226 @@ describe('clientFor over real sockets (a local S3)', () => {
     sts.onModuleDestroy();
     expect(destroyed).toHaveLength(3);
   });
+
+  const selectRecords = () =>
+    new SelectObjectContentCommand({
+      Bucket: 'bucket',
+      Key: 'records',
+      Expression: 'SELECT * FROM S3Object',
+      ExpressionType: 'SQL',
+      InputSerialization: { CSV: {} },
+      OutputSerialization: { CSV: {} },
+    });
+  const allRecords = Array.from({ length: 10 }, (_, index) => `record-${index + 1}\n`);
+
+  it.each<[string, (sts: StsService) => void]>([
+    ['evicted', (sts) => sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN }, config())],
+    ['invalidated', (sts) => sts.cache.invalidate(tenant)],
+  ])('an event stream (S3 SelectObjectContent) keeps its client when %s mid-stream: all ten records arrive, then the client is destroyed', async (_how, leave) => {
+    const sts = service({ clients: { maxEntries: 1 } });
+    const client = sts.clientFor(S3Client, tenant, config());
+    const destroy = jest.spyOn(client, 'destroy');
+    const { Payload } = await client.send(selectRecords());
+    const received: string[] = [];
+    let left = false;
+    let destroyedMidStream = false;
+    const reading = (async () => {
+      for await (const event of Payload!) {
+        if (event.Records?.Payload) received.push(Buffer.from(event.Records.Payload).toString());
+        if (left) destroyedMidStream ||= destroy.mock.calls.length > 0;
+        if (received.length === 3 && !left) {
+          left = true;
+          leave(sts); // out of the pool while seven records are still to come
+          s3.finishSlowBodies();
+        }
+      }
+    })();
+    const failure = await reading.then(() => undefined, (error: Error) => error.message);
+    expect(received).toEqual(allRecords);
+    expect(failure).toBeUndefined();
+    expect(destroyedMidStream).toBe(false);
+    expect(destroy).toHaveBeenCalledTimes(1);
+    expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
+    expect(assumeRoleCalls()).toBe(1);
+  });
+
+  it('an event stream left early (break out of for await) releases its client: destroyed then, not before', async () => {
+    const sts = service();
+    const client = sts.clientFor(S3Client, tenant, config());
+    const destroy = jest.spyOn(client, 'destroy');
+    const { Payload } = await client.send(selectRecords());
+    sts.cache.invalidate(tenant);
+    expect(destroy).not.toHaveBeenCalled();
+    const received: string[] = [];
+    for await (const event of Payload!) {
+      if (event.Records?.Payload) received.push(Buffer.from(event.Records.Payload).toString());
+      if (received.length === 2) break;
+    }
+    expect(received).toEqual(allRecords.slice(0, 2));
+    expect(destroy).toHaveBeenCalledTimes(1);
+    expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
+  });
+
+  /** Makes the client answer GetObject with a web ReadableStream body (as the SDK's fetch handler does). */
+  function withWebStreamBody(client: S3Client): void {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const output = result.output as { Body?: { transformToWebStream(): ReadableStream } };
+        if (output.Body) output.Body = sdkStreamMixin(output.Body.transformToWebStream()) as never;
+        return result;
+      },
+      { step: 'initialize', priority: 'low', name: 'specWebStreamBody', override: true },
+    );
+  }
+
+  it('a web ReadableStream body keeps its client when evicted: read whole (the SDK helpers still there), then the client is destroyed', async () => {
+    const sts = service({ clients: { maxEntries: 1 } });
+    const client = sts.clientFor(S3Client, tenant, config());
+    withWebStreamBody(client);
+    const destroy = jest.spyOn(client, 'destroy');
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'slow' }));
+    expect(Body).toBeInstanceOf(ReadableStream);
+    sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN }, config()); // evicts the first
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(destroy).not.toHaveBeenCalled();
+    const text = Body!.transformToString();
+    s3.finishSlowBodies();
+    expect(await text).toBe('first-last');
+    await eventually(() => destroy.mock.calls.length > 0);
+    expect(destroy).toHaveBeenCalledTimes(1);
+    expect(sts.cache.clientStats()).toMatchObject({ draining: 0 });
+  });
+
+  it('a web ReadableStream body cancelled by its reader releases its client', async () => {
+    const sts = service();
+    const client = sts.clientFor(S3Client, tenant, config());
+    withWebStreamBody(client);
+    const destroy = jest.spyOn(client, 'destroy');
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'slow' }));
+    sts.cache.invalidate(tenant);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(destroy).not.toHaveBeenCalled();
+    const reader = (Body as ReadableStream<Uint8Array>).getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('first');
+    await reader.cancel();
+    await eventually(() => destroy.mock.calls.length > 0);
+    expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
+  });
+
+  it('module destroy waits for a pooled client still serving a stream, then destroys it', async () => {
+    const sts = createService();
+    const client = sts.clientFor(S3Client, tenant, config());
+    const destroy = jest.spyOn(client, 'destroy');
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'slow' }));
+    let closed = false;
+    const closing = sts.onModuleDestroy().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false);
+    expect(destroy).not.toHaveBeenCalled();
+    const text = Body!.transformToString();
+    s3.finishSlowBodies();
+    expect(await text).toBe('first-last');
+    await closing;
+    expect(destroy).toHaveBeenCalledTimes(1);
+  });
+
+  it('keys exactly what it builds, over the wire: every request is signed for the region of the client its caller asked for', async () => {
+    const sts = service();
+    let reads = 0;
+    const alternating = {
+      ...config(),
+      get region() {
+        return ++reads % 2 === 1 ? 'ap-south-1' : 'sa-east-1';
+      },
+    };
+    const plain = (region: string) => ({ ...config(), region });
+    const signedRegion = async (client: S3Client) => {
+      const before = s3.scopes.length;
+      await client.send(new ListBucketsCommand({}));
+      return s3.scopes[before].split('/')[1];
+    };
+    for (const given of [alternating, plain('ap-south-1'), alternating, plain('sa-east-1'), alternating, plain('ap-south-1')]) {
+      const client = sts.clientFor(S3Client, tenant, given);
+      const region = await signedRegion(client);
+      if (given !== alternating) expect(region).toBe(given.region);
+      expect(sts.clientFor(S3Client, tenant, plain(region)) === client).toBe(true); // the pooled client of the region it signs for
+    }
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 2 });
+  });
+
+  it('tenant clients get the STS client\'s request-handler defaults (3 s to connect, 10 s to answer, a timeout throws)', async () => {
+    const sts = service();
+    for (const client of [sts.clientFor(S3Client, tenant, config()), sts.createClient(S3Client, tenant, config())]) {
+      await client.send(new ListBucketsCommand({}));
+      expect((client.config.requestHandler as NodeHttpHandler).httpHandlerConfigs()).toMatchObject({ connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true });
+      if (client !== sts.clientFor(S3Client, tenant, config())) client.destroy();
+    }
+  });
+
+  it('a request handler of the user\'s own is left as it is: no defaults merged into it, never destroyed by the library', async () => {
+    const handler = new NodeHttpHandler({ connectionTimeout: 1_000 });
+    const sts = createService();
+    const client = sts.clientFor(S3Client, tenant, { ...config(), requestHandler: handler });
+    expect(client.config.requestHandler).toBe(handler);
+    await client.send(new ListBucketsCommand({}));
+    expect(handler.httpHandlerConfigs()).toMatchObject({ connectionTimeout: 1_000, requestTimeout: undefined, throwOnRequestTimeout: undefined });
+    const handlerDestroy = jest.spyOn(handler, 'destroy');
+    await sts.onModuleDestroy();
+    expect(handlerDestroy).not.toHaveBeenCalled();
+    handler.destroy();
+  });
+});
+
+describe('clientFor at shutdown, against an endpoint that accepts and never answers', () => {
+  let silent: Server;
+  let endpoint = '';
+  let requests = 0;
+  beforeAll(async () => {
+    silent = createServer((request) => {
+      requests++;
+      request.resume(); // and never a word back
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+  beforeEach(() => (requests = 0));
+
+  it('app.close() finishes once operationTimeoutSeconds have passed: the hung request rejects, unretried, and its client is destroyed', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, operationTimeoutSeconds: 1 })],
+    }).compile();
+    const app = await moduleRef.init(); // the application context: its close() runs the shutdown an HTTP app's does
+    const sts = app.get(StsService);
+    const client = sts.clientFor(S3Client, tenant, { endpoint, forcePathStyle: true });
+    const destroy = jest.spyOn(client, 'destroy');
+    const sending = rejection<Error>(client.send(new ListBucketsCommand({})));
+    await eventually(() => requests === 1);
+    const started = performance.now();
+    await app.close();
+    const error = await sending;
+    expect(performance.now() - started).toBeLessThan(15_000); // generous: the deadline is 1 s
+    expect(error.name).toBe('ClientDestroyedError');
+    expect(error.message).toMatch(/operationTimeoutSeconds/);
+    expect(destroy).toHaveBeenCalled();
+    expect(requests).toBe(1);
+    expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
+    expect(assumeRoleCalls()).toBe(1);
+  }, 20_000);
+
+  it('a request timeout of the user\'s is merged over the defaults: it throws instead of only warning and waiting on', async () => {
+    const sts = service();
+    const timed = { endpoint, forcePathStyle: true, maxAttempts: 1, requestHandler: { requestTimeout: 300 } };
+    const fromCreateClient = sts.createClient(S3Client, tenant, timed);
+    for (const client of [sts.clientFor(S3Client, tenant, timed), fromCreateClient]) {
+      const error = await rejection<Error>(client.send(new ListBucketsCommand({})));
+      expect(error.name).toBe('TimeoutError');
+    }
+    fromCreateClient.destroy();
+    expect(requests).toBe(2);
+  }, 20_000);
 });
