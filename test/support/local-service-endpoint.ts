@@ -101,7 +101,9 @@ export class LocalServiceEndpoint {
   }
 
   #send(res: ServerResponse, status: number, contentType: string, body: string): void {
-    res.writeHead(status, { 'content-type': contentType, 'x-amz-request-id': 'LOCAL', 'content-length': Buffer.byteLength(body) });
+    // The Date header by the global Date, as the SDK reads it: a test that fakes Date sees no clock skew.
+    const headers = { 'content-type': contentType, 'x-amz-request-id': 'LOCAL', 'content-length': Buffer.byteLength(body), date: new Date().toUTCString() };
+    res.writeHead(status, headers);
     res.end(body);
   }
 }
