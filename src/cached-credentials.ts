@@ -255,11 +255,17 @@ export class CachedCredentials {
    * request resolves its credentials once (one STS call at most without the cache, retries included); with the
    * cache, a rejection is judged per place and may replace them once (see `RejectionMemory`).
    */
-  #clientOf<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, lookup: PreparedLookup | Refusal, clientConfig?: Omit<Config, 'credentials'>): Client {
+  #clientOf<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    lookup: PreparedLookup | Refusal,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     const credentials = new RequestCredentials(this.#providerOf(lookup));
     const client = new ClientClass({ region: this.config.region, ...clientConfig, credentials: credentials.provider } as unknown as Config);
     credentials.install(client as never);
-    if (!('refusal' in lookup) && this.#rejections !== undefined) signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));
+    if (!('refusal' in lookup) && this.#rejections !== undefined) {
+      signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));
+    }
     return client;
   }
 

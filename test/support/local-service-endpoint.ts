@@ -69,11 +69,6 @@ export class LocalServiceEndpoint {
     this.#rule = () => undefined;
   }
 
-  /** The requests matching all the given facts. */
-  requestsWhere(facts: Partial<SignedRequest>): SignedRequest[] {
-    return this.requests.filter((request) => Object.entries(facts).every(([name, value]) => request[name as keyof SignedRequest] === value));
-  }
-
   close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
