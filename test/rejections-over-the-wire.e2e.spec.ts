@@ -20,6 +20,7 @@ import { LocalStsServer } from './support/local-sts';
 
 const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };
+const OTHER_TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/OtherTenant` };
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const REAL_APIS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
 /** Moves the (fake) wall clock to T0 + ms. */
@@ -62,7 +63,7 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
 
   beforeAll(async () => {
     localSts = await LocalStsServer.start({ now: () => Date.now() });
-    localSts.addRole({ arn: TENANT.roleArn, trustedPrincipals: [localSts.baseIdentity.arn] });
+    for (const { roleArn } of [TENANT, OTHER_TENANT]) localSts.addRole({ arn: roleArn, trustedPrincipals: [localSts.baseIdentity.arn] });
     endpoint = await LocalServiceEndpoint.start();
   });
   beforeEach(() => {
@@ -167,6 +168,27 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       // After the first scan, every healthy region signs with one and the same key.
       const healthyKeys = new Set(endpoint.requests.slice(10).filter(({ region }) => region !== 'ap-east-1').map(({ accessKeyId }) => accessKeyId));
       expect(healthyKeys.size).toBe(1);
+    });
+  });
+
+  describe('credentials resolved once per request', () => {
+    it("inside one tenant's request, another tenant's client and provider answer with that tenant's credentials", async () => {
+      const sts = await app();
+      const [mine, theirs] = [sts.clientFor(S3Client, TENANT, s3Config()), sts.clientFor(S3Client, OTHER_TENANT, s3Config())];
+      const [myKey, theirKey] = [(await sts.getCredentials(TENANT)).accessKeyId, (await sts.getCredentials(OTHER_TENANT)).accessKeyId];
+      const command = new ListBucketsCommand({});
+      let seenInside: string | undefined;
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          seenInside = (await theirs.config.credentials()).accessKeyId;
+          await listBuckets(theirs);
+          return next(args);
+        },
+        { step: 'finalizeRequest' },
+      );
+      await mine.send(command);
+      expect(seenInside).toBe(theirKey);
+      expect(endpoint.requests.map(({ accessKeyId }) => accessKeyId)).toEqual([theirKey, myKey]);
     });
   });
 
