@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { hashKey, PreparedRequestIndex } from './cache-key.js';
 import { canonicalConfig, ClientPool, type ClientPoolStats } from './client-pool.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
-import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
+import { signWithCachedCredentials, type CredentialVerdicts } from './fresh-credentials.middleware.js';
 import { withDeadline } from './operation-deadline.js';
+import { RejectionMemory } from './rejection-memory.js';
+import { RequestCredentials, type UnmemoizedProvider } from './request-credentials.js';
 import { SharedTier } from './shared/shared-tier.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
@@ -30,7 +31,9 @@ export interface CredentialCacheControl {
   /**
    * Drops the entry only if it still holds these credentials: call it when a service rejects them
    * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones, and the `clientFor` clients of its
-   * request. Returns whether it dropped one. Clients from `createClient` and `clientFor` do this on their own.
+   * request. Returns whether it dropped one. Clients from `createClient` and `clientFor` handle rejections on their
+   * own, and more sparingly: once per service and region, keeping the pooled clients, and when the fresh credentials
+   * are rejected too they remember it with a backoff instead of dropping again (see `StsService.createClient`).
    */
   invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
   /** Drops everything: credentials and `clientFor`'s clients. */
@@ -43,9 +46,6 @@ export interface CredentialCacheControl {
 
 /** The shape of every AWS SDK v3 client constructor. */
 export type AwsClientClass<Client, Config> = new (...args: [] | [Config]) => Client;
-
-/** A provider the SDK calls on every request instead of memoizing what it returns: the cache is the memo. */
-type UnmemoizedProvider = AwsCredentialIdentityProvider & { memoized: true };
 
 /** What the cache needs from the service around it. */
 export interface CachedCredentialsContext {
@@ -62,6 +62,11 @@ export interface CachedCredentialsContext {
 /** A cache lookup and the prepared request it loads. */
 type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
 
+/** A request STS would refuse, and why: nothing can be cached or sent for it. */
+interface Refusal {
+  refusal: unknown;
+}
+
 /** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
 const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
 
@@ -77,6 +82,10 @@ export class CachedCredentials {
   readonly #shared?: SharedTier;
   readonly #assume: CachedCredentialsContext['assume'];
   readonly #clients: ClientPool;
+  /** Rejections by services of the credentials clients signed with (with the cache only). */
+  readonly #rejections?: RejectionMemory;
+  /** Set while a client drops credentials a service rejected: its pooled clients stay, they sign with fresh ones. */
+  #droppingRejected = false;
   readonly #logger = new Logger('StsService');
   #loggedUnpooledConfig = false;
   #closed = false;
@@ -92,11 +101,15 @@ export class CachedCredentials {
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
     // pooled clients with it, before anyone hears of it: a listener that asks clientFor again gets a new client.
+    // Not a client's own drop of credentials a service rejected: its clients sign their next attempt with fresh ones.
     const emitAndDropClients = (event: CacheEvent) => {
-      if (event.type === 'invalidation') clients.dropRequest(event.key);
+      if (event.type === 'invalidation' && !this.#droppingRejected) clients.dropRequest(event.key);
       emit(event);
     };
-    if (settings) this.#cache = new CredentialCache(settings, emitAndDropClients, clock);
+    if (settings) {
+      this.#cache = new CredentialCache(settings, emitAndDropClients, clock);
+      this.#rejections = new RejectionMemory(clock);
+    }
     const cache = this.#cache;
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
@@ -148,6 +161,7 @@ export class CachedCredentials {
       },
       clear: () => {
         cache?.clear();
+        this.#rejections?.clear();
         this.#index.clear();
         clients.clear();
       },
@@ -180,16 +194,12 @@ export class CachedCredentials {
    * provider on every request (it is marked `memoized`), so refreshes and invalidations reach the client at once.
    */
   provider(request: AssumeRoleRequest): UnmemoizedProvider {
-    try {
-      return this.#providerOf(this.#index.resolve(request));
-    } catch (error) {
-      return rejectingProvider(error);
-    }
+    return this.#providerOf(this.#lookupOrRefusal(request));
   }
 
-  /** An SDK client acting as the role, signing each attempt with what the cache holds now (see `signWithCachedCredentials`). */
+  /** An SDK client acting as the role, signing each request with what the cache holds when it starts (see `#clientOf`). */
   createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
-    return this.#clientOf(ClientClass, this.provider(request), clientConfig);
+    return this.#clientOf(ClientClass, this.#lookupOrRefusal(request), clientConfig);
   }
 
   /**
@@ -199,12 +209,10 @@ export class CachedCredentials {
    * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
    */
   clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
-    let lookup: PreparedLookup;
-    try {
-      lookup = this.#index.resolve(request);
-    } catch (error) {
+    const lookup = this.#lookupOrRefusal(request);
+    if ('refusal' in lookup) {
       this.#clients.countUnpooled();
-      return this.#clientOf(ClientClass, rejectingProvider(error), clientConfig);
+      return this.#clientOf(ClientClass, lookup, clientConfig);
     }
     const withMfaCode = hasTokenCode(lookup.prepared);
     // After module destroy nothing is pooled: no one would destroy the client any more.
@@ -215,11 +223,11 @@ export class CachedCredentials {
         this.#loggedUnpooledConfig = true;
         this.#logger.debug('clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy');
       }
-      return this.#clientOf(ClientClass, this.#providerOf(lookup), clientConfig);
+      return this.#clientOf(ClientClass, lookup, clientConfig);
     }
     // Built from the copy read with the key: neither a later change to the caller's objects nor a getter that answers
     // differently the next time reaches a client keyed by what was read.
-    const build = () => this.#clientOf(ClientClass, this.#providerOf(lookup), plain.config as Omit<Config, 'credentials'>);
+    const build = () => this.#clientOf(ClientClass, lookup, plain.config as Omit<Config, 'credentials'>);
     return this.#clients.get(ClientClass, lookup.key, lookup.info, plain.key, build);
   }
 
@@ -241,25 +249,69 @@ export class CachedCredentials {
     return this.#clients.close(this.config.operationTimeoutMs);
   }
 
-  /** A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo). */
-  #providerOf(lookup: PreparedLookup): UnmemoizedProvider {
+  /**
+   * A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo); for a refused
+   * request, one that rejects with the refusal, sending nothing.
+   */
+  #providerOf(lookup: PreparedLookup | Refusal): UnmemoizedProvider {
+    if ('refusal' in lookup) return rejectingProvider(lookup.refusal);
     const resolve = this.#cache ? () => this.#cache!.get(lookup) : () => this.#assume(lookup.prepared);
     return Object.assign(() => resolve(), { memoized: true as const });
   }
 
-  #clientOf<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, credentials: UnmemoizedProvider, clientConfig?: Omit<Config, 'credentials'>): Client {
-    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig).clientConfig, credentials } as unknown as Config);
-    signWithCachedCredentials(client as never, credentials, (used) => this.control.invalidateIfCurrent(used));
+  /**
+   * A client acting as the lookup's role; for a refused request, one whose sends reject with the refusal. Each SDK
+   * request resolves its credentials once (one STS call at most without the cache, retries included); with the
+   * cache, a rejection is judged per place and may replace them once (see `RejectionMemory`).
+   */
+  #clientOf<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    lookup: PreparedLookup | Refusal,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
+    const credentials = new RequestCredentials(this.#providerOf(lookup));
+    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig).clientConfig, credentials: credentials.provider } as unknown as Config);
+    credentials.install(client as never);
+    if (!('refusal' in lookup) && this.#rejections !== undefined) {
+      signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));
+    }
     return client;
+  }
+
+  /**
+   * How a client of the request under `key` answers a service's verdicts, per (key, service, region): the first
+   * rejection drops the credentials (its pooled clients stay) so a retry gets fresh ones; a rejection of those fresh
+   * ones is remembered with a backoff and let through; an accepted request ends it.
+   */
+  #verdictsOn(key: string, rejections: RejectionMemory): CredentialVerdicts {
+    return {
+      rejected: (where, used) => {
+        if (rejections.rejected(`${key}\n${where}`, used.accessKeyId) === 'let-through') return false;
+        this.#droppingRejected = true;
+        try {
+          this.control.invalidateIfCurrent(used);
+        } finally {
+          this.#droppingRejected = false;
+        }
+        return true;
+      },
+      accepted: (where) => rejections.accepted(`${key}\n${where}`),
+    };
+  }
+
+  /** The lookup of a request, or why STS would refuse it. */
+  #lookupOrRefusal(request: AssumeRoleRequest): PreparedLookup | Refusal {
+    try {
+      return this.#index.resolve(request);
+    } catch (refusal) {
+      return { refusal };
+    }
   }
 
   /** The lookup of a request, or undefined for one STS would refuse (nothing can be cached for it). */
   #lookupOf(request: AssumeRoleRequest): PreparedLookup | undefined {
-    try {
-      return this.#index.resolve(request);
-    } catch {
-      return undefined;
-    }
+    const lookup = this.#lookupOrRefusal(request);
+    return 'refusal' in lookup ? undefined : lookup;
   }
 
   private lookupOf(prepared: PreparedAssumeRole, key: string): PreparedLookup {

@@ -127,10 +127,19 @@ export class StsService implements OnModuleDestroy {
 
   /**
    * An AWS SDK v3 client acting as the role: `createClient(S3Client, { roleArn, externalId }, { region })`.
-   * Every attempt is signed with what the cache holds now; when the service answers that the credentials expired or
-   * are unknown, they are dropped from the cache and the SDK's retry signs with fresh ones. Region defaults to `AWS_REGION`;
-   * request handler options default to the STS client's (`connectionTimeout` 3000 ms, `requestTimeout` 10000 ms,
-   * `throwOnRequestTimeout`), yours merged over them; a handler instance you pass is left as it is.
+   * Region defaults to `AWS_REGION`; request handler options default to the STS client's (`connectionTimeout`
+   * 3000 ms, `requestTimeout` 10000 ms, `throwOnRequestTimeout`), yours merged over them; a handler instance you pass
+   * is left as it is. Each request is signed with what the cache holds when it starts, its credentials resolved once
+   * for all its attempts (with `cache: false`, one AssumeRole per request, retries included).
+   *
+   * When the service answers that the credentials expired or are unknown (`ExpiredToken`, `InvalidAccessKeyId`,
+   * `UnrecognizedClientException`…), they are dropped from the cache (if still current) and the SDK's retry signs
+   * with fresh ones — once. When the credentials fetched after a rejection are rejected too, staleness is not the
+   * fault: that rejection is remembered for 2–4 s, doubling up to 5–10 min while it goes on, during which the error is
+   * let through as the service answered (not retried, nothing dropped); then fresh credentials are tried once more.
+   * An accepted request ends it. All this is per service and region of the request's credentials: one region that
+   * rejects a tenant leaves the tenant's credentials and clients elsewhere alone. Without the cache nothing is dropped
+   * or retried.
    */
   createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
     return this.#cached.createClient(ClientClass, request, clientConfig);
@@ -139,13 +148,15 @@ export class StsService implements OnModuleDestroy {
   /**
    * The AWS SDK v3 client acting as the role, for use per request: `clientFor(S3Client, tenant).send(...)`.
    * One client per (client class, request, client config), built as `createClient` builds one (region defaults to
-   * `AWS_REGION`, request handler timeouts default to the STS client's; every attempt signed with what the cache holds
-   * now) and kept in a pool of at most `clients.maxEntries` (default 100), least recently used out first. Requests and
-   * configs are compared by value: a new object meaning the same gets the same client; the config is read once, into
-   * the key and the copy the client is built from. Ask again per request rather than keeping the client.
+   * `AWS_REGION`, request handler timeouts default to the STS client's; each request signed with what the cache holds
+   * when it starts, rejections answered as there) and kept in a pool of at most `clients.maxEntries` (default 100),
+   * least recently used out first. Requests and configs are compared by value: a new object meaning the same gets
+   * the same client; the config is read once, into the key and the copy the client is built from. Ask again per
+   * request rather than keeping the client.
    *
    * A pooled client is destroyed (its sockets closed) when it leaves the pool: evicted for room, invalidated with
-   * its credentials (`cache.invalidate`, `invalidateWhere`, `invalidateIfCurrent`, `clear`), or on module destroy —
+   * its credentials (`cache.invalidate`, `invalidateWhere`, `invalidateIfCurrent`, `clear`; not when a client drops
+   * credentials a service rejected, which the clients of the request then sign with fresh), or on module destroy —
    * at once when idle, otherwise once the sends it is serving, and the streams their outputs hold, have settled: a
    * `Readable` body read or destroyed, a web `ReadableStream` ended or cancelled, an event stream's `for await`
    * ended or left (`break`). On module destroy that wait lasts `operationTimeoutSeconds` at most; then the client is
