@@ -24,7 +24,7 @@ import { CredentialStore, type LocalStsIdentity } from './credentials';
 import { sendXml, StsExchange, type LocalStsCall } from './exchange';
 import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults';
 import { RoleRegistry, type LocalStsRole } from './iam-rules';
-import { parseQueryRequest } from './query-parameters';
+import { parseQueryRequest, type StsQueryRequest } from './query-parameters';
 import * as actions from './sts-actions';
 import type { StsActionContext } from './sts-actions';
 import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format';
@@ -78,6 +78,8 @@ export class LocalStsServer {
   private readonly faults: FaultInjector;
   private readonly delays = new PendingDelays();
   private readonly callLog: LocalStsCall[] = [];
+  /** Requests of each action being handled now, and the most there were at once since the last resetCalls(). */
+  private readonly running = new Map<string, { now: number; peak: number }>();
   private readonly sockets = new Set<Socket>();
   private closed = false;
   private closing?: Promise<void>;
@@ -156,9 +158,15 @@ export class LocalStsServer {
     return action === undefined ? this.callLog.length : this.callLog.filter((c) => c.action === action).length;
   }
 
-  /** Empties the call log. */
+  /** The most requests of `action` the server was handling at once (from reading the body to answering). */
+  peakInFlight(action: string): number {
+    return this.running.get(action)?.peak ?? 0;
+  }
+
+  /** Empties the call log, and starts each action's peak in flight again from the requests running now. */
   resetCalls(): void {
     this.callLog.length = 0;
+    for (const counter of this.running.values()) counter.peak = counter.now;
   }
 
   /** Forgets credentials it issued, as if AWS revoked them: they are then answered with InvalidClientTokenId. */
@@ -217,6 +225,17 @@ export class LocalStsServer {
       return;
     }
     const request = parseQueryRequest(req, body);
+    const counter = this.running.get(request.action) ?? { now: 0, peak: 0 };
+    this.running.set(request.action, counter);
+    counter.peak = Math.max(counter.peak, ++counter.now);
+    try {
+      await this.answer(req, res, requestId, request);
+    } finally {
+      counter.now--;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, requestId: string, request: StsQueryRequest): Promise<void> {
     const exchange = new StsExchange(req, res, requestId, request, this.now, (call) => this.callLog.push(call));
 
     const fault = this.faults.take(request.action);
