@@ -369,6 +369,7 @@ describe('LocalStsServer', () => {
     await sts().send(new GetCallerIdentityCommand({}));
     expect(server.peakInFlight('AssumeRole')).toBe(5);
     expect(server.peakInFlight('GetCallerIdentity')).toBe(1);
+    expect(server.peakInFlight()).toBe(5);
     server.resetCalls();
     expect(server.peakInFlight('AssumeRole')).toBe(0);
   });

@@ -49,6 +49,8 @@ export interface LocalStsServerOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** The key of the in-flight counter of every action together. */
+const ANY_ACTION = '*';
 const SUPPORTED_ACTIONS = [
   'AssumeRole',
   'AssumeRoleWithWebIdentity',
@@ -158,9 +160,9 @@ export class LocalStsServer {
     return action === undefined ? this.callLog.length : this.callLog.filter((c) => c.action === action).length;
   }
 
-  /** The most requests of `action` the server was handling at once (from reading the body to answering). */
-  peakInFlight(action: string): number {
-    return this.running.get(action)?.peak ?? 0;
+  /** The most requests of `action` (of any action when not given) the server was handling at once, from body to answer. */
+  peakInFlight(action?: string): number {
+    return this.running.get(action ?? ANY_ACTION)?.peak ?? 0;
   }
 
   /** Empties the call log, and starts each action's peak in flight again from the requests running now. */
@@ -225,13 +227,16 @@ export class LocalStsServer {
       return;
     }
     const request = parseQueryRequest(req, body);
-    const counter = this.running.get(request.action) ?? { now: 0, peak: 0 };
-    this.running.set(request.action, counter);
-    counter.peak = Math.max(counter.peak, ++counter.now);
+    const counters = [request.action, ANY_ACTION].map((key) => {
+      const counter = this.running.get(key) ?? { now: 0, peak: 0 };
+      this.running.set(key, counter);
+      counter.peak = Math.max(counter.peak, ++counter.now);
+      return counter;
+    });
     try {
       await this.answer(req, res, requestId, request);
     } finally {
-      counter.now--;
+      for (const counter of counters) counter.now--;
     }
   }
 
