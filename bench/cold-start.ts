@@ -6,7 +6,12 @@ const TENANTS = 1_000;
 /** Every simulated AssumeRole answers after this long: a fixed latency, so wall time depends on the bound alone. */
 const STS_LATENCY_MS = 50;
 /** The bounds compared; 1,000 (the most allowed, as many as the tenants) is no bound at all here. */
-const BOUNDS = [{ label: 'unbounded (maxConcurrentStsCalls: 1000)', max: 1_000 }, { label: 'maxConcurrentStsCalls: 64', max: 64 }, { label: 'maxConcurrentStsCalls: 32', max: 32 }, { label: 'maxConcurrentStsCalls: 16 (default)', max: 16 }];
+const BOUNDS = [
+  { label: 'unbounded (maxConcurrentStsCalls: 1000)', max: 1_000 },
+  { label: 'maxConcurrentStsCalls: 64', max: 64 },
+  { label: 'maxConcurrentStsCalls: 32', max: 32 },
+  { label: 'maxConcurrentStsCalls: 16 (default)', max: 16 },
+];
 
 /** 1,000 cold tenants at once through one instance: wall time until the last has credentials, and what STS saw. */
 async function coldStart(maxConcurrentStsCalls: number) {

@@ -68,7 +68,10 @@ export class AccountChecks {
         const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, { code: 'AccountMismatch', operation: 'GetCallerIdentity' });
         return { ok: false, error };
       }
-      const probe = prepared.input.ExternalId === undefined ? { enforced: false } : copy.mfa !== undefined ? { enforced: undefined } : await this.probeExternalId(copy, prepared.input.ExternalId);
+      const externalId = prepared.input.ExternalId;
+      // No ExternalId: not enforced by definition. MFA: not probed, as a code cannot be sent twice.
+      const probe: ProbeResult =
+        externalId === undefined ? { enforced: false } : copy.mfa !== undefined ? { enforced: undefined } : await this.probeExternalId(copy, externalId);
       if (probe.enforced !== true && options.requireExternalIdEnforced) {
         return { ok: false, error: notShownEnforced(prepared.input.RoleArn, probe) };
       }
