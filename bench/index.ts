@@ -1,10 +1,11 @@
 import { clientsPerRequest } from './clients';
+import { coldStartBound } from './cold-start';
 import { fleet } from './fleet';
 import { hotHits } from './hot-hits';
 import { memoryPerEntry } from './memory';
 import { multiTenant } from './multi-tenant';
 
-/** `npm run bench` runs them all; `npm run bench -- hot|tenants|memory|clients|fleet` runs one. */
+/** `npm run bench` runs them all; `npm run bench -- hot|tenants|memory|clients|fleet|cold` runs one. */
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'hot') await hotHits();
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   if (!only || only === 'memory') await memoryPerEntry();
   if (!only || only === 'clients') await clientsPerRequest();
   if (!only || only === 'fleet') await fleet();
+  if (!only || only === 'cold') await coldStartBound();
 }
 
 main().catch((error: unknown) => {

@@ -39,6 +39,8 @@ export class SimulatedSts {
   duplicates = 0;
   /** Calls running now. */
   inFlight = 0;
+  /** The most calls that were running at once. */
+  peakInFlight = 0;
   private serial = 0;
   private readonly running = new Map<string, number>();
 
@@ -49,7 +51,7 @@ export class SimulatedSts {
 
   async assumeRole(roleArn: string) {
     this.calls++;
-    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, ++this.inFlight);
     const running = this.running.get(roleArn) ?? 0;
     if (running > 0) this.duplicates++;
     this.running.set(roleArn, running + 1);

@@ -27,6 +27,27 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency:
   return results;
 }
 
+/** What validateAccess's ExternalId probe found: `undefined` when it was not made, or failed with `error`. */
+interface ProbeResult {
+  enforced: boolean | undefined;
+  error?: StsError;
+}
+
+/**
+ * The customer's ExternalId with its last character changed: same length, same prefix. A digit replaces it, so the
+ * near miss differs in any letter case (a `StringEqualsIgnoreCase` condition refuses it too) and keeps STS's rules.
+ */
+function nearMiss(externalId: string): string {
+  return `${externalId.slice(0, -1)}${externalId.endsWith('0') ? '1' : '0'}`;
+}
+
+/** The refusal of a role whose ExternalId check did not come out `true`; never names the ExternalId. */
+function notShownEnforced(roleArn: string, probe: ProbeResult): StsError {
+  const code = probe.enforced === undefined ? 'ExternalIdNotChecked' : 'ExternalIdNotEnforced';
+  const why = probe.error ? `: the probe failed (${probe.error.code})` : probe.enforced === undefined ? ': a request with MFA is not probed' : '';
+  return new StsError(`The role ${roleArn} was not shown to require its ExternalId${why}`, { code, operation: 'AssumeRole', cause: probe.error });
+}
+
 /** Checks on customer accounts: can a role be assumed, and credentials for many accounts at once. */
 export class AccountChecks {
   constructor(
@@ -47,33 +68,37 @@ export class AccountChecks {
         const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, { code: 'AccountMismatch', operation: 'GetCallerIdentity' });
         return { ok: false, error };
       }
-      const externalIdEnforced = prepared.input.ExternalId === undefined ? false : copy.mfa !== undefined ? undefined : await this.refusesWrongExternalId(copy);
-      if (externalIdEnforced !== true && options.requireExternalIdEnforced) {
-        const code = externalIdEnforced === undefined ? 'ExternalIdNotChecked' : 'ExternalIdNotEnforced';
-        const error = new StsError(`The role ${prepared.input.RoleArn} was not shown to require its ExternalId`, { code, operation: 'AssumeRole' });
-        return { ok: false, error };
+      const externalId = prepared.input.ExternalId;
+      // No ExternalId: not enforced by definition. MFA: not probed, as a code cannot be sent twice.
+      const probe: ProbeResult =
+        externalId === undefined ? { enforced: false } : copy.mfa !== undefined ? { enforced: undefined } : await this.probeExternalId(copy, externalId);
+      if (probe.enforced !== true && options.requireExternalIdEnforced) {
+        return { ok: false, error: notShownEnforced(prepared.input.RoleArn, probe) };
       }
-      return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration, externalIdEnforced };
+      return { ok: true, accountId, arn: identity.Arn ?? '', expiration: credentials.expiration, externalIdEnforced: probe.enforced };
     } catch (error) {
       return { ok: false, error: toStsError(error, 'AssumeRole') };
     }
   }
 
   /**
-   * Assumes the role once more with a random ExternalId of the right form, uncached: `AccessDenied` means the trust
-   * policy demands the customer's own value. A wrong value, rather than none, also unmasks a condition that only asks
-   * for some ExternalId (`StringLike *`, `Null`), and passes a rule on this side that denies AssumeRole without one.
-   * Any other failure says nothing either way and is thrown.
+   * Assumes the role again, uncached, with two wrong ExternalIds: `AccessDenied` to both means the trust policy
+   * refuses them. First a random value of the right form, which also unmasks a condition that only asks for some
+   * ExternalId (`StringLike *`, `Null`) and passes a rule on this side that denies AssumeRole without one; then a near
+   * miss of the customer's own value (its last character changed), which unmasks a wildcard condition such as
+   * `StringLike "tenant-*"`. Any other failure proves nothing either way: the result is `undefined`, with the error.
    */
-  private async refusesWrongExternalId(request: AssumeRoleRequest): Promise<boolean> {
-    const probe = prepareAssumeRole({ ...request, externalId: generateExternalId() }, this.defaults);
-    try {
-      await this.operations.assumeRole(probe, { probe: true });
-      return false;
-    } catch (error) {
-      if (toStsError(error, 'AssumeRole').code === 'AccessDenied') return true;
-      throw error;
+  private async probeExternalId(request: AssumeRoleRequest, externalId: string): Promise<ProbeResult> {
+    for (const wrong of [generateExternalId(), nearMiss(externalId)]) {
+      try {
+        await this.operations.assumeRole(prepareAssumeRole({ ...request, externalId: wrong }, this.defaults), { probe: true });
+        return { enforced: false };
+      } catch (error) {
+        const stsError = toStsError(error, 'AssumeRole');
+        if (stsError.code !== 'AccessDenied') return { enforced: undefined, error: stsError };
+      }
     }
+    return { enforced: true };
   }
 
   async assumeRoleInAccounts(requests: AssumeRoleRequest[], options: FanOutOptions = {}): Promise<AccountAssumeResult[]> {

@@ -66,6 +66,18 @@ export class ServerAwsStsConfig {
    */
   operationTimeoutSeconds?: number;
   /**
+   * Most STS requests this instance has in flight at once; the others wait their turn, first come first served, and
+   * each caller still settles within `operationTimeoutSeconds` (a wait counts against it). 1–1,000. Default: 16.
+   *
+   * Why 16: STS throttles per account with a token bucket whose rate AWS does not publish and will not raise, shared
+   * by every replica and every other caller of the account. Without a bound, a restart or fan-out with 400 cold
+   * tenants sends 400 AssumeRole calls at once from each replica, straight into `Throttling`. At STS's usual 20–100 ms
+   * a call, 16 in flight still make 160–800 calls a second per instance (a cold start of 1,000 tenants takes about
+   * 1–6 s: `npm run bench -- cold` measures it), while a fleet of N replicas sends at most 16·N at once. Raise it for a
+   * slow or distant endpoint; lower it when many replicas share one account.
+   */
+  maxConcurrentStsCalls?: number;
+  /**
    * Refuse an `assumeRole` into another account than the caller's own unless the request carries its own
    * `externalId` (`EXTERNAL_ID` does not count). Default: false.
    */
@@ -121,6 +133,8 @@ export interface ResolvedStsConfig {
   /** False when the request handler or its agents are the user's: then the library never destroys them. */
   ownsRequestHandler: boolean;
   operationTimeoutMs: number;
+  /** Most STS requests in flight at once from this instance. */
+  maxConcurrentStsCalls: number;
   requireExternalId: boolean;
   sessionNamePrefix: string;
   cache: CredentialCacheSettings | false;
@@ -129,6 +143,9 @@ export interface ResolvedStsConfig {
   /** Where the library's instruments come from; undefined with `metrics: false`. */
   meterProvider?: MeterProvider;
 }
+
+/** STS requests in flight at once per instance, by default: see `ServerAwsStsConfig.maxConcurrentStsCalls`. */
+const DEFAULT_MAX_CONCURRENT_STS_CALLS = 16;
 
 /** The base credential provider gets this share of the operation timeout. */
 const BASE_PROVIDER_SHARE_OF_TIMEOUT = 0.8;
@@ -161,6 +178,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const externalId = config.EXTERNAL_ID;
   const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
   const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
+  const maxConcurrentStsCalls = config.maxConcurrentStsCalls ?? DEFAULT_MAX_CONCURRENT_STS_CALLS;
   check(() => config.AWS_REGION === undefined || validate.region(config.AWS_REGION, 'AWS_REGION'));
   check(() => validate.require(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE', 'must be a non-empty string'));
   check(() => validate.integer(maxSessionDuration, 'MAX_SESSION_DURATION', MIN_DURATION, MAX_DURATION, { unit: '' }));
@@ -169,6 +187,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   check(() => validate.text(prefix, 'sessionNamePrefix', SESSION_NAME_PREFIX_LIMITS));
   check(() => validate.require(config.credentials === undefined || typeof config.credentials === 'function' || isStaticCredentials(config.credentials), 'credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function'));
   check(() => validate.integer(operationTimeoutSeconds, 'operationTimeoutSeconds', 1, 300, { unit: '' }));
+  check(() => validate.integer(maxConcurrentStsCalls, 'maxConcurrentStsCalls', 1, 1_000, { unit: '' }));
 
   const metricsOptions = config.metrics ?? {};
   check(() => validate.require(metricsOptions === false || (typeof metricsOptions === 'object' && metricsOptions !== null && (metricsOptions.meterProvider === undefined || typeof metricsOptions.meterProvider?.getMeter === 'function')), 'metrics', 'must be false or { meterProvider?: MeterProvider }'));
@@ -200,6 +219,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     clientConfig,
     ownsRequestHandler,
     operationTimeoutMs,
+    maxConcurrentStsCalls,
     requireExternalId: config.requireExternalId ?? false,
     sessionNamePrefix: prefix,
     cache,

@@ -176,7 +176,8 @@ const HINTS: Record<string, HintRule> = {
   AccountMismatch: () => 'The credentials act in another account than the role ARN names: check the ARN you stored for this tenant.',
   ExternalIdNotEnforced: () =>
     "The role let this app in with a wrong ExternalId: anyone who learns the role's ARN could make this app act in the customer's account (the confused deputy). Its trust policy needs Condition { StringEquals: { 'sts:ExternalId': <the customer's ExternalId> } } (see trustPolicy()).",
-  ExternalIdNotChecked: () => 'A request with MFA is not probed for its ExternalId (an MFA code cannot be sent twice): validate the role without mfa, or without requireExternalIdEnforced.',
+  ExternalIdNotChecked: () =>
+    'The ExternalId probe was not made (a request with MFA: an MFA code cannot be sent twice) or failed (throttling, a timeout: see the cause): retry later, validate the role without mfa, or without requireExternalIdEnforced.',
   InvalidConfiguration: () => 'Fix the ServerAwsStsConfig fields named in the message.',
 };
 

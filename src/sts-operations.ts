@@ -18,6 +18,7 @@ import { FailureLog } from './failure-log.js';
 import { withDeadline } from './operation-deadline.js';
 import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
+import { StsCallLimit } from './sts-call-limit.js';
 import { stsClientSignedBy } from './sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsError, toStsError, type StsOperation } from './sts-error.js';
@@ -62,10 +63,12 @@ const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
 /**
  * The five STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
  * what it validated (read once from the request, before any wait), emits one `sts-call` event per call and maps
- * every failure to a scrubbed `StsError`.
+ * every failure to a scrubbed `StsError`. Every request goes through `send`, which keeps at most
+ * `maxConcurrentStsCalls` of them in flight; a wait for a turn counts against the operation's deadline.
  */
 export class StsOperations {
   private readonly failures = new FailureLog();
+  private readonly turns: StsCallLimit;
   private accountId?: Promise<string>;
 
   constructor(
@@ -74,7 +77,9 @@ export class StsOperations {
     private readonly emit: (event: StsCallEvent) => void,
     /** The (cached) credentials of a role-chaining hop: wired to the credential cache by `StsService`. */
     private readonly hopCredentials: (via: PreparedAssumeRole) => Promise<TemporaryCredentials>,
-  ) {}
+  ) {
+    this.turns = new StsCallLimit(config.maxConcurrentStsCalls);
+  }
 
   /** STS's clock: the host clock corrected by the offset the SDK learned from STS's `Date` headers (ms). */
   now(): number {
@@ -253,8 +258,15 @@ export class StsOperations {
     return `${this.config.sessionNamePrefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
   }
 
-  /** Sends one command, emits its event, and maps a failure to a scrubbed `StsError`. */
-  private async send<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient = this.stsClient): Promise<StsOutputs[Operation]> {
+  /**
+   * Sends one command in a turn of the instance's STS call limit, emits its event, and maps a failure to a scrubbed
+   * `StsError`. A caller whose deadline passes while it waits for a turn sent nothing: it rejects without an event.
+   */
+  private send<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient = this.stsClient): Promise<StsOutputs[Operation]> {
+    return this.turns.run(context.signal, () => this.sendNow(operation, command, context, client));
+  }
+
+  private async sendNow<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient): Promise<StsOutputs[Operation]> {
     const started = performance.now();
     const { secrets, signal, logFailure = true, ...facts } = context;
     try {

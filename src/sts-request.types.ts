@@ -113,9 +113,12 @@ export type AccessCheckResult =
       arn: string;
       expiration: Date;
       /**
-       * Whether the role refused the same request with a wrong ExternalId. `false` is the confused-deputy hole: anyone
-       * who knows the role's ARN gets in. Also `false` for a request that carries no ExternalId at all. `undefined`
-       * for a request with MFA, which is not probed (an MFA code cannot be sent twice).
+       * Whether the role refused the same request with two wrong ExternalIds: a random one, and the customer's own
+       * with its last character changed. `false` is the confused-deputy hole (anyone who knows the role's ARN gets
+       * in), or a wildcard condition such as `StringLike "tenant-*"`. Also `false` for a request that carries no
+       * ExternalId at all. `undefined` when it is not known: a request with MFA is not probed (an MFA code cannot be
+       * sent twice), or a probe failed for another reason than `AccessDenied` (throttling, a timeout). `true` does not
+       * prove the condition names only this value: a list naming other customers' values passes too.
        */
       externalIdEnforced: boolean | undefined;
     }
@@ -125,8 +128,8 @@ export type AccessCheckResult =
 export interface AccessCheckOptions {
   /**
    * Treat a role that lets this app in with a wrong ExternalId as a failure: `{ ok: false }` with the code
-   * `ExternalIdNotEnforced` (`ExternalIdNotChecked` for a request with MFA, which is not probed). Default: false
-   * (the result says `externalIdEnforced: false`).
+   * `ExternalIdNotEnforced`; and one not checked (a request with MFA, which is not probed, or a probe that failed,
+   * whose error is the `cause`) with `ExternalIdNotChecked`. Default: false (the result says `externalIdEnforced`).
    */
   requireExternalIdEnforced?: boolean;
 }

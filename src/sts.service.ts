@@ -173,12 +173,14 @@ export class StsService implements OnModuleDestroy {
 
   /**
    * Checks that a role can be assumed safely and really lands in its account: assumes it uncached for the shortest
-   * session (900 s), calls GetCallerIdentity with the result and compares accounts, then assumes it once more with a
-   * random wrong ExternalId to learn whether its trust policy demands the customer's own (`externalIdEnforced`; the
-   * probe's expected refusal is not logged, and nothing is cached; a request with MFA is not probed). With
-   * `requireExternalIdEnforced`, a role that lets the app in with a wrong ExternalId fails with the code
-   * `ExternalIdNotEnforced`. Never throws for an access failure: it returns
-   * `{ ok: false, error }` with the `StsError` (and its hint).
+   * session (900 s), calls GetCallerIdentity with the result and compares accounts, then probes with two wrong
+   * ExternalIds — a random one, then the customer's own with its last character changed — to learn whether its trust
+   * policy demands the customer's own (`externalIdEnforced: true` when STS refused both; the probes' expected
+   * refusals are not logged, and nothing is cached; a request with MFA is not probed). A probe that fails for another
+   * reason (throttling, a timeout) leaves `externalIdEnforced: undefined`. With `requireExternalIdEnforced`, a role
+   * that lets the app in with a wrong ExternalId fails with the code `ExternalIdNotEnforced`, and one not checked with
+   * `ExternalIdNotChecked` (its `cause` is the probe's error, if one failed). Never throws for an access failure: it
+   * returns `{ ok: false, error }` with the `StsError` (and its hint).
    */
   validateAccess(request: AssumeRoleRequest, options: AccessCheckOptions = {}): Promise<AccessCheckResult> {
     return this.#accounts.validateAccess(request, options);

@@ -48,7 +48,7 @@ describe('validateAccess: is the ExternalId enforced?', () => {
     );
   }
 
-  it('probes once with a random wrong ExternalId: a refusal means enforced, unlogged and uncached', async () => {
+  it('probes with a random wrong ExternalId, then a near miss of the right one: two refusals mean enforced, unlogged and uncached', async () => {
     role(true);
     const logger = capturingLogger();
     Logger.overrideLogger(logger);
@@ -56,7 +56,7 @@ describe('validateAccess: is the ExternalId enforced?', () => {
       const service = createService();
       await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
       const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
-      expect(calls).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/)]);
+      expect(calls).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/), 'tenant-0']);
       expect(logger.lines).toEqual([]);
       expect(service.cache.stats().size).toBe(0);
     } finally {
@@ -102,12 +102,72 @@ describe('validateAccess: is the ExternalId enforced?', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
   });
 
-  it('returns a probe that fails for another reason as the failure (it proves nothing either way)', async () => {
+  it.each([
+    ['the random probe', (externalId: string) => externalId !== 'tenant-1'],
+    ['the near miss', (externalId: string) => externalId === 'tenant-0'],
+  ])('a throttled probe (%s) leaves the check ok, not checked; with requireExternalIdEnforced ExternalIdNotChecked, caused by it', async (_label, throttled) => {
     sts.on(GetCallerIdentityCommand).resolves(identity);
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
-      input.ExternalId === 'tenant-1' ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('Throttling', 'Rate exceeded', 400)),
+    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
+      input.ExternalId === 'tenant-1'
+        ? Promise.resolve(assumeRoleOutput())
+        : Promise.reject(throttled(input.ExternalId) ? serviceError('Throttling', 'Rate exceeded', 400) : serviceError('AccessDenied', 'not authorized', 403)),
     );
-    await expect(createService().validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: false, error: { code: 'Throttling', retryable: true } });
+    const service = createService();
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toEqual({
+      ok: true,
+      accountId: '123456789012',
+      arn: identity.Arn,
+      expiration: expect.any(Date),
+      externalIdEnforced: undefined,
+    });
+    const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' }, { requireExternalIdEnforced: true });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'ExternalIdNotChecked', hint: expect.stringContaining('probe'), cause: { code: 'Throttling', retryable: true } } });
+    expect(visibleText((refused as { error: Error }).error)).not.toMatch(/tenant-[01]/);
+  });
+
+  it('a role that lets in a near miss of the ExternalId (StringLike "tenant-*") is not enforced, though it refuses a random value', async () => {
+    const customerValue = 'tenant-9f86d081884c7d659a2feaa0c55ad015';
+    sts.on(GetCallerIdentityCommand).resolves(identity);
+    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
+      input.ExternalId.startsWith('tenant-') ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+    );
+    const logger = capturingLogger();
+    Logger.overrideLogger(logger);
+    try {
+      const service = createService();
+      const events: unknown[] = [];
+      service.events$.subscribe((event) => events.push(event));
+      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: customerValue })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+      const [, random, nearMiss] = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId as string);
+      expect(random).toMatch(/^[0-9a-f]{32}$/);
+      expect(nearMiss).toHaveLength(customerValue.length);
+      expect(nearMiss.slice(0, -1)).toBe(customerValue.slice(0, -1));
+      expect(nearMiss.toLowerCase()).not.toBe(customerValue.toLowerCase());
+      const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: customerValue }, { requireExternalIdEnforced: true });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'ExternalIdNotEnforced' } });
+      const seen = [...logger.lines, JSON.stringify(events), visibleText((refused as { error: Error }).error)].join('\n');
+      expect(seen).not.toContain(customerValue.slice(0, -1)); // neither the value nor its near miss
+    } finally {
+      Logger.overrideLogger(false);
+    }
+  });
+
+  it("the near miss differs from the customer's value in any letter case, whatever its last character", async () => {
+    sts.on(GetCallerIdentityCommand).resolves(identity);
+    for (const externalId of ['ab', 'x0', 'X1', 'tenant-Z', 'a:/=,.@+-_']) {
+      sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
+        input.ExternalId === externalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+      );
+      sts.resetHistory();
+      await createService().validateAccess({ roleArn: ROLE_ARN, externalId });
+      const nearMiss = sts.commandCalls(AssumeRoleCommand)[2]?.args[0].input.ExternalId as string;
+      expect({ externalId, length: nearMiss.length, prefix: nearMiss.slice(0, -1), differs: nearMiss.toLowerCase() !== externalId.toLowerCase() }).toEqual({
+        externalId,
+        length: externalId.length,
+        prefix: externalId.slice(0, -1),
+        differs: true,
+      });
+    }
   });
 });
 

@@ -84,6 +84,10 @@ describe('ServerAwsStsConfig', () => {
 
   it('refuses an operation timeout outside 1–300 s and a maxEntries over 1,000,000', () => {
     expect(() => resolveStsConfig({ operationTimeoutSeconds: 0 })).toThrow(/operationTimeoutSeconds must be an integer between 1 and 300/);
+    expect(resolveStsConfig({}).maxConcurrentStsCalls).toBe(16);
+    for (const bad of [0, 1_001, 2.5, '8']) {
+      expect(() => resolveStsConfig({ maxConcurrentStsCalls: bad as number })).toThrow(/maxConcurrentStsCalls must be an integer between 1 and 1000/);
+    }
     expect(() => resolveStsConfig({ cache: { maxEntries: 10_000_000 } })).toThrow(/cache.maxEntries must be an integer between 1 and 1000000/);
   });
 

@@ -1,5 +1,6 @@
 import { STS_LIMITS } from '../sts-limits.js';
 import { parseIamArn, type RequestValidator } from '../sts-validation.js';
+import { checkPolicyDocument } from './policy-document.js';
 
 /** IAM's `MaxSessionDuration` of a role, in seconds: one hour to STS's longest role session. */
 export const IAM_ROLE_MAX_SESSION_DURATION = { min: 3_600, max: STS_LIMITS.roleDuration.max } as const;
@@ -35,7 +36,7 @@ export function checkManagedPolicyArns(validate: RequestValidator, arns: unknown
   return copy as string[];
 }
 
-/** Reads an inline policy, object or JSON text, into a fresh object; checks it is a JSON object within IAM's size. */
+/** Reads an inline policy, object or JSON text, into a fresh object; checks it is a policy document within IAM's size. */
 export function checkInlinePolicy(validate: RequestValidator, policy: unknown): Record<string, unknown> | undefined {
   if (policy === undefined) return undefined;
   let document: unknown;
@@ -47,5 +48,6 @@ export function checkInlinePolicy(validate: RequestValidator, policy: unknown): 
   validate.require(typeof document === 'object' && document !== null && !Array.isArray(document), 'policy', 'must be a JSON policy document (an object, or its JSON text)');
   const characters = JSON.stringify(document).length;
   validate.require(characters <= MAX_INLINE_POLICY_CHARACTERS, 'policy', `must be at most ${MAX_INLINE_POLICY_CHARACTERS} characters once serialised without whitespace (IAM's limit)`);
+  checkPolicyDocument(validate, document as Record<string, unknown>);
   return document as Record<string, unknown>;
 }

@@ -86,12 +86,39 @@ describe('customerRoleTemplate', () => {
     ['an inline policy that is not JSON', { policy: '{ Version:' }, 'policy'],
     ['an inline policy that is an array', { policy: [POLICY] }, 'policy'],
     ['an inline policy over 10,240 characters', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'x'.repeat(10_240) }] } }, 'policy'],
+    ['a wildcard principal', { principalArn: 'arn:aws:iam::111122223333:user/*' }, 'principalArn'],
+    ['a principal with a quote', { principalArn: 'arn:aws:iam::111122223333:role/a"b' }, 'principalArn'],
+    ['an inline policy that is not a policy document', { policy: { foo: 'bar' } }, 'policy.Version'],
+    ['an inline policy without a Statement', { policy: { Version: '2012-10-17' } }, 'policy.Statement'],
+    ['an inline policy of an unknown Version', { policy: { ...POLICY, Version: '2024-01-01' } }, 'policy.Version'],
+    ['an inline policy whose Statement is empty', { policy: { Version: '2012-10-17', Statement: [] } }, 'policy.Statement'],
+    ['a statement that is not an object', { policy: { Version: '2012-10-17', Statement: ['Allow'] } }, 'policy.Statement[0]'],
+    ['a statement without an Effect', { policy: { Version: '2012-10-17', Statement: [{ Action: 's3:GetObject', Resource: '*' }] } }, 'policy.Statement[0].Effect'],
+    ['an Effect of "allow"', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'allow', Action: 's3:GetObject', Resource: '*' }] } }, 'policy.Statement[0].Effect'],
+    ['a statement without an Action', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*' }] } }, 'policy.Statement[0].Action'],
+    ['an Action that is not text', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [42], Resource: '*' }] } }, 'policy.Statement[0].Action'],
+    ['a statement without a Resource', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject' }] } }, 'policy.Statement[0].Resource'],
+    ['an empty Resource list', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: [] }] } }, 'policy.Statement[0].Resource'],
+    ['both Action and NotAction', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', NotAction: 'iam:*', Resource: '*' }] } }, 'policy.Statement[0].Action'],
+    ['a Principal in a permissions policy', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Principal: '*' }] } }, 'policy.Statement[0].Principal'],
+    ['a Condition that is not an object', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: 'yes' }] } }, 'policy.Statement[0].Condition'],
+    ['an unknown statement element', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Effects: 'Deny' }] } }, 'policy.Statement[0]'],
+    ['an unknown top-level element', { policy: { ...POLICY, Statements: [] } }, 'policy'],
+    ['an inline policy text that is not a policy document', { policy: '{"foo":"bar"}' }, 'policy.Version'],
     ['a session of 3599 seconds', { maxSessionDuration: 3599 }, 'maxSessionDuration'],
     ['a session of 43201 seconds', { maxSessionDuration: 43_201 }, 'maxSessionDuration'],
     ['a session of 1.5 hours as a fraction', { maxSessionDuration: 5400.5 }, 'maxSessionDuration'],
   ])('refuses %s', (_label, options, field) => {
     const error = validationRefusal(() => customerRoleTemplate({ principalArn: PRINCIPAL, ...(options as object) }));
     expect(error.field).toBe(field);
+  });
+
+  it.each([
+    ['one statement as an object, NotAction and NotResource', { Version: '2012-10-17', Statement: { Sid: 'Read', Effect: 'Deny', NotAction: ['s3:Get*'], NotResource: 'arn:aws:s3:::x/*' } }],
+    ['the 2008 version with a Condition', { Version: '2008-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { Bool: { 'aws:SecureTransport': 'true' } } }] }],
+    ['an Id and several statements', { Version: '2012-10-17', Id: 'p1', Statement: [POLICY.Statement[0], { Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: ['*'] }] }],
+  ])('takes a policy document with %s', (_label, policy) => {
+    expect(customerRoleTemplate({ principalArn: PRINCIPAL, policy }).Resources.Role.Properties.Policies).toEqual([{ PolicyName: 'AccessPolicy', PolicyDocument: policy }]);
   });
 
   it('says what the session length must be, in seconds', () => {

@@ -24,6 +24,8 @@ export interface LocalStsFaultOptions {
   rate?: number;
   /** Only calls with this Action (e.g. 'AssumeRole'). */
   action?: string;
+  /** Let this many matching calls through first (e.g. 1: fault the second AssumeRole). Default 0. */
+  after?: number;
 }
 
 /** What a fault does to a call: answer an error, answer 200 with a body, drop the connection, or wait first. */
@@ -38,6 +40,8 @@ interface FaultRule {
   remaining?: number;
   rate?: number;
   action?: string;
+  /** Matching calls still to let through before the fault applies. */
+  skip: number;
 }
 
 /** The injected faults, in injection order; the first matching rule applies to a call. */
@@ -49,7 +53,8 @@ export class FaultInjector {
 
   /** Adds a rule; throws on invalid options. */
   inject(fault: LocalStsFault, options: LocalStsFaultOptions = {}): void {
-    const { times, rate, action } = options;
+    const { times, rate, action, after = 0 } = options;
+    if (!Number.isInteger(after) || after < 0) throw new Error('LocalStsServer: after must be a non-negative integer');
     if (times !== undefined && (!Number.isInteger(times) || times < 1)) {
       throw new Error('LocalStsServer: times must be a positive integer');
     }
@@ -63,6 +68,7 @@ export class FaultInjector {
       remaining: times ?? (rate === undefined ? 1 : undefined),
       rate,
       action,
+      skip: after,
     });
   }
 
@@ -76,6 +82,10 @@ export class FaultInjector {
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       if (rule.action !== undefined && rule.action !== action) continue;
+      if (rule.skip > 0) {
+        rule.skip -= 1;
+        continue;
+      }
       if (rule.rate !== undefined && this.random() >= rule.rate) continue;
       if (rule.remaining !== undefined) {
         rule.remaining -= 1;

@@ -1,6 +1,6 @@
 /**
  * The IAM side of the local STS: the roles it knows and the rules STS applies before issuing a session — trust,
- * ExternalId, MFA, MaxSessionDuration, the 1-hour role-chaining limit, SourceIdentity inheritance, and which
+ * the ExternalId condition (StringEquals, StringLike), MFA, MaxSessionDuration, the 1-hour role-chaining limit, SourceIdentity inheritance, and which
  * roles accept web identity and SAML — with STS's own error codes and messages.
  */
 import type { Caller, LocalStsIdentity } from './credentials';
@@ -19,8 +19,15 @@ export interface LocalStsRole {
    * is trusted (like a trust policy naming the account root).
    */
   trustedPrincipals?: string[];
-  /** ExternalId the caller must send; when unset, any/no ExternalId is accepted. */
+  /** ExternalId the caller must send (`StringEquals`); when neither this nor `externalIdCondition` is set, any/no ExternalId is accepted. */
   externalId?: string;
+  /**
+   * The trust policy's condition on `sts:ExternalId`, evaluated as IAM does: `StringEquals` matches exactly,
+   * `StringLike` with `*` (any run of characters, none included) and `?` (one character), both case-sensitive; the
+   * request passes when its ExternalId matches any of `values` (a condition's list is OR'ed, as a `ForAnyValue`
+   * list naming several customers' values is). A request without an ExternalId never matches. Not with `externalId`.
+   */
+  externalIdCondition?: { operator: 'StringEquals' | 'StringLike'; values: string[] };
   /** Requires SerialNumber + TokenCode (or MFA-authenticated GetSessionToken credentials). */
   mfaRequired?: boolean;
   /** 3600..43200, default 3600. */
@@ -82,6 +89,13 @@ export class RoleRegistry {
 }
 
 function checkRole(role: LocalStsRole): LocalStsRole {
+  const condition = role.externalIdCondition;
+  if (condition !== undefined && role.externalId !== undefined) {
+    throw new Error('LocalStsServer: give externalId or externalIdCondition, not both');
+  }
+  if (condition !== undefined && (!['StringEquals', 'StringLike'].includes(condition.operator) || condition.values.length === 0)) {
+    throw new Error('LocalStsServer: externalIdCondition needs StringEquals or StringLike and at least one value');
+  }
   const max = role.maxSessionDuration;
   if (max !== undefined && (!Number.isInteger(max) || max < 3600 || max > 43200)) {
     throw new Error('LocalStsServer: maxSessionDuration must be an integer between 3600 and 43200');
@@ -95,6 +109,20 @@ function trusts(role: LocalStsRole, caller: Caller): boolean {
   if (caller.kind === 'issued' && caller.cred.roleArn) candidates.push(caller.cred.roleArn);
   if (role.trustedPrincipals === undefined) return account === roleAccount(role.arn);
   return role.trustedPrincipals.some((p) => p === '*' || candidates.includes(p));
+}
+
+/** IAM's `StringLike`: `*` matches any run of characters, `?` one character, everything else itself. */
+function stringLike(pattern: string, value: string): boolean {
+  const source = [...pattern].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`, 's').test(value);
+}
+
+/** Whether the trust policy's `sts:ExternalId` condition (if any) lets `externalId` in. */
+function externalIdAllowed(role: LocalStsRole, externalId: string | null): boolean {
+  const condition = role.externalIdCondition ?? (role.externalId === undefined ? undefined : { operator: 'StringEquals', values: [role.externalId] });
+  if (condition === undefined) return true;
+  if (externalId === null) return false;
+  return condition.values.some((value) => (condition.operator === 'StringLike' ? stringLike(value, externalId) : value === externalId));
 }
 
 /** STS's AccessDenied for an AssumeRole the caller may not make. */
@@ -114,7 +142,7 @@ export function authorizeAssumeRole(
   validMfaCode: string,
 ): asserts role is LocalStsRole {
   if (!role || !trusts(role, caller)) throw assumeRoleDenied(caller, roleArn);
-  if (role.externalId !== undefined && params.get('ExternalId') !== role.externalId) throw assumeRoleDenied(caller, roleArn);
+  if (!externalIdAllowed(role, params.get('ExternalId'))) throw assumeRoleDenied(caller, roleArn);
   if (role.mfaRequired) {
     const serial = params.get('SerialNumber');
     const code = params.get('TokenCode');

@@ -339,6 +339,41 @@ describe('LocalStsServer', () => {
     });
   });
 
+  describe('ExternalId conditions', () => {
+    const LIKE_ROLE = `arn:aws:iam::${ACCOUNT}:role/Like`;
+    const passes = async (ExternalId: string | undefined) =>
+      sts().send(new AssumeRoleCommand({ RoleArn: LIKE_ROLE, RoleSessionName: 's1', ExternalId })).then(
+        () => true,
+        (error: { name: string }) => (error.name === 'AccessDenied' ? false : Promise.reject(error)),
+      );
+
+    it('StringLike: * is any run of characters, ? one character, the rest literal and case-sensitive', async () => {
+      server.addRole({ arn: LIKE_ROLE, trustedPrincipals: ['*'], externalIdCondition: { operator: 'StringLike', values: ['tenant-*', 'a?c.d'] } });
+      const verdicts = await Promise.all(['tenant-', 'tenant-7f3a', 'Tenant-7f3a', 'tenant', 'abc.d', 'abcxd', 'ac.d', undefined].map(passes));
+      expect(verdicts).toEqual([true, true, false, false, true, false, false, false]);
+    });
+
+    it('StringEquals with a list lets in any of its values, and nothing else', async () => {
+      server.addRole({ arn: LIKE_ROLE, trustedPrincipals: ['*'], externalIdCondition: { operator: 'StringEquals', values: ['customer-a', 'customer-b'] } });
+      expect(await Promise.all(['customer-a', 'customer-b', 'customer-*', 'customer-c'].map(passes))).toEqual([true, true, false, false]);
+    });
+
+    it('refuses a role with both externalId and externalIdCondition', () => {
+      expect(() => server.addRole({ arn: LIKE_ROLE, externalId: 'x1', externalIdCondition: { operator: 'StringLike', values: ['*'] } })).toThrow(/not both/);
+    });
+  });
+
+  it('counts the most requests of an action it handled at once', async () => {
+    server.injectFault({ kind: 'delay', ms: 200 }, { action: 'AssumeRole', times: 5 });
+    await Promise.all(Array.from({ length: 5 }, () => assumeTenant()));
+    await sts().send(new GetCallerIdentityCommand({}));
+    expect(server.peakInFlight('AssumeRole')).toBe(5);
+    expect(server.peakInFlight('GetCallerIdentity')).toBe(1);
+    expect(server.peakInFlight()).toBe(5);
+    server.resetCalls();
+    expect(server.peakInFlight('AssumeRole')).toBe(0);
+  });
+
   describe('faults', () => {
     it('throttle once: the SDK retries (maxAttempts 3) and recovers', async () => {
       server.injectFault({ kind: 'throttle' }, { times: 1, action: 'AssumeRole' });

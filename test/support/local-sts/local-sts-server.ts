@@ -24,7 +24,7 @@ import { CredentialStore, type LocalStsIdentity } from './credentials';
 import { sendXml, StsExchange, type LocalStsCall } from './exchange';
 import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults';
 import { RoleRegistry, type LocalStsRole } from './iam-rules';
-import { parseQueryRequest } from './query-parameters';
+import { parseQueryRequest, type StsQueryRequest } from './query-parameters';
 import * as actions from './sts-actions';
 import type { StsActionContext } from './sts-actions';
 import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format';
@@ -49,6 +49,8 @@ export interface LocalStsServerOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** The key of the in-flight counter of every action together. */
+const ANY_ACTION = '*';
 const SUPPORTED_ACTIONS = [
   'AssumeRole',
   'AssumeRoleWithWebIdentity',
@@ -78,6 +80,8 @@ export class LocalStsServer {
   private readonly faults: FaultInjector;
   private readonly delays = new PendingDelays();
   private readonly callLog: LocalStsCall[] = [];
+  /** Requests of each action being handled now, and the most there were at once since the last resetCalls(). */
+  private readonly running = new Map<string, { now: number; peak: number }>();
   private readonly sockets = new Set<Socket>();
   private closed = false;
   private closing?: Promise<void>;
@@ -156,9 +160,15 @@ export class LocalStsServer {
     return action === undefined ? this.callLog.length : this.callLog.filter((c) => c.action === action).length;
   }
 
-  /** Empties the call log. */
+  /** The most requests of `action` (of any action when not given) the server was handling at once, from body to answer. */
+  peakInFlight(action?: string): number {
+    return this.running.get(action ?? ANY_ACTION)?.peak ?? 0;
+  }
+
+  /** Empties the call log, and starts each action's peak in flight again from the requests running now. */
   resetCalls(): void {
     this.callLog.length = 0;
+    for (const counter of this.running.values()) counter.peak = counter.now;
   }
 
   /** Forgets credentials it issued, as if AWS revoked them: they are then answered with InvalidClientTokenId. */
@@ -217,6 +227,20 @@ export class LocalStsServer {
       return;
     }
     const request = parseQueryRequest(req, body);
+    const counters = [request.action, ANY_ACTION].map((key) => {
+      const counter = this.running.get(key) ?? { now: 0, peak: 0 };
+      this.running.set(key, counter);
+      counter.peak = Math.max(counter.peak, ++counter.now);
+      return counter;
+    });
+    try {
+      await this.answer(req, res, requestId, request);
+    } finally {
+      for (const counter of counters) counter.now--;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, requestId: string, request: StsQueryRequest): Promise<void> {
     const exchange = new StsExchange(req, res, requestId, request, this.now, (call) => this.callLog.push(call));
 
     const fault = this.faults.take(request.action);
