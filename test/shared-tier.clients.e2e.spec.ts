@@ -202,6 +202,32 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
       }
     });
 
+    // A restart of the shared server: each kind's subscription must come back by itself, and say so.
+    if (kind.topology === 'server') {
+      it('the subscription is renewed after Redis restarts: ready again, and messages heard again', async () => {
+        const store = redisStoreFor((await connect(kind)).redis)!;
+        const heard: string[] = [];
+        let ready = 0;
+        const subscription = store.subscribe(`${prefix}events`, { message: (message) => heard.push(message), ready: () => ready++ });
+        try {
+          const roundTrip = (message: string) =>
+            until(async () => {
+              await store.publish(`${prefix}events`, message).catch(() => undefined); // the app's client may be reconnecting
+              return heard.includes(message);
+            }, 15_000);
+          await eventually(() => ready === 1);
+          await roundTrip('before restart');
+          expect(ready).toBe(1); // once per connection
+          await server.restart();
+          await eventually(() => ready === 2, 15_000);
+          await roundTrip('after restart');
+          expect(ready).toBe(2);
+        } finally {
+          subscription.close();
+        }
+      }, 40_000);
+    }
+
     it('three apps: concurrent callers make one STS call, values expire with their credentials, nothing secret is stored', async () => {
       const fleet = [await app(kind), await app(kind), await app(kind)];
       const request = { roleArn: TENANT, externalId: EXTERNAL_ID, sessionName: 'planted-session', durationSeconds: 900 };

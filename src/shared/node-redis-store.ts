@@ -38,7 +38,12 @@ const has = (value: unknown, name: string, type: 'function' | 'boolean') => type
 /** Whether `client` is a node-redis client or cluster client (a Sentinel client is neither). */
 export function isNodeRedisLike(client: unknown): client is SharedNodeRedisClient | SharedNodeRedisCluster {
   if (typeof client !== 'object' || client === null) return false;
-  return has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function') && has(client, 'duplicate', 'function') && !has(client, 'getSentinelNode', 'function');
+  return has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function') && has(client, 'duplicate', 'function') && !isNodeRedisSentinel(client);
+}
+
+/** Whether `client` is a node-redis Sentinel client (`createSentinel()`), which the tier does not support. */
+export function isNodeRedisSentinel(client: object): boolean {
+  return has(client, 'getSentinelNode', 'function') && has(client, 'sendCommand', 'function');
 }
 
 function isCluster(client: SharedNodeRedisClient | SharedNodeRedisCluster): client is SharedNodeRedisCluster {

@@ -1,5 +1,5 @@
 import { IoredisStore, isIoredisLike } from './ioredis-store.js';
-import { isNodeRedisLike, NodeRedisStore } from './node-redis-store.js';
+import { isNodeRedisLike, isNodeRedisSentinel, NodeRedisStore } from './node-redis-store.js';
 import type { RedisStore } from './redis-store.js';
 
 /** The Redis clients `cache.shared.redis` takes, as named in the bootstrap error for anything else. */
@@ -13,8 +13,10 @@ export function redisStoreFor(client: unknown): RedisStore | undefined {
   return undefined;
 }
 
-/** Most method names `describeRedisOption` lists. */
-const MAX_NAMES = 8;
+/** The methods the tier looks for, named first when the bootstrap error lists what an object has. */
+const KNOWN_METHODS = ['get', 'set', 'del', 'eval', 'publish', 'duplicate', 'sendCommand', 'connect', 'getSlotRandomNode'];
+/** Most other method names the bootstrap error lists. */
+const MAX_OTHERS = 4;
 
 /**
  * What was given as `cache.shared.redis`, for the bootstrap error: its type, or an object's class and method names —
@@ -24,6 +26,7 @@ export function describeRedisOption(value: unknown): string {
   if (value === null || value === undefined) return `got ${value}`;
   if (Array.isArray(value)) return 'got an array';
   if (typeof value !== 'object') return `got a ${typeof value}`; // string, number, boolean, bigint, symbol, function
+  if (isNodeRedisSentinel(value)) return 'got a node-redis Sentinel client, which the tier does not support (ioredis through Sentinel is)';
   const names = new Set<string>();
   for (let level: object | null = value; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
     // Descriptors, not values: reading a getter could run the client's code.
@@ -32,9 +35,11 @@ export function describeRedisOption(value: unknown): string {
     }
   }
   const className: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  const what = typeof className === 'string' && /^\w{1,64}$/.test(className) && className !== 'Object' ? `a ${className}` : 'an object';
-  const sorted = [...names].sort();
-  if (sorted.length === 0) return `got ${what} with no methods`;
-  const more = sorted.length > MAX_NAMES ? ` and ${sorted.length - MAX_NAMES} more` : '';
-  return `got ${what} with methods ${sorted.slice(0, MAX_NAMES).join(', ')}${more}`;
+  const what = typeof className === 'string' && /^\w{1,64}$/.test(className) && !['Object', 'Class'].includes(className) ? `a ${className}` : 'an object';
+  if (names.size === 0) return `got ${what} with no methods`;
+  const known = KNOWN_METHODS.filter((name) => names.has(name));
+  const others = [...names].filter((name) => !KNOWN_METHODS.includes(name)).sort();
+  const listed = [...known, ...others.slice(0, Math.max(0, MAX_OTHERS - known.length))];
+  const more = names.size > listed.length ? ` and ${names.size - listed.length} more` : '';
+  return `got ${what} with methods ${listed.join(', ')}${more}`;
 }
