@@ -125,7 +125,7 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
   if (options.shared !== undefined) {
     const { redis, encryptionKey, keyPrefix = 'nestjs-aws-sts:', commandTimeoutMs = 200 } = options.shared ?? ({} as SharedCacheOptions);
     const store: RedisStore | undefined = redisStoreFor(redis);
-    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS}; ${describeRedisOption(redis)}`));
+    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS} (${describeRedisOption(redis)})`));
     let encryptionKeys: SharedEncryptionKey[] = [];
     check(() => (encryptionKeys = encryptionKeysOf(encryptionKey, validate)));
     check(() => validate.require(typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix), 'cache.shared.keyPrefix', 'must be 1-100 printable characters without spaces'));

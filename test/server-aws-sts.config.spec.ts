@@ -205,14 +205,14 @@ describe('cache.shared', () => {
     ['a class instance', new (class RedisLookalike { get(): void {} })(), 'got a RedisLookalike with methods get'],
   ])('names what was given as redis (%s), never its values', (_name, redis, given) => {
     const { message, shown } = refusalOf(shared({ redis: redis as never }));
-    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS}; ${given}`);
+    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (${given})`);
     expect(shown).not.toContain('planted-redis-password');
   });
 
   it('refuses a node-redis Sentinel client, naming it without its password', () => {
     const sentinel = createSentinel({ name: 'main', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }], nodeClientOptions: { password: 'planted-redis-password' } });
     const { message, shown } = refusalOf(shared({ redis: sentinel as never }));
-    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS}; got a node-redis Sentinel client, which the tier does not support`);
+    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (got a node-redis Sentinel client, which the tier does not support`);
     expect(shown).not.toContain('planted-redis-password');
   });
 
