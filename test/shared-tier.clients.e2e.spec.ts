@@ -172,13 +172,13 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
       const store = redisStoreFor((await connect(kind)).redis)!;
       expect(store).toBeDefined();
       const lock = `${prefix}{tag}:lock`;
-      expect(await store.set(lock, 'first', { px: 5_000, nx: true })).toBe(true);
-      expect(await store.set(lock, 'second', { px: 5_000, nx: true })).toBe(false);
-      expect(await store.get(lock)).toBe('first');
       expect(await store.set(`${prefix}{tag}:value`, 'v', { px: 3_000 })).toBe(true);
       const [entry] = (await stored(kind.topology)).filter(({ key }) => key === `${prefix}{tag}:value`);
       expect(entry.pttl).toBeGreaterThan(0);
       expect(entry.pttl).toBeLessThanOrEqual(3_000);
+      expect(await store.set(lock, 'first', { px: 5_000, nx: true })).toBe(true);
+      expect(await store.set(lock, 'second', { px: 5_000, nx: true })).toBe(false);
+      expect(await store.get(lock)).toBe('first');
 
       const swap = "local a = redis.call('get', KEYS[1]); redis.call('set', KEYS[2], a .. ARGV[1]); return redis.call('get', KEYS[2])";
       await expect(store.eval(swap, [lock, `${prefix}{tag}:copy`], ['!'])).resolves.toBe('first!');
@@ -262,6 +262,26 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
       const fresh = await b.service.getCredentials(request);
       expect(fresh.accessKeyId).not.toBe(held[0].accessKeyId);
     });
+  });
+
+  it('a node-redis client the app forgot to connect: callers are served without the tier, and the outage says why', async () => {
+    const forgotten = createClient({ url: server.url });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ServerAwsStsModule.configure({
+          AWS_REGION: 'us-east-1',
+          credentials: { accessKeyId: sts.baseIdentity.accessKeyId, secretAccessKey: sts.baseIdentity.secretAccessKey },
+          clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 },
+          cache: { shared: { redis: forgotten, encryptionKey: sharedKey, keyPrefix: prefix } },
+        }),
+      ],
+    }).compile();
+    apps.push(moduleRef);
+    const service = moduleRef.get(StsService);
+    const events: StsEvent[] = [];
+    service.events$.subscribe((event) => events.push(event));
+    await expect(service.getCredentials({ roleArn: TENANT, externalId: EXTERNAL_ID })).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    expect(events).toContainEqual({ type: 'shared-tier', state: 'unavailable', errorCode: 'CLIENT_CLOSED' });
   });
 
   it('through a Sentinel failover mid-run every caller is served, and the fleet shares again on the new master', async () => {

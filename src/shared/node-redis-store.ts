@@ -59,7 +59,12 @@ export class NodeRedisStore implements RedisStore {
   readonly #send: (firstKey: string | undefined, args: string[]) => Promise<unknown>;
 
   constructor(private readonly client: SharedNodeRedisClient | SharedNodeRedisCluster) {
-    this.#send = isCluster(client) ? (firstKey, args) => client.sendCommand(firstKey, false, args) : (_firstKey, args) => client.sendCommand(args);
+    const send = isCluster(client) ? (firstKey: string | undefined, args: string[]) => client.sendCommand(firstKey, false, args) : (_firstKey: unknown, args: string[]) => client.sendCommand(args);
+    this.#send = async (firstKey, args) => {
+      // A client the app never connected: node-redis says only 'Error', so the outage warning names the cause.
+      if (!client.isOpen) throw Object.assign(new Error('the node-redis client is not open: connect() it before the module starts'), { code: 'CLIENT_CLOSED' });
+      return send(firstKey, args);
+    };
   }
 
   async get(key: string): Promise<string | null> {
