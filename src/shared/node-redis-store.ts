@@ -38,7 +38,8 @@ const has = (value: unknown, name: string, type: 'function' | 'boolean') => type
 /** Whether `client` is a node-redis client or cluster client (a Sentinel client is neither). */
 export function isNodeRedisLike(client: unknown): client is SharedNodeRedisClient | SharedNodeRedisCluster {
   if (typeof client !== 'object' || client === null) return false;
-  return has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function') && has(client, 'duplicate', 'function') && !isNodeRedisSentinel(client);
+  const shaped = has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function') && has(client, 'duplicate', 'function');
+  return shaped && !isNodeRedisSentinel(client);
 }
 
 /** Whether `client` is a node-redis Sentinel client (`createSentinel()`), which the tier does not support. */
@@ -59,10 +60,12 @@ export class NodeRedisStore implements RedisStore {
   readonly #send: (firstKey: string | undefined, args: string[]) => Promise<unknown>;
 
   constructor(private readonly client: SharedNodeRedisClient | SharedNodeRedisCluster) {
-    const send = isCluster(client) ? (firstKey: string | undefined, args: string[]) => client.sendCommand(firstKey, false, args) : (_firstKey: unknown, args: string[]) => client.sendCommand(args);
+    const send = isCluster(client)
+      ? (firstKey: string | undefined, args: string[]) => client.sendCommand(firstKey, false, args)
+      : (_firstKey: unknown, args: string[]) => client.sendCommand(args);
     this.#send = async (firstKey, args) => {
       // A client the app never connected: node-redis says only 'Error', so the outage warning names the cause.
-      if (!client.isOpen) throw Object.assign(new Error('the node-redis client is not open: connect() it before the module starts'), { code: 'CLIENT_CLOSED' });
+      if (!client.isOpen) throw Object.assign(new Error('the node-redis client is not open: connect() it first'), { code: 'CLIENT_CLOSED' });
       return send(firstKey, args);
     };
   }

@@ -15,8 +15,8 @@ export function redisStoreFor(client: unknown): RedisStore | undefined {
 
 /** The methods the tier looks for, named first when the bootstrap error lists what an object has. */
 const KNOWN_METHODS = ['get', 'set', 'del', 'eval', 'publish', 'duplicate', 'sendCommand', 'connect', 'getSlotRandomNode'];
-/** Most other method names the bootstrap error lists. */
-const MAX_OTHERS = 4;
+/** Other method names fill the bootstrap error's list up to this many names. */
+const MAX_LISTED = 4;
 
 /**
  * What was given as `cache.shared.redis`, for the bootstrap error: its type, or an object's class and method names —
@@ -35,11 +35,12 @@ export function describeRedisOption(value: unknown): string {
     }
   }
   const className: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  const what = typeof className === 'string' && /^\w{1,64}$/.test(className) && !['Object', 'Class'].includes(className) ? `a ${className}` : 'an object';
+  const named = typeof className === 'string' && /^\w{1,64}$/.test(className) && !['Object', 'Class'].includes(className);
+  const what = named ? `a ${className}` : 'an object';
   if (names.size === 0) return `got ${what} with no methods`;
   const known = KNOWN_METHODS.filter((name) => names.has(name));
   const others = [...names].filter((name) => !KNOWN_METHODS.includes(name)).sort();
-  const listed = [...known, ...others.slice(0, Math.max(0, MAX_OTHERS - known.length))];
+  const listed = [...known, ...others.slice(0, Math.max(0, MAX_LISTED - known.length))];
   const more = names.size > listed.length ? ` and ${names.size - listed.length} more` : '';
   return `got ${what} with methods ${listed.join(', ')}${more}`;
 }
