@@ -59,7 +59,7 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
   let sharedKey = '';
 
   /** An ioredis or iovalkey client: it connects by itself. */
-  const ioredis = (client: Redis | Cluster | Valkey): AppClient => {
+  const ioredis = (client: Redis | Cluster | Valkey | InstanceType<typeof Valkey.Cluster>): AppClient => {
     const emitter: { on(event: 'error', listener: () => void): unknown } = client;
     emitter.on('error', () => undefined); // the app's own handling of its client's connection errors
     return { redis: client, close: async () => client.disconnect() };
@@ -76,6 +76,8 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     { name: 'iovalkey', topology: 'server', connect: async () => ioredis(new Valkey(server.url)) },
     { name: 'ioredis Cluster', topology: 'cluster', connect: async () => ioredis(new Redis.Cluster(cluster.nodes)) },
     { name: 'ioredis through Sentinel', topology: 'sentinel', connect: async () => ioredis(new Redis({ sentinels: sentinel.sentinels, name: sentinel.masterName })) },
+    { name: 'iovalkey Cluster', topology: 'cluster', connect: async () => ioredis(new Valkey.Cluster(cluster.nodes)) },
+    { name: 'iovalkey through Sentinel', topology: 'sentinel', connect: async () => ioredis(new Valkey({ sentinels: sentinel.sentinels, name: sentinel.masterName })) },
     { name: 'node-redis v5', topology: 'server', connect: () => nodeRedis(createClient({ url: server.url })) },
     { name: 'node-redis v6', topology: 'server', connect: () => nodeRedis(createClient6({ url: server.url })) },
     { name: 'node-redis v5 cluster', topology: 'cluster', connect: () => nodeRedis(createCluster({ rootNodes: clusterUrls() })) },
