@@ -203,6 +203,8 @@ describe('cache.shared', () => {
     ['null', null, 'got null'],
     ['an object with two of the methods', { get: () => undefined, set: () => undefined, options: { password: 'planted-redis-password' } }, 'got an object with methods get, set'],
     ['a class instance', new (class RedisLookalike { get(): void {} })(), 'got a RedisLookalike with methods get'],
+    // node-redis v4: ioredis's method names and node-redis's shape, but no destroy() (v5): not to be taken for ioredis.
+    ['node-redis v4', { ...redisClient(), isOpen: true, sendCommand: () => undefined, disconnect: () => undefined }, 'got a node-redis client older than v5'],
   ])('names what was given as redis (%s), never its values', (_name, redis, given) => {
     const { message, shown } = refusalOf(shared({ redis: redis as never }));
     expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (${given})`);

@@ -35,11 +35,15 @@ export interface SharedNodeRedisSubscriber {
 
 const has = (value: unknown, name: string, type: 'function' | 'boolean') => typeof (value as Record<string, unknown>)[name] === type;
 
-/** Whether `client` is a node-redis client or cluster client (a Sentinel client is neither). */
+/** Whether `client` is shaped like a node-redis client of any version or kind: never to be taken for ioredis. */
+export function looksLikeNodeRedis(client: unknown): client is object {
+  return typeof client === 'object' && client !== null && has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function');
+}
+
+/** Whether `client` is a node-redis v5/v6 client or cluster client (`destroy()` came with v5; a Sentinel is neither). */
 export function isNodeRedisLike(client: unknown): client is SharedNodeRedisClient | SharedNodeRedisCluster {
-  if (typeof client !== 'object' || client === null) return false;
-  const shaped = has(client, 'isOpen', 'boolean') && has(client, 'sendCommand', 'function') && has(client, 'duplicate', 'function');
-  return shaped && !isNodeRedisSentinel(client);
+  if (!looksLikeNodeRedis(client) || isNodeRedisSentinel(client)) return false;
+  return has(client, 'duplicate', 'function') && has(client, 'destroy', 'function');
 }
 
 /** Whether `client` is a node-redis Sentinel client (`createSentinel()`), which the tier does not support. */

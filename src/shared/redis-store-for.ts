@@ -1,5 +1,5 @@
 import { IoredisStore, isIoredisLike } from './ioredis-store.js';
-import { isNodeRedisLike, isNodeRedisSentinel, NodeRedisStore } from './node-redis-store.js';
+import { isNodeRedisLike, isNodeRedisSentinel, looksLikeNodeRedis, NodeRedisStore } from './node-redis-store.js';
 import type { RedisStore } from './redis-store.js';
 
 /** The Redis clients `cache.shared.redis` takes, as named in the bootstrap error for anything else. */
@@ -7,8 +7,9 @@ export const SUPPORTED_REDIS_CLIENTS = 'an ioredis or iovalkey client (or Cluste
 
 /** The tier's store over the app's client, or undefined for a client the tier cannot talk to. */
 export function redisStoreFor(client: unknown): RedisStore | undefined {
-  // node-redis first: its clients have get, set, eval… too, with other arguments.
   if (isNodeRedisLike(client)) return new NodeRedisStore(client);
+  // Any other node-redis (a Sentinel client, v4) has get, set, eval… too, with other arguments: not ioredis.
+  if (looksLikeNodeRedis(client)) return undefined;
   if (isIoredisLike(client)) return new IoredisStore(client);
   return undefined;
 }
@@ -27,6 +28,7 @@ export function describeRedisOption(value: unknown): string {
   if (Array.isArray(value)) return 'got an array';
   if (typeof value !== 'object') return `got a ${typeof value}`; // string, number, boolean, bigint, symbol, function
   if (isNodeRedisSentinel(value)) return 'got a node-redis Sentinel client, which the tier does not support (ioredis through Sentinel is)';
+  if (looksLikeNodeRedis(value) && !isNodeRedisLike(value)) return 'got a node-redis client older than v5';
   const names = new Set<string>();
   for (let level: object | null = value; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
     // Descriptors, not values: reading a getter could run the client's code.
