@@ -39,7 +39,8 @@ interface AppClient {
   close(): Promise<void>;
 }
 
-type NodeRedisClient = ReturnType<typeof createClient | typeof createClient6 | typeof createCluster | typeof createCluster6>;
+/** A node-redis client or cluster client, as the spec connects and closes it, and as `cache.shared.redis` takes it. */
+type NodeRedisClient = SharedCacheOptions['redis'] & { connect(): Promise<unknown>; destroy(): void; on(event: 'error', listener: () => void): unknown };
 
 interface ClientKind {
   name: string;
@@ -80,6 +81,7 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     { name: 'iovalkey through Sentinel', topology: 'sentinel', connect: async () => ioredis(new Valkey({ sentinels: sentinel.sentinels, name: sentinel.masterName })) },
     { name: 'node-redis v5', topology: 'server', connect: () => nodeRedis(createClient({ url: server.url })) },
     { name: 'node-redis v6', topology: 'server', connect: () => nodeRedis(createClient6({ url: server.url })) },
+    { name: 'node-redis v5 on RESP3', topology: 'server', connect: () => nodeRedis(createClient({ url: server.url, RESP: 3 })) },
     { name: 'node-redis v5 cluster', topology: 'cluster', connect: () => nodeRedis(createCluster({ rootNodes: clusterUrls() })) },
     { name: 'node-redis v6 cluster', topology: 'cluster', connect: () => nodeRedis(createCluster6({ rootNodes: clusterUrls() })) },
   ];
