@@ -145,12 +145,15 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
   const assumeCalls = () => sts.calls.filter((call) => call.action === 'AssumeRole' && call.status === 200).length;
 
   beforeAll(async () => {
-    [server, cluster, sentinel, sts] = await Promise.all([
-      startRedisServer(),
-      startRedisCluster(),
-      startRedisSentinel(),
-      LocalStsServer.start({ now: () => Date.now() }),
+    // Each kept as it starts, so afterAll stops whatever did when another one failed.
+    const started = await Promise.allSettled([
+      startRedisServer().then((started) => (server = started)),
+      startRedisCluster().then((started) => (cluster = started)),
+      startRedisSentinel().then((started) => (sentinel = started)),
+      LocalStsServer.start({ now: () => Date.now() }).then((started) => (sts = started)),
     ]);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
     sts.addRole({ arn: TENANT, trustedPrincipals: [sts.baseIdentity.arn], externalId: EXTERNAL_ID });
   }, 90_000);
 
