@@ -302,7 +302,7 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterServers> 
   const nodes: RedisNodeAddress[] = [];
   try {
     for (let i = 0; i < size; i++) {
-      const clusterArgs = (port: number) => [...serverArgs(port), '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)];
+      const clusterArgs = (port: number) => [...serverArgs(port), '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`];
       const { port, child } = await spawnOnFreePort(clusterArgs);
       children.push(child);
       nodes.push({ host: '127.0.0.1', port });
@@ -329,8 +329,9 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
   const sentinels: RedisNodeAddress[] = [];
   const masterPort = async () => Number((await cli(sentinels[0].port, 'sentinel', 'get-master-addr-by-name', masterName)).split('\n')[1]);
   try {
-    const master = await spawnOnFreePort(serverArgs);
-    const replica = await spawnOnFreePort((port) => [...serverArgs(port), '--replicaof', '127.0.0.1', String(master.port)]);
+    // In a directory of their own: a replica writes the master's snapshot to disk as it syncs.
+    const master = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir]);
+    const replica = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
     for (const { port, child } of [master, replica]) servers.set(port, child), children.push(child);
     await until('the replica did not sync with its master', async () => (await cli(replica.port, 'info', 'replication')).includes('master_link_status:up'));
     const sentinel = await spawnOnFreePort(
