@@ -1,6 +1,7 @@
 import { defaultKeyId, keyBytes, type SharedEncryptionKey } from './shared/credential-envelope.js';
 import type { SharedRedisClient } from './shared/ioredis-store.js';
-import { redisStoreFor, SUPPORTED_REDIS_CLIENTS } from './shared/redis-store-for.js';
+import type { SharedNodeRedisClient, SharedNodeRedisCluster } from './shared/node-redis-store.js';
+import { describeRedisOption, redisStoreFor, SUPPORTED_REDIS_CLIENTS } from './shared/redis-store-for.js';
 import type { RedisStore } from './shared/redis-store.js';
 import type { SharedTierSettings } from './shared/shared-tier.js';
 import { STS_LIMITS } from './sts-limits.js';
@@ -53,10 +54,12 @@ export interface KeepWarmOptions {
 /** Options of the shared tier (`cache.shared`). */
 export interface SharedCacheOptions {
   /**
-   * The app's ioredis or iovalkey client (a `Cluster` too). The library never closes it; it opens one connection of
-   * its own with `duplicate()`, to subscribe to the fleet's invalidations, and closes that on module destroy.
+   * The app's Redis client: ioredis or iovalkey (a `Cluster`, or a client through Sentinel, too), or node-redis v5/v6
+   * (`createClient()` or `createCluster()` of the `redis` package, connected by the app with `await client.connect()`).
+   * The library never closes it; it opens one connection of its own with `duplicate()`, to subscribe to the fleet's
+   * invalidations, and closes that on module destroy.
    */
-  redis: SharedRedisClient;
+  redis: SharedRedisClient | SharedNodeRedisClient | SharedNodeRedisCluster;
   /**
    * 32 random bytes (`openssl rand -base64 32`), as their base64 text or a Buffer; or, to rotate, a list of
    * `{ id, key }` (id: 1–64 of `[A-Za-z0-9_-]`) whose first key encrypts and every key decrypts. Keys of Redis entries are derived from it too.
@@ -122,7 +125,7 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
   if (options.shared !== undefined) {
     const { redis, encryptionKey, keyPrefix = 'nestjs-aws-sts:', commandTimeoutMs = 200 } = options.shared ?? ({} as SharedCacheOptions);
     const store: RedisStore | undefined = redisStoreFor(redis);
-    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS}`));
+    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS} (${describeRedisOption(redis)})`));
     let encryptionKeys: SharedEncryptionKey[] = [];
     check(() => (encryptionKeys = encryptionKeysOf(encryptionKey, validate)));
     check(() => validate.require(typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix), 'cache.shared.keyPrefix', 'must be 1-100 printable characters without spaces'));

@@ -4,6 +4,7 @@ export { ServerAwsStsConfig, type ClientPoolOptions, type MetricsOptions } from 
 export type { CredentialCacheOptions, KeepWarmOptions, SharedCacheOptions } from './cache-options.js';
 export type { SharedEncryptionKey } from './shared/credential-envelope.js';
 export type { SharedRedisClient, SharedRedisSubscriber } from './shared/ioredis-store.js';
+export type { SharedNodeRedisClient, SharedNodeRedisCluster, SharedNodeRedisSubscriber } from './shared/node-redis-store.js';
 export type { SharedTierStats } from './shared/shared-tier.js';
 export type { ClientPoolStats } from './client-pool.js';
 export { StsService } from './sts.service.js';

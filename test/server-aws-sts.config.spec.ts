@@ -9,6 +9,10 @@ import type { SharedCacheOptions } from '../src/cache-options';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { CredentialEnvelope, defaultKeyId } from '../src/shared/credential-envelope';
 import type { SharedRedisClient } from '../src/shared/ioredis-store';
+import { NodeRedisStore } from '../src/shared/node-redis-store';
+import { redisStoreFor, SUPPORTED_REDIS_CLIENTS } from '../src/shared/redis-store-for';
+import { createClient, createCluster, createSentinel } from 'redis';
+import { createClient as createClient6, createCluster as createCluster6 } from 'redis6';
 import { TemporaryCredentials } from '../src/temporary-credentials';
 
 describe('ServerAwsStsConfig', () => {
@@ -196,6 +200,37 @@ describe('cache.shared', () => {
     ['a client whose eval is not a function', { ...redisClient(), eval: 'EVAL' }],
   ])('refuses redis as %s, naming cache.shared.redis', (_name, redis) => {
     expect(refusalOf(shared({ redis: redis as never })).message).toMatch(/^Invalid ServerAwsStsConfig: .*cache\.shared\.redis must be an ioredis or iovalkey client/);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a string', 'redis://:planted-redis-password@localhost:6379', 'got a string'],
+    ['null', null, 'got null'],
+    ['an object with two of the methods', { get: () => undefined, set: () => undefined, options: { password: 'planted-redis-password' } }, 'got an object with methods get, set'],
+    ['a class instance', new (class RedisLookalike { get(): void {} })(), 'got a RedisLookalike with methods get'],
+    // node-redis v4: ioredis's method names and node-redis's shape, but no destroy() (v5): not to be taken for ioredis.
+    ['node-redis v4', { ...redisClient(), isOpen: true, sendCommand: () => undefined, disconnect: () => undefined }, 'got a node-redis client older than v5'],
+  ])('names what was given as redis (%s), never its values', (_name, redis, given) => {
+    const { message, shown } = refusalOf(shared({ redis: redis as never }));
+    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (${given})`);
+    expect(shown).not.toContain('planted-redis-password');
+  });
+
+  it('refuses a node-redis Sentinel client, naming it without its password', () => {
+    const sentinel = createSentinel({ name: 'main', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }], nodeClientOptions: { password: 'planted-redis-password' } });
+    const { message, shown } = refusalOf(shared({ redis: sentinel as never }));
+    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (got a node-redis Sentinel client, which the tier does not support`);
+    expect(shown).not.toContain('planted-redis-password');
+  });
+
+  it.each([
+    ['v5 client', () => createClient({ password: 'p' })],
+    ['v6 client', () => createClient6({ password: 'p' })],
+    ['v5 cluster', () => createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] })],
+    ['v6 cluster', () => createCluster6({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] })],
+  ])('takes a node-redis %s, and talks to it as node-redis (not as ioredis, whose method names it shares)', (_name, create) => {
+    const client = create();
+    expect(() => resolveStsConfig({ cache: { shared: { redis: client, encryptionKey: key } } })).not.toThrow();
+    expect(redisStoreFor(client)).toBeInstanceOf(NodeRedisStore);
   });
 
   it('refuses a missing redis and key, and shared: null, naming both fields', () => {

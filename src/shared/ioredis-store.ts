@@ -64,13 +64,21 @@ export class IoredisStore implements RedisStore {
       if (from === channel && typeof message === 'string') listener.message(message);
     });
     // Subscribed again whenever the connection is (re)established: a client that refuses commands before it is
-    // connected (enableOfflineQueue: false) would otherwise never hear the fleet.
+    // connected (enableOfflineQueue: false) would otherwise never hear the fleet. The tier hears of it once per
+    // connection, though the first one may see two SUBSCRIBEs answered (the one sent at once, the one on 'ready').
+    let told = false;
     const subscribe = () =>
       void subscriber.subscribe(channel).then(
-        () => listener.ready(),
+        () => {
+          if (!told) listener.ready();
+          told = true;
+        },
         () => undefined,
       );
-    subscriber.on('ready', subscribe);
+    subscriber.on('ready', () => {
+      told = false;
+      subscribe();
+    });
     subscribe();
     return { close: () => subscriber.disconnect() };
   }

@@ -1,5 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /** A Redis for specs: one the harness runs (`managed`), or the one `REDIS_URL` names. */
 export interface RedisServer {
@@ -44,15 +49,26 @@ export function redisAvailability(): { available: true } | { available: false; r
 export async function startRedisServer(): Promise<RedisServer> {
   const external = process.env.REDIS_URL;
   if (external) return unmanaged(external);
+  const { port, child } = await spawnOnFreePort(serverArgs);
+  return managed(port, child);
+}
+
+/** Spawns a redis-server (`argsFor` its port) on a free loopback port, once it is ready. */
+async function spawnOnFreePort(argsFor: (port: number) => string[], readyLine?: string): Promise<{ port: number; child: ChildProcess }> {
   // Another process may take the free port before redis-server binds it: then try another one.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return managed(port, await spawnReady(port));
+      return { port, child: await spawnReady(port, argsFor(port), readyLine) };
     } catch (error) {
       if (!(error instanceof PortTaken) || attempt === 3) throw error;
     }
   }
+}
+
+/** A plain server's arguments: loopback only, no persistence. */
+function serverArgs(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
 }
 
 /**
@@ -124,7 +140,7 @@ function managed(port: number, first: ChildProcess): RedisServer {
     kill: () => end('SIGKILL'),
     async restart() {
       await end('SIGTERM');
-      child = await spawnReady(port);
+      child = await spawnReady(port, serverArgs(port));
     },
   };
 }
@@ -133,11 +149,10 @@ function managed(port: number, first: ChildProcess): RedisServer {
 class PortTaken extends Error {}
 
 /**
- * Spawns redis-server on `port`; resolves once it says it accepts connections and answers PING, with its output no
- * longer read (no open handles).
+ * Spawns `redis-server args` listening on `port`; resolves once its output shows `readyLine` and it answers PING, with
+ * its output no longer read (no open handles).
  */
-async function spawnReady(port: number): Promise<ChildProcess> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+async function spawnReady(port: number, args: string[], readyLine = 'Ready to accept connections'): Promise<ChildProcess> {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Should the spec process end first, the server ends with it.
   const killOnExit = (): void => void child.kill('SIGKILL');
@@ -148,7 +163,7 @@ async function spawnReady(port: number): Promise<ChildProcess> {
   let listening = false;
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-4_000);
-    listening ||= output.includes('Ready to accept connections');
+    listening ||= output.includes(readyLine);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -220,4 +235,164 @@ function answersPing(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('close', () => done(false));
   });
+}
+
+/** A loopback address of a Redis process the specs run. */
+export interface RedisNodeAddress {
+  host: '127.0.0.1';
+  port: number;
+}
+
+/** A Redis Cluster of masters only (no replicas) that the specs run. */
+export interface RedisClusterServers {
+  /** Every master, each serving a third (for three) of the hash slots. */
+  nodes: RedisNodeAddress[];
+  /** Stops every node and removes their cluster config files. */
+  stop(): Promise<void>;
+}
+
+/** A master, its replica and one Sentinel watching them, that the specs run. */
+export interface RedisSentinelServers {
+  /** The name the Sentinel monitors the master by. */
+  masterName: string;
+  sentinels: RedisNodeAddress[];
+  /** The port of the master as the Sentinel names it now. */
+  masterPort(): Promise<number>;
+  /**
+   * Kills the master (SIGKILL, as a crash would) and resolves once the Sentinel has promoted the replica and the
+   * replica answers as a master.
+   */
+  failover(): Promise<void>;
+  /** Stops every process and removes the Sentinel's config file. */
+  stop(): Promise<void>;
+}
+
+const run = promisify(execFile);
+/** How long a cluster may take to agree on its slots, and a Sentinel to see the replica or promote it. */
+const topologyTimeoutMs = 30_000;
+
+/** `redis-cli -p port args…`: the reply as text. */
+async function cli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5_000 });
+  return stdout;
+}
+
+/** Polls `probe` until it holds; throws `what` after `topologyTimeoutMs`. */
+async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + topologyTimeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (performance.now() > deadline) throw new Error(`${what} within ${topologyTimeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Stops the children (SIGTERM, then SIGKILL if late) and removes `dir`. */
+async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
+  await Promise.all(children.splice(0).map((child) => exit(child, 'SIGTERM')));
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts `size` redis-servers with `--cluster-enabled yes` on free loopback ports, joins them with
+ * `redis-cli --cluster create` (no replicas), and resolves once every node says `cluster_state:ok`.
+ */
+export async function startRedisCluster(size = 3): Promise<RedisClusterServers> {
+  const dir = await mkdtemp(join(tmpdir(), 'sts-redis-cluster-'));
+  const children: ChildProcess[] = [];
+  const nodes: RedisNodeAddress[] = [];
+  try {
+    for (let i = 0; i < size; i++) {
+      const clusterArgs = (port: number) => [...serverArgs(port), '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`];
+      const { port, child } = await spawnOnFreePort(clusterArgs);
+      children.push(child);
+      nodes.push({ host: '127.0.0.1', port });
+    }
+    const addresses = nodes.map(({ host, port }) => `${host}:${port}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: topologyTimeoutMs });
+    for (const { port } of nodes) await until(`the cluster node on ${port} did not say cluster_state:ok`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'));
+  } catch (error) {
+    await stopAll(children, dir);
+    throw error;
+  }
+  return { nodes, stop: () => stopAll(children, dir) };
+}
+
+/**
+ * Starts a master, a replica of it, and a Sentinel (quorum 1, master down after 1 s) on free loopback ports, and
+ * resolves once the replica is in sync and the Sentinel knows it.
+ */
+export async function startRedisSentinel(): Promise<RedisSentinelServers> {
+  const masterName = 'stsmaster';
+  const dir = await mkdtemp(join(tmpdir(), 'sts-redis-sentinel-'));
+  const children: ChildProcess[] = [];
+  const servers = new Map<number, ChildProcess>();
+  const sentinels: RedisNodeAddress[] = [];
+  const masterPort = async () => Number((await cli(sentinels[0].port, 'sentinel', 'get-master-addr-by-name', masterName)).split('\n')[1]);
+  try {
+    // In a directory of their own: a replica writes the master's snapshot to disk as it syncs.
+    const master = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir]);
+    const replica = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
+    for (const { port, child } of [master, replica]) servers.set(port, child), children.push(child);
+    await until('the replica did not sync with its master', async () => (await cli(replica.port, 'info', 'replication')).includes('master_link_status:up'));
+    const sentinel = await spawnOnFreePort(
+      (port) => {
+        const config = join(dir, `sentinel-${port}.conf`);
+        // Sentinel rewrites its config file as it learns, so it gets a file of its own (written before it starts).
+        const rules = [`monitor ${masterName} 127.0.0.1 ${master.port} 1`, `down-after-milliseconds ${masterName} 1000`, `failover-timeout ${masterName} 10000`];
+        writeFileSync(config, rules.map((rule) => `sentinel ${rule}\n`).join(''));
+        return [config, '--sentinel', '--bind', '127.0.0.1', '--port', String(port)];
+      },
+      '+monitor master',
+    );
+    children.push(sentinel.child);
+    sentinels.push({ host: '127.0.0.1', port: sentinel.port });
+    await until('the Sentinel did not see the replica', async () => (await cli(sentinel.port, 'sentinel', 'replicas', masterName)).includes(String(replica.port)));
+  } catch (error) {
+    await stopAll(children, dir);
+    throw error;
+  }
+  return {
+    masterName,
+    sentinels,
+    masterPort,
+    async failover() {
+      const old = await masterPort();
+      await exit(servers.get(old)!, 'SIGKILL');
+      await until('the Sentinel did not promote the replica', async () => {
+        const now = await masterPort();
+        return now !== old && (await cli(now, 'role')).startsWith('master');
+      });
+    },
+    stop: () => stopAll(children, dir),
+  };
+}
+
+/**
+ * Whether the specs can run Redis processes of their own (a Cluster, a Sentinel): `redis-server` and `redis-cli` run.
+ * A `REDIS_URL` does not do: such topologies are started, not shared.
+ */
+export function redisProcessesAvailability(): { available: true } | { available: false; reason: string } {
+  for (const binary of ['redis-server', 'redis-cli']) {
+    const probe = spawnSync(binary, ['--version'], { stdio: 'ignore', timeout: 5_000 });
+    if (probe.error || probe.status !== 0) return { available: false, reason: `${binary} does not run (${probe.error?.message ?? `exit ${probe.status}`})` };
+  }
+  return { available: true };
+}
+
+/**
+ * A `describe` block whose specs start Redis processes of their own (`startRedisCluster`, `startRedisSentinel`).
+ * Without redis-server and redis-cli it fails under `CI=true`, and is otherwise skipped with a notice on stderr.
+ */
+export function describeWithRedisProcesses(title: string, body: () => void): void {
+  const availability = redisProcessesAvailability();
+  if (availability.available) return describe(title, body);
+  if (process.env.CI === 'true') {
+    return describe(title, () => {
+      it('has redis-server and redis-cli to run', () => {
+        throw new Error(`CI needs redis-server and redis-cli: ${availability.reason}`);
+      });
+    });
+  }
+  noticeSkip(availability.reason);
+  describe.skip(`${title} (skipped: no redis-server or redis-cli on PATH)`, body);
 }
