@@ -3,7 +3,7 @@
  * base identity and the roles its customers created for it. Nothing here talks to real AWS.
  */
 import type { CustomerRoleTemplate } from '../src'; // in your app: 'nestjs-aws-sts'
-import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts';
+import { LocalStsServer, type LocalStsIdentity } from '../src/testing/local-sts';
 import type { Tenant } from './tenant-access.service';
 
 /** The SaaS platform's own IAM user: the base identity that signs every STS call. */

@@ -4,7 +4,7 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ServerAwsStsModule, StsService } from '../src';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 
 const ENFORCING_ROLE = 'arn:aws:iam::222222222222:role/VendorAccess';
 const OPEN_ROLE = 'arn:aws:iam::333333333333:role/VendorAccess';

@@ -18,7 +18,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials, type AssumeRoleRequest, type CacheEvent, type StsEvent } from '../src';
 import { eventually, rejection } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 
 const ACCOUNT = '123456789012';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;

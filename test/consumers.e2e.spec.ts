@@ -3,7 +3,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 import { packedTarball } from './support/packed-package';
 
 // The consumer matrix: tiny apps in test/consumers/ install the tarball `npm pack` made (see global-setup.ts) and

@@ -18,7 +18,7 @@ import {
   makeLocalSamlAssertion,
   makeLocalWebIdentityToken,
   type LocalStsErrorCode,
-} from './support/local-sts';
+} from '../src/testing/local-sts';
 import { eventually, rejection } from './support/async-helpers';
 import { capturingLogger, visibleText } from './support/visible-text';
 

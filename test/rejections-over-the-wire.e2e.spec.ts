@@ -16,7 +16,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
 import { LocalServiceEndpoint } from './support/local-service-endpoint';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 
 const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };

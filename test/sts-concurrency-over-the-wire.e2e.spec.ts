@@ -5,7 +5,7 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 
 const TENANTS = 400;
 const tenantRole = (index: number) => `arn:aws:iam::${String(200_000_000_000 + index)}:role/VendorAccess`;

@@ -11,7 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
+import { LocalStsServer } from '../src/testing/local-sts';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/Tenant`;

@@ -7,13 +7,13 @@ import {
   STSClient,
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
-import { rejection } from '../async-helpers';
+import { rejection } from '../support/async-helpers';
 import {
   LocalStsServer,
   makeLocalSamlAssertion,
   makeLocalWebIdentityToken,
   type LocalStsRole,
-} from '.';
+} from '../../src/testing/local-sts';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/TenantAccess`;
