@@ -3,7 +3,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { LocalStsServer } from '../src/testing/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 import { packedTarball } from './support/packed-package';
 
 // The consumer matrix: tiny apps in test/consumers/ install the tarball `npm pack` made (see global-setup.ts) and
@@ -31,7 +31,7 @@ const NODE_VERSIONS = [
 
 let sts: LocalStsServer;
 beforeAll(async () => {
-  sts = await LocalStsServer.start({
+  sts = await startLocalSts({
     roles: [
       { arn: ROLE_ARN, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
       { arn: DENIED_ROLE_ARN, trustedPrincipals: ['arn:aws:iam::999999999999:root'] },

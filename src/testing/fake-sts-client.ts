@@ -53,7 +53,7 @@ function answerFor(commandName: string, input: Record<string, unknown>, options:
  * and the behaviour's `callsFake`. Duck-typed, so aws-sdk-client-mock stays a devDependency of your app only.
  */
 export interface StsClientMockLike {
-  on(command: never): { callsFake(fake: (input: never) => unknown): unknown };
+  on(command: never): { callsFake(fake: (input: Record<string, unknown>) => unknown): unknown };
 }
 
 /**
@@ -64,7 +64,7 @@ export interface StsClientMockLike {
  */
 export function stsClientMockAnswers<Mock extends StsClientMockLike>(mock: Mock, options: FakeStsOptions = {}): Mock {
   for (const [operation, command] of Object.entries(COMMANDS) as [FakedStsOperation, never][]) {
-    mock.on(command).callsFake(((input: Record<string, unknown>) => stsAnswer(operation, input, options)) as never);
+    mock.on(command).callsFake((input) => stsAnswer(operation, input, options));
   }
   return mock;
 }
