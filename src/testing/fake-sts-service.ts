@@ -11,7 +11,7 @@ import type { FanOutOptions } from '../account-checks.js';
 import type { AwsClientClass, CredentialCacheControl } from '../cached-credentials.js';
 import type { ClientPoolStats } from '../client-pool.js';
 import type { CredentialCacheStats } from '../credential-cache.js';
-import { StsError, type StsOperation } from '../sts-error.js';
+import { StsError } from '../sts-error.js';
 import { principalTypeOf } from '../sts-operations.js';
 import type { StsEvent } from '../sts-events.js';
 import type {
@@ -40,7 +40,10 @@ export interface FakeStsCall {
   roleArn?: string;
 }
 
-type Answer = Record<string, unknown> & { Credentials: Record<string, string | Date>; AssumedRoleUser?: { Arn: string; AssumedRoleId: string } };
+type Answer = Record<string, unknown> & {
+  Credentials: Record<string, string | Date>;
+  AssumedRoleUser?: { Arn: string; AssumedRoleId: string };
+};
 
 interface CachedEntry {
   roleArn: string;
@@ -101,7 +104,9 @@ export class FakeStsService implements StsServiceShape {
   }
 
   async assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
-    return this.#role('assumeRole', 'AssumeRole', request.roleArn, { RoleSessionName: request.sessionName, SourceIdentity: request.sourceIdentity, DurationSeconds: request.durationSeconds });
+    const { sessionName, sourceIdentity, durationSeconds } = request;
+    const input = { RoleSessionName: sessionName, SourceIdentity: sourceIdentity, DurationSeconds: durationSeconds };
+    return this.#role('assumeRole', 'AssumeRole', request.roleArn, input);
   }
 
   /** Answers the same request with the same credentials until they expire or are invalidated (`cache`). */
@@ -114,7 +119,8 @@ export class FakeStsService implements StsServiceShape {
       return held.credentials;
     }
     this.#stats.misses++;
-    const credentials = this.#role('getCredentials', 'AssumeRole', request.roleArn, { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds });
+    const input = { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds };
+    const credentials = this.#role('getCredentials', 'AssumeRole', request.roleArn, input);
     const entry: CachedEntry = { roleArn: request.roleArn, sessionName: request.sessionName, credentials };
     this.#cached.set(key, entry);
     credentials.then(
@@ -130,12 +136,20 @@ export class FakeStsService implements StsServiceShape {
   }
 
   /** A real client of `ClientClass` (region `us-east-1` unless given) signing with `getCredentials`' answers. */
-  createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  createClient<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     return new ClientClass({ region: 'us-east-1', ...clientConfig, credentials: this.credentialProvider(request) } as unknown as Config);
   }
 
   /** As `createClient`, one client per (client class, request, client config), destroyed on module destroy. */
-  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     const pool = this.#clients.get(ClientClass) ?? new Map<string, unknown>();
     this.#clients.set(ClientClass, pool);
     const key = JSON.stringify([request, clientConfig ?? {}]);
@@ -154,7 +168,8 @@ export class FakeStsService implements StsServiceShape {
     try {
       const credentials = await this.assumeRole(request);
       const arn = credentials.assumedRoleUser?.arn ?? '';
-      return { ok: true, accountId: accountOf(request.roleArn), arn, expiration: credentials.expiration, externalIdEnforced: request.externalId !== undefined };
+      const externalIdEnforced = request.externalId !== undefined;
+      return { ok: true, accountId: accountOf(request.roleArn), arn, expiration: credentials.expiration, externalIdEnforced };
     } catch (error) {
       return { ok: false, error: error as StsError };
     }
@@ -176,7 +191,8 @@ export class FakeStsService implements StsServiceShape {
   }
 
   assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
-    return this.#role('assumeRoleWithWebIdentity', 'AssumeRoleWithWebIdentity', request.roleArn, { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds });
+    const input = { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds };
+    return this.#role('assumeRoleWithWebIdentity', 'AssumeRoleWithWebIdentity', request.roleArn, input);
   }
 
   assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
@@ -185,13 +201,15 @@ export class FakeStsService implements StsServiceShape {
 
   async getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
     this.calls.push({ method: 'getSessionToken' });
-    return this.#credentials(stsAnswer('GetSessionToken', { DurationSeconds: request.durationSeconds }, this.#options) as Answer, undefined);
+    const answer = stsAnswer('GetSessionToken', { DurationSeconds: request.durationSeconds }, this.#options);
+    return this.#credentials(answer as Answer, undefined);
   }
 
   checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {
     const expiration = new Date(credentials.expiration);
     const remainingMs = expiration.getTime() - (this.#options.now ?? Date.now)();
-    return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds: Math.max(0, Math.floor(remainingMs / 1000)), expiration };
+    const remainingSeconds = Math.max(0, Math.floor(remainingMs / 1000));
+    return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
   }
 
   /** Completes `events$` and destroys the clients of `clientFor`. */
@@ -201,11 +219,13 @@ export class FakeStsService implements StsServiceShape {
   }
 
   /** A role operation: refused as `refuseRole` says, else answered. */
-  async #role(method: string, operation: FakedStsOperation & StsOperation, roleArn: string, input: Record<string, unknown>): Promise<TemporaryCredentials> {
+  async #role(method: string, operation: FakedStsOperation, roleArn: string, input: object): Promise<TemporaryCredentials> {
     this.calls.push({ method, roleArn });
     const refusal = this.#refusals.get(roleArn);
     if (refusal) {
-      throw new StsError(`${operation} refused (FakeStsService.refuseRole)`, { code: refusal, operation, retryable: refusal === 'Throttling', httpStatusCode: refusal === 'Throttling' ? 400 : 403 });
+      const throttled = refusal === 'Throttling';
+      const details = { code: refusal, operation, retryable: throttled, httpStatusCode: throttled ? 400 : 403 };
+      throw new StsError(`${operation} refused (FakeStsService.refuseRole)`, details);
     }
     return this.#credentials(stsAnswer(operation, { ...input, RoleArn: roleArn }, this.#options) as Answer, accountOf(roleArn));
   }
@@ -214,7 +234,12 @@ export class FakeStsService implements StsServiceShape {
     const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = answer.Credentials;
     const user = answer.AssumedRoleUser;
     return new TemporaryCredentials(
-      { accessKeyId: String(AccessKeyId), secretAccessKey: String(SecretAccessKey), sessionToken: String(SessionToken), expiration: Expiration as Date },
+      {
+        accessKeyId: String(AccessKeyId),
+        secretAccessKey: String(SecretAccessKey),
+        sessionToken: String(SessionToken),
+        expiration: Expiration as Date,
+      },
       { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId } },
     );
   }
@@ -223,19 +248,30 @@ export class FakeStsService implements StsServiceShape {
     const entries = this.#cached;
     const stats = this.#stats;
     const clients = this.#clients;
-    const drop = (keys: string[]) => keys.filter((key) => entries.delete(key)).length;
+    /** Drops the entries `matching` picks; returns how many. */
+    const drop = (matching: (key: string, entry: CachedEntry) => boolean) =>
+      [...entries].filter(([key, entry]) => matching(key, entry)).filter(([key]) => entries.delete(key)).length;
     return {
-      invalidate: (request) => drop([JSON.stringify(request)]) > 0,
+      invalidate: (request) => drop((key) => key === JSON.stringify(request)) > 0,
       invalidateWhere: (predicate) =>
-        drop([...entries].filter(([key, entry]) => predicate({ key, roleArn: entry.roleArn, accountId: accountOf(entry.roleArn), sessionName: entry.sessionName })).map(([key]) => key)),
-      invalidateIfCurrent: ({ accessKeyId }) => drop([...entries].filter(([, entry]) => entry.accessKeyId === accessKeyId).map(([key]) => key)) > 0,
+        drop((key, { roleArn, sessionName }) => predicate({ key, roleArn, accountId: accountOf(roleArn), sessionName })),
+      invalidateIfCurrent: ({ accessKeyId }) => drop((_key, entry) => entry.accessKeyId === accessKeyId) > 0,
       clear: () => {
         entries.clear();
         for (const pool of clients.values()) for (const client of pool.values()) (client as { destroy?: () => void }).destroy?.();
         stats.clientsDestroyed = stats.clientsCreated;
         clients.clear();
       },
-      stats: (): CredentialCacheStats => ({ size: entries.size, hits: stats.hits, misses: stats.misses, refreshes: stats.misses, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 }),
+      stats: (): CredentialCacheStats => ({
+        size: entries.size,
+        hits: stats.hits,
+        misses: stats.misses,
+        refreshes: stats.misses,
+        refreshFailures: 0,
+        staleServed: 0,
+        evictions: 0,
+        inflight: 0,
+      }),
       clientStats: (): ClientPoolStats => ({
         size: stats.clientsCreated - stats.clientsDestroyed,
         hits: stats.clientHits,

@@ -43,7 +43,8 @@ export function fakeIdentity(options: FakeStsOptions = {}): FakeStsIdentity {
   return { account, arn: `arn:aws:iam::${account}:user/app`, userId: 'AIDAFAKEBASEIDENTITY', ...options.identity };
 }
 
-const randomKey = (prefix: string, length: number) => `${prefix}${randomBytes(length).toString('hex').toUpperCase()}`.slice(0, prefix.length + length);
+/** `prefix` and `length` random upper-case hex characters, shaped like an access key id. */
+const randomKey = (prefix: string, length: number) => prefix + randomBytes(length).toString('hex').toUpperCase().slice(0, length);
 
 function credentials(durationSeconds: unknown, defaultSeconds: number, now: () => number) {
   const seconds = typeof durationSeconds === 'number' ? durationSeconds : defaultSeconds;

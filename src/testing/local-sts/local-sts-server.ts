@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServerAwsStsConfig } from '../../server-aws-sts.config.js';
@@ -144,14 +145,15 @@ export class LocalStsServer {
    */
   moduleConfig(overrides: ServerAwsStsConfig = {}): ServerAwsStsConfig {
     const { accessKeyId, secretAccessKey } = this.baseIdentity;
-    return { AWS_REGION: LOCAL_STS_REGION, credentials: { accessKeyId, secretAccessKey }, ...overrides, clientConfig: { ...overrides.clientConfig, endpoint: this.endpoint } };
+    const clientConfig = { ...overrides.clientConfig, endpoint: this.endpoint };
+    return { AWS_REGION: LOCAL_STS_REGION, credentials: { accessKeyId, secretAccessKey }, ...overrides, clientConfig };
   }
 
   /**
    * Options for a plain `new STSClient(...)` talking to this server: its endpoint, region `us-east-1`, and
    * `credentials` (default: `baseIdentity`'s keys; pass credentials the server issued to call as that session).
    */
-  stsClientConfig(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = this.baseIdentity): STSClientConfig {
+  stsClientConfig(credentials: AwsCredentialIdentity = this.baseIdentity): STSClientConfig {
     const { accessKeyId, secretAccessKey, sessionToken } = credentials;
     return { endpoint: this.endpoint, region: LOCAL_STS_REGION, credentials: { accessKeyId, secretAccessKey, sessionToken } };
   }
