@@ -8,7 +8,7 @@ import type { KeepWarmTimers } from '../src/keep-warm';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { TemporaryCredentials } from '../src/temporary-credentials';
 import { redisAvailability, startRedisServer, type RedisServer } from '../test/support/redis-server';
-import { seededRandom } from '../test/support/seeded-random';
+import { seededRandom } from '../src/testing/local-sts/seeded-random';
 import { SimulatedSts, printTable, tenantRole, zipfSchedule } from './support';
 
 // The multi-tenant schedule (1,000 Zipf tenants, 36,000 requests over 3 virtual hours, seed 42), cut into one-minute

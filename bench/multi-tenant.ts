@@ -4,7 +4,7 @@ import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider 
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LRUCache } from 'lru-cache';
-import { seededRandom } from '../test/support/seeded-random';
+import { seededRandom } from '../src/testing/local-sts/seeded-random';
 import { BASE_CREDENTIALS, SimulatedSts, VirtualClock, createService, percentile, printTable, tenantRole, zipfSchedule } from './support';
 
 const TENANTS = 1_000;

@@ -3,7 +3,7 @@
  * base identity and the roles its customers created for it. Nothing here talks to real AWS.
  */
 import type { CustomerRoleTemplate } from '../src'; // in your app: 'nestjs-aws-sts'
-import { LocalStsServer, type LocalStsIdentity } from '../test/support/local-sts';
+import { startLocalSts, type LocalStsServer, type LocalStsIdentity } from '../src/testing';
 import type { Tenant } from './tenant-access.service';
 
 /** The SaaS platform's own IAM user: the base identity that signs every STS call. */
@@ -38,7 +38,7 @@ export const CHAINED_TENANT: Tenant = {
 
 /** Starts the local STS endpoint with every customer's roles and trust policies. */
 export async function startLocalAws(): Promise<LocalStsServer> {
-  const server = await LocalStsServer.start({ identities: [PLATFORM] });
+  const server = await startLocalSts({ identities: [PLATFORM] });
   for (const { id, roleArn, externalId } of TENANTS) {
     server.addRole({ arn: roleArn, trustedPrincipals: UNTRUSTED.has(id) ? [] : [PLATFORM.arn], externalId, maxSessionDuration: 43200 });
   }

@@ -6,7 +6,7 @@ import { ConsoleLogger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { STSClient } from '@aws-sdk/client-sts';
 import { StsService, customerRoleTemplate, generateExternalId, quickCreateUrl, trustPolicy, type ClientPoolStats, type CredentialCacheStats } from '../src'; // in your app: 'nestjs-aws-sts'
-import type { LocalStsServer } from '../test/support/local-sts';
+import type { LocalStsServer } from '../src/testing';
 import { DemoAppModule } from './demo-app.module';
 import { CHAINED_TENANT, PLATFORM, TENANTS, createStackRole, startLocalAws } from './local-aws';
 import { TenantAccessService, type Tenant } from './tenant-access.service';

@@ -60,6 +60,11 @@ const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:sts::\d{12}:federated-user\//, 'federated-user'],
 ];
 
+/** The kind of principal an ARN names, as `getCallerIdentity` reports it. */
+export function principalTypeOf(arn: string): CallerIdentity['type'] {
+  return PRINCIPAL_TYPES.find(([pattern]) => pattern.test(arn))?.[1] ?? 'unknown';
+}
+
 /**
  * The five STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
  * what it validated (read once from the request, before any wait), emits one `sts-call` event per call and maps
@@ -90,7 +95,7 @@ export class StsOperations {
     return this.bounded('GetCallerIdentity', async (signal) => {
       const output = await this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { secrets: [], signal });
       const arn = output.Arn ?? '';
-      const type = PRINCIPAL_TYPES.find(([pattern]) => pattern.test(arn))?.[1] ?? 'unknown';
+      const type = principalTypeOf(arn);
       return { account: output.Account ?? '', arn, userId: output.UserId ?? '', type };
     });
   }

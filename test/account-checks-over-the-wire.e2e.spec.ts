@@ -4,7 +4,7 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ServerAwsStsModule, StsService } from '../src';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 
 const ENFORCING_ROLE = 'arn:aws:iam::222222222222:role/VendorAccess';
 const OPEN_ROLE = 'arn:aws:iam::333333333333:role/VendorAccess';
@@ -21,7 +21,7 @@ describe('validateAccess over the wire', () => {
   let sts: StsService;
 
   beforeAll(async () => {
-    server = await LocalStsServer.start({
+    server = await startLocalSts({
       roles: [
         { arn: ENFORCING_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
         { arn: OPEN_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'] },

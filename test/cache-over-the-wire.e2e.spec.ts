@@ -18,7 +18,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials, type AssumeRoleRequest, type CacheEvent, type StsEvent } from '../src';
 import { eventually, rejection } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 
 const ACCOUNT = '123456789012';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -111,7 +111,7 @@ describe('credential cache over the wire (real @aws-sdk/client-sts against Local
 
   beforeAll(async () => {
     // The server reads the clock at call time, so it follows the fake Date of each test.
-    server = await LocalStsServer.start({ now: () => Date.now() });
+    server = await startLocalSts({ now: () => Date.now() });
     const base = server.baseIdentity.arn;
     for (const arn of [STORM_ROLE, WALK_ROLE, CROWD_ROLE, CHAIN_A, ...FAN_ROLES]) server.addRole({ arn, trustedPrincipals: [base] });
     server.addRole({ arn: CHAIN_B, trustedPrincipals: [CHAIN_A] });

@@ -1,24 +1,36 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { LocalStsServer } from './support/local-sts';
 import { packedTarball } from './support/packed-package';
+import { typeScriptBlocks } from './support/readme-blocks';
 
 // The consumer matrix: tiny apps in test/consumers/ install the tarball `npm pack` made (see global-setup.ts) and
-// run their own tests against a local STS endpoint. Their installs are kept between runs in the OS temp folder.
+// run their own tests, against a local STS each starts through the `nestjs-aws-sts/testing` it installed. Their
+// installs are kept between runs in the OS temp folder.
 
 const run = promisify(execFile);
-/** `pinsFloors`: the app pins every runtime dependency of the library at the library's floor. */
+/**
+ * `pinsFloors`: the app pins every runtime dependency of the library at the library's floor. `recipes`: the
+ * documentation's TypeScript examples the app compiles and runs as its own `src/` files (file in the app: the
+ * Markdown file and the example's `readme-check: file` name), exactly as written.
+ */
 const APPS = [
-  { app: 'nest11-cjs', what: 'Nest 11 + CommonJS + Jest', pinsFloors: true },
-  { app: 'nest12-esm', what: 'Nest 12 + ES modules, plain Node and Jest with ESM test files', pinsFloors: false },
-  { app: 'nest12-cjs', what: 'Nest 12 + CommonJS (require(esm)) + node:test', pinsFloors: false },
+  {
+    app: 'nest11-cjs',
+    what: 'Nest 11 + CommonJS + Jest (ts-jest, as the default Nest template)',
+    pinsFloors: true,
+    recipes: { 'app.module.ts': ['README.md', 'app.module.ts'], 'tenant-storage.spec.ts': ['README.md', 'tenant-storage.spec.ts'] },
+  },
+  {
+    app: 'nest12-esm',
+    what: 'Nest 12 + ES modules, plain Node and Jest with ESM test files',
+    pinsFloors: false,
+    recipes: { 'app.module.ts': ['README.md', 'app.module.ts'], 'tenant-storage.spec.ts': ['docs/testing.md', 'tenant-storage.esm.spec.ts'] },
+  },
+  { app: 'nest12-cjs', what: 'Nest 12 + CommonJS (require(esm)) + node:test', pinsFloors: false, recipes: {} },
 ];
-const ROLE_ARN = 'arn:aws:iam::222222222222:role/TenantAccess';
-const DENIED_ROLE_ARN = 'arn:aws:iam::333333333333:role/TrustsSomeoneElse';
-const EXTERNAL_ID = 'tenant-external-id-1';
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
 /**
  * Node versions the apps run on besides this one: the `engines` floor (20.19, the first with `require(esm)`) and the
@@ -28,17 +40,6 @@ const NODE_VERSIONS = [
   process.versions.node,
   ...(process.platform === 'linux' && process.arch === 'x64' ? ['20.19.0', '22.23.3', '24.21.0', '26.10.0'].filter((version) => version !== process.versions.node) : []),
 ];
-
-let sts: LocalStsServer;
-beforeAll(async () => {
-  sts = await LocalStsServer.start({
-    roles: [
-      { arn: ROLE_ARN, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
-      { arn: DENIED_ROLE_ARN, trustedPrincipals: ['arn:aws:iam::999999999999:root'] },
-    ],
-  });
-});
-afterAll(() => sts.close());
 
 /** The `bin` folder of a Node binary from the npm registry, installed once into the OS temp folder. */
 async function nodeBinaries(version: string): Promise<string> {
@@ -74,14 +75,23 @@ async function lockWorkDir(workDir: string): Promise<() => void> {
   }
 }
 
-/** A copy of the app in its cached work folder, with this run's tarball as its `nestjs-aws-sts`. */
-function prepare(app: string, workDir: string): void {
+/** The code of the example named `fileName` in a Markdown file of the repository. */
+function recipe(markdown: string, fileName: string): string {
+  const block = typeScriptBlocks(readFileSync(join(__dirname, '..', markdown), 'utf8'), markdown).find((candidate) => candidate.fileName === fileName);
+  if (!block) throw new Error(`${markdown} has no example marked "readme-check: file ${fileName}"`);
+  return `${block.code}\n`;
+}
+
+/** A copy of the app in its cached work folder, with this run's tarball as its `nestjs-aws-sts` and its recipes in `src/`. */
+function prepare({ app, recipes }: (typeof APPS)[number], workDir: string): void {
   const source = join(__dirname, 'consumers', app);
   mkdirSync(workDir, { recursive: true });
   // Only node_modules is kept between runs: a file removed from the app must not linger in its copy.
   for (const name of readdirSync(workDir)) if (name !== 'node_modules') rmSync(join(workDir, name), { recursive: true, force: true });
   for (const name of readdirSync(source)) cpSync(join(source, name), join(workDir, name));
   copyFileSync(join(__dirname, 'consumers', 'scenario.cjs'), join(workDir, 'scenario.cjs'));
+  mkdirSync(join(workDir, 'src'), { recursive: true });
+  for (const [file, [markdown, name]] of Object.entries(recipes)) writeFileSync(join(workDir, 'src', file), recipe(markdown, name));
   copyFileSync(packedTarball(), join(workDir, 'nestjs-aws-sts.tgz'));
   // The previous tarball's copy goes, so npm installs this one.
   rmSync(join(workDir, 'node_modules', 'nestjs-aws-sts'), { recursive: true, force: true });
@@ -104,13 +114,14 @@ async function copiesOf(workDir: string, name: string): Promise<number> {
   return stdout.split('\n').filter((line) => line.trim() !== '').length;
 }
 
-describe.each(APPS)('consumer app $app ($what)', ({ app, pinsFloors }) => {
+describe.each(APPS)('consumer app $app ($what)', (consumer) => {
+  const { app, pinsFloors } = consumer;
   const workDir = join(tmpdir(), 'nestjs-aws-sts-consumers', app);
   let release = () => undefined as void;
 
   beforeAll(async () => {
     release = await lockWorkDir(workDir);
-    prepare(app, workDir);
+    prepare(consumer, workDir);
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: workDir, timeout: INSTALL_TIMEOUT_MS });
   }, 2 * INSTALL_TIMEOUT_MS);
   afterAll(() => release());
@@ -131,17 +142,7 @@ describe.each(APPS)('consumer app $app ($what)', ({ app, pinsFloors }) => {
 
   it.each(NODE_VERSIONS)('passes its own tests against the packed library on Node %s', async (version) => {
     const path = version === process.versions.node ? process.env.PATH : `${await nodeBinaries(version)}${delimiter}${process.env.PATH}`;
-    const env = {
-      ...process.env,
-      PATH: path,
-      LOCAL_STS_ENDPOINT: sts.endpoint,
-      LOCAL_STS_ACCESS_KEY_ID: sts.baseIdentity.accessKeyId,
-      LOCAL_STS_SECRET_ACCESS_KEY: sts.baseIdentity.secretAccessKey,
-      LOCAL_STS_ACCOUNT: sts.baseIdentity.account,
-      LOCAL_STS_ROLE_ARN: ROLE_ARN,
-      LOCAL_STS_EXTERNAL_ID: EXTERNAL_ID,
-      LOCAL_STS_DENIED_ROLE_ARN: DENIED_ROLE_ARN,
-    };
+    const env = { ...process.env, PATH: path };
     const { stdout } = await run('node', ['--version'], { env });
     expect(stdout.trim()).toBe(`v${version}`);
     const outcome = await run('npm', ['test', '--silent'], { cwd: workDir, env, timeout: 120_000 }).then(

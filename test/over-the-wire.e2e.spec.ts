@@ -12,13 +12,8 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsError, StsService, StsValidationError, TemporaryCredentials, type StsEvent } from '../src';
-import {
-  LOCAL_STS_ERRORS,
-  LocalStsServer,
-  makeLocalSamlAssertion,
-  makeLocalWebIdentityToken,
-  type LocalStsErrorCode,
-} from './support/local-sts';
+import { makeLocalSamlAssertion, makeLocalWebIdentityToken, startLocalSts, type LocalStsErrorCode, type LocalStsServer } from '../src/testing';
+import { LOCAL_STS_ERRORS } from '../src/testing/local-sts';
 import { eventually, rejection } from './support/async-helpers';
 import { capturingLogger, visibleText } from './support/visible-text';
 
@@ -89,7 +84,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
 
   beforeAll(async () => {
     tokenDir = await mkdtemp(join(tmpdir(), 'nestjs-aws-sts-wire-'));
-    server = await LocalStsServer.start();
+    server = await startLocalSts();
     const base = server.baseIdentity.arn;
     server.addRole({ arn: TENANT_ROLE, trustedPrincipals: [base], externalId: EXTERNAL_ID, maxSessionDuration: 7200 });
     server.addRole({ arn: CHAIN_TARGET, trustedPrincipals: [TENANT_ROLE], maxSessionDuration: 43200 });
@@ -401,7 +396,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     });
 
     it('connection refused: StsError NetworkError, retryable', async () => {
-      const gone = await LocalStsServer.start();
+      const gone = await startLocalSts();
       const endpoint = gone.endpoint;
       await gone.close();
       const { service } = await app({ endpoint, maxAttempts: 1 });
@@ -535,7 +530,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     const openTcp = () => process.getActiveResourcesInfo().filter((kind) => kind.startsWith('TCP')).length;
 
     it('moduleRef.close() and server.close() leave no socket, server or pending delay open', async () => {
-      const own = await LocalStsServer.start({ roles: [{ arn: OPEN_ROLE, trustedPrincipals: ['*'] }, { arn: CHAIN_TARGET, trustedPrincipals: [OPEN_ROLE] }] });
+      const own = await startLocalSts({ roles: [{ arn: OPEN_ROLE, trustedPrincipals: ['*'] }, { arn: CHAIN_TARGET, trustedPrincipals: [OPEN_ROLE] }] });
       const baseline = openTcp() - 1; // minus the listening socket of `own`
       try {
         const moduleRef = await Test.createTestingModule({

@@ -16,7 +16,7 @@ function importsOf(dir: string): Set<string> {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) importsOf(path).forEach((name) => found.add(name));
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
-      for (const [, specifier] of readFileSync(path, 'utf8').matchAll(/from '([^'.][^']*)'/g)) {
+      for (const [, specifier] of readFileSync(path, 'utf8').matchAll(/^(?:import|export)\b[^;]*?\bfrom '([^'.][^']*)'/gm)) {
         const parts = specifier.split('/');
         found.add(specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]);
       }
@@ -48,16 +48,27 @@ describe('package.json', () => {
   });
 
   it('exports nestjs-aws-sts/terminus (both builds, and its types for node10 resolution) with @nestjs/terminus an optional peer', () => {
-    expect(Object.keys(manifest.exports)).toEqual(['.', './terminus', './package.json']);
+    expect(Object.keys(manifest.exports)).toEqual(['.', './terminus', './testing', './package.json']);
     expect(manifest.exports['./terminus']).toEqual({
       import: { types: './dist/esm/terminus/index.d.ts', default: './dist/esm/terminus/index.js' },
       require: { types: './dist/cjs/terminus/index.d.ts', default: './dist/cjs/terminus/index.js' },
     });
     // TypeScript's node10 resolution (`"module": "commonjs"` without moduleResolution) does not read `exports`.
-    expect(manifest.typesVersions).toEqual({ '*': { terminus: ['./dist/cjs/terminus/index.d.ts'] } });
+    expect(manifest.typesVersions['*'].terminus).toEqual(['./dist/cjs/terminus/index.d.ts']);
     expect(manifest.peerDependencies['@nestjs/terminus']).toBe('^11.0.0 || ^12.0.0');
     expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
     expect(manifest.dependencies['@nestjs/terminus']).toBeUndefined();
+  });
+
+  it('exports nestjs-aws-sts/testing (both builds, and its types for node10 resolution) needing no test-only dependency', () => {
+    expect(manifest.exports['./testing']).toEqual({
+      import: { types: './dist/esm/testing/index.d.ts', default: './dist/esm/testing/index.js' },
+      require: { types: './dist/cjs/testing/index.d.ts', default: './dist/cjs/testing/index.js' },
+    });
+    expect(manifest.typesVersions).toEqual({ '*': { terminus: ['./dist/cjs/terminus/index.d.ts'], testing: ['./dist/cjs/testing/index.d.ts'] } });
+    // The local STS verifies signatures with @smithy/signature-v4, which @aws-sdk/client-sts installs anyway.
+    expect(manifest.dependencies['@smithy/signature-v4']).toBe('^5.3.2');
+    expect([...importsOf(join(root, 'src', 'testing'))].sort()).toEqual(['@aws-sdk/client-sts', '@aws-sdk/types', '@smithy/signature-v4', 'node:crypto', 'node:http', 'node:net', 'rxjs']);
   });
 });
 
@@ -96,7 +107,8 @@ describe('the packed package', () => {
   it('exports exactly the names the README documents under "Exports", from each entry', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Exports'), readme.indexOf('\n## ', readme.indexOf('## Exports') + 1));
-    const [main, terminus] = section.split('And from `nestjs-aws-sts/terminus`');
+    const [main, rest] = section.split('And from `nestjs-aws-sts/terminus`');
+    const [terminus, testing] = rest.split('And from `nestjs-aws-sts/testing`');
     const documented = (table: string) => [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`(\w+)(?:\(\))?`/g)].map(([, name]) => name)).filter((name) => name !== 'name').sort();
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-exports-'));
     try {
@@ -109,6 +121,7 @@ describe('the packed package', () => {
       };
       expect(exported('index.d.ts')).toEqual(documented(main));
       expect(exported('terminus/index.d.ts')).toEqual(documented(terminus));
+      expect(exported('testing/index.d.ts')).toEqual(documented(testing));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -125,6 +138,22 @@ describe('the packed package', () => {
     expect(files.filter((file) => file.startsWith('package/test/'))).toEqual([]);
     for (const build of ['esm', 'cjs']) {
       for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'sts-health.indicator.js']) expect(files).toContain(`package/dist/${build}/terminus/${suffix}`);
+      for (const suffix of ['index.js', 'index.d.ts', 'local-sts/local-sts-server.js']) expect(files).toContain(`package/dist/${build}/testing/${suffix}`);
+    }
+  });
+
+  it('loads the testing kit only from the testing subpath, which shares its build with the main entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-manifest-'));
+    try {
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      const dist = join(dir, 'package', 'dist');
+      const outsideTesting = (readdirSync(dist, { recursive: true }) as string[]).filter((file) => /\.js$/.test(file) && !/^(cjs|esm)\/testing\//.test(file));
+      expect(outsideTesting.filter((file) => /testing\//.test(readFileSync(join(dist, file), 'utf8')))).toEqual([]);
+      // The fakes build the StsError and TemporaryCredentials of the app's own build (the dual-package hazard).
+      expect(readFileSync(join(dist, 'cjs', 'testing', 'fake-sts-service.js'), 'utf8')).toContain('require("../sts-error.js")');
+      expect(readFileSync(join(dist, 'esm', 'testing', 'fake-sts-service.js'), 'utf8')).toContain("from '../sts-error.js'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -7,19 +7,32 @@ import { blockSource, blockTitle, typeScriptBlocks, type BlockSource, type Readm
 import { packedTarball } from './support/packed-package';
 
 /*
- * "The README compiles": every TypeScript block of README.md is type-checked, as a user's file, against the package
+ * "The README compiles": every TypeScript block of README.md and docs/testing.md is type-checked, as a user's file, against the package
  * an app installs — the tarball `npm pack` made (test/support/global-setup.ts), unpacked into an app's node_modules.
  * All blocks go through one program, with the settings of a strict Nest app (ES modules, resolved like a bundler, so
  * `import` picks the package's ESM types through its `exports`).
  */
 
 const root = join(__dirname, '..');
-const readme = typeScriptBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+/** The Markdown files whose examples are checked, and the prefix of their blocks' default file names. */
+const MARKDOWN = [
+  { file: 'README.md', prefix: 'readme' },
+  { file: 'docs/testing.md', prefix: 'docs-testing' },
+];
+/** The Markdown file each block comes from. */
+const markdownOf = new Map<ReadmeBlock, string>();
+const readme = MARKDOWN.flatMap(({ file, prefix }) =>
+  typeScriptBlocks(readFileSync(join(root, file), 'utf8'), file).map((block) => {
+    const named = { ...block, fileName: block.fileName ?? `${prefix}-line-${block.line}.ts` };
+    markdownOf.set(named, file);
+    return named;
+  }),
+);
 const checked = readme.filter((block) => !block.skipReason);
 const skipped = readme.filter((block) => block.skipReason);
 
 /** A broken example, checked with the README's blocks: proves that an error is found and mapped to its line. */
-const canary = typeScriptBlocks(
+const canary: ReadmeBlock = typeScriptBlocks(
   [
     '## Canary',
     '',
@@ -118,7 +131,7 @@ describe('README.md compiles against the packed package', () => {
       const file = program.getSourceFile(join(app, source.fileName));
       if (!file) throw new Error(`${source.fileName} is not in the program`);
       const found = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
-      diagnostics.set(block, found.map((diagnostic) => describeDiagnostic(diagnostic, block, source, block === canary ? 'canary.md' : 'README.md')));
+      diagnostics.set(block, found.map((diagnostic) => describeDiagnostic(diagnostic, block, source, markdownOf.get(block) ?? 'canary.md')));
     }
   });
 
@@ -138,11 +151,11 @@ describe('README.md compiles against the packed package', () => {
     expect(diagnostics.get(canary)).toEqual(['canary.md:7:24 TS2554: Expected 0 arguments, but got 1.']);
   });
 
-  it.each(checked.map((block) => [blockTitle(block), block] as const))('%s', (_title, block) => {
+  it.each(checked.map((block) => [blockTitle(block, markdownOf.get(block)), block] as const))('%s', (_title, block) => {
     expect(diagnostics.get(block)).toEqual([]);
   });
 
   if (skipped.length) {
-    it.skip.each(skipped.map((block) => [blockTitle(block)] as const))('%s', () => undefined);
+    it.skip.each(skipped.map((block) => [blockTitle(block, markdownOf.get(block))] as const))('%s', () => undefined);
   }
 });

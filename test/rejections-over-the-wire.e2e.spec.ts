@@ -16,7 +16,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
 import { LocalServiceEndpoint } from './support/local-service-endpoint';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 
 const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };
@@ -62,7 +62,7 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
   const assumeRoleCalls = () => localSts.callCount('AssumeRole');
 
   beforeAll(async () => {
-    localSts = await LocalStsServer.start({ now: () => Date.now() });
+    localSts = await startLocalSts({ now: () => Date.now() });
     for (const { roleArn } of [TENANT, OTHER_TENANT]) localSts.addRole({ arn: roleArn, trustedPrincipals: [localSts.baseIdentity.arn] });
     endpoint = await LocalServiceEndpoint.start();
   });

@@ -9,8 +9,8 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { ServerAwsStsModule, StsService, type AssumeRoleRequest, type StsEvent } from '../src';
 import { eventually } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
-import { DEFAULT_LOCAL_STS_IDENTITY, type LocalStsIdentity } from './support/local-sts/credentials';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
+import { DEFAULT_LOCAL_STS_IDENTITY, type LocalStsIdentity } from '../src/testing/local-sts/credentials';
 import { CredentialEnvelope } from '../src/shared/credential-envelope';
 import { describeWithRedis } from './support/redis-server';
 import { capturingLogger } from './support/visible-text';
@@ -82,7 +82,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   let sharedKey: string;
 
   beforeAll(async () => {
-    sts = await LocalStsServer.start({ now: () => Date.now(), identities: [{ ...DEFAULT_LOCAL_STS_IDENTITY }, OTHER_APP] });
+    sts = await startLocalSts({ now: () => Date.now(), identities: [{ ...DEFAULT_LOCAL_STS_IDENTITY }, OTHER_APP] });
     for (const arn of TENANTS) sts.addRole({ arn, trustedPrincipals: [sts.baseIdentity.arn, OTHER_APP.arn] });
     sts.addRole({ arn: GUARDED, trustedPrincipals: [sts.baseIdentity.arn], externalId: EXTERNAL_ID });
   });

@@ -15,7 +15,7 @@ import { Test } from '@nestjs/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ServerAwsStsModule, StsService, type TemporaryCredentials } from '../src';
 import { BASE_CREDENTIALS } from './support/fixtures';
-import { seededRandom } from './support/seeded-random';
+import { seededRandom } from '../src/testing/local-sts/seeded-random';
 
 const KEYS = 20_000;
 const CALLS = 200_000;

@@ -5,7 +5,7 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 
 const TENANTS = 400;
 const tenantRole = (index: number) => `arn:aws:iam::${String(200_000_000_000 + index)}:role/VendorAccess`;
@@ -17,7 +17,7 @@ describe('concurrent STS calls per instance, over the wire', () => {
   let moduleRef: TestingModule | undefined;
 
   beforeAll(async () => {
-    server = await LocalStsServer.start({
+    server = await startLocalSts({
       roles: Array.from({ length: TENANTS }, (_, index) => ({ arn: tenantRole(index), trustedPrincipals: ['*'], externalId: externalIdOf(index) })),
     });
   });

@@ -11,7 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/Tenant`;
@@ -53,7 +53,7 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
   }
 
   beforeAll(async () => {
-    server = await LocalStsServer.start();
+    server = await startLocalSts();
     const base = server.baseIdentity.arn;
     server.addRole({ arn: TENANT_ROLE, trustedPrincipals: [base] });
     server.addRole({ arn: HUB_ROLE, trustedPrincipals: [base] });
@@ -171,7 +171,7 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
     let behind: LocalStsServer;
     beforeAll(async () => {
       // STS's clock runs 50 minutes ahead of this host's.
-      behind = await LocalStsServer.start({ now: () => Date.now() + 50 * 60_000 });
+      behind = await startLocalSts({ now: () => Date.now() + 50 * 60_000 });
       behind.addRole({ arn: TENANT_ROLE, trustedPrincipals: [behind.baseIdentity.arn] });
     });
     afterAll(() => behind.close());

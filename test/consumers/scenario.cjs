@@ -1,21 +1,31 @@
 // What every consumer app does with the packed library, whichever Nest and module system it runs: configure and
-// configureAsync (with @nestjs/config), inject StsService into its own provider, and call a local STS endpoint.
+// configureAsync (with @nestjs/config), inject StsService into its own provider, and call a local STS endpoint
+// started through the testing kit it installed (`nestjs-aws-sts/testing`), whose fakes it also uses.
 // Each app passes in the modules it loaded its own way (require or import), so this file tests what they loaded.
 'use strict';
 const assert = require('node:assert/strict');
 
-/** The local STS endpoint, its base identity and roles, from the spec that started it. */
-function localSts() {
-  const { LOCAL_STS_ENDPOINT, LOCAL_STS_ACCESS_KEY_ID, LOCAL_STS_SECRET_ACCESS_KEY, LOCAL_STS_ACCOUNT, LOCAL_STS_ROLE_ARN, LOCAL_STS_EXTERNAL_ID, LOCAL_STS_DENIED_ROLE_ARN } = process.env;
-  assert.ok(LOCAL_STS_ENDPOINT, 'run through test/consumers.e2e.spec.ts, which starts the local STS endpoint');
-  return {
-    endpoint: LOCAL_STS_ENDPOINT,
-    credentials: { accessKeyId: LOCAL_STS_ACCESS_KEY_ID, secretAccessKey: LOCAL_STS_SECRET_ACCESS_KEY },
-    account: LOCAL_STS_ACCOUNT,
-    roleArn: LOCAL_STS_ROLE_ARN,
-    externalId: LOCAL_STS_EXTERNAL_ID,
-    deniedRoleArn: LOCAL_STS_DENIED_ROLE_ARN,
-  };
+const ROLE_ARN = 'arn:aws:iam::222222222222:role/TenantAccess';
+const DENIED_ROLE_ARN = 'arn:aws:iam::333333333333:role/TrustsSomeoneElse';
+const EXTERNAL_ID = 'tenant-external-id-1';
+
+/**
+ * A local STS started through the app's own `nestjs-aws-sts/testing` (`testing`), with a role that trusts its base
+ * identity with an ExternalId and one that trusts another account; `run` gets it, and it is closed after.
+ */
+async function withLocalSts(testing, run) {
+  const server = await testing.startLocalSts({
+    roles: [
+      { arn: ROLE_ARN, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
+      { arn: DENIED_ROLE_ARN, trustedPrincipals: ['arn:aws:iam::999999999999:root'] },
+    ],
+  });
+  const { accessKeyId, secretAccessKey, account } = server.baseIdentity;
+  try {
+    await run({ server, endpoint: server.endpoint, credentials: { accessKeyId, secretAccessKey }, account, roleArn: ROLE_ARN, externalId: EXTERNAL_ID, deniedRoleArn: DENIED_ROLE_ARN });
+  } finally {
+    await server.close();
+  }
 }
 
 /** An app provider that gets StsService injected, as `constructor(private readonly sts: StsService)` would. */
@@ -24,8 +34,11 @@ function tenantAccessProvider(library) {
 }
 
 /** `ServerAwsStsModule.configure(...)`: who am I, cached credentials for a tenant, and a refused role. */
-async function configureScenario({ library, Test }) {
-  const sts = localSts();
+function configureScenario({ library, testing, Test }) {
+  return withLocalSts(testing, (sts) => configureAgainst(sts, { library, Test }));
+}
+
+async function configureAgainst(sts, { library, Test }) {
   const moduleRef = await Test.createTestingModule({
     imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: sts.credentials, clientConfig: { endpoint: sts.endpoint } })],
     providers: [tenantAccessProvider(library)],
@@ -56,8 +69,11 @@ async function configureScenario({ library, Test }) {
 }
 
 /** `ServerAwsStsModule.configureAsync(...)` fed by `@nestjs/config`'s ConfigService. */
-async function configureAsyncScenario({ library, Test, ConfigModule, ConfigService }) {
-  const sts = localSts();
+function configureAsyncScenario({ library, testing, Test, ConfigModule, ConfigService }) {
+  return withLocalSts(testing, (sts) => configureAsyncAgainst(sts, { library, Test, ConfigModule, ConfigService }));
+}
+
+async function configureAsyncAgainst(sts, { library, Test, ConfigModule, ConfigService }) {
   const moduleRef = await Test.createTestingModule({
     imports: [
       library.ServerAwsStsModule.configureAsync({
@@ -80,15 +96,39 @@ async function configureAsyncScenario({ library, Test, ConfigModule, ConfigServi
   }
 }
 
-/** The README's first testing recipe: override STS_CLIENT, which works whichever copy of the SDK an app has. */
-async function overrideClientScenario({ library, Test }) {
-  const fakeClient = { send: async () => ({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/fake', UserId: 'AIDAFAKE' }), destroy: () => undefined };
+/** `overrideProvider(STS_CLIENT)` with the kit's `fakeStsClient()`: the module's cache runs on in-process answers. */
+async function overrideClientScenario({ library, testing, Test }) {
   const moduleRef = await Test.createTestingModule({ imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })] })
     .overrideProvider(library.STS_CLIENT)
-    .useValue(fakeClient)
+    .useValue(testing.fakeStsClient({ identity: { account: '999999999999' } }))
     .compile();
   try {
-    assert.equal(await moduleRef.get(library.StsService).getAccountId(), '999999999999');
+    const sts = moduleRef.get(library.StsService);
+    assert.equal(await sts.getAccountId(), '999999999999');
+    const credentials = await sts.getCredentials({ roleArn: ROLE_ARN });
+    assert.ok(credentials instanceof library.TemporaryCredentials, 'the fake builds the TemporaryCredentials class the app imported');
+    assert.equal(credentials.accountId, '222222222222');
+    assert.equal(await sts.getCredentials({ roleArn: ROLE_ARN }), credentials, 'the second call is a cache hit');
+  } finally {
+    await moduleRef.close();
+  }
+}
+
+/** `overrideProvider(StsService)` with the kit's `fakeStsService()`: a refused role is the app's own StsError. */
+async function fakeServiceScenario({ library, testing, Test }) {
+  const fake = testing.fakeStsService();
+  const moduleRef = await Test.createTestingModule({ imports: [library.ServerAwsStsModule.configure({})], providers: [tenantAccessProvider(library)] })
+    .overrideProvider(library.StsService)
+    .useValue(fake)
+    .compile();
+  try {
+    const tenantAccess = moduleRef.get('TenantAccess');
+    assert.equal((await tenantAccess.credentialsFor({ roleArn: ROLE_ARN })).accountId, '222222222222');
+    fake.refuseRole(DENIED_ROLE_ARN);
+    const refused = await tenantAccess.credentialsFor({ roleArn: DENIED_ROLE_ARN }).then(() => assert.fail('a refused role resolved'), (error) => error);
+    assert.ok(refused instanceof library.StsError, 'the error is the StsError class the app imported');
+    assert.equal(refused.code, 'AccessDenied');
+    assert.deepEqual(fake.calls.map((call) => call.roleArn), [ROLE_ARN, DENIED_ROLE_ARN]);
   } finally {
     await moduleRef.close();
   }
@@ -100,8 +140,11 @@ async function overrideClientScenario({ library, Test }) {
  * loaded, `Terminus` the app's own `@nestjs/terminus` (11: CommonJS; 12: ES modules only). Nest resolves the
  * indicator's StsService only if the subpath shares the library build the app loaded.
  */
-async function healthScenario({ library, terminus, Terminus, Test }) {
-  const sts = localSts();
+function healthScenario({ library, testing, terminus, Terminus, Test }) {
+  return withLocalSts(testing, (sts) => healthAgainst(sts, { library, terminus, Terminus, Test }));
+}
+
+async function healthAgainst(sts, { library, terminus, Terminus, Test }) {
   const healthApp = async (credentials) => {
     const moduleRef = await Test.createTestingModule({
       imports: [Terminus.TerminusModule, library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials, clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 } })],
@@ -148,4 +191,4 @@ async function healthScenario({ library, terminus, Terminus, Test }) {
   }
 }
 
-module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario, healthScenario };
+module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario, fakeServiceScenario, healthScenario };

@@ -11,7 +11,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { ServerAwsStsModule, StsError, StsService, StsValidationError, type ServerAwsStsConfig } from '../../src';
 import { StsHealthIndicator } from '../../src/terminus';
-import { LocalStsServer } from '../support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../../src/testing';
 import { rejection } from '../support/async-helpers';
 import { capturingLogger, visibleText } from '../support/visible-text';
 import { BASE_ACCOUNT, BASE_CREDENTIALS, ROLE_ARN, assumeRoleOutput, serviceError } from '../support/fixtures';
@@ -275,7 +275,7 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
 describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
   let server: LocalStsServer;
   beforeAll(async () => {
-    server = await LocalStsServer.start();
+    server = await startLocalSts();
   });
   afterAll(() => server.close());
   beforeEach(() => server.resetCalls());

@@ -6,8 +6,11 @@ import { Test } from '@nestjs/testing';
 import * as Terminus from '@nestjs/terminus';
 import * as library from 'nestjs-aws-sts';
 import * as terminus from 'nestjs-aws-sts/terminus';
+import * as testing from 'nestjs-aws-sts/testing';
 import scenario from './scenario.cjs';
 
-test('plain Node: configure(), getCallerIdentity, getCredentials and AccessDenied', () => scenario.configureScenario({ library, Test }));
+test('plain Node: configure(), getCallerIdentity, getCredentials and AccessDenied', () => scenario.configureScenario({ library, testing, Test }));
 
-test('plain Node: nestjs-aws-sts/terminus health check', () => scenario.healthScenario({ library, terminus, Terminus, Test }));
+test('plain Node: overrideProvider(StsService) with fakeStsService()', () => scenario.fakeServiceScenario({ library, testing, Test }));
+
+test('plain Node: nestjs-aws-sts/terminus health check', () => scenario.healthScenario({ library, testing, terminus, Terminus, Test }));

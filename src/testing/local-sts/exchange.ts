@@ -3,9 +3,9 @@
  * entry each request leaves (with the answered status, or 0 when it was dropped). Never records a secret.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalStsFault } from './faults';
-import type { StsQueryRequest } from './query-parameters';
-import { errorXml, successXml, type LocalStsFailure, type XmlNode } from './wire-format';
+import type { LocalStsFault } from './faults.js';
+import type { StsQueryRequest } from './query-parameters.js';
+import { errorXml, successXml, type LocalStsFailure, type XmlNode } from './wire-format.js';
 
 /** One call as the server saw it (never with a secret). */
 export interface LocalStsCall {

@@ -3,8 +3,8 @@
  * credentials and returns the content of its `<Action>Result` element. They check in the order STS does, so
  * the first failing check decides the error.
  */
-import type { Caller, CredentialStore, IssuedCredential } from './credentials';
-import { decodeSamlAssertion, parseJwt, readSamlClaims, samlNameQualifier } from './identity-tokens';
+import type { Caller, CredentialStore, IssuedCredential } from './credentials.js';
+import { decodeSamlAssertion, parseJwt, readSamlClaims, samlNameQualifier } from './identity-tokens.js';
 import {
   authorizeAssumeRole,
   authorizeSaml,
@@ -17,9 +17,9 @@ import {
   sessionSourceIdentity,
   sessionTokenIdentity,
   type RoleRegistry,
-} from './iam-rules';
-import { packedPolicySize, parseDuration, requireRoleArn, requireSessionName } from './query-parameters';
-import { LocalStsFailure, validationFailure, type XmlNode } from './wire-format';
+} from './iam-rules.js';
+import { packedPolicySize, parseDuration, requireRoleArn, requireSessionName } from './query-parameters.js';
+import { LocalStsFailure, validationFailure, type XmlNode } from './wire-format.js';
 
 const DEFAULT_SESSION_TOKEN_DURATION = 43200;
 

@@ -3,9 +3,9 @@
  * against a maximum clock skew), the signing key looked up among base identities and issued credentials, and
  * the signature verified by re-signing.
  */
-import type { Caller, CredentialStore } from './credentials';
-import { constantTimeEqual, parseAmzDate, parseAuthorization, verifySignature, type ReceivedRequest } from './sigv4';
-import { compactDate, LocalStsFailure } from './wire-format';
+import type { Caller, CredentialStore } from './credentials.js';
+import { constantTimeEqual, parseAmzDate, parseAuthorization, verifySignature, type ReceivedRequest } from './sigv4.js';
+import { compactDate, LocalStsFailure } from './wire-format.js';
 
 /** What authentication needs from the server. */
 export interface AuthenticationContext {

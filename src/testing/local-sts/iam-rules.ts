@@ -3,9 +3,9 @@
  * the ExternalId condition (StringEquals, StringLike), MFA, MaxSessionDuration, the 1-hour role-chaining limit, SourceIdentity inheritance, and which
  * roles accept web identity and SAML — with STS's own error codes and messages.
  */
-import type { Caller, LocalStsIdentity } from './credentials';
-import { constantTimeEqual } from './sigv4';
-import { LocalStsFailure, validationFailure } from './wire-format';
+import type { Caller, LocalStsIdentity } from './credentials.js';
+import { constantTimeEqual } from './sigv4.js';
+import { LocalStsFailure, validationFailure } from './wire-format.js';
 
 /** A role the server can issue sessions of. */
 export interface LocalStsRole {

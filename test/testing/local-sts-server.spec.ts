@@ -7,13 +7,8 @@ import {
   STSClient,
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
-import { rejection } from '../async-helpers';
-import {
-  LocalStsServer,
-  makeLocalSamlAssertion,
-  makeLocalWebIdentityToken,
-  type LocalStsRole,
-} from '.';
+import { rejection } from '../support/async-helpers';
+import { makeLocalSamlAssertion, makeLocalWebIdentityToken, startLocalSts, type LocalStsRole, type LocalStsServer } from '../../src/testing';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/TenantAccess`;
@@ -74,7 +69,7 @@ describe('LocalStsServer', () => {
 
   beforeEach(async () => {
     clockOffsetMs = 0;
-    server = await LocalStsServer.start({ now: () => Date.now() + clockOffsetMs });
+    server = await startLocalSts({ now: () => Date.now() + clockOffsetMs });
     for (const role of roles(server.baseIdentity.arn)) server.addRole(role);
   });
 
@@ -464,7 +459,7 @@ describe('LocalStsServer', () => {
 
     it('rate faults are deterministic for a given seed', async () => {
       const pattern = async (seed: number): Promise<number[]> => {
-        const s = await LocalStsServer.start({ seed });
+        const s = await startLocalSts({ seed });
         try {
           s.injectFault({ kind: 'status', status: 500 }, { rate: 0.5, action: 'GetCallerIdentity' });
           const client = new STSClient({

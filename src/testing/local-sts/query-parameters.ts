@@ -4,8 +4,8 @@
  * ValidationError messages.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ReceivedRequest } from './sigv4';
-import { LocalStsFailure, validationFailure } from './wire-format';
+import type { ReceivedRequest } from './sigv4.js';
+import { LocalStsFailure, validationFailure } from './wire-format.js';
 
 const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 

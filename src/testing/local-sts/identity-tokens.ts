@@ -3,7 +3,7 @@
  * and from a SAML response (not verified either), and builders of tokens it accepts.
  */
 import { createHash } from 'node:crypto';
-import { escapeXml, LocalStsFailure, unescapeXml } from './wire-format';
+import { escapeXml, LocalStsFailure, unescapeXml } from './wire-format.js';
 
 /** The claims of a web identity token the server uses. */
 export interface WebIdentityClaims {

@@ -4,7 +4,7 @@
  * fault answers, and the timers of delays (cancelled when the client goes away or the server closes).
  */
 import type { ServerResponse } from 'node:http';
-import { compactDate, LOCAL_STS_ERRORS, LocalStsFailure, malformedXml, type LocalStsErrorCode } from './wire-format';
+import { compactDate, LOCAL_STS_ERRORS, LocalStsFailure, malformedXml, type LocalStsErrorCode } from './wire-format.js';
 
 /** A fault to inject into matching calls. */
 export type LocalStsFault =

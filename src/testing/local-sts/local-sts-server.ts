@@ -16,18 +16,21 @@
  * modules next to it. Nothing here logs, and no secret is ever recorded in `calls`.
  */
 import { randomUUID } from 'node:crypto';
+import type { STSClientConfig } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { seededRandom } from '../seeded-random';
-import { authenticate, type AuthenticationContext } from './authentication';
-import { CredentialStore, type LocalStsIdentity } from './credentials';
-import { sendXml, StsExchange, type LocalStsCall } from './exchange';
-import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults';
-import { RoleRegistry, type LocalStsRole } from './iam-rules';
-import { parseQueryRequest, type StsQueryRequest } from './query-parameters';
-import * as actions from './sts-actions';
-import type { StsActionContext } from './sts-actions';
-import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format';
+import type { ServerAwsStsConfig } from '../../server-aws-sts.config.js';
+import { seededRandom } from './seeded-random.js';
+import { authenticate, type AuthenticationContext } from './authentication.js';
+import { CredentialStore, type LocalStsIdentity } from './credentials.js';
+import { sendXml, StsExchange, type LocalStsCall } from './exchange.js';
+import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults.js';
+import { RoleRegistry, type LocalStsRole } from './iam-rules.js';
+import { parseQueryRequest, type StsQueryRequest } from './query-parameters.js';
+import * as actions from './sts-actions.js';
+import type { StsActionContext } from './sts-actions.js';
+import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format.js';
 
 /** Options of LocalStsServer.start(). */
 export interface LocalStsServerOptions {
@@ -48,6 +51,8 @@ export interface LocalStsServerOptions {
   maxClockSkewSeconds?: number;
 }
 
+/** The region of the signing scope the server expects (any region signs correctly; this one is the default). */
+const LOCAL_STS_REGION = 'us-east-1';
 const MAX_BODY_BYTES = 64 * 1024;
 /** The key of the in-flight counter of every action together. */
 const ANY_ACTION = '*';
@@ -64,7 +69,15 @@ function noop(): void {
   /* ignore */
 }
 
-/** The local STS endpoint; see the file comment. Start it with `LocalStsServer.start()`, stop it with `close()`. */
+/**
+ * Starts a local STS endpoint on a free port of 127.0.0.1 (see the file comment); stop it with `close()`.
+ * Rejects (and closes) on invalid options.
+ */
+export function startLocalSts(options: LocalStsServerOptions = {}): Promise<LocalStsServer> {
+  return LocalStsServer.start(options);
+}
+
+/** The local STS endpoint; see the file comment. Start it with `startLocalSts()`, stop it with `close()`. */
 export class LocalStsServer {
   /** `http://127.0.0.1:<port>`, for the SDK's `endpoint`. */
   readonly endpoint: string;
@@ -123,6 +136,26 @@ export class LocalStsServer {
     server.on('clientError', (_err: Error, socket: Socket) => socket.destroy());
     server.on('error', noop);
     return instance;
+  }
+
+  /**
+   * Options for `ServerAwsStsModule.configure(...)` pointing the module at this server, signed as `baseIdentity`,
+   * region `us-east-1`: `configure(sts.moduleConfig({ cache: false }))`. Yours are merged over them, `clientConfig`
+   * included (its `endpoint` stays this server's).
+   */
+  moduleConfig(overrides: ServerAwsStsConfig = {}): ServerAwsStsConfig {
+    const { accessKeyId, secretAccessKey } = this.baseIdentity;
+    const clientConfig = { ...overrides.clientConfig, endpoint: this.endpoint };
+    return { AWS_REGION: LOCAL_STS_REGION, credentials: { accessKeyId, secretAccessKey }, ...overrides, clientConfig };
+  }
+
+  /**
+   * Options for a plain `new STSClient(...)` talking to this server: its endpoint, region `us-east-1`, and
+   * `credentials` (default: `baseIdentity`'s keys; pass credentials the server issued to call as that session).
+   */
+  stsClientConfig(credentials: AwsCredentialIdentity = this.baseIdentity): STSClientConfig {
+    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+    return { endpoint: this.endpoint, region: LOCAL_STS_REGION, credentials: { accessKeyId, secretAccessKey, sessionToken } };
   }
 
   /** Adds a role; throws on an invalid ARN, a duplicate or an invalid maxSessionDuration. */

@@ -1,0 +1,290 @@
+/**
+ * A typed fake of `StsService`, for `Test.createTestingModule(...).overrideProvider(StsService).useValue(fake)`:
+ * every method answers at once with well-formed credentials (see `stsAnswer`), records what it was asked, and can
+ * be told to refuse a role. No STS client, cache or validation runs: to test those, fake one level lower
+ * (`fakeStsClient`, `stsClientMockAnswers`) or use the local STS (`startLocalSts`).
+ */
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { Subject, type Observable } from 'rxjs';
+import type { FanOutOptions } from '../account-checks.js';
+import type { AwsClientClass, CredentialCacheControl } from '../cached-credentials.js';
+import type { ClientPoolStats } from '../client-pool.js';
+import type { CredentialCacheStats } from '../credential-cache.js';
+import { StsError } from '../sts-error.js';
+import { principalTypeOf } from '../sts-operations.js';
+import type { StsEvent } from '../sts-events.js';
+import type {
+  AccessCheckResult,
+  AccountAssumeResult,
+  AssumeRoleRequest,
+  AssumeRoleWithSamlRequest,
+  AssumeRoleWithWebIdentityRequest,
+  CallerIdentity,
+  ExpirationStatus,
+  GetSessionTokenRequest,
+} from '../sts-request.types.js';
+import type { StsService } from '../sts.service.js';
+import { TemporaryCredentials } from '../temporary-credentials.js';
+import { fakeStsClient } from './fake-sts-client.js';
+import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
+
+/** The public members of `StsService`: what a fake must have to stand in for it. */
+export type StsServiceShape = { [Member in keyof StsService]: StsService[Member] };
+
+/** One call a `FakeStsService` answered or refused (never with a secret, token or ExternalId). */
+export interface FakeStsCall {
+  /** The `StsService` method called. */
+  method: string;
+  /** The role asked for, for the role methods. */
+  roleArn?: string;
+}
+
+type Answer = Record<string, unknown> & {
+  Credentials: Record<string, string | Date>;
+  AssumedRoleUser?: { Arn: string; AssumedRoleId: string };
+};
+
+interface CachedEntry {
+  roleArn: string;
+  sessionName?: string;
+  credentials: Promise<TemporaryCredentials>;
+  /** Set once the credentials resolved. */
+  accessKeyId?: string;
+}
+
+const accountOf = (roleArn: string) => roleArn.split(':')[4] ?? '';
+
+/** See the file comment. Make one with `fakeStsService(options)`; spy on or replace any method as usual. */
+export class FakeStsService implements StsServiceShape {
+  /** Every call, oldest first. */
+  readonly calls: FakeStsCall[] = [];
+  readonly #events = new Subject<StsEvent>();
+  /** Emits nothing (the fake makes no STS call); completes on module destroy. */
+  readonly events$: Observable<StsEvent> = this.#events.asObservable();
+  /** An `STSClient` answering in process (`fakeStsClient`): the fake never uses it itself. */
+  readonly stsClient: STSClient;
+  /** The credentials `getCredentials` handed out, by request, until invalidated; and the clients of `clientFor`. */
+  readonly cache: CredentialCacheControl;
+
+  readonly #options: FakeStsOptions;
+  readonly #refusals = new Map<string, string>();
+  readonly #cached = new Map<string, CachedEntry>();
+  /** The clients of `clientFor`, by client class, then by request and config. */
+  readonly #clients = new Map<unknown, Map<string, unknown>>();
+  readonly #stats = { hits: 0, misses: 0, clientHits: 0, clientsCreated: 0, clientsDestroyed: 0 };
+
+  constructor(options: FakeStsOptions = {}) {
+    this.#options = options;
+    this.stsClient = fakeStsClient(options);
+    this.cache = this.#cacheControl();
+  }
+
+  /**
+   * From now on, every call for `roleArn` rejects with an `StsError` of this code, as STS refusing it would
+   * (`AccessDenied` for a wrong ExternalId or a trust policy that does not name you; `Throttling` is retryable).
+   */
+  refuseRole(roleArn: string, code = 'AccessDenied'): void {
+    this.#refusals.set(roleArn, code);
+  }
+
+  /** Undoes `refuseRole`. */
+  acceptRole(roleArn: string): void {
+    this.#refusals.delete(roleArn);
+  }
+
+  async getCallerIdentity(): Promise<CallerIdentity> {
+    this.calls.push({ method: 'getCallerIdentity' });
+    const { account, arn, userId } = fakeIdentity(this.#options);
+    return { account, arn, userId, type: principalTypeOf(arn) };
+  }
+
+  async getAccountId(): Promise<string> {
+    return (await this.getCallerIdentity()).account;
+  }
+
+  async assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
+    const { sessionName, sourceIdentity, durationSeconds } = request;
+    const input = { RoleSessionName: sessionName, SourceIdentity: sourceIdentity, DurationSeconds: durationSeconds };
+    return this.#role('assumeRole', 'AssumeRole', request.roleArn, input);
+  }
+
+  /** Answers the same request with the same credentials until they expire or are invalidated (`cache`). */
+  getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
+    const key = JSON.stringify(request);
+    const held = this.#cached.get(key);
+    if (held && !this.#refusals.has(request.roleArn)) {
+      this.#stats.hits++;
+      this.calls.push({ method: 'getCredentials', roleArn: request.roleArn });
+      return held.credentials;
+    }
+    this.#stats.misses++;
+    const input = { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds };
+    const credentials = this.#role('getCredentials', 'AssumeRole', request.roleArn, input);
+    const entry: CachedEntry = { roleArn: request.roleArn, sessionName: request.sessionName, credentials };
+    this.#cached.set(key, entry);
+    credentials.then(
+      ({ accessKeyId }) => (entry.accessKeyId = accessKeyId),
+      () => this.#cached.delete(key),
+    );
+    return credentials;
+  }
+
+  credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
+    const copy = structuredClone(request);
+    return () => this.getCredentials(copy);
+  }
+
+  /** A real client of `ClientClass` (region `us-east-1` unless given) signing with `getCredentials`' answers. */
+  createClient<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
+    return new ClientClass({ region: 'us-east-1', ...clientConfig, credentials: this.credentialProvider(request) } as unknown as Config);
+  }
+
+  /** As `createClient`, one client per (client class, request, client config), destroyed on module destroy. */
+  clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
+    const pool = this.#clients.get(ClientClass) ?? new Map<string, unknown>();
+    this.#clients.set(ClientClass, pool);
+    const key = JSON.stringify([request, clientConfig ?? {}]);
+    if (pool.has(key)) {
+      this.#stats.clientHits++;
+      return pool.get(key) as Client;
+    }
+    const client = this.createClient(ClientClass, request, clientConfig);
+    this.#stats.clientsCreated++;
+    pool.set(key, client);
+    return client;
+  }
+
+  /** `{ ok: true, …, externalIdEnforced: true }` when the request has an ExternalId, `{ ok: false }` for a refused role. */
+  async validateAccess(request: AssumeRoleRequest): Promise<AccessCheckResult> {
+    try {
+      const credentials = await this.assumeRole(request);
+      const arn = credentials.assumedRoleUser?.arn ?? '';
+      const externalIdEnforced = request.externalId !== undefined;
+      return { ok: true, accountId: accountOf(request.roleArn), arn, expiration: credentials.expiration, externalIdEnforced };
+    } catch (error) {
+      return { ok: false, error: error as StsError };
+    }
+  }
+
+  async trustPrincipal(): Promise<string> {
+    return (await this.getCallerIdentity()).arn;
+  }
+
+  async assumeRoleInAccounts(requests: AssumeRoleRequest[], _options?: FanOutOptions): Promise<AccountAssumeResult[]> {
+    return Promise.all(
+      requests.map((request) =>
+        this.getCredentials(request).then(
+          (credentials) => ({ ok: true as const, accountId: accountOf(request.roleArn), credentials }),
+          (error: StsError) => ({ ok: false as const, accountId: accountOf(request.roleArn), error }),
+        ),
+      ),
+    );
+  }
+
+  assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
+    const input = { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds };
+    return this.#role('assumeRoleWithWebIdentity', 'AssumeRoleWithWebIdentity', request.roleArn, input);
+  }
+
+  assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
+    return this.#role('assumeRoleWithSaml', 'AssumeRoleWithSAML', request.roleArn, { DurationSeconds: request.durationSeconds });
+  }
+
+  async getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
+    this.calls.push({ method: 'getSessionToken' });
+    const answer = stsAnswer('GetSessionToken', { DurationSeconds: request.durationSeconds }, this.#options);
+    return this.#credentials(answer as Answer, undefined);
+  }
+
+  checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {
+    const expiration = new Date(credentials.expiration);
+    const remainingMs = expiration.getTime() - (this.#options.now ?? Date.now)();
+    const remainingSeconds = Math.max(0, Math.floor(remainingMs / 1000));
+    return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
+  }
+
+  /** Completes `events$` and destroys the clients of `clientFor`. */
+  async onModuleDestroy(): Promise<void> {
+    this.#events.complete();
+    this.cache.clear();
+  }
+
+  /** A role operation: refused as `refuseRole` says, else answered. */
+  async #role(method: string, operation: FakedStsOperation, roleArn: string, input: object): Promise<TemporaryCredentials> {
+    this.calls.push({ method, roleArn });
+    const refusal = this.#refusals.get(roleArn);
+    if (refusal) {
+      const throttled = refusal === 'Throttling';
+      const details = { code: refusal, operation, retryable: throttled, httpStatusCode: throttled ? 400 : 403 };
+      throw new StsError(`${operation} refused (FakeStsService.refuseRole)`, details);
+    }
+    return this.#credentials(stsAnswer(operation, { ...input, RoleArn: roleArn }, this.#options) as Answer, accountOf(roleArn));
+  }
+
+  #credentials(answer: Answer, accountId: string | undefined): TemporaryCredentials {
+    const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = answer.Credentials;
+    const user = answer.AssumedRoleUser;
+    return new TemporaryCredentials(
+      {
+        accessKeyId: String(AccessKeyId),
+        secretAccessKey: String(SecretAccessKey),
+        sessionToken: String(SessionToken),
+        expiration: Expiration as Date,
+      },
+      { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId } },
+    );
+  }
+
+  #cacheControl(): CredentialCacheControl {
+    const entries = this.#cached;
+    const stats = this.#stats;
+    const clients = this.#clients;
+    /** Drops the entries `matching` picks; returns how many. */
+    const drop = (matching: (key: string, entry: CachedEntry) => boolean) =>
+      [...entries].filter(([key, entry]) => matching(key, entry)).filter(([key]) => entries.delete(key)).length;
+    return {
+      invalidate: (request) => drop((key) => key === JSON.stringify(request)) > 0,
+      invalidateWhere: (predicate) =>
+        drop((key, { roleArn, sessionName }) => predicate({ key, roleArn, accountId: accountOf(roleArn), sessionName })),
+      invalidateIfCurrent: ({ accessKeyId }) => drop((_key, entry) => entry.accessKeyId === accessKeyId) > 0,
+      clear: () => {
+        entries.clear();
+        for (const pool of clients.values()) for (const client of pool.values()) (client as { destroy?: () => void }).destroy?.();
+        stats.clientsDestroyed = stats.clientsCreated;
+        clients.clear();
+      },
+      stats: (): CredentialCacheStats => ({
+        size: entries.size,
+        hits: stats.hits,
+        misses: stats.misses,
+        refreshes: stats.misses,
+        refreshFailures: 0,
+        staleServed: 0,
+        evictions: 0,
+        inflight: 0,
+      }),
+      clientStats: (): ClientPoolStats => ({
+        size: stats.clientsCreated - stats.clientsDestroyed,
+        hits: stats.clientHits,
+        created: stats.clientsCreated,
+        unpooled: 0,
+        destroyed: stats.clientsDestroyed,
+        draining: 0,
+      }),
+    };
+  }
+}
+
+/** A `FakeStsService` (see the class): `overrideProvider(StsService).useValue(fakeStsService())`. */
+export function fakeStsService(options: FakeStsOptions = {}): FakeStsService {
+  return new FakeStsService(options);
+}
