@@ -14,7 +14,7 @@ import { createClient as createClient6, createCluster as createCluster6 } from '
 import { ServerAwsStsModule, StsService, type SharedCacheOptions, type StsEvent } from '../src';
 import { redisStoreFor } from '../src/shared/redis-store-for';
 import { eventually } from './support/async-helpers';
-import { LocalStsServer } from './support/local-sts';
+import { startLocalSts, type LocalStsServer } from '../src/testing';
 import {
   describeWithRedisProcesses,
   startRedisCluster,
@@ -150,7 +150,7 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
       startRedisServer().then((started) => (server = started)),
       startRedisCluster().then((started) => (cluster = started)),
       startRedisSentinel().then((started) => (sentinel = started)),
-      LocalStsServer.start({ now: () => Date.now() }).then((started) => (sts = started)),
+      startLocalSts({ now: () => Date.now() }).then((started) => (sts = started)),
     ]);
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
