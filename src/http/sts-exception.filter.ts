@@ -25,7 +25,10 @@ interface HttpReply {
  * failure (a validation error, the configuration, an onboarding check) gets one `warn` line (context
  * `StsExceptionFilter`, rate-limited as the library's lines are). Nest's `ERROR` line with a stack is not written.
  *
- * In another context than HTTP (GraphQL, microservices, WebSockets) it returns the `StsHttpException` and writes nothing.
+ * It answers HTTP only. In a GraphQL resolver it returns the `StsHttpException`, the error GraphQL then shows (what a
+ * GraphQL exception filter returns). In a microservice handler it returns nothing, so Nest's RPC handling answers as
+ * without it (a value returned there would be sent as the handler's answer). Nest's WebSocket handling stops at any
+ * filter that matches, so a gateway's client gets no error event from it: it is not meant for gateways.
  */
 @Catch(StsError)
 export class StsExceptionFilter implements ExceptionFilter<StsError> {
@@ -34,9 +37,15 @@ export class StsExceptionFilter implements ExceptionFilter<StsError> {
   catch(error: StsError, host: ArgumentsHost): StsHttpException | undefined {
     if (!isReported(error)) this.#failures.report(error);
     const exception = toStsHttpException(error);
-    if (host.getType() !== 'http') return exception;
-    reply(host.switchToHttp().getResponse<HttpReply>(), exception);
-    return undefined;
+    switch (host.getType<string>()) {
+      case 'http':
+        reply(host.switchToHttp().getResponse<HttpReply>(), exception);
+        return undefined;
+      case 'graphql':
+        return exception;
+      default:
+        return undefined;
+    }
   }
 }
 

@@ -6,13 +6,13 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
-import { Controller, ForbiddenException, Get, Module, Query, Res, type INestApplication, type LoggerService, type Provider } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Module, Query, Res, type ArgumentsHost, type INestApplication, type LoggerService, type Provider } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TerminusModule } from '@nestjs/terminus';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { ServerAwsStsModule, StsError, StsExceptionFilter, StsService } from '../../src';
+import { ServerAwsStsModule, StsError, StsExceptionFilter, StsHttpException, StsService } from '../../src';
 import { StsHealthIndicator } from '../../src/terminus';
 import { hintFor } from '../../src/sts-error';
 import { LocalStsServer } from '../support/local-sts';
@@ -234,5 +234,20 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       expect(answer.text).toBe('partial ');
       expect(logs.problems().filter((line) => line.level !== 'warn')).toEqual([]);
     });
+  });
+});
+
+describe('StsExceptionFilter outside HTTP', () => {
+  const hostOf = (type: string) => ({ getType: () => type, switchToHttp: () => ({ getResponse: () => ({}) }) }) as unknown as ArgumentsHost;
+  const throttled = () => new StsError('Rate exceeded', { code: 'Throttling', operation: 'AssumeRole', retryable: true });
+
+  it('in GraphQL, returns the StsHttpException (what a GraphQL exception filter returns as the error)', () => {
+    const returned = new StsExceptionFilter().catch(throttled(), hostOf('graphql'));
+    expect(returned).toBeInstanceOf(StsHttpException);
+    expect(returned?.getStatus()).toBe(503);
+  });
+
+  it.each(['rpc', 'ws'])('in %s, returns nothing (a returned value would be sent as the answer)', (type) => {
+    expect(new StsExceptionFilter().catch(throttled(), hostOf(type))).toBeUndefined();
   });
 });
