@@ -61,7 +61,7 @@ export class StsFailureLogLine {
 
 /**
  * The failures some `FailureLog` has reported (written, or counted into a later line), so that the exception filter
- * does not log them a second time. Weak: an error is forgotten with the error; nothing here is ever read back.
+ * does not log them a second time. Weak: it keeps no error alive.
  */
 const reported = new WeakSet<StsError>();
 
