@@ -60,19 +60,39 @@ export class StsFailureLogLine {
 }
 
 /**
- * Logs failed STS calls without flooding: one line per failed call (callers that joined one fetch share it), repeats
- * of the same failure within `REPEAT_WINDOW_MS` counted into its next line, and at most `MAX_LINES_PER_WINDOW` lines
- * per window in all.
+ * The failures some `FailureLog` has reported (written, or counted into a later line), so that the exception filter
+ * does not log them a second time. Weak: it keeps no error alive.
+ */
+const reported = new WeakSet<StsError>();
+
+/** True when a `FailureLog` has already reported this failure. */
+export function isReported(error: StsError): boolean {
+  return reported.has(error);
+}
+
+/**
+ * Logs failures without flooding: one line per failure (callers that joined one fetch share it), repeats of the same
+ * failure within `REPEAT_WINDOW_MS` counted into its next line, and at most `MAX_LINES_PER_WINDOW` lines per window
+ * in all.
  */
 export class FailureLog {
-  private readonly logger = new Logger('StsService');
+  private readonly logger: Logger;
   private readonly recent = new LRUCache<string, { loggedAt: number; repeats: number }>({ max: TRACKED_FAILURES });
   private window = { startedAt: -Infinity, lines: 0, unlogged: 0 };
 
-  /** @param now a monotonic clock (ms): a wall clock stepped back would never end a window. */
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  /**
+   * @param now a monotonic clock (ms): a wall clock stepped back would never end a window.
+   * @param context the Nest logger context of the lines.
+   */
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    context = 'StsService',
+  ) {
+    this.logger = new Logger(context);
+  }
 
   report(error: StsError, roleArn?: string): void {
+    reported.add(error);
     const now = this.now();
     if (now - this.window.startedAt >= REPEAT_WINDOW_MS) this.window = { startedAt: now, lines: 0, unlogged: this.window.unlogged };
     const key = `${error.operation} ${error.code} ${roleArn ?? ''}`;

@@ -15,6 +15,8 @@ export { STS_CLIENT } from './sts.constants.js';
 export { InjectStsClient } from './sts.decorators.js';
 export { STS_LIMITS } from './sts-limits.js';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './sts-error.js';
+export { StsExceptionFilter } from './http/sts-exception.filter.js';
+export { toStsHttpException, StsHttpException, type StsHttpErrorBody } from './http/sts-http-exception.js';
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo, SharedTierEvent } from './sts-events.js';
 export type {

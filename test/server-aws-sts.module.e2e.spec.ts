@@ -125,6 +125,32 @@ describe('ServerAwsStsModule', () => {
     expect(fake.destroy).toHaveBeenCalled();
   });
 
+  it('forRoot() / forRootAsync() are configure() / configureAsync() under the names Nest users look for', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
+    @Module({ providers: [TenantGateway], exports: [TenantGateway] })
+    class FeatureModule {}
+    const sync = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.forRoot({ AWS_REGION: 'eu-central-1', credentials: BASE_CREDENTIALS, isGlobal: true }), FeatureModule],
+    }).compile();
+    expect(sync.get(TenantGateway).sts).toBeInstanceOf(StsService);
+    expect(await sync.get<STSClient>(STS_CLIENT).config.region()).toBe('eu-central-1');
+    await sync.close();
+
+    const async = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.forRootAsync({ imports: [AppConfigModule], inject: [AppConfig], useFactory: (config: AppConfig) => config.stsConfig })],
+      providers: [TenantGateway],
+    }).compile();
+    await async.get(TenantGateway).accessFor(ROLE_ARN, 'tenant-7');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { ExternalId: 'tenant-7' });
+    expect(await async.get<STSClient>(STS_CLIENT).config.region()).toBe('eu-west-1');
+    await async.close();
+
+    const withoutGlobal = Test.createTestingModule({ imports: [ServerAwsStsModule.forRoot({ credentials: BASE_CREDENTIALS }), FeatureModule] }).compile();
+    await expect(withoutGlobal).rejects.toThrow(/StsService/);
+    const bad = Test.createTestingModule({ imports: [ServerAwsStsModule.forRootAsync({ useFactory: () => ({ AWS_REGION: 'nowhere' }) })] }).compile();
+    await expect(bad).rejects.toThrow('Invalid ServerAwsStsConfig: AWS_REGION must be a region name such as us-east-1');
+  });
+
   it('fails the bootstrap with one message naming each bad field', async () => {
     const compile = Test.createTestingModule({
       imports: [ServerAwsStsModule.configure({ MAX_SESSION_DURATION: 50_000, DEFAULT_SESSION_DURATION: 100, EXTERNAL_ID: 'x', AWS_REGION: 'nowhere' })],

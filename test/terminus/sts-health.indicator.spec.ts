@@ -3,9 +3,13 @@
  * user wires it (`TerminusModule` + `ServerAwsStsModule` + `providers: [StsHealthIndicator]`), up and down, with
  * STS mocked (call counts, reuse, single flight) and over the wire against the local STS endpoint.
  */
-import { ServiceUnavailableException } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get, Module, ServiceUnavailableException, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
@@ -272,10 +276,55 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
   });
 });
 
+/** The README's health controller. */
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly sts: StsHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.sts.isHealthy('sts', { maxAgeSeconds: 0 })]);
+  }
+}
+
+/** A part of the app that caches a tenant's credentials. */
+@Controller('tenant')
+class TenantController {
+  constructor(private readonly sts: StsService) {}
+
+  @Get()
+  async access() {
+    await this.sts.getCredentials({ roleArn: TENANT_ROLE });
+    return { ok: true };
+  }
+}
+
+const TENANT_ROLE = `arn:aws:iam::${BASE_ACCOUNT}:role/Tenant`;
+
+/** One GET over loopback on a fresh connection: the status and the parsed JSON body. */
+function getJson(app: INestApplication, path: string): Promise<{ status: number; body: HealthCheckResult }> {
+  const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
   let server: LocalStsServer;
   beforeAll(async () => {
     server = await startLocalSts();
+    server.addRole({ arn: TENANT_ROLE, trustedPrincipals: [server.baseIdentity.arn] });
   });
   afterAll(() => server.close());
   beforeEach(() => server.resetCalls());
@@ -301,6 +350,48 @@ describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
     expect(result.details.sts).toEqual(downOnEmptyCache('InvalidClientTokenId', 'STS does not know the base access key'));
     expect(visibleText(result)).not.toContain(MARKER);
     expect(server.callCount('GetCallerIdentity')).toBe(1);
+  });
+
+  describe("the README's wiring, over HTTP: the health module reuses the app's module", () => {
+    const served: INestApplication[] = [];
+    afterEach(() => Promise.all(served.splice(0).map((app) => app.close())));
+
+    const stsModule = (isGlobal: boolean): DynamicModule =>
+      ServerAwsStsModule.configure({
+        AWS_REGION: 'us-east-1',
+        credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
+        clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
+        isGlobal,
+      });
+
+    /** The app: ServerAwsStsModule configured once, globally, a tenant controller, and `healthModule`. */
+    async function serve(healthModule: DynamicModule | (new () => object)): Promise<INestApplication> {
+      @Module({ imports: [stsModule(true), healthModule], controllers: [TenantController] })
+      class AppModule {}
+      const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+      served.push(app);
+      await app.listen(0, '127.0.0.1');
+      return app;
+    }
+
+    it('reports the cache the app uses (entries: 1 once a tenant is served)', async () => {
+      @Module({ imports: [TerminusModule], controllers: [HealthController], providers: [StsHealthIndicator] })
+      class HealthModule {}
+      const app = await serve(HealthModule);
+      expect(await getJson(app, '/tenant')).toMatchObject({ status: 200 });
+      const { status, body } = await getJson(app, '/health');
+      expect(status).toBe(200);
+      expect(body.details.sts).toMatchObject({ status: 'up', entries: 1 });
+    });
+
+    it('configured a second time in the health module, it would report a second, empty cache (why the README says not to)', async () => {
+      @Module({ imports: [TerminusModule, stsModule(false)], controllers: [HealthController], providers: [StsHealthIndicator] })
+      class HealthModule {}
+      const app = await serve(HealthModule);
+      expect(await getJson(app, '/tenant')).toMatchObject({ status: 200 });
+      const { body } = await getJson(app, '/health');
+      expect(body.details.sts).toMatchObject({ status: 'up', entries: 0 });
+    });
   });
 
   it('is down with CredentialsProviderError when the base credentials provider throws, and STS is never called', async () => {
