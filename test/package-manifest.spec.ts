@@ -56,8 +56,18 @@ describe('package.json', () => {
     // TypeScript's node10 resolution (`"module": "commonjs"` without moduleResolution) does not read `exports`.
     expect(manifest.typesVersions).toEqual({ '*': { terminus: ['./dist/cjs/terminus/index.d.ts'] } });
     expect(manifest.peerDependencies['@nestjs/terminus']).toBe('^11.0.0 || ^12.0.0');
-    expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
+    expect(manifest.peerDependenciesMeta['@nestjs/terminus']).toEqual({ optional: true });
     expect(manifest.dependencies['@nestjs/terminus']).toBeUndefined();
+  });
+
+  it('takes nestjs-cls as an optional peer (>=6: 7 needs Node 22), tested on an exact 6.x, and never imports it statically', () => {
+    expect(manifest.peerDependencies['nestjs-cls']).toBe('>=6');
+    expect(manifest.peerDependenciesMeta['nestjs-cls']).toEqual({ optional: true });
+    expect(manifest.devDependencies['nestjs-cls']).toMatch(/^6\.\d+\.\d+$/);
+    expect(manifest.dependencies['nestjs-cls']).toBeUndefined();
+    // An app without nestjs-cls must load every module of the library: only a dynamic import() may name it.
+    expect(importsOf(join(root, 'src')).has('nestjs-cls')).toBe(false);
+    expect(Object.keys(manifest.peerDependenciesMeta).sort()).toEqual(['@nestjs/terminus', 'nestjs-cls']);
   });
 });
 
