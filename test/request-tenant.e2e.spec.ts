@@ -122,7 +122,7 @@ describe('the tenant of the request, through a real Nest HTTP app (1,000 interle
       @Module({ imports: [tenantModule], controllers: [FilesController], providers: [Files, s3Config] })
       class MiddlewareAppModule implements NestModule {
         configure(consumer: MiddlewareConsumer): void {
-          consumer.apply(StsTenantMiddleware).forRoutes(FilesController);
+          consumer.apply(StsTenantMiddleware).forRoutes('*');
         }
       }
       appModule = MiddlewareAppModule;

@@ -47,12 +47,10 @@ export class CurrentTenant {
     }
     const scope = currentRequestScope(this.#cls);
     if (scope === undefined) return Promise.reject(noRequestTenant('sts.current was used outside a request'));
-    const kept = scope.roles.get(this);
+    const kept = scope.roleOf(this);
     if (kept !== undefined) return kept;
     const role = this.#resolve(this.#options, scope.request);
-    scope.roles.set(this, role);
-    // A failure is not kept: the next use in the request asks the resolver again.
-    role.catch(() => scope.roles.get(this) === role && scope.roles.delete(this));
+    scope.keep(this, role);
     return role;
   }
 

@@ -2,11 +2,31 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClsContext } from './cls-context.js';
 import type { AssumeRoleRequest } from '../sts-request.types.js';
 
-/** What one request keeps for `sts.current`: the request, and each service's resolved tenant role. */
-export interface RequestScope {
-  readonly request: unknown;
+/**
+ * What one request keeps for `sts.current`: the request, and each service's resolved tenant role. The roles are in a
+ * private field: a log of the whole nestjs-cls store (or `inspect` of it) never shows an ExternalId.
+ */
+export class RequestScope {
   /** Per resolver (one per `StsService`): the role being resolved or resolved, memoized for the request. */
-  readonly roles: Map<object, Promise<AssumeRoleRequest>>;
+  readonly #roles = new Map<object, Promise<AssumeRoleRequest>>();
+
+  constructor(readonly request: unknown) {}
+
+  /** The role `resolver` resolved (or is resolving) in this request. */
+  roleOf(resolver: object): Promise<AssumeRoleRequest> | undefined {
+    return this.#roles.get(resolver);
+  }
+
+  /** Keeps `role` for the rest of the request; forgotten if it fails, so the next use asks again. */
+  keep(resolver: object, role: Promise<AssumeRoleRequest>): void {
+    this.#roles.set(resolver, role);
+    role.catch(() => this.#roles.get(resolver) === role && this.#roles.delete(resolver));
+  }
+
+  /** Nothing of the scope in JSON (a logged CLS store). */
+  toJSON(): object {
+    return {};
+  }
 }
 
 /** The library's own request context, entered by `StsTenantMiddleware`. Separate from the SDK requests' store. */
@@ -17,7 +37,7 @@ const CLS_SCOPE_KEY = Symbol('nestjs-aws-sts.requestScope');
 
 /** Runs `next` (the rest of the request) in a new scope for `request`. */
 export function runInRequestScope<T>(request: unknown, next: () => T): T {
-  return requestScopes.run({ request, roles: new Map() }, next);
+  return requestScopes.run(new RequestScope(request), next);
 }
 
 /**
@@ -29,7 +49,7 @@ export function currentRequestScope(cls: ClsContext | undefined): RequestScope |
   if (own !== undefined || cls === undefined || !cls.service.isActive()) return own;
   const kept = cls.service.get(CLS_SCOPE_KEY) as RequestScope | undefined;
   if (kept !== undefined) return kept;
-  const scope: RequestScope = { request: cls.request(), roles: new Map() };
+  const scope = new RequestScope(cls.request());
   cls.service.set(CLS_SCOPE_KEY, scope);
   return scope;
 }
