@@ -212,7 +212,8 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   }
 
   const tenant = config.tenant;
-  check(() => validate.require(tenant === undefined || (typeof tenant === 'object' && tenant !== null && typeof tenant.resolve === 'function'), 'tenant.resolve', 'must be a function (request) => ({ roleArn, externalId, ... })'));
+  const tenantOk = tenant === undefined || (typeof tenant === 'object' && tenant !== null && typeof tenant.resolve === 'function');
+  check(() => validate.require(tenantOk, 'tenant.resolve', 'must be a function (request) => ({ roleArn, externalId, ... })'));
 
   if (problems.length > 0) {
     throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });

@@ -24,7 +24,10 @@ const TENANTS = 50;
 const REQUESTS = 1_000;
 const IN_FLIGHT = 100;
 const tenantIds = Array.from({ length: TENANTS }, (_, index) => `t${index}`);
-const roleOf = (tenant: string): AssumeRoleRequest => ({ roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant-${tenant}`, externalId: `ext-${tenant}-secret` });
+const roleOf = (tenant: string): AssumeRoleRequest => ({
+  roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant-${tenant}`,
+  externalId: `ext-${tenant}-secret`,
+});
 
 const S3_CONFIG = Symbol('S3_CONFIG');
 const random = seededRandom(21);
@@ -127,7 +130,11 @@ describe('the tenant of the request, through a real Nest HTTP app (1,000 interle
       }
       appModule = MiddlewareAppModule;
     } else {
-      @Module({ imports: [ClsModule.forRoot({ global: true, middleware: { mount: true } }), tenantModule], controllers: [FilesController], providers: [Files, s3Config] })
+      @Module({
+        imports: [ClsModule.forRoot({ global: true, middleware: { mount: true } }), tenantModule],
+        controllers: [FilesController],
+        providers: [Files, s3Config],
+      })
       class ClsAppModule {}
       appModule = ClsAppModule;
     }
@@ -148,7 +155,7 @@ describe('the tenant of the request, through a real Nest HTTP app (1,000 interle
     });
   }
 
-  it.each(['middleware', 'nestjs-cls'] as const)('with %s: every downstream request is signed by its own request tenant', async (binding) => {
+  it.each(['middleware', 'nestjs-cls'] as const)('with %s: every downstream request is signed by its request tenant', async (binding) => {
     const { sts, url, resolutions } = await start(binding);
     const tenantOfRequest = Array.from({ length: REQUESTS }, () => tenantIds[Math.floor(random() * TENANTS)]!);
     const statuses: number[] = [];

@@ -8,11 +8,15 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClsModule, ClsService } from 'nestjs-cls';
-import { ServerAwsStsModule, StsError, StsService, StsTenantMiddleware, StsValidationError, type AssumeRoleRequest, type ServerAwsStsConfig } from '../src';
+import { ServerAwsStsModule, StsError, StsService, StsTenantMiddleware, StsValidationError } from '../src';
+import type { AssumeRoleRequest, ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
 
 const ACCOUNT = '123456789012';
-const roleOf = (tenant: string): AssumeRoleRequest => ({ roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant-${tenant}`, externalId: `ext-${tenant}-secret` });
+const roleOf = (tenant: string): AssumeRoleRequest => ({
+  roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant-${tenant}`,
+  externalId: `ext-${tenant}-secret`,
+});
 const STATIC = { accessKeyId: 'AKIDBASE', secretAccessKey: 'base-secret' };
 
 /** Runs `work` as the rest of an HTTP request carrying `x-tenant: tenant`, bound by the middleware. */
@@ -33,7 +37,8 @@ describe('sts.current (the tenant of the request)', () => {
     sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => {
       issued++;
       const expiration = new Date(Date.now() + 3_600_000);
-      return { Credentials: { AccessKeyId: `ASIA${input.RoleArn.split('-').pop()!.toUpperCase()}${issued}`, SecretAccessKey: 's', SessionToken: 't', Expiration: expiration } };
+      const AccessKeyId = `ASIA${input.RoleArn.split('-').pop()!.toUpperCase()}${issued}`;
+      return { Credentials: { AccessKeyId, SecretAccessKey: 's', SessionToken: 't', Expiration: expiration } };
     });
   });
   afterEach(async () => {
@@ -42,7 +47,8 @@ describe('sts.current (the tenant of the request)', () => {
   afterAll(() => sts.restore());
 
   async function stsWith(config: Partial<ServerAwsStsConfig>): Promise<StsService> {
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: STATIC, ...config })] }).compile();
+    const module = ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: STATIC, ...config });
+    const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
     await moduleRef.init();
     modules.push(moduleRef);
     return moduleRef.get(StsService);
@@ -59,9 +65,11 @@ describe('sts.current (the tenant of the request)', () => {
   it('resolves once per request, at first use, and serves that tenant to every use in the request', async () => {
     const calls = { count: 0 };
     const service = await stsWith({ tenant: byHeader(calls) });
+    const { current } = service;
+    const threeUses = async () => [await current.getCredentials(), await current.role(), await current.getCredentials()] as const;
     const [a, b] = await Promise.all([
-      inRequest('acme', async () => [await service.current.getCredentials(), await service.current.role(), await service.current.getCredentials()] as const),
-      inRequest('globex', async () => [await service.current.getCredentials(), await service.current.role(), await service.current.getCredentials()] as const),
+      inRequest('acme', threeUses),
+      inRequest('globex', threeUses),
     ]);
     expect(calls.count).toBe(2);
     expect(a[0].accessKeyId).toMatch(/^ASIAACME/);
@@ -115,7 +123,10 @@ describe('sts.current (the tenant of the request)', () => {
         },
       },
     });
-    const [first, second] = await inRequest('acme', async () => [await rejection<Error>(service.current.role()), await service.current.role()] as const);
+    const [first, second] = await inRequest('acme', async () => {
+      const failed = await rejection<Error>(service.current.role());
+      return [failed, await service.current.role()] as const;
+    });
     expect(first.message).toBe('tenant database unavailable');
     expect(second).toEqual(roleOf('acme'));
     expect(calls).toBe(2);
@@ -140,7 +151,8 @@ describe('sts.current (the tenant of the request)', () => {
   });
 
   it('fails the bootstrap on a tenant option without a resolve function, naming the field', async () => {
-    const bootstrap = Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ tenant: { resolve: 'header' } as never })] }).compile();
+    const module = ServerAwsStsModule.configure({ tenant: { resolve: 'header' } as never });
+    const bootstrap = Test.createTestingModule({ imports: [module] }).compile();
     await expect(bootstrap).rejects.toMatchObject({ code: 'InvalidConfiguration', message: expect.stringContaining('tenant.resolve must be a function') });
   });
 

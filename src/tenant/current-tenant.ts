@@ -11,7 +11,11 @@ import { currentRequestScope } from './request-scope.js';
 /** What `CurrentTenant` asks of the service around it: its cached credentials and pooled clients. */
 export interface TenantCredentialSource {
   getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials>;
-  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client;
+  clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client;
 }
 
 const noRequestTenant = (message: string) => new StsError(message, { code: 'NoRequestTenant', operation: 'AssumeRole' });
@@ -73,7 +77,10 @@ export class CurrentTenant {
    * The pooled client of the request's tenant: `sts.clientFor(ClientClass, role, clientConfig)` (see there), once
    * the role is known. Ask per request; the client is the tenant's, so do not keep it past the request.
    */
-  async clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, clientConfig?: Omit<Config, 'credentials'>): Promise<Client> {
+  async clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Promise<Client> {
     return this.#source.clientFor(ClientClass, await this.role(), clientConfig);
   }
 
