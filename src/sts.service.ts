@@ -13,7 +13,7 @@ import { StsOperations } from './sts-operations.js';
 import { STS_RESOLVED_CONFIG } from './sts.constants.js';
 import { InjectStsClient } from './sts.decorators.js';
 import type { StsEvent } from './sts-events.js';
-import { findClsContext } from './tenant/cls-context.js';
+import { findClsContext, type ClsContext } from './tenant/cls-context.js';
 import { CurrentTenant } from './tenant/current-tenant.js';
 import type {
   AccessCheckOptions,
@@ -46,6 +46,8 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   readonly #config: ResolvedStsConfig;
   readonly #metrics?: StsMetrics;
   readonly #moduleRef?: ModuleRef;
+  /** The app's nestjs-cls context, found at module init, for `current`. */
+  #cls?: ClsContext;
 
   /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
   readonly events$: Observable<StsEvent> = this.#events.asObservable();
@@ -85,7 +87,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     });
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
     this.cache = this.#cached.control;
-    this.current = new CurrentTenant(this, config.tenant, config);
+    this.current = new CurrentTenant(this, config.tenant, config, () => this.#cls);
     if (config.meterProvider) {
       this.#metrics = new StsMetrics(config.meterProvider, {
         stats: () => this.cache.stats(),
@@ -100,7 +102,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
 
   /** With a `tenant` option, lets `current` read nestjs-cls's request contexts when the app set up `ClsModule`. */
   async onModuleInit(): Promise<void> {
-    if (this.#config.tenant !== undefined && this.#moduleRef !== undefined) this.current.useCls(await findClsContext(this.#moduleRef));
+    if (this.#config.tenant !== undefined && this.#moduleRef !== undefined) this.#cls = await findClsContext(this.#moduleRef);
   }
 
   /** Who the base identity is. GetCallerIdentity needs no IAM permission. */

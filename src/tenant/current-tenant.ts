@@ -30,17 +30,16 @@ export class CurrentTenant {
   readonly #source: TenantCredentialSource;
   readonly #options: RequestTenantOptions | undefined;
   readonly #defaults: RequestDefaults;
-  #cls?: ClsContext;
+  readonly #cls: () => ClsContext | undefined;
 
+  /**
+   * @param cls The app's nestjs-cls context, once the module has looked for it (at module init).
+   */
   // Private fields, so inspecting the service never shows the config or the resolver.
-  constructor(source: TenantCredentialSource, options: RequestTenantOptions | undefined, defaults: RequestDefaults) {
+  constructor(source: TenantCredentialSource, options: RequestTenantOptions | undefined, defaults: RequestDefaults, cls: () => ClsContext | undefined) {
     this.#source = source;
     this.#options = options;
     this.#defaults = defaults;
-  }
-
-  /** Reads request contexts of nestjs-cls too (set once the module finds the app's `ClsService`). */
-  useCls(cls: ClsContext | undefined): void {
     this.#cls = cls;
   }
 
@@ -49,7 +48,7 @@ export class CurrentTenant {
     if (this.#options === undefined) {
       return Promise.reject(noRequestTenant('sts.current needs the tenant option: ServerAwsStsModule.configure({ tenant: { resolve } })'));
     }
-    const scope = currentRequestScope(this.#cls);
+    const scope = currentRequestScope(this.#cls());
     if (scope === undefined) return Promise.reject(noRequestTenant('sts.current was used outside a request'));
     const kept = scope.roleOf(this);
     if (kept !== undefined) return kept;
