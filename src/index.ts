@@ -8,6 +8,9 @@ export type { SharedNodeRedisClient, SharedNodeRedisCluster, SharedNodeRedisSubs
 export type { SharedTierStats } from './shared/shared-tier.js';
 export type { ClientPoolStats } from './client-pool.js';
 export { StsService } from './sts.service.js';
+export { StsTenantMiddleware } from './tenant/sts-tenant.middleware.js';
+export type { CurrentTenant } from './tenant/current-tenant.js';
+export type { RequestTenantOptions } from './tenant/request-tenant-options.js';
 export type { CredentialCacheControl } from './cached-credentials.js';
 export type { FanOutOptions } from './account-checks.js';
 export type { CredentialCacheStats } from './credential-cache.js';

@@ -7,6 +7,7 @@ import { boundedProvider } from './operation-deadline.js';
 import { withRequestHandlerDefaults } from './sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsError, StsValidationError } from './sts-error.js';
+import type { RequestTenantOptions } from './tenant/request-tenant-options.js';
 import { RequestValidator } from './sts-validation.js';
 
 /** Options of the pool of AWS SDK clients behind `StsService.clientFor`. */
@@ -96,6 +97,12 @@ export class ServerAwsStsConfig {
    * until the app registers one, which it must do before the Nest app is created. `false`: no instruments at all.
    */
   metrics?: MetricsOptions | false;
+  /**
+   * How a request maps to its tenant's role, for `sts.current`: `{ resolve: (request) => ({ roleArn, externalId }) }`
+   * (see `RequestTenantOptions` and docs/request-tenant.md). Default: none (`sts.current` refuses with
+   * `NoRequestTenant`).
+   */
+  tenant?: RequestTenantOptions;
 
   constructor(init: Partial<ServerAwsStsConfig> = {}) {
     Object.assign(this, init);
@@ -142,6 +149,8 @@ export interface ResolvedStsConfig {
   clients: Required<ClientPoolOptions>;
   /** Where the library's instruments come from; undefined with `metrics: false`. */
   meterProvider?: MeterProvider;
+  /** How a request maps to its tenant's role (`sts.current`); undefined when not configured. */
+  tenant?: RequestTenantOptions;
 }
 
 /** STS requests in flight at once per instance, by default: see `ServerAwsStsConfig.maxConcurrentStsCalls`. */
@@ -202,6 +211,10 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     check(() => validate.integer(clients.maxEntries, 'clients.maxEntries', 1, 10_000, { unit: '' }));
   }
 
+  const tenant = config.tenant;
+  const tenantOk = tenant === undefined || (typeof tenant === 'object' && tenant !== null && typeof tenant.resolve === 'function');
+  check(() => validate.require(tenantOk, 'tenant.resolve', 'must be a function (request) => ({ roleArn, externalId, ... })'));
+
   if (problems.length > 0) {
     throw new StsError(`Invalid ServerAwsStsConfig: ${problems.join('; ')}`, { code: 'InvalidConfiguration', operation: 'Configuration' });
   }
@@ -225,5 +238,6 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
     cache,
     clients,
     meterProvider: metricsOptions === false ? undefined : (metricsOptions.meterProvider ?? metrics.getMeterProvider()),
+    tenant,
   };
 }

@@ -179,6 +179,8 @@ const HINTS: Record<string, HintRule> = {
   ExternalIdNotChecked: () =>
     'The ExternalId probe was not made (a request with MFA: an MFA code cannot be sent twice) or failed (throttling, a timeout: see the cause): retry later, validate the role without mfa, or without requireExternalIdEnforced.',
   InvalidConfiguration: () => 'Fix the ServerAwsStsConfig fields named in the message.',
+  NoRequestTenant: () =>
+    'sts.current serves the tenant of the running request: configure tenant.resolve, and bind requests with StsTenantMiddleware (consumer.apply(StsTenantMiddleware).forRoutes(\'*\')) or nestjs-cls (ClsModule.forRoot in the app). Outside a request (a job, a timer), pass the tenant explicitly: sts.getCredentials({ roleArn, externalId }), sts.clientFor(S3Client, { roleArn, externalId }).',
 };
 
 const isRetryableSdkError = (error: Parameters<typeof isTransientError>[0]) =>

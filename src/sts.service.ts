@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
@@ -12,6 +13,8 @@ import { StsOperations } from './sts-operations.js';
 import { STS_RESOLVED_CONFIG } from './sts.constants.js';
 import { InjectStsClient } from './sts.decorators.js';
 import type { StsEvent } from './sts-events.js';
+import { findClsContext, type ClsContext } from './tenant/cls-context.js';
+import { CurrentTenant } from './tenant/current-tenant.js';
 import type {
   AccessCheckOptions,
   AccessCheckResult,
@@ -35,13 +38,16 @@ import { sharingPrincipalOf, trustPrincipalOf } from './trust-principal.js';
  * providers and clients) and `AccountChecks` (access checks and fan-out), wired together here once.
  */
 @Injectable()
-export class StsService implements OnModuleDestroy {
+export class StsService implements OnModuleInit, OnModuleDestroy {
   readonly #events = new Subject<StsEvent>();
   readonly #operations: StsOperations;
   readonly #cached: CachedCredentials;
   readonly #accounts: AccountChecks;
   readonly #config: ResolvedStsConfig;
   readonly #metrics?: StsMetrics;
+  readonly #moduleRef?: ModuleRef;
+  /** The app's nestjs-cls context, found at module init, for `current`. */
+  #cls?: ClsContext;
 
   /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
   readonly events$: Observable<StsEvent> = this.#events.asObservable();
@@ -49,12 +55,21 @@ export class StsService implements OnModuleDestroy {
   /** The credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
   readonly cache: CredentialCacheControl;
 
+  /**
+   * The tenant of the running request (from the `tenant` option): `sts.current.clientFor(S3Client)`,
+   * `getCredentials()`, `credentialProvider()`, `role()`. Refuses with `NoRequestTenant` outside a request.
+   */
+  readonly current: CurrentTenant;
+
   constructor(
     @Inject(STS_RESOLVED_CONFIG) config: ResolvedStsConfig,
     /** The `STSClient` of the module (token `STS_CLIENT`), signed by the base identity. */
     @InjectStsClient() readonly stsClient: STSClient,
+    /** Finds the app's nestjs-cls `ClsService`, if any, for `current`. */
+    @Optional() moduleRef?: ModuleRef,
   ) {
     this.#config = config;
+    this.#moduleRef = moduleRef;
     const emit = (event: StsEvent) => {
       this.#metrics?.record(event);
       this.#events.next(event);
@@ -72,6 +87,7 @@ export class StsService implements OnModuleDestroy {
     });
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
     this.cache = this.#cached.control;
+    this.current = new CurrentTenant(this, config.tenant, config, () => this.#cls);
     if (config.meterProvider) {
       this.#metrics = new StsMetrics(config.meterProvider, {
         stats: () => this.cache.stats(),
@@ -82,6 +98,11 @@ export class StsService implements OnModuleDestroy {
         },
       });
     }
+  }
+
+  /** With a `tenant` option, lets `current` read nestjs-cls's request contexts when the app set up `ClsModule`. */
+  async onModuleInit(): Promise<void> {
+    if (this.#config.tenant !== undefined && this.#moduleRef !== undefined) this.#cls = await findClsContext(this.#moduleRef);
   }
 
   /** Who the base identity is. GetCallerIdentity needs no IAM permission. */

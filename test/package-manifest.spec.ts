@@ -56,7 +56,7 @@ describe('package.json', () => {
     // TypeScript's node10 resolution (`"module": "commonjs"` without moduleResolution) does not read `exports`.
     expect(manifest.typesVersions['*'].terminus).toEqual(['./dist/cjs/terminus/index.d.ts']);
     expect(manifest.peerDependencies['@nestjs/terminus']).toBe('^11.0.0 || ^12.0.0');
-    expect(manifest.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true } });
+    expect(manifest.peerDependenciesMeta['@nestjs/terminus']).toEqual({ optional: true });
     expect(manifest.dependencies['@nestjs/terminus']).toBeUndefined();
   });
 
@@ -69,6 +69,16 @@ describe('package.json', () => {
     // The local STS verifies signatures with @smithy/signature-v4, which @aws-sdk/client-sts installs anyway.
     expect(manifest.dependencies['@smithy/signature-v4']).toBe('^5.3.2');
     expect([...importsOf(join(root, 'src', 'testing'))].sort()).toEqual(['@aws-sdk/client-sts', '@aws-sdk/types', '@smithy/signature-v4', 'node:crypto', 'node:http', 'node:net', 'rxjs']);
+  });
+
+  it('takes nestjs-cls as an optional peer (>=6: 7 needs Node 22), tested on an exact 6.x, and never imports it statically', () => {
+    expect(manifest.peerDependencies['nestjs-cls']).toBe('>=6');
+    expect(manifest.peerDependenciesMeta['nestjs-cls']).toEqual({ optional: true });
+    expect(manifest.devDependencies['nestjs-cls']).toMatch(/^6\.\d+\.\d+$/);
+    expect(manifest.dependencies['nestjs-cls']).toBeUndefined();
+    // An app without nestjs-cls must load every module of the library: only a dynamic import() may name it.
+    expect(importsOf(join(root, 'src')).has('nestjs-cls')).toBe(false);
+    expect(Object.keys(manifest.peerDependenciesMeta).sort()).toEqual(['@nestjs/terminus', 'nestjs-cls']);
   });
 });
 

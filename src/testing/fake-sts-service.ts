@@ -25,6 +25,7 @@ import type {
   GetSessionTokenRequest,
 } from '../sts-request.types.js';
 import type { StsService } from '../sts.service.js';
+import { CurrentTenant } from '../tenant/current-tenant.js';
 import { TemporaryCredentials } from '../temporary-credentials.js';
 import { fakeStsClient } from './fake-sts-client.js';
 import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
@@ -66,6 +67,8 @@ export class FakeStsService implements StsServiceShape {
   readonly stsClient: STSClient;
   /** The credentials `getCredentials` handed out, by request, until invalidated; and the clients of `clientFor`. */
   readonly cache: CredentialCacheControl;
+  /** The tenant of the running request, from `options.tenant`, answered by this fake's `getCredentials` and `clientFor`. */
+  readonly current: CurrentTenant;
 
   readonly #options: FakeStsOptions;
   readonly #refusals = new Map<string, string>();
@@ -78,7 +81,13 @@ export class FakeStsService implements StsServiceShape {
     this.#options = options;
     this.stsClient = fakeStsClient(options);
     this.cache = this.#cacheControl();
+    // Durations as the module's defaults; nestjs-cls is not looked for: bind requests with StsTenantMiddleware.
+    const defaults = { defaultSessionDuration: 3600, maxSessionDuration: 43_200, defaultExternalId: () => undefined };
+    this.current = new CurrentTenant(this, options.tenant, defaults, () => undefined);
   }
+
+  /** Nothing to look for at module init (the real service finds nestjs-cls there). */
+  async onModuleInit(): Promise<void> {}
 
   /**
    * From now on, every call for `roleArn` rejects with an `StsError` of this code, as STS refusing it would

@@ -5,6 +5,7 @@
  * SAML fields). Nothing is checked: to test refusals (trust, ExternalId, MFA), throttling and expiry end to end, use
  * the local STS (`startLocalSts`).
  */
+import type { RequestTenantOptions } from '../tenant/request-tenant-options.js';
 import { randomBytes } from 'node:crypto';
 import type { StsOperation } from '../sts-error.js';
 
@@ -24,6 +25,12 @@ export interface FakeStsOptions {
   identity?: Partial<FakeStsIdentity>;
   /** The clock expirations are counted from, epoch ms. Default: `Date.now`. */
   now?: () => number;
+  /**
+   * How a request maps to its tenant's role, as the module's `tenant` option: `FakeStsService.current` answers
+   * through it inside a request bound by `StsTenantMiddleware` (or nestjs-cls), and refuses with `NoRequestTenant`
+   * outside one, as the real service does. Default: none (`current` refuses).
+   */
+  tenant?: RequestTenantOptions;
 }
 
 /** The STS operations the fakes answer. */

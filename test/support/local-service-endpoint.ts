@@ -19,6 +19,8 @@ export interface SignedRequest {
   service: string;
   region: string;
   accessKeyId: string;
+  /** The request's path and query (for S3 `ListBuckets`, its `prefix` tells one caller's request from another's). */
+  url: string;
 }
 
 /** Decides the answer to a request: an error code to answer with, or undefined for success. */
@@ -77,7 +79,7 @@ export class LocalServiceEndpoint {
   #answer(req: IncomingMessage, res: ServerResponse): void {
     const scope = CREDENTIAL_SCOPE.exec(req.headers.authorization ?? '');
     if (scope === null) return this.#send(res, 400, 'text/plain', 'unsigned request');
-    const request: SignedRequest = { accessKeyId: scope[1]!, region: scope[2]!, service: scope[3]! };
+    const request: SignedRequest = { accessKeyId: scope[1]!, region: scope[2]!, service: scope[3]!, url: req.url ?? '' };
     this.requests.push(request);
     const code = this.#rule(request);
     if (request.service === 'dynamodb') {

@@ -8,7 +8,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { ServerAwsStsModule, STS_CLIENT, StsError, StsService, TemporaryCredentials } from '../../src';
+import { ServerAwsStsModule, STS_CLIENT, StsError, StsService, StsTenantMiddleware, TemporaryCredentials } from '../../src';
 import { fakeStsClient, fakeStsService, startLocalSts, stsClientMockAnswers, type LocalStsServer } from '../../src/testing';
 import { rejection } from '../support/async-helpers';
 
@@ -91,6 +91,21 @@ describe('fakeStsService(): overrideProvider(StsService)', () => {
     await moduleRef.close();
     modules.length = 0;
     expect(destroy).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers sts.current for the tenant of a request bound by StsTenantMiddleware, and refuses outside one', async () => {
+    const other = { roleArn: 'arn:aws:iam::333333333333:role/TenantAccess', externalId: 'tenant-external-id-2' };
+    const fake = fakeStsService({ tenant: { resolve: (request) => ((request as { tenant: string }).tenant === 'a' ? TENANT : other) } });
+    const middleware = new StsTenantMiddleware();
+    const inRequest = <T>(tenant: string, work: () => Promise<T>) =>
+      new Promise<T>((resolve, reject) => middleware.use({ tenant }, {}, () => void work().then(resolve, reject)));
+    const [a, b] = await Promise.all([inRequest('a', () => fake.current.role()), inRequest('b', () => fake.current.role())]);
+    expect([a.roleArn, b.roleArn]).toEqual([TENANT.roleArn, other.roleArn]);
+    const client = await inRequest('b', () => fake.current.clientFor(S3Client));
+    expect(client).toBe(fake.clientFor(S3Client, other));
+    await expect(fake.current.getCredentials()).rejects.toMatchObject({ code: 'NoRequestTenant' });
+    await expect(fakeStsService().current.role()).rejects.toMatchObject({ code: 'NoRequestTenant' });
+    await fake.onModuleDestroy();
   });
 });
 
