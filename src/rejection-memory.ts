@@ -52,6 +52,16 @@ export class RejectionMemory {
     return 'let-through';
   }
 
+  /**
+   * The service answered an attempt signed with this access key id with an error about the request, not about the
+   * credentials (`AccessDenied`, `NoSuchKey`, a conditional check…): if they replaced rejected ones, the
+   * replacement was not rejected, so a later rejection of them is staleness again, not a remembered fault.
+   */
+  answeredOtherwise(scope: string, accessKeyId: string): void {
+    const seen = this.#scopes.get(scope);
+    if (seen?.replacing !== undefined && seen.replacing !== accessKeyId) seen.replacing = undefined;
+  }
+
   /** The service accepted credentials in this scope: the next rejection is staleness again. */
   accepted(scope: string): void {
     this.#scopes.delete(scope);

@@ -56,6 +56,15 @@ describe('RejectionMemory', () => {
     expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
   });
 
+  it('fresh credentials answered otherwise (an error about the request) make their later rejection staleness again', () => {
+    const { rejections } = memory();
+    expect(rejections.rejected(SCOPE, 'AK1')).toBe('replace');
+    rejections.answeredOtherwise(SCOPE, 'AK1'); // a late attempt with the rejected key says nothing of the fresh one
+    rejections.answeredOtherwise(SCOPE, 'AK2');
+    expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
+    expect(rejections.rejected(SCOPE, 'AK3')).toBe('let-through');
+  });
+
   it('scopes are apart: another region of the same key is not touched', () => {
     const { rejections } = memory();
     rejections.rejected(SCOPE, 'AK1');

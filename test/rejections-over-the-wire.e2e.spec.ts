@@ -149,6 +149,23 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(second);
       expect(assumeRoleCalls()).toBe(3);
     });
+    it('fresh credentials the service answered otherwise (AccessDenied) are stale later: replaced then, not let through as a remembered fault', async () => {
+      const sts = await app();
+      const client = sts.clientFor(S3Client, TENANT, s3Config());
+      // The first key is unknown to S3; the fresh one is known, but the role may not list buckets.
+      let first: string | undefined;
+      endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : 'AccessDenied'));
+      await expect(listBuckets(client)).rejects.toMatchObject({ name: 'AccessDenied' });
+      const second = endpoint.requests.at(-1)!.accessKeyId;
+      expect(second).not.toBe(first);
+      expect(assumeRoleCalls()).toBe(2);
+      // Ten minutes on, S3 answers that key as expired (ended early): staleness, so fresh credentials again.
+      at(10 * 60_000);
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === first || accessKeyId === second ? 'ExpiredToken' : undefined));
+      await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
+      expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(second);
+      expect(assumeRoleCalls()).toBe(3);
+    });
   });
 
   describe('one region rejecting a tenant', () => {
