@@ -168,6 +168,30 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
     });
   });
 
+  describe("a client's own drop keeps only its own request's clients", () => {
+    it('an invalidateWhere a listener makes while a client drops rejected credentials still takes the clients it selects', async () => {
+      const sts = await app();
+      const other = sts.clientFor(S3Client, OTHER_TENANT, s3Config());
+      await listBuckets(other);
+      await listBuckets(sts.clientFor(S3Client, TENANT, s3Config()));
+      // When the tenant's credentials are dropped, drop those of the other role of its account too.
+      const subscription = sts.events$.subscribe((event) => {
+        if (event.type === 'invalidation' && event.roleArn === TENANT.roleArn) sts.cache.invalidateWhere(({ roleArn }) => roleArn === OTHER_TENANT.roleArn);
+      });
+      const tenantKey = endpoint.requests.at(-1)!.accessKeyId;
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === tenantKey ? 'InvalidAccessKeyId' : undefined));
+      try {
+        await expect(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))).resolves.toMatchObject({ Buckets: [] });
+      } finally {
+        subscription.unsubscribe();
+      }
+      expect(assumeRoleCalls()).toBe(3); // the tenant's fresh credentials, and the other role's on its next request
+      // The other role's credentials went with its client, as invalidateWhere promises; the tenant's client stayed.
+      expect(sts.clientFor(S3Client, OTHER_TENANT, s3Config()) === other).toBe(false);
+      expect(sts.cache.clientStats()).toMatchObject({ destroyed: 1 });
+    });
+  });
+
   describe('one region rejecting a tenant', () => {
     it('a scanner of 5 regions, one rejecting with UnrecognizedClientException: the healthy regions keep credentials and pooled clients', async () => {
       const sts = await app();
