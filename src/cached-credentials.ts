@@ -284,8 +284,7 @@ export class CachedCredentials {
   /**
    * How a client of the request under `key` answers a service's verdicts, per (key, service, region): the first
    * rejection drops the credentials (its pooled clients stay) so a retry gets fresh ones; a rejection of those fresh
-   * ones is remembered with a backoff and let through; an accepted request ends it, and another answer to the fresh
-   * ones (an error about the request) makes their later rejection staleness again.
+   * ones is remembered with a backoff and let through; an accepted request ends it.
    */
   #verdictsOn(key: string, rejections: RejectionMemory): CredentialVerdicts {
     return {
@@ -300,7 +299,6 @@ export class CachedCredentials {
         return true;
       },
       accepted: (where) => rejections.accepted(`${key}\n${where}`),
-      answeredOtherwise: (where, used) => rejections.answeredOtherwise(`${key}\n${where}`, used.accessKeyId),
     };
   }
 

@@ -22,8 +22,6 @@ export interface CredentialVerdicts {
   rejected(where: string, used: AwsCredentialIdentity): boolean;
   /** The service accepted the credentials an attempt was signed with. */
   accepted(where: string): void;
-  /** The service answered an attempt signed with `used` with another error than a rejection of credentials. */
-  answeredOtherwise(where: string, used: AwsCredentialIdentity): void;
 }
 
 /**
@@ -46,13 +44,9 @@ export function signWithCachedCredentials(client: MiddlewareStackHolder, credent
         output = await next(args);
       } catch (error) {
         const code = (error as { Code?: string } | undefined)?.Code ?? (error as { name?: string } | undefined)?.name;
-        if (code !== undefined && CREDENTIALS_REJECTED_CODES.has(code)) {
-          if (verdicts.rejected(where, identity)) {
-            credentials.forget();
-            Object.assign(error as object, { $retryable: {} });
-          }
-        } else if (typeof (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode === 'number') {
-          verdicts.answeredOtherwise(where, identity); // the service answered: it did not reject these credentials
+        if (code !== undefined && CREDENTIALS_REJECTED_CODES.has(code) && verdicts.rejected(where, identity)) {
+          credentials.forget();
+          Object.assign(error as object, { $retryable: {} });
         }
         throw error;
       }

@@ -56,13 +56,15 @@ describe('RejectionMemory', () => {
     expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
   });
 
-  it('fresh credentials answered otherwise (an error about the request) make their later rejection staleness again', () => {
-    const { rejections } = memory();
+  it('fresh credentials first rejected a minute or more after they replaced rejected ones are stale: replaced again', () => {
+    const { rejections, clock } = memory();
     expect(rejections.rejected(SCOPE, 'AK1')).toBe('replace');
-    rejections.answeredOtherwise(SCOPE, 'AK1'); // a late attempt with the rejected key says nothing of the fresh one
-    rejections.answeredOtherwise(SCOPE, 'AK2');
+    clock.now = 59_999;
+    expect(rejections.rejected(SCOPE, 'AK1')).toBe('replace'); // a late attempt with the old key
+    clock.now = 60_000;
     expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
-    expect(rejections.rejected(SCOPE, 'AK3')).toBe('let-through');
+    clock.now = 61_000;
+    expect(rejections.rejected(SCOPE, 'AK3')).toBe('let-through'); // the next fresh ones, rejected at once: a fault
   });
 
   it('scopes are apart: another region of the same key is not touched', () => {

@@ -130,6 +130,17 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await expect(listBuckets(client())).resolves.toMatchObject({ Buckets: [] });
       expect(assumeRoleCalls()).toBe(3);
     });
+    it('30 sequential S3 requests answered by turns with InvalidAccessKeyId and another error: still at most 3 AssumeRole', async () => {
+      const sts = await app();
+      // A check S3 may make before it looks at the key (a bad argument) answers every other request.
+      let answers = 0;
+      endpoint.answer(() => (++answers % 2 === 0 ? 'InvalidArgument' : 'InvalidAccessKeyId'));
+      for (let request = 0; request < 30; request++) {
+        at(request * 100);
+        await rejection(listBuckets(sts.clientFor(S3Client, TENANT, s3Config())));
+      }
+      expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
+    });
   });
 
   describe('stale credentials are still replaced', () => {
