@@ -12,7 +12,8 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
 import { LocalServiceEndpoint } from './support/local-service-endpoint';
@@ -89,9 +90,10 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       for (let request = 0; request < 30; request++) failures.push(await rejection<ServiceFailure>(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))));
       for (const failure of failures) expect(failure).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
       expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
-      // The first request tried fresh credentials once; the later ones are answered as S3 answered, in one attempt, unmarked.
-      expect(failures[0]!.$metadata.attempts).toBe(2);
-      for (const failure of failures.slice(1)) {
+      // The first request was signed again with fresh credentials, within its one attempt (no SDK retry spent); the
+      // later ones are answered as S3 answered, in one attempt, unmarked.
+      expect(endpoint.requests.slice(0, 2).map(({ accessKeyId }) => accessKeyId)).toEqual([expect.any(String), expect.not.stringMatching(endpoint.requests[0]!.accessKeyId)]);
+      for (const failure of failures) {
         expect(failure.$metadata.attempts).toBe(1);
         expect(failure.$retryable).toBeUndefined();
       }
@@ -203,6 +205,21 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
     });
   });
 
+  describe('a request with a streamed body', () => {
+    it('is not sent twice: the rejection is thrown (marked retryable), the credentials dropped, the next request signs with fresh ones', async () => {
+      const sts = await app();
+      const client = sts.clientFor(S3Client, TENANT, s3Config());
+      let first: string | undefined;
+      endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : undefined));
+      const upload = new PutObjectCommand({ Bucket: 'reports', Key: 'a.txt', Body: Readable.from([Buffer.from('hello')]), ContentLength: 5 });
+      await expect(client.send(upload)).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $retryable: {} });
+      expect(endpoint.requests).toHaveLength(1);
+      await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
+      expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(first);
+      expect(assumeRoleCalls()).toBe(2);
+    });
+  });
+
   describe('one region rejecting a tenant', () => {
     it('a scanner of 5 regions, one rejecting with UnrecognizedClientException: the healthy regions keep credentials and pooled clients', async () => {
       const sts = await app();
@@ -241,6 +258,36 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await mine.send(command);
       expect(seenInside).toBe(theirKey);
       expect(endpoint.requests.map(({ accessKeyId }) => accessKeyId)).toEqual([theirKey, myKey]);
+    });
+  });
+
+  describe('two tenants interleaved', () => {
+    it("200 concurrent requests of two tenants, one of whose keys is rotated midway: all succeed, each signed with its own tenant's key", async () => {
+      const sts = await app();
+      const clients = [sts.clientFor(S3Client, TENANT, s3Config()), sts.clientFor(S3Client, OTHER_TENANT, s3Config())] as const;
+      await Promise.all(clients.map(listBuckets));
+      const [firstKey, otherKey] = endpoint.requests.map(({ accessKeyId }) => accessKeyId);
+      const owners = new Map<string, number>([[firstKey!, 0], [otherKey!, 1]]);
+      // The tenant's first key is rejected from now on: its requests in flight are retried with a fresh one.
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === firstKey ? 'InvalidAccessKeyId' : undefined));
+      const signedBy: Array<{ tenant: number; key: string }> = [];
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, index) => {
+          const tenant = index % 2;
+          const command = new ListBucketsCommand({});
+          command.middlewareStack.add((next) => async (args) => {
+            const authorization = (args.request as { headers: Record<string, string> }).headers.authorization ?? '';
+            signedBy.push({ tenant, key: /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '' });
+            return next(args);
+          }, { step: 'finalizeRequest', priority: 'low' });
+          await clients[tenant].send(command);
+        }),
+      );
+      const freshKeys = [...new Set(signedBy.filter(({ tenant }) => tenant === 0).map(({ key }) => key))].filter((key) => key !== firstKey);
+      for (const key of freshKeys) owners.set(key, 0);
+      expect(freshKeys).toHaveLength(1);
+      expect(signedBy.every(({ tenant, key }) => owners.get(key) === tenant)).toBe(true);
+      expect(assumeRoleCalls()).toBe(3);
     });
   });
 
