@@ -212,7 +212,15 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       let first: string | undefined;
       endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : undefined));
       const upload = new PutObjectCommand({ Bucket: 'reports', Key: 'a.txt', Body: Readable.from([Buffer.from('hello')]), ContentLength: 5 });
-      await expect(client.send(upload)).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $retryable: {} });
+      const sdkWarning = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      let warnings: unknown[][];
+      try {
+        await expect(client.send(upload)).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $retryable: {} });
+      } finally {
+        warnings = [...sdkWarning.mock.calls];
+        sdkWarning.mockRestore();
+      }
+      expect(warnings).toEqual([['An error was encountered in a non-retryable streaming request.']]); // nor does the SDK retry it
       expect(endpoint.requests).toHaveLength(1);
       await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
       expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(first);
