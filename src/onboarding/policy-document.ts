@@ -20,10 +20,10 @@ function checkCondition(validate: RequestValidator, condition: unknown, field: s
   if (condition === undefined) return;
   validate.require(isObject(condition), field, 'must be an object of condition operator → { key: value }');
   for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
-    const values = isObject(block) ? Object.values(block) : [];
-    const valuesOk = values.every((value) => isConditionValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isConditionValue)));
+    const isValueOrList = (value: unknown) => isConditionValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isConditionValue));
+    const valuesOk = isObject(block) && Object.values(block).every(isValueOrList);
     const rule = 'must be an object of condition key → a string, number or boolean, or a non-empty array of them';
-    validate.require(isObject(block) && valuesOk, `${field}.${operator}`, rule);
+    validate.require(valuesOk, `${field}.${operator}`, rule);
   }
 }
 
