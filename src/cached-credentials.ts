@@ -84,8 +84,11 @@ export class CachedCredentials {
   readonly #clients: ClientPool;
   /** Rejections by services of the credentials clients signed with (with the cache only). */
   readonly #rejections?: RejectionMemory;
-  /** Set while a client drops credentials a service rejected: its pooled clients stay, they sign with fresh ones. */
-  #droppingRejected = false;
+  /**
+   * The request key whose credentials a client is dropping, as a service rejected them: its pooled clients stay, they
+   * sign with fresh ones. Only that key: an invalidation a listener makes meanwhile takes its clients as usual.
+   */
+  #keepingClientsOf?: string;
   readonly #logger = new Logger('StsService');
   #loggedUnpooledConfig = false;
   #closed = false;
@@ -103,7 +106,7 @@ export class CachedCredentials {
     // pooled clients with it, before anyone hears of it: a listener that asks clientFor again gets a new client.
     // Not a client's own drop of credentials a service rejected: its clients sign their next attempt with fresh ones.
     const emitAndDropClients = (event: CacheEvent) => {
-      if (event.type === 'invalidation' && !this.#droppingRejected) clients.dropRequest(event.key);
+      if (event.type === 'invalidation' && event.key !== this.#keepingClientsOf) clients.dropRequest(event.key);
       emit(event);
     };
     if (settings) {
@@ -287,11 +290,11 @@ export class CachedCredentials {
     return {
       rejected: (where, used) => {
         if (rejections.rejected(`${key}\n${where}`, used.accessKeyId) === 'let-through') return false;
-        this.#droppingRejected = true;
+        this.#keepingClientsOf = key;
         try {
           this.control.invalidateIfCurrent(used);
         } finally {
-          this.#droppingRejected = false;
+          this.#keepingClientsOf = undefined;
         }
         return true;
       },

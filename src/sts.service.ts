@@ -154,11 +154,13 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * for all its attempts (with `cache: false`, one AssumeRole per request, retries included).
    *
    * When the service answers that the credentials expired or are unknown (`ExpiredToken`, `InvalidAccessKeyId`,
-   * `UnrecognizedClientException`…), they are dropped from the cache (if still current) and the SDK's retry signs
-   * with fresh ones — once. When the credentials fetched after a rejection are rejected too, staleness is not the
-   * fault: that rejection is remembered for 2–4 s, doubling up to 5–10 min while it goes on, during which the error is
-   * let through as the service answered (not retried, nothing dropped); then fresh credentials are tried once more.
-   * An accepted request ends it. All this is per service and region of the request's credentials: one region that
+   * `UnrecognizedClientException`…), they are dropped from the cache (if still current) and the request is sent again
+   * at once, signed with fresh ones, within the same attempt (not spending the SDK's retry quota; a streamed body is
+   * not sent twice: its error is marked retryable). When the credentials fetched after a rejection are rejected too,
+   * staleness is not the fault: that rejection is remembered for 2–4 s, doubling up to 5–10 min while it goes on,
+   * during which the error is let through as the service answered (not retried, nothing dropped); then fresh
+   * credentials are tried once more. An accepted request ends it, and so does a minute in which the fresh credentials
+   * were not rejected. All this is per service and region of the request's credentials: one region that
    * rejects a tenant leaves the tenant's credentials and clients elsewhere alone. Without the cache nothing is dropped
    * or retried.
    */

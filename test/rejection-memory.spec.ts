@@ -56,6 +56,17 @@ describe('RejectionMemory', () => {
     expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
   });
 
+  it('fresh credentials first rejected a minute or more after they replaced rejected ones are stale: replaced again', () => {
+    const { rejections, clock } = memory();
+    expect(rejections.rejected(SCOPE, 'AK1')).toBe('replace');
+    clock.now = 59_999;
+    expect(rejections.rejected(SCOPE, 'AK1')).toBe('replace'); // a late attempt with the old key
+    clock.now = 60_000;
+    expect(rejections.rejected(SCOPE, 'AK2')).toBe('replace');
+    clock.now = 61_000;
+    expect(rejections.rejected(SCOPE, 'AK3')).toBe('let-through'); // the next fresh ones, rejected at once: a fault
+  });
+
   it('scopes are apart: another region of the same key is not touched', () => {
     const { rejections } = memory();
     rejections.rejected(SCOPE, 'AK1');

@@ -12,7 +12,8 @@
  */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../src';
 import { rejection } from './support/async-helpers';
 import { LocalServiceEndpoint } from './support/local-service-endpoint';
@@ -89,9 +90,11 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       for (let request = 0; request < 30; request++) failures.push(await rejection<ServiceFailure>(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))));
       for (const failure of failures) expect(failure).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
       expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
-      // The first request tried fresh credentials once; the later ones are answered as S3 answered, in one attempt, unmarked.
-      expect(failures[0]!.$metadata.attempts).toBe(2);
-      for (const failure of failures.slice(1)) {
+      // The first request was signed again with fresh credentials, within its one attempt (no SDK retry spent); the
+      // later ones are answered as S3 answered, in one attempt, unmarked.
+      const [rejected, fresh] = endpoint.requests.map(({ accessKeyId }) => accessKeyId);
+      expect(fresh).not.toBe(rejected);
+      for (const failure of failures) {
         expect(failure.$metadata.attempts).toBe(1);
         expect(failure.$retryable).toBeUndefined();
       }
@@ -130,6 +133,17 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await expect(listBuckets(client())).resolves.toMatchObject({ Buckets: [] });
       expect(assumeRoleCalls()).toBe(3);
     });
+    it('30 sequential S3 requests answered by turns with InvalidAccessKeyId and another error: still at most 3 AssumeRole', async () => {
+      const sts = await app();
+      // A check S3 may make before it looks at the key (a bad argument) answers every other request.
+      let answers = 0;
+      endpoint.answer(() => (++answers % 2 === 0 ? 'InvalidArgument' : 'InvalidAccessKeyId'));
+      for (let request = 0; request < 30; request++) {
+        at(request * 100);
+        await rejection(listBuckets(sts.clientFor(S3Client, TENANT, s3Config())));
+      }
+      expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
+    });
   });
 
   describe('stale credentials are still replaced', () => {
@@ -148,6 +162,70 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
       expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(second);
       expect(assumeRoleCalls()).toBe(3);
+    });
+    it('fresh credentials the service answered otherwise (AccessDenied) are stale later: replaced then, not let through as a remembered fault', async () => {
+      const sts = await app();
+      const client = sts.clientFor(S3Client, TENANT, s3Config());
+      // The first key is unknown to S3; the fresh one is known, but the role may not list buckets.
+      let first: string | undefined;
+      endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : 'AccessDenied'));
+      await expect(listBuckets(client)).rejects.toMatchObject({ name: 'AccessDenied' });
+      const second = endpoint.requests.at(-1)!.accessKeyId;
+      expect(second).not.toBe(first);
+      expect(assumeRoleCalls()).toBe(2);
+      // Ten minutes on, S3 answers that key as expired (ended early): staleness, so fresh credentials again.
+      at(10 * 60_000);
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === first || accessKeyId === second ? 'ExpiredToken' : undefined));
+      await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
+      expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(second);
+      expect(assumeRoleCalls()).toBe(3);
+    });
+  });
+
+  describe("a client's own drop keeps only its own request's clients", () => {
+    it('an invalidateWhere a listener makes while a client drops rejected credentials still takes the clients it selects', async () => {
+      const sts = await app();
+      const other = sts.clientFor(S3Client, OTHER_TENANT, s3Config());
+      await listBuckets(other);
+      await listBuckets(sts.clientFor(S3Client, TENANT, s3Config()));
+      // When the tenant's credentials are dropped, drop those of the other role of its account too.
+      const subscription = sts.events$.subscribe((event) => {
+        if (event.type === 'invalidation' && event.roleArn === TENANT.roleArn) sts.cache.invalidateWhere(({ roleArn }) => roleArn === OTHER_TENANT.roleArn);
+      });
+      const tenantKey = endpoint.requests.at(-1)!.accessKeyId;
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === tenantKey ? 'InvalidAccessKeyId' : undefined));
+      try {
+        await expect(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))).resolves.toMatchObject({ Buckets: [] });
+      } finally {
+        subscription.unsubscribe();
+      }
+      expect(assumeRoleCalls()).toBe(3); // the tenant's fresh credentials, and the other role's on its next request
+      // The other role's credentials went with its client, as invalidateWhere promises; the tenant's client stayed.
+      expect(sts.clientFor(S3Client, OTHER_TENANT, s3Config()) === other).toBe(false);
+      expect(sts.cache.clientStats()).toMatchObject({ destroyed: 1 });
+    });
+  });
+
+  describe('a request with a streamed body', () => {
+    it('is not sent twice: the rejection is thrown (marked retryable), the credentials dropped, the next request signs with fresh ones', async () => {
+      const sts = await app();
+      const client = sts.clientFor(S3Client, TENANT, s3Config());
+      let first: string | undefined;
+      endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : undefined));
+      const upload = new PutObjectCommand({ Bucket: 'reports', Key: 'a.txt', Body: Readable.from([Buffer.from('hello')]), ContentLength: 5 });
+      const sdkWarning = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      let warnings: unknown[][];
+      try {
+        await expect(client.send(upload)).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $retryable: {} });
+      } finally {
+        warnings = [...sdkWarning.mock.calls];
+        sdkWarning.mockRestore();
+      }
+      expect(warnings).toEqual([['An error was encountered in a non-retryable streaming request.']]); // nor does the SDK retry it
+      expect(endpoint.requests).toHaveLength(1);
+      await expect(listBuckets(client)).resolves.toMatchObject({ Buckets: [] });
+      expect(endpoint.requests.at(-1)!.accessKeyId).not.toBe(first);
+      expect(assumeRoleCalls()).toBe(2);
     });
   });
 
@@ -189,6 +267,36 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await mine.send(command);
       expect(seenInside).toBe(theirKey);
       expect(endpoint.requests.map(({ accessKeyId }) => accessKeyId)).toEqual([theirKey, myKey]);
+    });
+  });
+
+  describe('two tenants interleaved', () => {
+    it("200 concurrent requests of two tenants, one of whose keys is rotated midway: all succeed, each signed with its own tenant's key", async () => {
+      const sts = await app();
+      const clients = [sts.clientFor(S3Client, TENANT, s3Config()), sts.clientFor(S3Client, OTHER_TENANT, s3Config())] as const;
+      await Promise.all(clients.map(listBuckets));
+      const [firstKey, otherKey] = endpoint.requests.map(({ accessKeyId }) => accessKeyId);
+      const owners = new Map<string, number>([[firstKey!, 0], [otherKey!, 1]]);
+      // The tenant's first key is rejected from now on: its requests in flight are retried with a fresh one.
+      endpoint.answer(({ accessKeyId }) => (accessKeyId === firstKey ? 'InvalidAccessKeyId' : undefined));
+      const signedBy: Array<{ tenant: number; key: string }> = [];
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, index) => {
+          const tenant = index % 2;
+          const command = new ListBucketsCommand({});
+          command.middlewareStack.add((next) => async (args) => {
+            const authorization = (args.request as { headers: Record<string, string> }).headers.authorization ?? '';
+            signedBy.push({ tenant, key: /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '' });
+            return next(args);
+          }, { step: 'finalizeRequest', priority: 'low' });
+          await clients[tenant].send(command);
+        }),
+      );
+      const freshKeys = [...new Set(signedBy.filter(({ tenant }) => tenant === 0).map(({ key }) => key))].filter((key) => key !== firstKey);
+      for (const key of freshKeys) owners.set(key, 0);
+      expect(freshKeys).toHaveLength(1);
+      expect(signedBy.every(({ tenant, key }) => owners.get(key) === tenant)).toBe(true);
+      expect(assumeRoleCalls()).toBe(3);
     });
   });
 

@@ -68,6 +68,19 @@ describe('concurrent STS calls per instance, over the wire', () => {
     expect(server.peakInFlight()).toBeGreaterThanOrEqual(2);
   });
 
+  it('role chains at a bound of 1: each hop takes its own turn, none waits inside another (no deadlock)', async () => {
+    const hub = 'arn:aws:iam::300000000000:role/Hub';
+    const spoke = (index: number) => `arn:aws:iam::30000000000${index}:role/Spoke`;
+    server.addRole({ arn: hub, trustedPrincipals: ['*'] });
+    for (let index = 0; index < 5; index++) server.addRole({ arn: spoke(index), trustedPrincipals: [hub] });
+    const sts = await service({ maxConcurrentStsCalls: 1, operationTimeoutSeconds: 20 });
+    server.injectFault({ kind: 'delay', ms: 20 }, { rate: 1 });
+    const chained = await Promise.all(Array.from({ length: 5 }, (_, index) => sts.getCredentials({ roleArn: spoke(index), via: { roleArn: hub } })));
+    expect(chained.map((set) => set.accountId)).toEqual(Array.from({ length: 5 }, (_, index) => `30000000000${index}`));
+    expect(server.callCount('AssumeRole')).toBe(6); // the hub once (cached), each spoke once
+    expect(server.peakInFlight()).toBe(1);
+  });
+
   it('callers waiting for a turn still settle within operationTimeoutSeconds, with a TimeoutError', async () => {
     const sts = await service({ operationTimeoutSeconds: 1, maxConcurrentStsCalls: 2 });
     server.injectFault({ kind: 'delay', ms: 30_000 }, { action: 'AssumeRole', rate: 1 }); // an STS that never answers in time

@@ -12,6 +12,21 @@ const isText = (value: unknown) => typeof value === 'string' && value.length > 0
 /** A string, or a non-empty list of strings: how IAM takes `Action` and `Resource`. */
 const isStringOrList = (value: unknown) => isText(value) || (Array.isArray(value) && value.length > 0 && value.every(isText));
 
+/** A condition value as IAM takes it: a string, a number or a boolean. */
+const isConditionValue = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+
+/** Checks `Condition`: operator → { condition key → a value or a non-empty list of values }. */
+function checkCondition(validate: RequestValidator, condition: unknown, field: string): void {
+  if (condition === undefined) return;
+  validate.require(isObject(condition), field, 'must be an object of condition operator → { key: value }');
+  for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
+    const isValueOrList = (value: unknown) => isConditionValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isConditionValue));
+    const valuesOk = isObject(block) && Object.values(block).every(isValueOrList);
+    const rule = 'must be an object of condition key → a string, number or boolean, or a non-empty array of them';
+    validate.require(valuesOk, `${field}.${operator}`, rule);
+  }
+}
+
 /** Checks that exactly one of `name` and `Not<name>` is given, as a string or a non-empty list of strings. */
 function checkOneOf(validate: RequestValidator, statement: Record<string, unknown>, name: 'Action' | 'Resource', field: string): void {
   const given = [name, `Not${name}`].filter((key) => statement[key] !== undefined);
@@ -30,15 +45,15 @@ function checkStatement(validate: RequestValidator, statement: unknown, field: s
   validate.require(elements.Effect === 'Allow' || elements.Effect === 'Deny', `${field}.Effect`, 'must be "Allow" or "Deny"');
   checkOneOf(validate, elements, 'Action', field);
   checkOneOf(validate, elements, 'Resource', field);
-  const conditionOk = elements.Condition === undefined || isObject(elements.Condition);
-  validate.require(conditionOk, `${field}.Condition`, 'must be an object of condition operator → { key: value }');
+  checkCondition(validate, elements.Condition, `${field}.Condition`);
   validate.require(Object.keys(elements).every((key) => STATEMENT_ELEMENTS.has(key)), field, `must only hold ${[...STATEMENT_ELEMENTS].join(', ')}`);
 }
 
 /**
  * Checks the shape of an IAM permissions policy document, as IAM's grammar has it: `Version` (`2012-10-17` or
  * `2008-10-17`), an optional `Id`, and `Statement`, one statement or a non-empty list, each with `Effect`
- * (`Allow`/`Deny`), `Action` or `NotAction`, `Resource` or `NotResource`, and optionally `Sid` and `Condition`.
+ * (`Allow`/`Deny`), `Action` or `NotAction`, `Resource` or `NotResource`, and optionally `Sid` and `Condition`
+ * (operator → { key → a string, number or boolean, or a non-empty list of them }).
  * It does not check action names or ARNs: IAM does that when the role is created.
  */
 export function checkPolicyDocument(validate: RequestValidator, document: Record<string, unknown>, field = 'policy'): void {

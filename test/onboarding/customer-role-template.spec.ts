@@ -102,6 +102,10 @@ describe('customerRoleTemplate', () => {
     ['both Action and NotAction', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', NotAction: 'iam:*', Resource: '*' }] } }, 'policy.Statement[0].Action'],
     ['a Principal in a permissions policy', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Principal: '*' }] } }, 'policy.Statement[0].Principal'],
     ['a Condition that is not an object', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: 'yes' }] } }, 'policy.Statement[0].Condition'],
+    ['a Condition operator without a block of keys', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { StringEquals: 'yes' } }] } }, 'policy.Statement[0].Condition.StringEquals'],
+    ['a Condition value that is an object', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { StringEquals: { 'aws:PrincipalTag/team': { a: 1 } } } }] } }, 'policy.Statement[0].Condition.StringEquals'],
+    ['a Condition value that is null', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { Bool: { 'aws:SecureTransport': null } } }] } }, 'policy.Statement[0].Condition.Bool'],
+    ['an empty list of Condition values', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { StringLike: { 's3:prefix': [] } } }] } }, 'policy.Statement[0].Condition.StringLike'],
     ['an unknown statement element', { policy: { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Effects: 'Deny' }] } }, 'policy.Statement[0]'],
     ['an unknown top-level element', { policy: { ...POLICY, Statements: [] } }, 'policy'],
     ['an inline policy text that is not a policy document', { policy: '{"foo":"bar"}' }, 'policy.Version'],
@@ -116,6 +120,7 @@ describe('customerRoleTemplate', () => {
   it.each([
     ['one statement as an object, NotAction and NotResource', { Version: '2012-10-17', Statement: { Sid: 'Read', Effect: 'Deny', NotAction: ['s3:Get*'], NotResource: 'arn:aws:s3:::x/*' } }],
     ['the 2008 version with a Condition', { Version: '2008-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { Bool: { 'aws:SecureTransport': 'true' } } }] }],
+    ['Condition values as a string, a list, a number and a boolean', { Version: '2012-10-17', Statement: [{ ...POLICY.Statement[0], Condition: { StringLike: { 's3:prefix': ['a/', 'b/'] }, NumericLessThan: { 's3:max-keys': 10 }, Bool: { 'aws:SecureTransport': true }, StringEquals: { 'aws:PrincipalTag/team': 'x' } } }] }],
     ['an Id and several statements', { Version: '2012-10-17', Id: 'p1', Statement: [POLICY.Statement[0], { Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: ['*'] }] }],
   ])('takes a policy document with %s', (_label, policy) => {
     expect(customerRoleTemplate({ principalArn: PRINCIPAL, policy }).Resources.Role.Properties.Policies).toEqual([{ PolicyName: 'AccessPolicy', PolicyDocument: policy }]);
