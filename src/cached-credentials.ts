@@ -9,7 +9,7 @@ import { RequestCredentials, type UnmemoizedProvider } from './request-credentia
 import { SharedTier } from './shared/shared-tier.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
-import { withRequestHandlerDefaults } from './sts-client.factory.js';
+import { TENANT_REQUEST_HANDLER_DEFAULTS, withRequestHandlerDefaults } from './sts-client.factory.js';
 import { StsValidationError } from './sts-error.js';
 import type { CacheEntryInfo, CacheEvent, SharedTierEvent } from './sts-events.js';
 import type { AssumeRoleRequest } from './sts-request.types.js';
@@ -273,7 +273,7 @@ export class CachedCredentials {
     clientConfig?: Omit<Config, 'credentials'>,
   ): Client {
     const credentials = new RequestCredentials(this.#providerOf(lookup));
-    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig).clientConfig, credentials: credentials.provider } as unknown as Config);
+    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig, TENANT_REQUEST_HANDLER_DEFAULTS).clientConfig, credentials: credentials.provider } as unknown as Config);
     credentials.install(client as never);
     if (!('refusal' in lookup) && this.#rejections !== undefined) {
       signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));

@@ -148,8 +148,8 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * An AWS SDK v3 client acting as the role: `createClient(S3Client, { roleArn, externalId }, { region })`.
-   * Region defaults to `AWS_REGION`; request handler options default to the STS client's (`connectionTimeout`
-   * 3000 ms, `requestTimeout` 10000 ms, `throwOnRequestTimeout`), yours merged over them; a handler instance you pass
+   * Region defaults to `AWS_REGION`; request handler options default to `connectionTimeout` 3000 ms, `requestTimeout`
+   * 60000 ms (of silence) and `throwOnRequestTimeout`, yours merged over them; a handler instance you pass
    * is left as it is. Each request is signed with what the cache holds when it starts, its credentials resolved once
    * for all its attempts (with `cache: false`, one AssumeRole per request, retries included).
    *
@@ -171,7 +171,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   /**
    * The AWS SDK v3 client acting as the role, for use per request: `clientFor(S3Client, tenant).send(...)`.
    * One client per (client class, request, client config), built as `createClient` builds one (region defaults to
-   * `AWS_REGION`, request handler timeouts default to the STS client's; each request signed with what the cache holds
+   * `AWS_REGION`, request handler timeouts default as there; each request signed with what the cache holds
    * when it starts, rejections answered as there) and kept in a pool of at most `clients.maxEntries` (default 100),
    * least recently used out first. Requests and configs are compared by value: a new object meaning the same gets
    * the same client; the config is read once, into the key and the copy the client is built from. Ask again per

@@ -706,11 +706,11 @@ describe('clientFor over real sockets (a local S3)', () => {
     expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 2 });
   });
 
-  it('tenant clients get the STS client\'s request-handler defaults (3 s to connect, 10 s to answer, a timeout throws)', async () => {
+  it('tenant clients get request-handler defaults (3 s to connect, 60 s of silence: an SQS long poll fits, a timeout throws)', async () => {
     const sts = service();
     for (const client of [sts.clientFor(S3Client, tenant, config()), sts.createClient(S3Client, tenant, config())]) {
       await client.send(new ListBucketsCommand({}));
-      expect((client.config.requestHandler as NodeHttpHandler).httpHandlerConfigs()).toMatchObject({ connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true });
+      expect((client.config.requestHandler as NodeHttpHandler).httpHandlerConfigs()).toMatchObject({ connectionTimeout: 3_000, requestTimeout: 60_000, throwOnRequestTimeout: true });
       if (client !== sts.clientFor(S3Client, tenant, config())) client.destroy();
     }
   });
