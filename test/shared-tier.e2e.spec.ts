@@ -86,7 +86,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     return Promise.all(keys.map(async (key) => ({ key, value: await valueOf(key), ttl: await client.pttl(key) })));
   }
   /** Credential values only: not locks, generations or the fleet's invalidation log. */
-  const valueKeys = async () => (await stored()).filter(({ key }) => key.endsWith('}'));
+  const valueKeys = async () => (await stored()).filter(({ key }) => !/:(lock|gen)$/.test(key) && key !== `${prefix}log`);
 
   let sharedKey: string;
 
@@ -363,9 +363,12 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       const held = await a.service.getCredentials(request);
       await expect(b.service.getCredentials(request)).resolves.toMatchObject({ accessKeyId: held.accessKeyId });
       await redisServer().kill();
-      await a.service.getCredentials({ roleArn: TENANTS[1] }); // a fails one command, and backs off
-      expect(a.events.some((event) => event.type === 'shared-tier' && event.state === 'unavailable')).toBe(true);
-      await redisServer().restart();
+      try {
+        await a.service.getCredentials({ roleArn: TENANTS[1] }); // a fails one command, and backs off
+        expect(a.events.some((event) => event.type === 'shared-tier' && event.state === 'unavailable')).toBe(true);
+      } finally {
+        await redisServer().restart();
+      }
       a.service.cache.invalidate(request); // still inside a's backoff
       expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
     }, 30_000);
@@ -377,11 +380,14 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       const held = await a.service.getCredentials(request);
       await b.service.getCredentials(request);
       await redisServer().stop();
-      a.service.cache.invalidate(request);
-      await eventually(() => a.events.some((event) => event.type === 'shared-tier' && event.state === 'invalidation-pending'), 5_000);
-      expect(a.service.cache.stats().shared!.pendingInvalidations).toBe(1);
-      await sleep(1_500);
-      await redisServer().restart();
+      try {
+        a.service.cache.invalidate(request);
+        await eventually(() => a.events.some((event) => event.type === 'shared-tier' && event.state === 'invalidation-pending'), 5_000);
+        expect(a.service.cache.stats().shared!.pendingInvalidations).toBe(1);
+        await sleep(1_500);
+      } finally {
+        await redisServer().restart();
+      }
       expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
       await eventually(() => a.service.cache.stats().shared!.pendingInvalidations === 0, 5_000);
       // And a replica started now adopts nothing invalidated.
@@ -446,9 +452,12 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       const older = await app({ encryptionKey: oldKey });
       await older.service.getCredentials(request);
       older.service.cache.invalidate(request);
-      expect(await movesOff(newer.service, request, held.accessKeyId)).toBe(true);
+      await eventually(() => newer.service.cache.stats().size === 0);
+      // Nothing either side sealed stays in Redis: a replica started now adopts nothing invalidated.
+      for (const deadline = performance.now() + 5_000; (await valueKeys()).length > 0 && performance.now() < deadline; ) await sleep(50);
       const started = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
       expect((await started.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);
+      expect(await movesOff(newer.service, request, held.accessKeyId)).toBe(true);
     }, 30_000);
 
     it('invalidateIfCurrent reaches the replicas holding those credentials even when Redis lost the value (item 5)', async () => {
@@ -484,6 +493,23 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       expect(performance.now() - started).toBeLessThan(3_000);
     }, 30_000);
 
+    it('while Redis is full (maxmemory, noeviction) a stored value is still adopted, and a miss fetches at once', async () => {
+      const raw = inspector();
+      const [a, b] = [await app(), await app()];
+      const stored = await a.service.getCredentials({ roleArn: TENANTS[2] });
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      try {
+        await expect(b.service.getCredentials({ roleArn: TENANTS[2] })).resolves.toMatchObject({ accessKeyId: stored.accessKeyId });
+        const started = performance.now();
+        await b.service.getCredentials({ roleArn: TENANTS[3] });
+        expect(performance.now() - started).toBeLessThan(3_000);
+      } finally {
+        await raw.config('SET', 'maxmemory', '0');
+      }
+      expect(assumeCalls()).toBe(2);
+    });
+
     it('a holder that dies costs the others a few seconds, not half the operation timeout (item 7)', async () => {
       const [a, b] = [await app(), await app()];
       await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
@@ -503,7 +529,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   it('a miss costs two round trips to Redis: read-and-lock, then store-announce-release (item 12)', async () => {
     const { service } = await app();
     await service.getCredentials({ roleArn: TENANTS[0] }); // the instance's first load also finds where the fleet's log ends
-    const monitor = await track(new Redis(redisServer().url)).monitor();
+    const monitor = track(await track(new Redis(redisServer().url)).monitor());
     const sent: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (!source.includes('lua') && args.some((arg) => arg.startsWith(prefix)) && !args.includes(`${prefix}log`)) sent.push(args);

@@ -181,6 +181,7 @@ export class SharedTier {
         return usable === 'failed' ? this.#bypass(fetch) : this.#adopt(usable);
       }
       if (found.locked) return this.#fill(address, found.generation, token, fetch);
+      if (found.refused) return this.#bypass(fetch); // Redis cannot take a lock (full): nobody would fill
       if (found.value !== '' && found.value !== unusable) {
         unusable = found.value; // take the lock past it, unless it changed meanwhile
         continue;
@@ -357,7 +358,7 @@ export class SharedTier {
   }
 
   /** The value and generation at `address`, and its lock when there is no value (or only `unusable`). */
-  async #readAndLock(address: string, token: string, unusable: string): Promise<(Found & { locked: boolean }) | 'failed'> {
+  async #readAndLock(address: string, token: string, unusable: string): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
     const keys = [address, `${address}:gen`, `${address}:lock`];
     const answer = await this.#run((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
       // Taken after we gave up, so nobody fetches under it: released at once.
@@ -365,7 +366,7 @@ export class SharedTier {
     });
     if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
     const [value, generation, locked] = answer as [string, string, number];
-    return { value, generation, locked: locked === 1 };
+    return { value, generation, locked: locked === 1, refused: locked === -1 };
   }
 
   /** The first usable value at these addresses (see `#usable`), undefined when none is. */

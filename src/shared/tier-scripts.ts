@@ -7,14 +7,16 @@
 /**
  * Reads a request's value and generation, and takes its lock when there is no value, or only the one the caller
  * found unusable. KEYS: value, generation, lock. ARGV: lock token, lock life (ms), the unusable value (or '').
- * Answers `[value or '', generation, 1 when locked else 0]`.
+ * Answers `[value or '', generation, locked]`: 1 when locked, 0 when another holds the lock (or it was not tried),
+ * -1 when Redis refused it (`OOM`: the value read still counts).
  */
 export const READ_AND_LOCK = `
 local value = redis.call('get', KEYS[1])
 local generation = redis.call('get', KEYS[2]) or '0'
 local locked = 0
 if not value or value == ARGV[3] then
-  if redis.call('set', KEYS[3], ARGV[1], 'PX', ARGV[2], 'NX') then locked = 1 end
+  local answer = redis.pcall('set', KEYS[3], ARGV[1], 'PX', ARGV[2], 'NX')
+  if type(answer) == 'table' and answer.ok then locked = 1 elseif type(answer) == 'table' and answer.err then locked = -1 end
 end
 return {value or '', generation, locked}`;
 
