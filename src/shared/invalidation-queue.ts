@@ -8,6 +8,8 @@ export interface PendingInvalidation {
   origin: string;
   /** Only the credentials with this access key id (`invalidateIfCurrent`); undefined: whatever the address holds. */
   accessKeyId?: string;
+  /** With `accessKeyId`: how the fleet's log names it (`CredentialEnvelope.accessKeyTag`). */
+  accessKeyTag?: string;
 }
 
 /** Invalidations sent to Redis at once (an `invalidateWhere` of thousands must not open thousands of commands). */

@@ -239,7 +239,7 @@ export class SharedTier {
     if (this.#closed) return;
     const origin = randomUUID();
     this.#origins.set(origin, true);
-    void this.#addressesOf(request).then((addresses) => addresses?.forEach((address) => this.#queue.add({ address, origin, accessKeyId })));
+    void this.#addressesOf(request).then((addresses) => addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))));
   }
 
   /**
@@ -247,21 +247,19 @@ export class SharedTier {
    * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
    * took it all.
    */
-  async #propagate({ address, origin, accessKeyId }: PendingInvalidation): Promise<boolean> {
+  async #propagate({ address, origin, accessKeyId, accessKeyTag = '' }: PendingInvalidation): Promise<boolean> {
     let expected = '';
-    let tag = '';
     if (accessKeyId !== undefined) {
       const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
       if (found === 'failed') return false;
       const [value, generation] = found as [string, string];
       if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
-      tag = this.#accessKeyTag(address, accessKeyId) ?? '';
     }
     if (accessKeyId === undefined || expected !== '') {
       const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], [String(GENERATION_MS), expected]), { force: true });
       if (invalidated === 'failed') return false;
     }
-    const args = [String(LOG_ENTRIES), address, origin, this.#instance, tag, this.#channel, String(LOG_MS)];
+    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
     return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
   }
 
@@ -271,18 +269,21 @@ export class SharedTier {
     const localKey = this.#localKeyOf(address);
     if (localKey === undefined) return;
     this.#origins.set(origin, true);
-    const onlyIf = accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#accessKeyTag(address, accessKeyId) === accessKeyTag;
+    const addresses = this.#addresses.get(localKey) ?? [];
+    const heardIndex = addresses.indexOf(address);
+    const onlyIf = accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
     const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
     this.#remember(localKey, dropped?.expiration);
     if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
-    for (const other of this.#addresses.get(localKey) ?? []) {
-      if (other !== address && !this.#closed) this.#queue.add({ address: other, origin, accessKeyId: onlyIf && dropped?.accessKeyId });
-    }
+    addresses.forEach((other, index) => {
+      if (other !== address && !this.#closed) this.#queue.add(this.#pending(other, index, origin, onlyIf && dropped?.accessKeyId));
+    });
   }
 
-  #accessKeyTag(address: string, accessKeyId: string): string | undefined {
-    const index = this.#addresses.peek(this.#localKeys.get(address) ?? '')?.indexOf(address) ?? -1;
-    return index < 0 ? undefined : this.#envelope.accessKeyTag(index, address, accessKeyId);
+  /** An invalidation of `addresses[index]` of a request, named for the log under that address's key. */
+  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined): PendingInvalidation {
+    if (accessKeyId === undefined) return { address, origin };
+    return { address, origin, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
   }
 
   #maintain(): void {
