@@ -68,7 +68,8 @@ export class CredentialEnvelope {
 
   /** The Redis keys of a request for each encryption key, the sealing key's first: `<prefix>{<HMAC>}`. */
   addresses(principal: string, canonical: string): string[] {
-    return this.#keys.map(({ address }) => `${this.keyPrefix}{${createHmac('sha256', address).update(`${principal}\n${canonical}`).digest('base64url')}}`);
+    const hmac = (key: Buffer) => createHmac('sha256', key).update(`${principal}\n${canonical}`).digest('base64url');
+    return this.#keys.map(({ address }) => `${this.keyPrefix}{${hmac(address)}}`);
   }
 
   /**

@@ -239,7 +239,9 @@ export class SharedTier {
     if (this.#closed) return;
     const origin = randomUUID();
     this.#origins.set(origin, true);
-    void this.#addressesOf(request).then((addresses) => addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))));
+    void this.#addressesOf(request).then((addresses) =>
+      addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))),
+    );
   }
 
   /**
@@ -256,7 +258,8 @@ export class SharedTier {
       if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
     }
     if (accessKeyId === undefined || expected !== '') {
-      const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], [String(GENERATION_MS), expected]), { force: true });
+      const args = [String(GENERATION_MS), expected];
+      const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
       if (invalidated === 'failed') return false;
     }
     const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
@@ -271,7 +274,8 @@ export class SharedTier {
     this.#origins.set(origin, true);
     const addresses = this.#addresses.get(localKey) ?? [];
     const heardIndex = addresses.indexOf(address);
-    const onlyIf = accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
+    const onlyIf =
+      accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
     const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
     this.#remember(localKey, dropped?.expiration);
     if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
