@@ -7,6 +7,7 @@ import { withDeadline } from './operation-deadline.js';
 import { RejectionMemory } from './rejection-memory.js';
 import { RequestCredentials, type UnmemoizedProvider } from './request-credentials.js';
 import { SharedTier } from './shared/shared-tier.js';
+import { sharingScope } from './shared/sharing-scope.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
 import { TENANT_REQUEST_HANDLER_DEFAULTS, withRequestHandlerDefaults } from './sts-client.factory.js';
@@ -114,21 +115,34 @@ export class CachedCredentials {
       this.#rejections = new RejectionMemory(clock);
     }
     const cache = this.#cache;
+    /** The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code). */
+    const sharedRequestOf = (key: string) => {
+      const lookup = cache?.lookupOf(key) as PreparedLookup | undefined;
+      return lookup === undefined || hasTokenCode(lookup.prepared) ? undefined : { localKey: key, canonical: lookup.prepared.canonical };
+    };
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
-        // requireExternalId is part of the scope: an instance that refuses a request must not adopt what one that
-        // allows it fetched.
-        principal: () => principal().then((arn) => JSON.stringify([arn, config.requireExternalId])),
+        // Whatever shapes the credentials STS returns, or how their use is audited, is part of the scope: only
+        // instances that would have fetched the same credentials share them.
+        principal: () => principal().then((arn) => JSON.stringify([arn, sharingScope(config)])),
         now: () => clock.now(),
         mandatoryWindowMs: settings.mandatoryWindowSeconds * 1000,
         operationTimeoutMs: config.operationTimeoutMs,
         maxEntries: 2 * settings.maxEntries,
         emit,
         // Dropped here without telling the fleet again: the instance that invalidated told everyone.
-        onRemoteInvalidation: (key) => {
+        onRemoteInvalidation: (key, onlyIf) => {
+          const accessKeyId = cache?.accessKeyIdOf(key);
           const expiration = cache?.expirationOf(key);
+          if (onlyIf !== undefined && (accessKeyId === undefined || !onlyIf(accessKeyId))) return undefined;
           cache?.invalidate(key);
-          return expiration;
+          return accessKeyId === undefined || expiration === undefined ? undefined : { accessKeyId, expiration };
+        },
+        held: function* () {
+          for (const lookup of cache?.heldLookups() ?? []) {
+            const request = sharedRequestOf(lookup.key);
+            if (request !== undefined) yield request;
+          }
         },
       });
     }
@@ -140,7 +154,8 @@ export class CachedCredentials {
         const expiration = cache?.expirationOf(lookup.key);
         const dropped = cache?.invalidate(lookup.key) ?? false;
         clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
-        if (!hasTokenCode(lookup.prepared)) shared?.invalidate(lookup.key, expiration, lookup.prepared.canonical); // also when this instance held nothing
+        // Also when this instance held nothing: others may.
+        if (!hasTokenCode(lookup.prepared)) shared?.invalidate({ localKey: lookup.key, canonical: lookup.prepared.canonical }, expiration);
         return dropped;
       },
       invalidateWhere: (predicate) => {
@@ -149,7 +164,8 @@ export class CachedCredentials {
           cache?.invalidateWhere((entry) => {
             decided.add(entry.key);
             const selected = predicate(entry);
-            if (selected) shared?.invalidate(entry.key, entry.expiration?.getTime());
+            const request = selected ? sharedRequestOf(entry.key) : undefined;
+            if (request !== undefined) shared?.invalidate(request, entry.expiration?.getTime());
             return selected;
           }) ?? 0;
         clients.dropWhere(predicate, decided);
@@ -157,9 +173,10 @@ export class CachedCredentials {
       },
       invalidateIfCurrent: (credentials) => {
         const key = cache?.keyHolding(credentials);
+        const request = key === undefined ? undefined : sharedRequestOf(key);
         const expiration = key === undefined ? undefined : cache?.expirationOf(key);
         const dropped = cache?.invalidateIfCurrent(credentials) ?? false;
-        if (dropped) shared?.invalidateIfHolding(key!, credentials.accessKeyId, expiration);
+        if (dropped && request !== undefined) shared?.invalidateIfHolding(request, credentials.accessKeyId, expiration);
         return dropped;
       },
       clear: () => {

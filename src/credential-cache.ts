@@ -194,6 +194,21 @@ export class CredentialCache {
     return this.entries.peek(key)?.expiresAt;
   }
 
+  /** The access key id of the credentials held under `key`, if it holds any. */
+  accessKeyIdOf(key: string): string | undefined {
+    return this.entries.peek(key)?.credentials.accessKeyId;
+  }
+
+  /** The lookup whose credentials `key` holds, if it holds any. */
+  lookupOf(key: string): CacheLookup | undefined {
+    return this.entries.peek(key)?.lookup;
+  }
+
+  /** The lookups of every entry held now, least recently used last. */
+  *heldLookups(): IterableIterator<CacheLookup> {
+    for (const entry of this.entries.values()) yield entry.lookup;
+  }
+
   /** The key holding credentials with this access key id, if any. */
   keyHolding(credentials: { accessKeyId: string }): string | undefined {
     return this.keysByAccessKey.get(credentials?.accessKeyId);

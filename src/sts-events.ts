@@ -52,10 +52,16 @@ export interface CacheEvent extends CacheEntryInfo {
 export interface SharedTierEvent {
   /** Always `shared-tier`. */
   type: 'shared-tier';
-  /** `unavailable`: Redis failed and the tier is skipped (backing off); `available`: Redis answers again. */
-  state: 'unavailable' | 'available';
+  /**
+   * `unavailable`: Redis failed and the tier is skipped (backing off); `available`: Redis answers again.
+   * `invalidation-pending`: invalidations this instance made could not reach Redis yet (they are retried every
+   * second, and until then reach no other instance); `invalidations-propagated`: Redis took them all.
+   */
+  state: 'unavailable' | 'available' | 'invalidation-pending' | 'invalidations-propagated';
   /** `unavailable`: the failure's code (`ECONNREFUSED`, `TimeoutError`, `OOM`…), never its message. */
   errorCode?: string;
+  /** `invalidation-pending`: how many Redis keys wait to be invalidated. */
+  pending?: number;
 }
 
 /** Everything `StsService.events$` emits. */

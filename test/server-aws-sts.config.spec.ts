@@ -8,6 +8,7 @@ import { ServerAwsStsConfig } from '../src';
 import type { SharedCacheOptions } from '../src/cache-options';
 import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { CredentialEnvelope, defaultKeyId } from '../src/shared/credential-envelope';
+import { SHARING_SCOPE, sharingScope } from '../src/shared/sharing-scope';
 import type { SharedRedisClient } from '../src/shared/ioredis-store';
 import { NodeRedisStore } from '../src/shared/node-redis-store';
 import { redisStoreFor, SUPPORTED_REDIS_CLIENTS } from '../src/shared/redis-store-for';
@@ -379,5 +380,46 @@ describe('cache.keepWarm', () => {
   // keepWarm: 'false' (a value read from the environment) or 0 switches keep-warm ON with the defaults, silently.
   it.each([['false'], [0], ['true']])('refuses keepWarm %p, which is neither a boolean nor an object', (keepWarm) => {
     expect(() => resolveStsConfig({ cache: { keepWarm: keepWarm as never } })).toThrow(/Invalid ServerAwsStsConfig: .*cache\.keepWarm/);
+  });
+});
+
+describe('the shared tier\'s sharing scope', () => {
+  const scope = (config: ServerAwsStsConfig) => JSON.stringify(sharingScope(resolveStsConfig(config)));
+
+  it('decides every field of the resolved config: a new one must be placed in or out of the scope', () => {
+    const resolved = resolveStsConfig({ AWS_REGION: 'eu-west-1', metrics: {}, cache: {} });
+    expect(Object.keys(SHARING_SCOPE).sort()).toEqual(Object.keys(resolved).sort());
+  });
+
+  it('differs for every setting that changes what STS returns or how it is audited', () => {
+    const base = scope({});
+    for (const changed of [
+      { sessionNamePrefix: 'audit-svc' },
+      { requireExternalId: true },
+      { AWS_REGION: 'eu-west-1' },
+      { clientConfig: { region: 'eu-west-1' } },
+      { clientConfig: { endpoint: 'https://sts.eu-west-1.amazonaws.com' } },
+    ] satisfies ServerAwsStsConfig[]) {
+      expect(scope(changed)).not.toBe(base);
+    }
+  });
+
+  it('is the same for settings applied to each request before it is keyed, or that only change how the library runs', () => {
+    const base = scope({});
+    for (const same of [
+      { DEFAULT_SESSION_DURATION: 900 },
+      { MAX_SESSION_DURATION: 7200 },
+      { EXTERNAL_ID: 'planted-default-external-id' },
+      { operationTimeoutSeconds: 5 },
+      { maxConcurrentStsCalls: 4 },
+      { tenant: { resolve: () => undefined } },
+      { clientConfig: { maxAttempts: 1 } },
+      { clients: { maxEntries: 5 } },
+      { cache: { maxEntries: 10 } },
+      { metrics: false as const },
+    ] satisfies ServerAwsStsConfig[]) {
+      expect(scope(same)).toBe(base);
+    }
+    expect(scope({ EXTERNAL_ID: 'planted-default-external-id' })).not.toContain('planted');
   });
 });

@@ -44,19 +44,26 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     operationTimeoutSeconds?: number;
     /** Builds the module with configureAsync, the Redis client coming from the app's own provider. */
     async?: boolean;
+    sessionNamePrefix?: string;
+    /** `cache.maxEntries`. */
+    maxEntries?: number;
   }
 
   /** An app as a user builds it: its own ioredis client, the module configured with the shared tier. */
   async function app(options: AppOptions = {}): Promise<{ service: StsService; events: StsEvent[]; redis: Redis }> {
     const redis = track(new Redis(redisServer().url));
     redis.on('error', () => undefined); // the app's own handling of its client's connection errors
+    // Connected before it takes traffic, as an app's client usually is: a first command spent on the connection
+    // would be a bounded failure, and the app would skip the tier for its backoff.
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
     const identity = options.identity ?? sts.baseIdentity;
     const config = (client: Redis) => ({
       AWS_REGION: 'us-east-1',
       credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
       clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 },
       operationTimeoutSeconds: options.operationTimeoutSeconds,
-      cache: { shared: { redis: client, encryptionKey: options.encryptionKey ?? sharedKey, keyPrefix: prefix } },
+      sessionNamePrefix: options.sessionNamePrefix,
+      cache: { maxEntries: options.maxEntries, shared: { redis: client, encryptionKey: options.encryptionKey ?? sharedKey, keyPrefix: prefix } },
     });
     @Module({ providers: [{ provide: 'REDIS', useValue: redis }], exports: ['REDIS'] })
     class RedisModule {}
@@ -75,9 +82,11 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   async function stored(): Promise<Array<{ key: string; value: string | null; ttl: number }>> {
     const client = inspector();
     const keys = await client.keys(`${prefix}*`);
-    return Promise.all(keys.map(async (key) => ({ key, value: await client.get(key), ttl: await client.pttl(key) })));
+    const valueOf = async (key: string) => ((await client.type(key)) === 'stream' ? JSON.stringify(await client.xrange(key, '-', '+')) : client.get(key));
+    return Promise.all(keys.map(async (key) => ({ key, value: await valueOf(key), ttl: await client.pttl(key) })));
   }
-  const valueKeys = async () => (await stored()).filter(({ key }) => !key.endsWith(':lock'));
+  /** Credential values only: not locks, generations or the fleet's invalidation log. */
+  const valueKeys = async () => (await stored()).filter(({ key }) => !/:(lock|gen)$/.test(key) && key !== `${prefix}log`);
 
   let sharedKey: string;
 
@@ -280,14 +289,14 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const known = new Set((await valueKeys()).map(({ key }) => key));
     await (await app({ encryptionKey: rotated })).service.getCredentials(y);
     const own = (await valueKeys()).find(({ key }) => !known.has(key))!;
-    const foreign = new CredentialEnvelope([{ id: 'k1', key: Buffer.from(newKey(), 'base64') }], prefix).seal(own.key, yCredentials);
+    const foreign = new CredentialEnvelope([{ id: 'k1', key: Buffer.from(newKey(), 'base64') }], prefix).seal(own.key, yCredentials, '0');
     await raw.set(own.key, foreign, 'KEEPTTL');
     calls = assumeCalls();
     const sameIdReader = await app({ encryptionKey: rotated });
     expect((await sameIdReader.service.getCredentials(y)).accessKeyId).not.toBe(yCredentials.accessKeyId);
     expect(assumeCalls() - calls).toBe(1);
     // And the same value under the right key opens: the miss above was the key's doing.
-    await raw.set(own.key, new CredentialEnvelope(rotated.map(({ id, key }) => ({ id, key: Buffer.from(key, 'base64') })), prefix).seal(own.key, yCredentials), 'KEEPTTL');
+    await raw.set(own.key, new CredentialEnvelope(rotated.map(({ id, key }) => ({ id, key: Buffer.from(key, 'base64') })), prefix).seal(own.key, yCredentials, '0'), 'KEEPTTL');
     calls = assumeCalls();
     expect((await (await app({ encryptionKey: rotated })).service.getCredentials(y)).accessKeyId).toBe(yCredentials.accessKeyId);
     expect(assumeCalls()).toBe(calls);
@@ -309,7 +318,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     issued.push(await fleet[1].service.getCredentials(short));
     await eventually(() => heard.filter((message) => message.startsWith('fill')).length >= 3);
     const everything = await stored();
-    expect(everything).toHaveLength(2);
+    expect(await valueKeys()).toHaveLength(2);
     const text = JSON.stringify([everything, heard]);
     const planted = [
       EXTERNAL_ID, GUARDED, TENANTS[0], ACCOUNT, 'planted-session', 'Guarded', 'Tenant0',
@@ -321,7 +330,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     // No lock is left behind, and every value expires by its credentials' mandatory window (60 s before expiry) as
     // STS's clock has it — which the SDK learns from a Date header of whole seconds, hence the second of slack.
     expect(everything.every(({ key }) => !key.endsWith(':lock'))).toBe(true);
-    const ttls = everything.map(({ ttl }) => ttl).sort((a, b) => a - b);
+    const ttls = (await valueKeys()).map(({ ttl }) => ttl).sort((a, b) => a - b);
     const [shortLived, longLived] = [issued[2], issued[0]].map((credentials) => credentials.expiration.getTime() - Date.now());
     expect(ttls[0]).toBeGreaterThan(0);
     expect(ttls[0]).toBeLessThanOrEqual(shortLived - 60_000 + 1_000);
@@ -336,5 +345,220 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const answers = [await replica.service.getCredentials(request), await otherApp.service.getCredentials(request), await otherKey.service.getCredentials(request)];
     expect(new Set(answers.map((credentials) => credentials.accessKeyId)).size).toBe(3);
     expect(assumeCalls()).toBe(3);
+  });
+  describe('the fleet promise: no replica serves or adopts invalidated credentials', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** Whether `service` answers `request` with credentials other than `old`, within `ms` (polled). */
+    const movesOff = async (service: StsService, request: AssumeRoleRequest, old: string, ms = 8_000) => {
+      for (const deadline = performance.now() + ms; performance.now() < deadline; await sleep(100)) {
+        if ((await service.getCredentials(request)).accessKeyId !== old) return true;
+      }
+      return false;
+    };
+
+    it('an invalidation made while backing off, with Redis healthy again, reaches the others (item 1)', async () => {
+      if (!redisServer().managed) return;
+      const [a, b] = [await app(), await app()];
+      const request: AssumeRoleRequest = { roleArn: TENANTS[0] };
+      const held = await a.service.getCredentials(request);
+      await expect(b.service.getCredentials(request)).resolves.toMatchObject({ accessKeyId: held.accessKeyId });
+      await redisServer().kill();
+      try {
+        await a.service.getCredentials({ roleArn: TENANTS[1] }); // a fails one command, and backs off
+        expect(a.events.some((event) => event.type === 'shared-tier' && event.state === 'unavailable')).toBe(true);
+      } finally {
+        await redisServer().restart();
+      }
+      a.service.cache.invalidate(request); // still inside a's backoff
+      expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
+    }, 30_000);
+
+    it('an invalidation that cannot reach Redis yet is queued, announced, and lands once Redis is back (item 1)', async () => {
+      if (!redisServer().managed) return;
+      const [a, b] = [await app(), await app()];
+      const request: AssumeRoleRequest = { roleArn: TENANTS[2] };
+      const held = await a.service.getCredentials(request);
+      await b.service.getCredentials(request);
+      await redisServer().stop();
+      try {
+        a.service.cache.invalidate(request);
+        await eventually(() => a.events.some((event) => event.type === 'shared-tier' && event.state === 'invalidation-pending'), 5_000);
+        expect(a.service.cache.stats().shared!.pendingInvalidations).toBe(1);
+        await sleep(1_500);
+      } finally {
+        await redisServer().restart();
+      }
+      expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
+      await eventually(() => a.service.cache.stats().shared!.pendingInvalidations === 0, 5_000);
+      // And a replica started now adopts nothing invalidated.
+      const late = await app();
+      expect((await late.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);
+    }, 30_000);
+
+    it('invalidations made while a replica\'s subscription is down reach it after it resubscribes (item 2)', async () => {
+      const [a, b] = [await app(), await app()];
+      const requests = TENANTS.slice(0, 3).map((roleArn) => ({ roleArn }));
+      const held = await Promise.all(requests.map((request) => b.service.getCredentials(request)));
+      await Promise.all(requests.map((request) => a.service.getCredentials(request)));
+      await inspector().call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      requests.forEach((request) => a.service.cache.invalidate(request));
+      for (const [i, request] of requests.entries()) expect(await movesOff(b.service, request, held[i].accessKeyId)).toBe(true);
+    }, 30_000);
+
+    it('a fill that started before another replica\'s invalidation is not adopted by anyone (item 3)', async () => {
+      const [a, b] = [await app(), await app()];
+      await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
+      const request: AssumeRoleRequest = { roleArn: TENANTS[4] };
+      sts.injectFault({ kind: 'delay', ms: 1_000 }, { action: 'AssumeRole', times: 1 });
+      const late = a.service.getCredentials(request);
+      await sleep(300); // a holds the lock and waits on STS
+      b.service.cache.invalidate(request);
+      const stale = await late;
+      await sleep(300); // a's store (refused) is done
+      const fresh = await b.service.getCredentials(request);
+      expect(fresh.accessKeyId).not.toBe(stale.accessKeyId);
+      expect((await (await app()).service.getCredentials(request)).accessKeyId).not.toBe(stale.accessKeyId);
+      expect(await movesOff(a.service, request, stale.accessKeyId)).toBe(true);
+    }, 30_000);
+
+    it('invalidateWhere and invalidateIfCurrent reach the fleet for a hot entry however many others were loaded since (item 4)', async () => {
+      const [a, b] = [await app({ maxEntries: 2 }), await app({ maxEntries: 2 })];
+      const hot: AssumeRoleRequest = { roleArn: TENANTS[5] };
+      const churn = async () => {
+        for (let i = 0; i < 8; i++) {
+          for (const { service } of [a, b]) {
+            await service.getCredentials(hot); // used, so both caches keep it
+            await service.getCredentials({ roleArn: TENANTS[i % 5], sessionName: `churn-${i}` });
+          }
+        }
+      };
+      for (const invalidate of [
+        () => a.service.cache.invalidateWhere((entry) => entry.roleArn === TENANTS[5]),
+        async () => a.service.cache.invalidateIfCurrent(await a.service.getCredentials(hot)),
+      ]) {
+        const held = await a.service.getCredentials(hot);
+        await expect(b.service.getCredentials(hot)).resolves.toMatchObject({ accessKeyId: held.accessKeyId });
+        await churn();
+        await expect(Promise.resolve(invalidate())).resolves.toBeTruthy();
+        expect(await movesOff(b.service, hot, held.accessKeyId)).toBe(true);
+      }
+    }, 60_000);
+
+    it('during a key rotation an [old] replica\'s invalidation also removes what [new] replicas sealed (item 5)', async () => {
+      const [oldKey, newKeyText] = [newKey(), newKey()];
+      const request: AssumeRoleRequest = { roleArn: TENANTS[1] };
+      const newer = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      const held = await newer.service.getCredentials(request); // sealed with k2: [old] replicas cannot read it
+      const older = await app({ encryptionKey: oldKey });
+      await older.service.getCredentials(request);
+      older.service.cache.invalidate(request);
+      await eventually(() => newer.service.cache.stats().size === 0);
+      // Nothing either side sealed stays in Redis: a replica started now adopts nothing invalidated.
+      for (const deadline = performance.now() + 5_000; (await valueKeys()).length > 0 && performance.now() < deadline; ) await sleep(50);
+      const started = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      expect((await started.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);
+      expect(await movesOff(newer.service, request, held.accessKeyId)).toBe(true);
+    }, 30_000);
+
+    it('invalidateIfCurrent reaches the replicas holding those credentials even when Redis lost the value (item 5)', async () => {
+      const [a, b] = [await app(), await app()];
+      const request: AssumeRoleRequest = { roleArn: TENANTS[3] };
+      const held = await a.service.getCredentials(request);
+      await b.service.getCredentials(request);
+      for (const { key } of await valueKeys()) await inspector().del(key); // evicted, or a Redis restarted empty
+      expect(a.service.cache.invalidateIfCurrent(held)).toBe(true);
+      expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
+    }, 30_000);
+  });
+
+  describe('a lock never strands a tenant', () => {
+    it('a store Redis refuses (maxmemory, noeviction) still releases the lock: the next replica fetches at once (item 6)', async () => {
+      const raw = inspector();
+      const [a, b] = [await app(), await app()];
+      await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
+      const request: AssumeRoleRequest = { roleArn: TENANTS[0], durationSeconds: 1800 };
+      sts.injectFault({ kind: 'delay', ms: 500 }, { action: 'AssumeRole', times: 1 });
+      const first = a.service.getCredentials(request);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      try {
+        await first;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } finally {
+        await raw.config('SET', 'maxmemory', '0');
+      }
+      const started = performance.now();
+      await b.service.getCredentials(request);
+      expect(performance.now() - started).toBeLessThan(3_000);
+    }, 30_000);
+
+    it('while Redis is full (maxmemory, noeviction) a stored value is still adopted, and a miss fetches at once', async () => {
+      const raw = inspector();
+      const [a, b] = [await app(), await app()];
+      const stored = await a.service.getCredentials({ roleArn: TENANTS[2] });
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      try {
+        await expect(b.service.getCredentials({ roleArn: TENANTS[2] })).resolves.toMatchObject({ accessKeyId: stored.accessKeyId });
+        const started = performance.now();
+        await b.service.getCredentials({ roleArn: TENANTS[3] });
+        expect(performance.now() - started).toBeLessThan(3_000);
+      } finally {
+        await raw.config('SET', 'maxmemory', '0');
+      }
+      expect(assumeCalls()).toBe(2);
+    });
+
+    it('a holder that dies costs the others a few seconds, not half the operation timeout (item 7)', async () => {
+      const [a, b] = [await app(), await app()];
+      await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
+      const request: AssumeRoleRequest = { roleArn: TENANTS[1], durationSeconds: 2400 };
+      sts.injectFault({ kind: 'delay', ms: 20_000 }, { action: 'AssumeRole', times: 1 });
+      void a.service.getCredentials(request).catch(() => undefined); // takes the lock, then hangs on STS
+      const locks = async () => (await stored()).filter(({ key }) => key.endsWith(':lock')).length;
+      for (const deadline = performance.now() + 5_000; (await locks()) === 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await locks()).toBe(1);
+      a.redis.disconnect(); // the holder is gone: it renews and releases nothing any more
+      const started = performance.now();
+      await b.service.getCredentials(request);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    }, 40_000);
+  });
+
+  it('a miss costs two round trips to Redis: read-and-lock, then store-announce-release (item 12)', async () => {
+    const { service } = await app();
+    await service.getCredentials({ roleArn: TENANTS[0] }); // the instance's first load also finds where the fleet's log ends
+    const monitor = track(await track(new Redis(redisServer().url)).monitor());
+    const sent: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (!source.includes('lua') && args.some((arg) => arg.startsWith(prefix)) && !args.includes(`${prefix}log`)) sent.push(args);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await service.getCredentials({ roleArn: TENANTS[1] });
+    await eventually(() => sent.length >= 2, 2_000).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sent.map((args) => args[0].toLowerCase())).toEqual(['eval', 'eval']);
+  });
+
+  describe('the sharing scope', () => {
+    it('apps with different session name prefixes never share (item 8)', async () => {
+      const [audit, billing] = [await app({ sessionNamePrefix: 'audit-svc' }), await app({ sessionNamePrefix: 'billing-svc' })];
+      const request = { roleArn: TENANTS[2] };
+      const answers = [await audit.service.getCredentials(request), await billing.service.getCredentials(request)];
+      expect(answers[1].assumedRoleUser?.arn).toContain('/billing-svc-');
+      expect(answers[0].accessKeyId).not.toBe(answers[1].accessKeyId);
+      expect(assumeCalls()).toBe(2);
+    });
+
+    it('the README\'s rotation from a single key shares between old and new replicas: one STS call (item 11)', async () => {
+      const [oldKey, newKeyText] = [newKey(), newKey()];
+      const request = { roleArn: TENANTS[3] };
+      const older = await app({ encryptionKey: oldKey });
+      const fetched = await older.service.getCredentials(request);
+      const newer = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      await expect(newer.service.getCredentials(request)).resolves.toMatchObject({ accessKeyId: fetched.accessKeyId });
+      expect(assumeCalls()).toBe(1);
+    });
   });
 });

@@ -58,7 +58,7 @@ export class IoredisStore implements RedisStore {
   }
 
   subscribe(channel: string, listener: StoreSubscriptionListener): StoreSubscription {
-    const subscriber = this.client.duplicate();
+    const subscriber = this.#subscriber();
     subscriber.on('error', () => undefined); // outages are reported by the commands, once each
     subscriber.on('message', (from, message) => {
       if (from === channel && typeof message === 'string') listener.message(message);
@@ -81,5 +81,15 @@ export class IoredisStore implements RedisStore {
     });
     subscribe();
     return { close: () => subscriber.disconnect() };
+  }
+
+  /**
+   * The subscription's own connection. A plain client's is told not to resubscribe by itself: this adapter
+   * subscribes on every 'ready', and ioredis's own SUBSCRIBE after a reconnect is a promise nobody awaits — closed
+   * right then (module destroy), it would reject unhandled. (A Cluster's duplicate takes startup nodes first.)
+   */
+  #subscriber(): SharedRedisSubscriber {
+    if ((this.client as { isCluster?: unknown }).isCluster === true) return this.client.duplicate();
+    return (this.client.duplicate as (override: { autoResubscribe: boolean }) => SharedRedisSubscriber).call(this.client, { autoResubscribe: false });
   }
 }

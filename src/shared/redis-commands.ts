@@ -46,10 +46,12 @@ export class RedisCommands {
 
   /**
    * The command's answer, or a rejection when it failed, took longer than the bound, or Redis is backing off.
-   * `late` sees the answer of a command that arrives after the bound (to undo a lock taken too late).
+   * `late` sees the answer of a command that arrives after the bound (to undo a lock taken too late). A `force`d
+   * command is sent even while backing off (a lock's renewal and release, an invalidation the fleet must hear): its
+   * success ends the outage at once.
    */
-  run<T>(command: (store: RedisStore) => Promise<T>, late?: (answer: T) => void): Promise<T> {
-    if (!this.available) return Promise.reject(new SharedTierBackingOff('Redis failed lately; the shared tier is backing off'));
+  run<T>(command: (store: RedisStore) => Promise<T>, { late, force = false }: { late?: (answer: T) => void; force?: boolean } = {}): Promise<T> {
+    if (!force && !this.available) return Promise.reject(new SharedTierBackingOff('Redis failed lately; the shared tier is backing off'));
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const answer = Promise.resolve().then(() => command(this.store));

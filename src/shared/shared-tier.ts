@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { TemporaryCredentials } from '../temporary-credentials.js';
 import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
+import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
+import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
 import { RedisCommands } from './redis-commands.js';
 import type { RedisStore, StoreSubscription } from './redis-store.js';
+import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
 import type { SharedTierEvent } from '../sts-events.js';
 
 /** The shared tier's options with their defaults applied. */
@@ -28,8 +31,20 @@ export interface SharedTierContext {
   /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
   maxEntries: number;
   emit(event: SharedTierEvent): void;
-  /** Another instance invalidated the entry this instance holds under `localKey`: drop it, and say when it expired. */
-  onRemoteInvalidation(localKey: string): number | undefined;
+  /**
+   * Another instance invalidated the entry this instance holds under `localKey` (only if `onlyIf` accepts the access
+   * key id of what it holds, when given): drop it, and say what was dropped.
+   */
+  onRemoteInvalidation(localKey: string, onlyIf?: (accessKeyId: string) => boolean): DroppedCredentials | undefined;
+  /** The requests whose credentials this instance holds now, so an invalidation reaches them however old they are. */
+  held(): Iterable<SharedRequest>;
+}
+
+/** What an invalidation dropped from the instance's cache. */
+export interface DroppedCredentials {
+  accessKeyId: string;
+  /** When they expire (ms since epoch). */
+  expiration: number;
 }
 
 /** Counters of the shared tier since start. */
@@ -42,14 +57,30 @@ export interface SharedTierStats {
   waits: number;
   /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
   bypassed: number;
+  /** Redis keys this instance invalidated that Redis has not taken yet (retried every second). */
+  pendingInvalidations: number;
 }
 
-/** Deletes KEYS[1] only while it holds ARGV[1]: releases a lock only by its holder, drops a value only if unchanged. */
-const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
 /** A waiter looks again this often even without a `fill` message (which pub/sub may lose) (ms). */
 const POLL_MS = 100;
+/**
+ * A lock lives this long (ms; at most the operation timeout), renewed every third of it while its holder fetches:
+ * a holder that dies costs the others at most this wait.
+ */
+const LOCK_MS = 5_000;
+/** A request's generation outlives every value sealed at it: the longest role session, and an hour (ms). */
+const GENERATION_MS = 13 * 3600_000;
+/** Entries kept in the fleet's log (`XADD MAXLEN ~`), and how long it outlives its last entry (ms). */
+const LOG_ENTRIES = 10_000;
+const LOG_MS = GENERATION_MS;
+/** Pending invalidations are sent again, and the fleet's log read, this often (ms). */
+const MAINTENANCE_MS = 1_000;
+/** Invalidations remembered as applied or relayed, so each is relayed at most once. */
+const ORIGINS_REMEMBERED = 10_000;
 
-type Read = { credentials: TemporaryCredentials } | 'miss' | 'failed';
+/** A request's value and generation as Redis holds them (`value` is '' when there is none). */
+type Found = { value: string; generation: string };
 
 /** A request as the shared tier sees it. */
 export interface SharedRequest {
@@ -60,110 +91,121 @@ export interface SharedRequest {
 }
 
 /**
- * The fleet's tier behind each instance's cache, on the app's Redis: an instance that misses (or refreshes) reads
- * Redis before it calls STS; one instance per key holds a lock (`SET NX PX`) and fetches for all, the others wait
- * for its value (a `fill` message, or polling) — at most half the operation timeout — and fetch themselves only
- * when the holder takes longer. Invalidations delete the shared value and tell the other instances.
- * Any Redis failure makes the call behave as without the tier.
+ * The fleet's tier behind each instance's cache, on the app's Redis.
+ *
+ * Loads: an instance that misses (or refreshes) reads Redis before it calls STS, in one script that also takes the
+ * request's lock when Redis has nothing usable; the holder fetches for all, renewing its short lock meanwhile, and
+ * stores its value in one more script — only if no invalidation came since it read (the request's generation is
+ * unchanged) — that also announces it and releases the lock. The others wait for its value (a `fill` message, or
+ * polling) at most half the operation timeout, and take the lock themselves when its holder died.
+ *
+ * Invalidations: each is a durable fact in Redis — the value deleted and the generation bumped (so nothing sealed
+ * before is adopted or stored again), then an entry in the fleet's log (a capped stream) — queued and retried past
+ * any backoff until Redis takes it. Every instance reads the log from where it left off (on every message, on every
+ * resubscription, and each second), drops what it holds, and relays the invalidation to the request's addresses
+ * under its other encryption keys, so replicas of both sides of a key rotation converge.
+ *
+ * Any Redis failure makes a load behave as without the tier.
  */
 export class SharedTier {
   readonly #commands: RedisCommands;
   readonly #envelope: CredentialEnvelope;
   readonly #channel: string;
+  readonly #log: FleetLog;
+  readonly #logKey: string;
+  readonly #queue: InvalidationQueue;
   readonly #instance = randomUUID();
   readonly #subscription: StoreSubscription;
-  /** Local key → the request's canonical text (in this process only), to name its Redis keys on invalidation. */
-  readonly #canonicals: LRUCache<string, string>;
-  /** Local key → its Redis keys, and back: messages name Redis keys, the cache knows local ones. */
+  readonly #maintenance: NodeJS.Timeout;
+  readonly #lockMs: number;
+  /** Local key → its Redis keys (one per encryption key), and back: the log names Redis keys, the cache local ones. */
   readonly #addresses: LRUCache<string, string[]>;
-  readonly #localKeys: LRUCache<string, string>;
+  readonly #localKeys = new Map<string, string>();
+  /** Whether a request the cache still holds may have left `#addresses` (then a heard address is looked up anew). */
+  #unnamed = false;
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
   readonly #invalidated: LRUCache<string, number>;
+  /** Invalidations this instance made or applied: applied and relayed once each. */
+  readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
   readonly #adopted = new WeakSet<TemporaryCredentials>();
   #principal?: Promise<string>;
+  #principalKnown?: string;
   #closed = false;
-  readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
+  readonly #stats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
   constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
     const store = settings.store();
+    const keyCount = settings.encryptionKeys().length;
     this.#commands = new RedisCommands(store, settings.commandTimeoutMs, context.emit);
     this.#envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
     this.#channel = `${settings.keyPrefix}events`;
-    this.#canonicals = new LRUCache({ max: context.maxEntries });
-    this.#addresses = new LRUCache({ max: context.maxEntries });
+    this.#logKey = `${settings.keyPrefix}log`;
+    this.#lockMs = Math.min(LOCK_MS, context.operationTimeoutMs);
+    this.#addresses = new LRUCache({
+      max: context.maxEntries,
+      dispose: (addresses, localKey, reason) => {
+        addresses.forEach((address) => this.#localKeys.get(address) === localKey && this.#localKeys.delete(address));
+        if (reason === 'evict') this.#unnamed = true;
+      },
+    });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
-    this.#localKeys = new LRUCache({ max: context.maxEntries * settings.encryptionKeys().length });
-    this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => undefined });
+    this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
+    this.#log = new FleetLog(this.#logKey, (command) => this.#run(command, { force: true }), (entry) => this.#apply(entry));
+    this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
+    this.#maintenance.unref();
+    this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => void this.#log.catchUp() });
   }
 
   /**
-   * Credentials for `localKey` from the fleet: a usable value from Redis (newer than `current`, the credentials the
+   * Credentials for `request` from the fleet: a usable value from Redis (newer than `current`, the credentials the
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
   async load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
-    const { localKey, canonical } = request;
-    this.#canonicals.set(localKey, canonical);
     if (this.#closed) return this.#bypass(fetch);
     // Named even while Redis backs off, so the fleet's invalidations of this key reach this instance later.
-    const addresses = await this.#addressesOf(localKey, canonical);
+    const addresses = await this.#addressesOf(request);
     if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
+    const [address] = addresses;
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
     let waited = false;
+    let unusable = '';
     for (;;) {
-      const read = await this.#read(request, addresses, current);
-      if (read === 'failed') return this.#bypass(fetch);
-      if (read !== 'miss') return read.credentials;
       const token = randomUUID();
-      const lock = `${addresses[0]}:lock`;
-      const locked = await this.#run((redis) => redis.set(lock, token, { px: this.context.operationTimeoutMs, nx: true }), (late) => {
-        // Taken after we gave up, so nobody fetches under it: released at once, even while the tier backs off.
-        if (late) this.#commands.store.eval(COMPARE_AND_DELETE, [lock], [token]).catch(() => undefined);
-      });
-      if (locked === 'failed') return this.#bypass(fetch);
-      if (locked) return this.#fill(request, addresses, current, token, fetch);
+      const found = await this.#readAndLock(address, token, unusable);
+      if (found === 'failed') return this.#bypass(fetch);
+      const usable = this.#usable(request, address, found, current) ?? (await this.#readAll(request, addresses.slice(1), current));
+      if (usable === 'failed' || usable !== undefined) {
+        if (found.locked) this.#release(address, token);
+        return usable === 'failed' ? this.#bypass(fetch) : this.#adopt(usable);
+      }
+      if (found.locked) return this.#fill(address, found.generation, token, fetch);
+      if (found.refused) return this.#bypass(fetch); // Redis cannot take a lock (full): nobody would fill
+      if (found.value !== '' && found.value !== unusable) {
+        unusable = found.value; // take the lock past it, unless it changed meanwhile
+        continue;
+      }
       const remaining = waitUntil - performance.now();
-      if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long, or vanished
+      if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long
       if (!waited) this.#stats.waits++;
       waited = true;
-      await this.#nextFill(addresses[0], Math.min(remaining, POLL_MS));
+      await this.#nextFill(address, Math.min(remaining, POLL_MS));
     }
   }
 
   /**
-   * Deletes the shared value of a request this instance dropped (credentials expiring at `droppedExpiration`, when it
-   * held some), and tells the other instances to drop theirs.
+   * Invalidates a request across the fleet — its value in Redis under every encryption key, and every instance's
+   * copy — however long Redis takes to be reachable again. `droppedExpiration`: when the credentials this instance
+   * dropped expire, if it held some.
    */
-  invalidate(localKey: string, droppedExpiration: number | undefined, canonical = this.#canonicals.get(localKey)): void {
-    this.#remember(localKey, droppedExpiration);
-    if (canonical === undefined || this.#closed) return;
-    void this.#addressesOf(localKey, canonical).then(async (addresses) => {
-      for (const address of addresses ?? []) {
-        await this.#run((redis) => redis.del(address));
-        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
-      }
-    });
+  invalidate(request: SharedRequest, droppedExpiration: number | undefined): void {
+    this.#invalidateEverywhere(request, droppedExpiration, undefined);
   }
 
-  /** Like `invalidate`, but only where the shared value still holds the credentials of `accessKeyId`. */
-  invalidateIfHolding(localKey: string, accessKeyId: string, droppedExpiration: number | undefined): void {
-    this.#remember(localKey, droppedExpiration);
-    const canonical = this.#canonicals.get(localKey);
-    if (canonical === undefined || this.#closed) return;
-    void this.#addressesOf(localKey, canonical).then(async (addresses) => {
-      for (const address of addresses ?? []) {
-        const value = await this.#run((redis) => redis.get(address));
-        if (typeof value !== 'string' || this.#envelope.open(address, value)?.accessKeyId !== accessKeyId) continue;
-        await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [address], [value]));
-        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
-      }
-    });
-  }
-
-  /** A value put back after an invalidation (a DEL that failed, a late fill) holds these or older credentials. */
-  #remember(localKey: string, droppedExpiration: number | undefined): void {
-    if (droppedExpiration !== undefined) this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
+  /** Like `invalidate`, but only where the credentials of `accessKeyId` are still held (`invalidateIfCurrent`). */
+  invalidateIfHolding(request: SharedRequest, accessKeyId: string, droppedExpiration: number | undefined): void {
+    this.#invalidateEverywhere(request, droppedExpiration, accessKeyId);
   }
 
   /** Whether these credentials came from Redis (another instance fetched them). */
@@ -172,7 +214,7 @@ export class SharedTier {
   }
 
   stats(): SharedTierStats {
-    return { ...this.#stats };
+    return { ...this.#stats, pendingInvalidations: this.#queue.size };
   }
 
   /** False while Redis is failing and the tier is skipped. */
@@ -180,11 +222,82 @@ export class SharedTier {
     return this.#commands.available;
   }
 
-  /** Closes the subscription connection; from now on every load fetches directly. The app's client stays open. */
+  /**
+   * Closes the subscription connection and stops the timer; from now on every load fetches directly. Invalidations
+   * still pending get one last try. The app's client stays open.
+   */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#maintenance);
     this.#subscription.close();
     for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
+    void this.#queue.flush().finally(() => this.#queue.clear());
+  }
+
+  #invalidateEverywhere(request: SharedRequest, droppedExpiration: number | undefined, accessKeyId: string | undefined): void {
+    this.#remember(request.localKey, droppedExpiration);
+    if (this.#closed) return;
+    const origin = randomUUID();
+    this.#origins.set(origin, true);
+    void this.#addressesOf(request).then((addresses) =>
+      addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))),
+    );
+  }
+
+  /**
+   * Makes one invalidation a fact in Redis: the value deleted (for `invalidateIfCurrent`, only if it holds those
+   * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
+   * took it all.
+   */
+  async #propagate({ address, origin, accessKeyId, accessKeyTag = '' }: PendingInvalidation): Promise<boolean> {
+    let expected = '';
+    if (accessKeyId !== undefined) {
+      const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
+      if (found === 'failed') return false;
+      const [value, generation] = found as [string, string];
+      if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
+    }
+    if (accessKeyId === undefined || expected !== '') {
+      const args = [String(GENERATION_MS), expected];
+      const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
+      if (invalidated === 'failed') return false;
+    }
+    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
+    return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
+  }
+
+  /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */
+  #apply({ address, origin, instance, accessKeyTag }: LoggedInvalidation): void {
+    if (instance === this.#instance || this.#origins.has(origin)) return;
+    const localKey = this.#localKeyOf(address);
+    if (localKey === undefined) return;
+    this.#origins.set(origin, true);
+    const addresses = this.#addresses.get(localKey) ?? [];
+    const heardIndex = addresses.indexOf(address);
+    const onlyIf =
+      accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
+    const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
+    this.#remember(localKey, dropped?.expiration);
+    if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
+    addresses.forEach((other, index) => {
+      if (other !== address && !this.#closed) this.#queue.add(this.#pending(other, index, origin, onlyIf && dropped?.accessKeyId));
+    });
+  }
+
+  /** An invalidation of `addresses[index]` of a request, named for the log under that address's key. */
+  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined): PendingInvalidation {
+    if (accessKeyId === undefined) return { address, origin };
+    return { address, origin, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
+  }
+
+  #maintain(): void {
+    if (this.#queue.size > 0) void this.#queue.flush();
+    if (this.#commands.available) void this.#log.catchUp();
+  }
+
+  /** A value put back after an invalidation (a DEL not yet sent, a late fill) holds these or older credentials. */
+  #remember(localKey: string, droppedExpiration: number | undefined): void {
+    if (droppedExpiration !== undefined) this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
   }
 
   #bypass(fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
@@ -192,32 +305,41 @@ export class SharedTier {
     return fetch();
   }
 
-  /** Fetches under the lock, then stores, announces and releases — after the caller has its answer. */
-  async #fill(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
-    const lock = `${addresses[0]}:lock`;
-    // A holder that finished between our read and our lock has shared its value already.
-    const again = await this.#read(request, addresses, current);
-    if (again !== 'miss' && again !== 'failed') {
-      this.#release(lock, token);
-      return again.credentials;
-    }
+  #adopt(credentials: TemporaryCredentials): TemporaryCredentials {
+    this.#stats.hits++;
+    this.#adopted.add(credentials);
+    return credentials;
+  }
+
+  /**
+   * Fetches under the lock (renewing it meanwhile), then — after the caller has its answer — stores the value unless
+   * an invalidation came since `generation` was read, announces it and releases the lock, in one script sent past any
+   * backoff: a store Redis refuses still releases the lock.
+   */
+  async #fill(address: string, generation: string, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    const lock = `${address}:lock`;
+    this.#stats.fills++;
+    const renewal = setInterval(() => void this.#run((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }), this.#lockMs / 3);
+    renewal.unref();
     let credentials: TemporaryCredentials;
     try {
-      this.#stats.fills++;
       credentials = await fetch();
     } catch (error) {
-      this.#release(lock, token);
+      this.#release(address, token);
       throw error;
+    } finally {
+      clearInterval(renewal);
     }
-    const ttl = credentials.expiration.getTime() - this.context.mandatoryWindowMs - this.context.now();
-    void (async () => {
-      if (ttl > 0 && !this.#closed) {
-        const sealed = this.#envelope.seal(addresses[0], credentials);
-        const stored = await this.#run((redis) => redis.set(addresses[0], sealed, { px: Math.floor(ttl) }));
-        if (stored === true) await this.#run((redis) => redis.publish(this.#channel, `fill ${this.#instance} ${addresses[0]}`));
-      }
-      this.#release(lock, token);
-    })();
+    const ttl = Math.floor(credentials.expiration.getTime() - this.context.mandatoryWindowMs - this.context.now());
+    if (ttl <= 0 || this.#closed) {
+      this.#release(address, token);
+      return credentials;
+    }
+    const sealed = this.#envelope.seal(address, credentials, generation);
+    const args = [generation, sealed, String(ttl), token, this.#channel, `fill ${this.#instance} ${address}`];
+    void this.#run((redis) => redis.eval(STORE_AND_RELEASE, [address, `${address}:gen`, lock], args), { force: true }).then((stored) => {
+      if (stored === 'failed') this.#release(address, token);
+    });
     return credentials;
   }
 
@@ -231,62 +353,96 @@ export class SharedTier {
     const watched = (async (): Promise<TemporaryCredentials> => {
       while (!settled && !this.#closed) {
         await this.#nextFill(addresses[0], POLL_MS);
-        const read = settled ? 'miss' : await this.#read(request, addresses, current);
+        const read = settled ? undefined : await this.#readAll(request, addresses, current);
         if (read === 'failed') break;
-        if (read !== 'miss') return read.credentials;
+        if (read !== undefined) return this.#adopt(read);
       }
       return own;
     })();
     return Promise.race([own, watched]);
   }
 
-  /**
-   * The first usable value among the request's Redis keys: unexpired past the mandatory window, newer than `current`,
-   * and newer than what was last invalidated under the key (a late fill, or a delete that failed, must not undo it).
-   */
-  async #read(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined): Promise<Read> {
-    const invalidated = this.#invalidated.get(request.localKey) ?? -Infinity;
+  /** The value and generation at `address`, and its lock when there is no value (or only `unusable`). */
+  async #readAndLock(address: string, token: string, unusable: string): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
+    const keys = [address, `${address}:gen`, `${address}:lock`];
+    const answer = await this.#run((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
+      // Taken after we gave up, so nobody fetches under it: released at once.
+      late: (late) => Array.isArray(late) && late[2] === 1 && this.#release(address, token),
+    });
+    if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
+    const [value, generation, locked] = answer as [string, string, number];
+    return { value, generation, locked: locked === 1, refused: locked === -1 };
+  }
+
+  /** The first usable value at these addresses (see `#usable`), undefined when none is. */
+  async #readAll(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined): Promise<TemporaryCredentials | undefined | 'failed'> {
     for (const address of addresses) {
-      const value = await this.#run((redis) => redis.get(address));
-      if (value === 'failed') return 'failed';
-      const credentials = this.#envelope.open(address, value);
-      if (credentials === undefined) continue; // absent, foreign, tampered or sealed with another key: a miss
-      const expiresAt = credentials.expiration.getTime();
-      const usable = expiresAt - this.context.mandatoryWindowMs > this.context.now() && expiresAt > invalidated;
-      if (usable && (current === undefined || credentials.expiration > current.expiration)) {
-        this.#stats.hits++;
-        this.#adopted.add(credentials);
-        return { credentials };
-      }
+      const answer = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []));
+      if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
+      const [value, generation] = answer as [string, string];
+      const usable = this.#usable(request, address, { value, generation }, current);
+      if (usable !== undefined) return usable;
     }
-    return 'miss';
+    return undefined;
+  }
+
+  /**
+   * The credentials of a value when they are usable: sealed at the request's current generation, unexpired past the
+   * mandatory window, newer than `current`, and newer than what this instance last invalidated under the key (an
+   * invalidation still waiting for Redis must not be undone here).
+   */
+  #usable(request: SharedRequest, address: string, { value, generation }: Found, current: TemporaryCredentials | undefined): TemporaryCredentials | undefined {
+    const credentials = this.#envelope.open(address, value, generation);
+    if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation
+    const expiresAt = credentials.expiration.getTime();
+    const invalidated = this.#invalidated.get(request.localKey) ?? -Infinity;
+    const usable = expiresAt - this.context.mandatoryWindowMs > this.context.now() && expiresAt > invalidated;
+    return usable && (current === undefined || credentials.expiration > current.expiration) ? credentials : undefined;
   }
 
   /** A command's answer, or `'failed'` (logged and backed off by `RedisCommands`, never thrown). */
-  #run<T>(command: (redis: RedisStore) => Promise<T>, late?: (answer: T) => void): Promise<T | 'failed'> {
-    return this.#commands.run(command, late).catch(() => 'failed' as const);
+  #run<T>(command: (redis: RedisStore) => Promise<T>, options?: { late?: (answer: T) => void; force?: boolean }): Promise<T | 'failed'> {
+    return this.#commands.run(command, options).catch(() => 'failed' as const);
   }
 
-  #release(lock: string, token: string): void {
-    void this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [lock], [token]));
+  /** Releases a lock by its token, even while backing off. */
+  #release(address: string, token: string): void {
+    void this.#run((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
   }
 
   /** The Redis keys of a request, or undefined while the base principal is unknown (STS did not say yet). */
-  async #addressesOf(localKey: string, canonical: string): Promise<string[] | undefined> {
+  async #addressesOf({ localKey, canonical }: SharedRequest): Promise<string[] | undefined> {
     const known = this.#addresses.get(localKey);
     if (known !== undefined) return known;
     this.#principal ??= this.context.principal();
-    let principal: string;
     try {
-      principal = await this.#principal;
+      this.#principalKnown = await this.#principal;
     } catch {
       this.#principal = undefined; // asked again next time
       return undefined;
     }
+    return this.#name(localKey, canonical, this.#principalKnown);
+  }
+
+  #name(localKey: string, canonical: string, principal: string): string[] {
     const addresses = this.#envelope.addresses(principal, canonical);
     this.#addresses.set(localKey, addresses);
     addresses.forEach((address) => this.#localKeys.set(address, localKey));
     return addresses;
+  }
+
+  /**
+   * The local key of a Redis address; when the tier may have forgotten some request the cache still holds (its map
+   * is by load, the cache's by use), every held request is named again first.
+   */
+  #localKeyOf(address: string): string | undefined {
+    const known = this.#localKeys.get(address);
+    if (known !== undefined || !this.#unnamed || this.#principalKnown === undefined) return known;
+    for (const { localKey, canonical } of this.context.held()) {
+      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, this.#principalKnown);
+    }
+    this.#unnamed = false;
+    return this.#localKeys.get(address);
   }
 
   /** Resolves at the next `fill` of `address`, or after `ms`. */
@@ -305,11 +461,10 @@ export class SharedTier {
     });
   }
 
+  /** `fill <instance> <address>` wakes that address's waiters; `log` says the fleet's log grew. */
   #heard(message: string): void {
-    const [kind, sender, address] = message.split(' ');
+    const [kind, , address] = message.split(' ');
     if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
-    if (kind !== 'invalidate' || sender === this.#instance) return;
-    const localKey = this.#localKeys.get(address);
-    if (localKey !== undefined) this.#remember(localKey, this.context.onRemoteInvalidation(localKey));
+    if (kind === 'log') void this.#log.catchUp();
   }
 }

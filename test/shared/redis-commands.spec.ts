@@ -9,6 +9,7 @@ import { IoredisStore, type SharedRedisClient, type SharedRedisSubscriber } from
 import { RedisCommands, SharedTierBackingOff } from '../../src/shared/redis-commands';
 import type { RedisStore } from '../../src/shared/redis-store';
 import { SharedTier } from '../../src/shared/shared-tier';
+import { READ_AND_LOCK, RELEASE } from '../../src/shared/tier-scripts';
 import type { SharedTierEvent } from '../../src/sts-events';
 import { TemporaryCredentials } from '../../src/temporary-credentials';
 import { capturingLogger, visibleText } from '../support/visible-text';
@@ -348,7 +349,7 @@ describe('late answers', () => {
     const answer = deferred<string>();
     redis.answer = () => answer.promise;
     const late = jest.fn();
-    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), late)).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), { late })).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(late).not.toHaveBeenCalled();
     answer.resolve('OK');
     await settle();
@@ -359,7 +360,7 @@ describe('late answers', () => {
     const commands = commandsWith(200);
     const late = jest.fn();
     redis.answer = async () => 'OK';
-    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), late)).resolves.toBe(true);
+    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), { late })).resolves.toBe(true);
     await settle();
     await new Promise((resolve) => setTimeout(resolve, 220)); // past the bound too
     expect(late).not.toHaveBeenCalled();
@@ -370,7 +371,7 @@ describe('late answers', () => {
     const answer = deferred<string>();
     redis.answer = () => answer.promise;
     const late = jest.fn();
-    await expect(commands.run((client) => client.get('k'), late)).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(commands.run((client) => client.get('k'), { late })).rejects.toMatchObject({ name: 'TimeoutError' });
     answer.reject(refused());
     await settle();
     await settle();
@@ -381,26 +382,27 @@ describe('late answers', () => {
 describe('late answers, as the shared tier uses them', () => {
   // A lock taken after the bound has no fetch under it; the timeout has just started the backoff, so its release must
   // not go through the refusing RedisCommands.run, or the lock would stay for its whole PX and other instances wait.
-  it('a lock whose SET answers OK after the bound is released (compare-and-delete reaches Redis)', async () => {
+  it('a lock whose read-and-lock script answers "locked" after the bound is released (the release reaches Redis)', async () => {
     const key = randomBytes(32);
-    const lockAnswer = deferred<string>();
+    const lockAnswer = deferred<unknown>();
     redis.answer = async () => null;
-    redis.set = (lockKey: string, value: string, ...options: (string | number)[]) => {
-      redis.calls.push({ command: 'set', args: [lockKey, value, ...options] });
-      return options.includes('NX') ? lockAnswer.promise : Promise.resolve('OK');
+    redis.eval = (script: string, numberOfKeys: number, ...keysAndArguments: (string | number)[]) => {
+      redis.calls.push({ command: 'eval', args: [script, numberOfKeys, ...keysAndArguments] });
+      return script === READ_AND_LOCK ? lockAnswer.promise : Promise.resolve(['', '0']);
     };
     const tier = new SharedTier(
       { store: () => new IoredisStore(redis), encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
-      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), onRemoteInvalidation: () => undefined },
+      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), onRemoteInvalidation: () => undefined, held: () => [] },
     );
     try {
       const fetched = new TemporaryCredentials({ accessKeyId: 'ASIALATE', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000) });
       await expect(tier.load({ localKey: 'local', canonical: 'canonical' }, undefined, async () => fetched)).resolves.toBe(fetched);
-      const lock = redis.calls.find((call) => call.command === 'set' && call.args.includes('NX'));
+      const lock = redis.calls.find((call) => call.args[0] === READ_AND_LOCK);
       expect(lock).toBeDefined();
-      lockAnswer.resolve('OK');
+      const [lockKey, token] = [lock!.args[4], lock!.args[5]];
+      lockAnswer.resolve(['', '0', 1]);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const released = redis.calls.filter((call) => call.command === 'eval' && call.args[2] === lock!.args[0] && call.args[3] === lock!.args[1]);
+      const released = redis.calls.filter((call) => call.args[0] === RELEASE && call.args[2] === lockKey && call.args[3] === token);
       expect(released).toHaveLength(1);
     } finally {
       tier.close();

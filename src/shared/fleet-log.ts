@@ -1,0 +1,73 @@
+import { READ_LOG } from './tier-scripts.js';
+import type { RedisStore } from './redis-store.js';
+
+/** One invalidation in the fleet's log. */
+export interface LoggedInvalidation {
+  /** The Redis address invalidated. */
+  address: string;
+  /** The `invalidate()` it belongs to, the same across its addresses and relays. */
+  origin: string;
+  /** The instance that wrote it. */
+  instance: string;
+  /** Only the credentials with this access key tag (`CredentialEnvelope.accessKeyTag`); undefined: any. */
+  accessKeyTag?: string;
+}
+
+/** Entries read per round trip. */
+const PAGE = 500;
+/**
+ * A new instance reads the log from this long before it started (ms): an invalidation another instance could not
+ * propagate before this one fetched (an outage) reaches it too. Redis stamps entries with its own clock: the margin
+ * also covers a clock a little apart.
+ */
+const LOOKBACK_MS = 5 * 60_000;
+
+/**
+ * The fleet's log of invalidations as this instance reads it: from where it left off, so an invalidation made while
+ * its subscription was down (a dropped connection, a proxy's idle timeout) still reaches it. Read on every
+ * (re)subscription, every `log` message, and periodically.
+ */
+export class FleetLog {
+  #cursor = `${Date.now() - LOOKBACK_MS}-0`;
+  #reading?: Promise<void>;
+  #again = false;
+
+  constructor(
+    private readonly key: string,
+    private readonly run: (command: (redis: RedisStore) => Promise<unknown>) => Promise<unknown>,
+    private readonly apply: (entry: LoggedInvalidation) => void,
+  ) {}
+
+  /** Applies every entry after the last one read (once at a time: a call while one runs reads again after it). */
+  catchUp(): Promise<void> {
+    if (this.#reading !== undefined) {
+      this.#again = true;
+      return this.#reading;
+    }
+    this.#reading = (async () => {
+      do {
+        this.#again = false;
+        for (;;) {
+          const page = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE)]));
+          if (!Array.isArray(page)) return; // failed: read again next time, from the same place
+          for (const [id, fields] of page as Array<[string, string[]]>) {
+            this.#cursor = id;
+            const entry = entryOf(fields);
+            if (entry !== undefined) this.apply(entry);
+          }
+          if (page.length < PAGE) break;
+        }
+      } while (this.#again);
+    })().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+}
+
+function entryOf(fields: unknown): LoggedInvalidation | undefined {
+  if (!Array.isArray(fields)) return undefined;
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(String(fields[i]), String(fields[i + 1]));
+  const [address, origin, instance, tag] = ['a', 'o', 'i', 't'].map((field) => values.get(field));
+  if (address === undefined || origin === undefined || instance === undefined) return undefined;
+  return { address, origin, instance, accessKeyTag: tag === '' ? undefined : tag };
+}
