@@ -5,7 +5,7 @@ import { canonicalConfig, ClientPool, type ClientPoolStats } from './client-pool
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
 import { signWithCachedCredentials } from './fresh-credentials.middleware.js';
 import { withDeadline } from './operation-deadline.js';
-import { SharedTier } from './shared/shared-tier.js';
+import { SharedTier, type SharedTierContext } from './shared/shared-tier.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
 import { StsValidationError } from './sts-error.js';
@@ -56,6 +56,8 @@ export interface CachedCredentialsContext {
   assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
   /** The base principal, whose instances share entries in the shared tier (an assumed-role session as its role). */
   principal: () => Promise<string>;
+  /** With `cache.shared`: a load that waited on another instance's fetch has its answer (for the wait histogram). */
+  sharedWaited?: SharedTierContext['waited'];
 }
 
 /** A cache lookup and the prepared request it loads. */
@@ -83,7 +85,7 @@ export class CachedCredentials {
 
   constructor(
     private readonly config: ResolvedStsConfig,
-    { baseIdentityTag, emit, clock, assume, principal }: CachedCredentialsContext,
+    { baseIdentityTag, emit, clock, assume, principal, sharedWaited }: CachedCredentialsContext,
   ) {
     const settings = config.cache;
     this.#assume = assume;
@@ -107,6 +109,7 @@ export class CachedCredentials {
         operationTimeoutMs: config.operationTimeoutMs,
         maxEntries: 2 * settings.maxEntries,
         emit,
+        waited: (ms, result) => sharedWaited?.(ms, result),
         // Dropped here without telling the fleet again: the instance that invalidated told everyone.
         onRemoteInvalidation: (key) => {
           const expiration = cache?.expirationOf(key);

@@ -106,7 +106,7 @@ export class RedisCommands {
   private succeeded(): void {
     if (this.#failures === 0) return;
     this.#failures = 0;
-    this.#outage.outageSince = undefined;
+    delete this.#outage.outageSince;
     if (this.#warned) this.#logger.log('Redis answers again: the shared credential tier is back in use');
     this.emit({ type: 'shared-tier', state: 'available' });
   }

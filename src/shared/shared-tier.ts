@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { TemporaryCredentials } from '../temporary-credentials.js';
 import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
-import { RedisCommands } from './redis-commands.js';
+import { RedisCommands, type RedisOutageState } from './redis-commands.js';
 import type { RedisStore, StoreSubscription } from './redis-store.js';
 import type { SharedTierEvent } from '../sts-events.js';
 
@@ -28,12 +28,20 @@ export interface SharedTierContext {
   /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
   maxEntries: number;
   emit(event: SharedTierEvent): void;
+  /** A load that found another instance's lock has its answer, `ms` after it began to wait (off the hit path). */
+  waited(ms: number, result: SharedWaitResult): void;
   /** Another instance invalidated the entry this instance holds under `localKey`: drop it, and say when it expired. */
   onRemoteInvalidation(localKey: string): number | undefined;
 }
 
-/** Counters of the shared tier since start. */
-export interface SharedTierStats {
+/**
+ * How a load that waited on another instance ended: with that instance's value (`adopted`), with credentials it
+ * fetched itself (`fetched`: the holder took too long or failed, or Redis did), or with its own fetch failing.
+ */
+export type SharedWaitResult = 'adopted' | 'fetched' | 'failed';
+
+/** Counters of the shared tier since start, and where its Redis stands (`RedisOutageState`). */
+export interface SharedTierStats extends RedisOutageState {
   /** Local misses and refreshes answered from Redis, with no STS call. */
   hits: number;
   /** Fetches this instance made for the fleet, holding the key's lock. */
@@ -42,6 +50,12 @@ export interface SharedTierStats {
   waits: number;
   /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
   bypassed: number;
+  /** Invalidations this instance set out to tell the fleet (`invalidate`, `invalidateWhere`, `invalidateIfCurrent`). */
+  invalidationsQueued: number;
+  /** …of those, the ones Redis carried out: the shared value deleted (or found replaced already), and the fleet told. */
+  invalidationsPropagated: number;
+  /** Invalidations under way now (queued, their Redis commands not all answered); the others that are not propagated failed. */
+  invalidationsPending: number;
 }
 
 /** Deletes KEYS[1] only while it holds ARGV[1]: releases a lock only by its holder, drops a value only if unchanged. */
@@ -84,7 +98,7 @@ export class SharedTier {
   readonly #adopted = new WeakSet<TemporaryCredentials>();
   #principal?: Promise<string>;
   #closed = false;
-  readonly #stats: SharedTierStats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
+  readonly #stats: Omit<SharedTierStats, keyof RedisOutageState> = { hits: 0, fills: 0, waits: 0, bypassed: 0, invalidationsQueued: 0, invalidationsPropagated: 0, invalidationsPending: 0 };
 
   constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
     const store = settings.store();
@@ -103,6 +117,19 @@ export class SharedTier {
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
   async load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    const wait: { since?: number } = {};
+    let result: SharedWaitResult = 'failed';
+    try {
+      const credentials = await this.#load(request, current, fetch, wait);
+      result = this.#adopted.has(credentials) ? 'adopted' : 'fetched';
+      return credentials;
+    } finally {
+      if (wait.since !== undefined) this.context.waited(performance.now() - wait.since, result);
+    }
+  }
+
+  /** `load`, noting in `wait.since` when it began to wait on another instance's lock (once, however often it looks). */
+  async #load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>, wait: { since?: number }): Promise<TemporaryCredentials> {
     const { localKey, canonical } = request;
     this.#canonicals.set(localKey, canonical);
     if (this.#closed) return this.#bypass(fetch);
@@ -110,7 +137,6 @@ export class SharedTier {
     const addresses = await this.#addressesOf(localKey, canonical);
     if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
-    let waited = false;
     for (;;) {
       const read = await this.#read(request, addresses, current);
       if (read === 'failed') return this.#bypass(fetch);
@@ -125,8 +151,10 @@ export class SharedTier {
       if (locked) return this.#fill(request, addresses, current, token, fetch);
       const remaining = waitUntil - performance.now();
       if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long, or vanished
-      if (!waited) this.#stats.waits++;
-      waited = true;
+      if (wait.since === undefined) {
+        this.#stats.waits++;
+        wait.since = performance.now();
+      }
       await this.#nextFill(addresses[0], Math.min(remaining, POLL_MS));
     }
   }
@@ -138,11 +166,10 @@ export class SharedTier {
   invalidate(localKey: string, droppedExpiration: number | undefined, canonical = this.#canonicals.get(localKey)): void {
     this.#remember(localKey, droppedExpiration);
     if (canonical === undefined || this.#closed) return;
-    void this.#addressesOf(localKey, canonical).then(async (addresses) => {
-      for (const address of addresses ?? []) {
-        await this.#run((redis) => redis.del(address));
-        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
-      }
+    this.#propagate(localKey, canonical, async (address) => {
+      const deleted = await this.#run((redis) => redis.del(address));
+      const published = await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
+      return deleted !== 'failed' && published !== 'failed';
     });
   }
 
@@ -151,13 +178,25 @@ export class SharedTier {
     this.#remember(localKey, droppedExpiration);
     const canonical = this.#canonicals.get(localKey);
     if (canonical === undefined || this.#closed) return;
+    this.#propagate(localKey, canonical, async (address) => {
+      const value = await this.#run((redis) => redis.get(address));
+      if (value === 'failed') return false;
+      if (typeof value !== 'string' || this.#envelope.open(address, value)?.accessKeyId !== accessKeyId) return true; // replaced already
+      const deleted = await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [address], [value]));
+      const published = await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
+      return deleted !== 'failed' && published !== 'failed';
+    });
+  }
+
+  /** Runs an invalidation's commands on each of the request's Redis keys, counted as queued, then propagated or not. */
+  #propagate(localKey: string, canonical: string, invalidateAt: (address: string) => Promise<boolean>): void {
+    this.#stats.invalidationsQueued++;
+    this.#stats.invalidationsPending++;
     void this.#addressesOf(localKey, canonical).then(async (addresses) => {
-      for (const address of addresses ?? []) {
-        const value = await this.#run((redis) => redis.get(address));
-        if (typeof value !== 'string' || this.#envelope.open(address, value)?.accessKeyId !== accessKeyId) continue;
-        await this.#run((redis) => redis.eval(COMPARE_AND_DELETE, [address], [value]));
-        await this.#run((redis) => redis.publish(this.#channel, `invalidate ${this.#instance} ${address}`));
-      }
+      let propagated = addresses !== undefined;
+      for (const address of addresses ?? []) if (!(await invalidateAt(address))) propagated = false;
+      this.#stats.invalidationsPending--;
+      if (propagated) this.#stats.invalidationsPropagated++;
     });
   }
 
@@ -172,7 +211,7 @@ export class SharedTier {
   }
 
   stats(): SharedTierStats {
-    return { ...this.#stats };
+    return { ...this.#stats, ...this.#commands.outage };
   }
 
   /** False while Redis is failing and the tier is skipped. */

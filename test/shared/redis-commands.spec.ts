@@ -424,7 +424,7 @@ describe('late answers, as the shared tier uses them', () => {
     };
     const tier = new SharedTier(
       { store: () => new IoredisStore(redis), encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
-      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), onRemoteInvalidation: () => undefined },
+      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), waited: () => undefined, onRemoteInvalidation: () => undefined },
     );
     try {
       const fetched = new TemporaryCredentials({ accessKeyId: 'ASIALATE', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000) });
