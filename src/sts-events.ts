@@ -54,7 +54,10 @@ export interface SharedTierEvent {
   type: 'shared-tier';
   /** `unavailable`: Redis failed and the tier is skipped (backing off); `available`: Redis answers again. */
   state: 'unavailable' | 'available';
-  /** `unavailable`: the failure's code (`ECONNREFUSED`, `TimeoutError`, `OOM`…), never its message. */
+  /**
+   * `unavailable`: the failure's code, never its message: the socket's (`ECONNREFUSED`), `TimeoutError`, or Redis's own
+   * (`OOM`, `READONLY`, `NOSCRIPT`, `WRONGPASS`…, the word its reply begins with).
+   */
   errorCode?: string;
 }
 
