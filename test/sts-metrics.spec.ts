@@ -219,7 +219,8 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
   ];
 
   /** A replica: its own service and ioredis client on the one Redis, recording to `meterProvider`. */
-  function replica(meterProvider: MeterProvider, commandTimeoutMs?: number) {
+  function replica(meterProvider: MeterProvider) {
+    const commandTimeoutMs = 2_000; // a busy machine must not turn a slow answer into an outage the spec did not provoke
     const redis = new Redis(redisServer().url);
     redis.on('error', () => undefined);
     clients.push(redis);
@@ -276,6 +277,28 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
     expect(waitedSeconds).toBeLessThan(15); // half the operation timeout, at most
     const attributes = [...points.values()].flatMap((series) => series.flatMap(([attributes]) => Object.values(attributes)));
     for (const value of attributes) expect(String(value)).not.toMatch(/arn:|\d{12}|planted|metrics/);
+  });
+
+  it("records a wait that ends in the waiter's own fetch as fetched: the holder's STS call failed", async () => {
+    const reader = new InMemoryReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    let calls = 0;
+    // The holder's call fails after 300 ms; it releases the lock, and the waiter takes it and fetches for the fleet.
+    sts.on(AssumeRoleCommand).callsFake(() =>
+      ++calls === 1
+        ? new Promise((_resolve, reject) => setTimeout(() => reject(serviceError('Throttling', 'Rate exceeded', 400)), 300))
+        : Promise.resolve(assumeRoleOutput(ROLE_ARN, 3600)),
+    );
+    const [a, b] = [replica(meterProvider), replica(meterProvider)];
+    await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
+    const held = a.service.getCredentials({ roleArn: ROLE_ARN });
+    await eventually(() => a.service.cache.stats().shared!.fills === 1);
+    const [holder, waiter] = await Promise.allSettled([held, b.service.getCredentials({ roleArn: ROLE_ARN })]);
+    expect(holder).toMatchObject({ status: 'rejected', reason: { code: 'Throttling' } });
+    expect(waiter).toMatchObject({ status: 'fulfilled' });
+    const { points } = await readMetrics(reader);
+    expect(points.get('aws.sts.shared.wait.duration')).toEqual([[{ result: 'fetched' }, 1]]);
+    expect(sharedCounters(points)).toMatchObject({ 'aws.sts.shared.fills': [[{}, 2]], 'aws.sts.shared.adoptions': [[{}, 0]] });
   });
 
   it('a Redis out of memory (maxmemory, noeviction): the event says OOM, the outage and the bypass are counted, STS answers', async () => {

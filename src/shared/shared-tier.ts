@@ -54,7 +54,7 @@ export interface SharedTierStats extends RedisOutageState {
   invalidationsQueued: number;
   /** …of those, the ones Redis carried out: the shared value deleted (or found replaced already), and the fleet told. */
   invalidationsPropagated: number;
-  /** Invalidations under way now (queued, their Redis commands not all answered); the others that are not propagated failed. */
+  /** Invalidations under way now (their Redis commands not all answered); queued − propagated − pending were lost to a Redis failure. */
   invalidationsPending: number;
 }
 
