@@ -54,7 +54,7 @@ function addCounts(into: Counts, from: Counts): void {
 /**
  * The instruments of one `MeterProvider`, shared by every service that records to it (two module configurations):
  * one callback sums their caches, so their observations never overwrite each other, and the counts of a closed
- * service are kept so the lookup counter never goes down.
+ * service are kept so no counter ever goes down.
  */
 class ProviderInstruments {
   readonly calls: Counter;
