@@ -9,7 +9,7 @@ import { resolveStsConfig } from '../src/server-aws-sts.config';
 import { TemporaryCredentials } from '../src/temporary-credentials';
 import { redisAvailability, startRedisServer, type RedisServer } from '../test/support/redis-server';
 import { seededRandom } from '../src/testing/local-sts/seeded-random';
-import { SimulatedSts, printTable, tenantRole, zipfSchedule } from './support';
+import { SimulatedSts, percentile, printTable, tenantRole, zipfSchedule } from './support';
 
 // The multi-tenant schedule (1,000 Zipf tenants, 36,000 requests over 3 virtual hours, seed 42), cut into one-minute
 // steps instead of five-minute ticks, so that a rolling restart can be spread over several minutes of traffic.
@@ -30,6 +30,11 @@ const START = Date.UTC(2026, 0, 1);
  * stays well inside the shared tier's 200 ms Redis command timeout (a run that hit it would show `bypassed` > 0).
  */
 const PARALLEL_RUNS = 6;
+/** The miss-path runs: one at a time (a quiet event loop), over the first virtual hours of the schedule. */
+const LATENCY_STEPS = 90;
+/** The commands the shared tier sends on the app's client (readiness PINGs and the client's own INFO are not counted). */
+const TIER_COMMANDS = ['get', 'set', 'eval', 'publish', 'del'] as const;
+type TierCommand = (typeof TIER_COMMANDS)[number];
 
 type StrategyName = 'independent caches' | 'shared tier' | 'shared tier + keep-warm';
 const STRATEGIES: { name: StrategyName; shared: boolean; keepWarm: boolean }[] = [
@@ -95,6 +100,8 @@ interface Replica {
 }
 
 interface RunOptions {
+  /** Virtual minutes of the schedule run. */
+  steps: number;
   replicas: number;
   strategy: Strategy;
   restart: boolean;
@@ -104,6 +111,12 @@ interface RunOptions {
 
 interface RunResult extends RunOptions {
   stsCalls: number;
+  /** Fetches the replicas' caches made (first fetches and refreshes): each goes through the shared tier when it is on. */
+  fetches: number;
+  /** The shared tier's commands, counted on each replica's client. */
+  redisCommands: Record<TierCommand, number>;
+  /** Real time (ms) from call to answer of each call the replica's cache missed (joined fetches included). */
+  missLatencies: number[];
   duplicates: number;
   waits: number;
   /** Waits of calls made after the tenant's first credentials existed somewhere in the fleet. */
@@ -132,6 +145,9 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
   const firstAnsweredAt = new Map<number, number>();
   const keyPrefix = `bench-fleet:${randomBytes(6).toString('hex')}:`; // each run sees only its own entries
   const totals = { local: { hits: 0, misses: 0, refreshes: 0 }, shared: { hits: 0, fills: 0, waits: 0, bypassed: 0 } };
+  let fetches = 0;
+  const redisCommands = Object.fromEntries(TIER_COMMANDS.map((name) => [name, 0])) as Record<TierCommand, number>;
+  const missLatencies: number[] = [];
 
   const assume = async (roleArn: string): Promise<TemporaryCredentials> => {
     const { Credentials: answer } = await sts.assumeRole(roleArn);
@@ -147,12 +163,13 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
   const start = async (index: number): Promise<Replica> => {
     const redis = strategy.shared ? new Redis(options.redisUrl!) : undefined;
     redis?.on('error', () => undefined); // an outage shows as `bypassed` in the shared tier's counters
+    if (redis) countTierCommands(redis, redisCommands);
     const cache: CredentialCacheOptions = { maxEntries: 2 * TENANTS };
     if (redis) cache.shared = { redis, encryptionKey: options.encryptionKey, keyPrefix };
     if (strategy.keepWarm) cache.keepWarm = { idleSeconds: IDLE_MS / 1000 };
     const cached = new CachedCredentials(resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'x' }, cache }), {
       baseIdentityTag: 'bench',
-      emit: () => undefined,
+      emit: (event) => void (event.type === 'refresh-started' && fetches++),
       clock: { now: timeline.now, random: seededRandom(1_000 * ++generation + index), timers: timeline },
       assume: (prepared) => assume(prepared.input.RoleArn),
       principal: async () => PRINCIPAL,
@@ -185,7 +202,7 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
   const lastRequested = new Map<number, number>();
   const result = { waits: 0, waitsAfterFill: 0, waitsAfterFillActive: 0 };
   try {
-    for (let step = 0; step < STEPS; step++) {
+    for (let step = 0; step < options.steps; step++) {
       const stepAt = START + step * STEP_MS;
       // Keep-warm's timers due since the last step fire in order; refreshes they start run (in real time) to the end.
       while (timeline.fireDue(stepAt) > 0) await settle();
@@ -205,8 +222,12 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
         const afterFill = (firstAnsweredAt.get(tenant) ?? Infinity) < started;
         const active = stepAt - (lastRequested.get(tenant) ?? -Infinity) <= IDLE_MS;
         lastRequested.set(tenant, stepAt);
+        const missesBefore = replica.cached.control.stats().misses;
+        const call = replica.cached.get({ roleArn: roles[tenant] });
+        // A miss is counted as the call is made: the cache had nothing usable and the caller waits for a fetch.
+        if (replica.cached.control.stats().misses > missesBefore) call.then(() => missLatencies.push(performance.now() - started), () => undefined);
         pending.push(
-          replica.cached.get({ roleArn: roles[tenant] }).then((credentials) => {
+          call.then((credentials) => {
             // Waited: handed credentials STS was still minting when the call began (its own fetch or one it joined).
             if ((answeredAt.get(credentials.accessKeyId) ?? -Infinity) <= started) return;
             result.waits++;
@@ -224,7 +245,16 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
     await Promise.all(fleet.map(stop));
   }
   if (timeline.armed > 0) throw new Error(`${timeline.armed} keep-warm timer(s) still armed after every replica closed`);
-  return { ...options, ...result, ...totals, stsCalls: sts.calls, duplicates: sts.duplicates, seconds: (performance.now() - began) / 1000 };
+  return { ...options, ...result, ...totals, fetches, redisCommands, missLatencies, stsCalls: sts.calls, duplicates: sts.duplicates, seconds: (performance.now() - began) / 1000 };
+}
+
+/** Counts the tier's commands as the client sends them (every command an ioredis client sends goes through `sendCommand`). */
+function countTierCommands(redis: Redis, counts: Record<TierCommand, number>): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command, stream) => {
+    if (command.name in counts) counts[command.name as TierCommand]++;
+    return send(command, stream);
+  };
 }
 
 /** Tenants requested within `idleSeconds` before the restart begins: those a restart must not cost more than one call. */
@@ -253,14 +283,16 @@ export async function fleet(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   let results: RunResult[];
+  let missPath: RunResult[];
   try {
     // Runs are independent (own virtual clock, STS, replicas and key prefix). Keep-warm runs take longest (their
     // refreshes, at most `concurrency` at once, wait on the simulated STS in real time), one process's most of all.
-    const runs = REPLICA_COUNTS.flatMap((replicas) => strategies.flatMap((strategy) => [false, true].map((restart) => ({ replicas, strategy, restart, redisUrl: server?.url, encryptionKey }))));
+    const runs = REPLICA_COUNTS.flatMap((replicas) => strategies.flatMap((strategy) => [false, true].map((restart) => ({ steps: STEPS, replicas, strategy, restart, redisUrl: server?.url, encryptionKey }))));
     const cost = (options: RunOptions) => (options.strategy.keepWarm ? 100 / options.replicas : 0);
     const byCost = [...runs].sort((a, b) => cost(b) - cost(a));
     const done = await mapWithConcurrency(byCost, PARALLEL_RUNS, (options) => run(options, schedule));
     results = runs.map((options) => done[byCost.indexOf(options)]);
+    missPath = await missPathRuns(schedule, strategies, server?.url, encryptionKey);
   } finally {
     loopDelay.disable();
     await server?.stop();
@@ -320,9 +352,66 @@ export async function fleet(): Promise<void> {
       `${results.length} runs, ${PARALLEL_RUNS} at a time: ${seconds.toFixed(1)} s real time; event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms.`,
       server === undefined
         ? 'No shared-tier rows: no Redis (see the SKIPPED line above).'
-        : bypassed > 0
+        : bypassed + missPath.reduce((sum, row) => sum + row.shared.bypassed, 0) > 0
         ? `WARNING: the shared tier gave Redis up ${bypassed} time(s) (a command over its 200 ms timeout, or a lock holder too slow): this machine was too busy for the bench, so the shared-tier rows overstate STS calls.`
         : 'The shared tier never gave Redis up (no command over its 200 ms timeout): no row counts a bypass.',
+      '',
+    ].join('\n'),
+  );
+  printMissPath(missPath);
+}
+
+/**
+ * The miss path, one run at a time so that latencies are not another run's event-loop time: one process without the
+ * tier (the baseline), then the shared tier on 1, 4 and 8 replicas, each over the first `LATENCY_STEPS` virtual minutes.
+ */
+async function missPathRuns(schedule: number[][], strategies: Strategy[], redisUrl: string | undefined, encryptionKey: string): Promise<RunResult[]> {
+  const [independent, shared] = ['independent caches', 'shared tier'].map((name) => strategies.find((strategy) => strategy.name === name));
+  const runs: RunOptions[] = [{ steps: LATENCY_STEPS, replicas: 1, strategy: independent!, restart: false, encryptionKey }];
+  if (shared) for (const replicas of REPLICA_COUNTS) runs.push({ steps: LATENCY_STEPS, replicas, strategy: shared, restart: false, redisUrl, encryptionKey });
+  const results: RunResult[] = [];
+  for (const options of runs) results.push(await run(options, schedule));
+  return results;
+}
+
+function printMissPath(results: RunResult[]): void {
+  const [baseline] = results;
+  const quantiles = (row: RunResult) => {
+    const sorted = [...row.missLatencies].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  };
+  const base = quantiles(baseline);
+  const ratio = (value: number, of: number) => `${(value / of).toFixed(2)}×`;
+  const perFetch = (row: RunResult, count: number) => (row.fetches === 0 ? '—' : (count / row.fetches).toFixed(2));
+  printTable(
+    `6. Fleet miss path: the first ${LATENCY_STEPS} virtual minutes of the schedule, one run at a time, STS simulated at 20–50 ms, Redis on loopback`,
+    ['replicas', 'strategy', 'STS calls', 'vs one process', 'fetches (local misses and refreshes)', 'Redis commands per fetch', 'GET / SET / EVAL / PUBLISH per fetch', 'caller misses', 'miss p50 (ms)', 'vs one process', 'miss p99 (ms)', 'vs one process', 'bypassed'],
+    results.map((row) => {
+      const { p50, p99 } = quantiles(row);
+      const commands = row.redisCommands;
+      const total = TIER_COMMANDS.reduce((sum, name) => sum + commands[name], 0);
+      return [
+        row.replicas === 1 ? '1 process' : `${row.replicas} replicas`,
+        row.strategy.name,
+        row.stsCalls,
+        ratio(row.stsCalls, baseline.stsCalls),
+        row.fetches,
+        perFetch(row, total),
+        row.strategy.shared ? [commands.get, commands.set, commands.eval, commands.publish].map((count) => perFetch(row, count)).join(' / ') : '—',
+        row.missLatencies.length,
+        p50.toFixed(1),
+        ratio(p50, base.p50),
+        p99.toFixed(1),
+        ratio(p99, base.p99),
+        row.shared.bypassed,
+      ];
+    }),
+  );
+  process.stdout.write(
+    [
+      'A fetch is what a replica\'s cache asks for when it misses or refreshes; with the shared tier it goes through Redis (a read, and on a miss the lock, a read again, then the fill: store, announce, release). Commands are counted on each replica\'s client (DEL appears only with invalidations: none here).',
+      'A caller miss is a call the replica\'s cache could not answer at once (joined fetches included); its latency runs from the call to the answer, in real time. The fill\'s store, announce and release happen after the caller has its answer.',
+      '"Bypassed": fetches the tier made without Redis (a command over its 200 ms bound, a holder too slow); above 0 the machine was too busy and the row mixes in STS-only misses.',
       '',
     ].join('\n'),
   );

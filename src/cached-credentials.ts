@@ -6,7 +6,7 @@ import { signWithCachedCredentials, type CredentialVerdicts } from './fresh-cred
 import { withDeadline } from './operation-deadline.js';
 import { RejectionMemory } from './rejection-memory.js';
 import { RequestCredentials, type UnmemoizedProvider } from './request-credentials.js';
-import { SharedTier } from './shared/shared-tier.js';
+import { SharedTier, type SharedTierContext } from './shared/shared-tier.js';
 import { sharingScope } from './shared/sharing-scope.js';
 import { hasTokenCode, type PreparedAssumeRole } from './role-request.js';
 import type { ResolvedStsConfig } from './server-aws-sts.config.js';
@@ -58,6 +58,8 @@ export interface CachedCredentialsContext {
   assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
   /** The base principal, whose instances share entries in the shared tier (an assumed-role session as its role). */
   principal: () => Promise<string>;
+  /** With `cache.shared`: a load that waited on another instance's fetch has its answer (for the wait histogram). */
+  sharedWaited?: SharedTierContext['waited'];
 }
 
 /** A cache lookup and the prepared request it loads. */
@@ -97,7 +99,7 @@ export class CachedCredentials {
 
   constructor(
     private readonly config: ResolvedStsConfig,
-    { baseIdentityTag, emit, clock, assume, principal }: CachedCredentialsContext,
+    { baseIdentityTag, emit, clock, assume, principal, sharedWaited }: CachedCredentialsContext,
   ) {
     const settings = config.cache;
     this.#assume = assume;
@@ -130,6 +132,7 @@ export class CachedCredentials {
         operationTimeoutMs: config.operationTimeoutMs,
         maxEntries: 2 * settings.maxEntries,
         emit,
+        waited: (ms, result) => sharedWaited?.(ms, result),
         // Dropped here without telling the fleet again: the instance that invalidated told everyone.
         onRemoteInvalidation: (key, onlyIf) => {
           const accessKeyId = cache?.accessKeyIdOf(key);

@@ -58,7 +58,10 @@ export interface SharedTierEvent {
    * second, and until then reach no other instance); `invalidations-propagated`: Redis took them all.
    */
   state: 'unavailable' | 'available' | 'invalidation-pending' | 'invalidations-propagated';
-  /** `unavailable`: the failure's code (`ECONNREFUSED`, `TimeoutError`, `OOM`…), never its message. */
+  /**
+   * `unavailable`: the failure's code, never its message: the socket's (`ECONNREFUSED`), `TimeoutError`, or Redis's own
+   * (`OOM`, `READONLY`, `NOSCRIPT`, `WRONGPASS`…, the word its reply begins with).
+   */
   errorCode?: string;
   /** `invalidation-pending`: how many Redis keys wait to be invalidated. */
   pending?: number;

@@ -84,6 +84,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
       clock,
       assume: (prepared) => this.#operations.assumeRole(prepared),
       principal: () => this.#operations.getCallerIdentity().then(sharingPrincipalOf),
+      sharedWaited: (ms, result) => this.#metrics?.recordSharedWait(ms, result),
     });
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
     this.cache = this.#cached.control;

@@ -383,13 +383,13 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       try {
         a.service.cache.invalidate(request);
         await eventually(() => a.events.some((event) => event.type === 'shared-tier' && event.state === 'invalidation-pending'), 5_000);
-        expect(a.service.cache.stats().shared!.pendingInvalidations).toBe(1);
+        expect(a.service.cache.stats().shared!.invalidationsPending).toBe(1);
         await sleep(1_500);
       } finally {
         await redisServer().restart();
       }
       expect(await movesOff(b.service, request, held.accessKeyId)).toBe(true);
-      await eventually(() => a.service.cache.stats().shared!.pendingInvalidations === 0, 5_000);
+      await eventually(() => a.service.cache.stats().shared!.invalidationsPending === 0, 5_000);
       // And a replica started now adopts nothing invalidated.
       const late = await app();
       expect((await late.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);

@@ -26,6 +26,8 @@ export class InvalidationQueue {
   #flushing?: Promise<void>;
   #again = false;
   #announced = false;
+  /** Invalidations queued since start (a replaced pending one not counted again), and those Redis took. */
+  readonly counts = { queued: 0, propagated: 0 };
 
   constructor(
     private readonly propagate: (invalidation: PendingInvalidation) => Promise<boolean>,
@@ -41,6 +43,7 @@ export class InvalidationQueue {
   add(invalidation: PendingInvalidation): void {
     const queued = this.#pending.get(invalidation.address);
     if (queued !== undefined && queued.accessKeyId === undefined && invalidation.accessKeyId !== undefined) return;
+    if (queued === undefined) this.counts.queued++;
     this.#pending.delete(invalidation.address);
     this.#pending.set(invalidation.address, invalidation);
     if (this.#pending.size > this.maxPending) {
@@ -77,7 +80,10 @@ export class InvalidationQueue {
 
   async #send(invalidation: PendingInvalidation): Promise<void> {
     const sent = await this.propagate(invalidation).catch(() => false);
-    if (sent && this.#pending.get(invalidation.address) === invalidation) this.#pending.delete(invalidation.address);
+    if (sent && this.#pending.get(invalidation.address) === invalidation) {
+      this.#pending.delete(invalidation.address);
+      this.counts.propagated++;
+    }
   }
 
   #announce(): void {

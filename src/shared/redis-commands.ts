@@ -12,11 +12,33 @@ const MAX_BACKOFF_MS = 30_000;
 /** At most one warning per this long, so a Redis that fails some commands and answers others cannot flood the log (ms). */
 const WARNING_INTERVAL_MS = 60_000;
 
-/** A short, non-secret name for a Redis failure: its code (`ECONNREFUSED`, `OOM`…) or its class, never its message. */
+/**
+ * Redis's own error code, as its reply text begins (`OOM command not allowed…`, `READONLY You can't write…`): a
+ * word of capital letters only, so nothing else of the message — nor an access key id, which has digits — is taken.
+ */
+const REDIS_ERROR_CODE = /^([A-Z]{2,20})(?= |$)/;
+
+/**
+ * A short, non-secret name for a Redis failure: its code (`ECONNREFUSED`), the code Redis put first in its reply
+ * (`OOM`, `READONLY`, `NOSCRIPT`: ioredis and iovalkey throw those as a `ReplyError` without one), or its class —
+ * never its message.
+ */
 function failureCode(error: unknown): string {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,31}$/.test(code)) return code;
+  const replyCode = name === 'ReplyError' && typeof message === 'string' ? REDIS_ERROR_CODE.exec(message)?.[1] : undefined;
+  if (replyCode !== undefined) return replyCode;
   return typeof name === 'string' && /^\w{1,64}$/.test(name) ? name : 'Error';
+}
+
+/** Where the shared tier's Redis stands, for health checks and metrics. Never carries a message or a key. */
+export interface RedisOutageState {
+  /** Outages since start: each begins with a failed command and ends with one that succeeds. */
+  outages: number;
+  /** Since when (ms since epoch) the outage under way has lasted; undefined while Redis answers. */
+  outageSince?: number;
+  /** The code of the last failure (`ECONNREFUSED`, `TimeoutError`, `OOM`…), kept after Redis recovers. */
+  lastErrorCode?: string;
 }
 
 /**
@@ -32,6 +54,7 @@ export class RedisCommands {
   #warnedAt = -Infinity;
   /** Whether the outage under way was logged (then its end is logged too). */
   #warned = false;
+  readonly #outage: RedisOutageState = { outages: 0 };
 
   constructor(
     readonly store: RedisStore,
@@ -42,6 +65,11 @@ export class RedisCommands {
   /** False while backing off after a failure: the tier should not be asked. */
   get available(): boolean {
     return this.#failures === 0 || performance.now() >= this.#retryAt;
+  }
+
+  /** Outages so far, and the one under way: when it began and its code. */
+  get outage(): RedisOutageState {
+    return { ...this.#outage };
   }
 
   /**
@@ -80,6 +108,7 @@ export class RedisCommands {
   private succeeded(): void {
     if (this.#failures === 0) return;
     this.#failures = 0;
+    delete this.#outage.outageSince;
     if (this.#warned) this.#logger.log('Redis answers again: the shared credential tier is back in use');
     this.emit({ type: 'shared-tier', state: 'available' });
   }
@@ -90,7 +119,10 @@ export class RedisCommands {
     const code = failureCode(error);
     const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.#failures);
     this.#retryAt = now + backoff;
+    this.#outage.lastErrorCode = code;
     if (this.#failures++ > 0) return; // one line and one event per outage, not per command
+    this.#outage.outages++;
+    this.#outage.outageSince = Date.now();
     this.emit({ type: 'shared-tier', state: 'unavailable', errorCode: code });
     this.#warned = now - this.#warnedAt >= WARNING_INTERVAL_MS;
     if (!this.#warned) return;

@@ -4,7 +4,7 @@ import type { TemporaryCredentials } from '../temporary-credentials.js';
 import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
 import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
 import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
-import { RedisCommands } from './redis-commands.js';
+import { RedisCommands, type RedisOutageState } from './redis-commands.js';
 import type { RedisStore, StoreSubscription } from './redis-store.js';
 import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
 import type { SharedTierEvent } from '../sts-events.js';
@@ -31,6 +31,8 @@ export interface SharedTierContext {
   /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
   maxEntries: number;
   emit(event: SharedTierEvent): void;
+  /** A load that found another instance's lock has its answer, `ms` after it began to wait (off the hit path). */
+  waited(ms: number, result: SharedWaitResult): void;
   /**
    * Another instance invalidated the entry this instance holds under `localKey` (only if `onlyIf` accepts the access
    * key id of what it holds, when given): drop it, and say what was dropped.
@@ -47,8 +49,14 @@ export interface DroppedCredentials {
   expiration: number;
 }
 
-/** Counters of the shared tier since start. */
-export interface SharedTierStats {
+/**
+ * How a load that waited on another instance ended: with that instance's value (`adopted`), with credentials it
+ * fetched itself (`fetched`: the holder took too long or failed, or Redis did), or with its own fetch failing.
+ */
+export type SharedWaitResult = 'adopted' | 'fetched' | 'failed';
+
+/** Counters of the shared tier since start, and where its Redis stands (`RedisOutageState`). */
+export interface SharedTierStats extends RedisOutageState {
   /** Local misses and refreshes answered from Redis, with no STS call. */
   hits: number;
   /** Fetches this instance made for the fleet, holding the key's lock. */
@@ -57,8 +65,12 @@ export interface SharedTierStats {
   waits: number;
   /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
   bypassed: number;
-  /** Redis keys this instance invalidated that Redis has not taken yet (retried every second). */
-  pendingInvalidations: number;
+  /** Invalidations of a Redis key this instance set out to tell the fleet (its own, and relays to its other keys). */
+  invalidationsQueued: number;
+  /** …of those, the ones Redis took: the value deleted, its generation bumped, the fleet's log told. */
+  invalidationsPropagated: number;
+  /** …of those, the ones Redis has not taken yet (sent again every second); the rest were dropped past the bound. */
+  invalidationsPending: number;
 }
 
 
@@ -163,13 +175,30 @@ export class SharedTier {
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
   async load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+    const wait: { since?: number } = {};
+    let result: SharedWaitResult = 'failed';
+    try {
+      const credentials = await this.#load(request, current, fetch, wait);
+      result = this.#adopted.has(credentials) ? 'adopted' : 'fetched';
+      return credentials;
+    } finally {
+      if (wait.since !== undefined) this.context.waited(performance.now() - wait.since, result);
+    }
+  }
+
+  /** `load`, noting in `wait.since` when it began to wait on another instance's lock (once, however often it looks). */
+  async #load(
+    request: SharedRequest,
+    current: TemporaryCredentials | undefined,
+    fetch: () => Promise<TemporaryCredentials>,
+    wait: { since?: number },
+  ): Promise<TemporaryCredentials> {
     if (this.#closed) return this.#bypass(fetch);
     // Named even while Redis backs off, so the fleet's invalidations of this key reach this instance later.
     const addresses = await this.#addressesOf(request);
     if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
     const [address] = addresses;
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
-    let waited = false;
     let unusable = '';
     for (;;) {
       const token = randomUUID();
@@ -188,8 +217,10 @@ export class SharedTier {
       }
       const remaining = waitUntil - performance.now();
       if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long
-      if (!waited) this.#stats.waits++;
-      waited = true;
+      if (wait.since === undefined) {
+        this.#stats.waits++;
+        wait.since = performance.now();
+      }
       await this.#nextFill(address, Math.min(remaining, POLL_MS));
     }
   }
@@ -214,7 +245,9 @@ export class SharedTier {
   }
 
   stats(): SharedTierStats {
-    return { ...this.#stats, pendingInvalidations: this.#queue.size };
+    const { queued, propagated } = this.#queue.counts;
+    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: this.#queue.size };
+    return { ...this.#stats, ...invalidations, ...this.#commands.outage };
   }
 
   /** False while Redis is failing and the tier is skipped. */

@@ -7,4 +7,5 @@ export {
   type StsHealthUpDetails,
   type StsHealthDownDetails,
   type StsHealthCacheFigures,
+  type StsHealthSharedFigures,
 } from './sts-health.indicator.js';

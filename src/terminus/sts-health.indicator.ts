@@ -13,6 +13,21 @@ export interface StsHealthCheckOptions {
   maxAgeSeconds?: number;
 }
 
+/**
+ * With `cache.shared`: where the shared tier's Redis stands, read from `sts.cache.stats().shared` at each probe.
+ * For information only: an outage does not make the result `down`, since the app is served without the tier.
+ */
+export type StsHealthSharedFigures = {
+  /** False from a failed Redis command until one succeeds; meanwhile the tier is skipped (local cache, then STS). */
+  available: boolean;
+  /** While unavailable: when the outage began (ISO 8601). */
+  outageSince?: string;
+  /** The code of the last Redis failure (`ECONNREFUSED`, `TimeoutError`, `OOM`, `READONLY`…), kept after recovery; absent until one. */
+  lastErrorCode?: string;
+  /** Invalidations this instance is still telling the fleet (their Redis commands not all answered). */
+  invalidationsPending: number;
+};
+
 /** The credential cache figures every result carries, read from `sts.cache.stats()` at each probe. */
 export type StsHealthCacheFigures = {
   /** Cached credential sets now held (`stats().size`). */
@@ -21,6 +36,8 @@ export type StsHealthCacheFigures = {
   inflight: number;
   /** Credential fetches that have failed since start, first fetches included (a counter: watch its rate). */
   refreshFailures: number;
+  /** With `cache.shared` only: the shared tier's Redis. */
+  shared?: StsHealthSharedFigures;
 };
 
 /** What an `up` result holds besides `status`: who the base identity is, and the cache figures. */
@@ -85,8 +102,9 @@ export class StsHealthIndicator implements OnModuleDestroy {
 
   /**
    * Checks that the base identity resolves and STS answers `GetCallerIdentity`, reusing an answer younger than
-   * `maxAgeSeconds`. Resolves `up` with `account`, `arn`, `entries`, `inflight` and `refreshFailures`, or `down`
-   * with `code`, `hint` and the same cache figures; never rejects for a failure of STS or of the base identity.
+   * `maxAgeSeconds`. Resolves `up` with `account`, `arn`, `entries`, `inflight` and `refreshFailures` (and, with
+   * `cache.shared`, `shared`), or `down` with `code`, `hint` and the same cache figures; never rejects for a failure
+   * of STS or of the base identity. A shared tier's outage shows in `shared`, and does not make the result `down`.
    *
    * @param key The key of the result in Terminus's `info` / `error` / `details`. Default: `'sts'`.
    * @param options `maxAgeSeconds`: how long an answer (success or failure) is reused, in seconds, an integer
@@ -101,12 +119,27 @@ export class StsHealthIndicator implements OnModuleDestroy {
     }
     const answer = this.#shuttingDown ? Promise.resolve(SHUTTING_DOWN) : this.answerWithin(maxAgeSeconds * 1000);
     return answer.then((outcome) => {
-      const { size: entries, inflight, refreshFailures } = this.sts.cache.stats();
+      const figures = this.cacheFigures();
       const indicator = this.healthIndicatorService.check(key);
-      if (outcome.ok) return indicator.up<StsHealthUpDetails>({ account: outcome.account, arn: outcome.arn, entries, inflight, refreshFailures });
-      const down: StsHealthDownDetails = { code: outcome.code, ...(outcome.hint === undefined ? {} : { hint: outcome.hint }), entries, inflight, refreshFailures };
+      if (outcome.ok) return indicator.up<StsHealthUpDetails>({ account: outcome.account, arn: outcome.arn, ...figures });
+      const down: StsHealthDownDetails = { code: outcome.code, ...(outcome.hint === undefined ? {} : { hint: outcome.hint }), ...figures };
       return indicator.down<StsHealthDownDetails>(down);
     });
+  }
+
+  /** The cache figures now, with the shared tier's when it is configured: counts and codes only, never a key or a tenant. */
+  private cacheFigures(): StsHealthCacheFigures {
+    const { size: entries, inflight, refreshFailures, shared } = this.sts.cache.stats();
+    const figures: StsHealthCacheFigures = { entries, inflight, refreshFailures };
+    if (shared === undefined) return figures;
+    const { outageSince, lastErrorCode, invalidationsPending } = shared;
+    figures.shared = {
+      available: outageSince === undefined,
+      ...(outageSince === undefined ? {} : { outageSince: new Date(outageSince).toISOString() }),
+      ...(lastErrorCode === undefined ? {} : { lastErrorCode }),
+      invalidationsPending,
+    };
+    return figures;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { ReplyError } from 'ioredis';
 import { IoredisStore, type SharedRedisClient, type SharedRedisSubscriber } from '../../src/shared/ioredis-store';
 import { RedisCommands, SharedTierBackingOff } from '../../src/shared/redis-commands';
 import type { RedisStore } from '../../src/shared/redis-store';
@@ -308,12 +309,44 @@ describe('one log line and one event per outage', () => {
   });
 });
 
+describe('the outage state health checks and metrics read', () => {
+  it('counts outages (not failed commands), says since when the one under way lasts, and keeps the last code after it', async () => {
+    const clock = controlledClock();
+    const commands = commandsWith();
+    expect(commands.outage).toEqual({ outages: 0 });
+    redis.answer = async () => Promise.reject(refused());
+    jest.spyOn(Date, 'now').mockReturnValue(1_767_225_600_000);
+    await Promise.all(Array.from({ length: 5 }, () => commands.run((client) => client.get('k')).catch(() => undefined)));
+    expect(commands.outage).toEqual({ outages: 1, outageSince: 1_767_225_600_000, lastErrorCode: 'ECONNREFUSED' });
+    clock.at(1000);
+    redis.answer = async () => Promise.reject(new ReplyError(`OOM command not allowed ${PLANTED_SECRET}`));
+    await commands.run((client) => client.set('k', 'v', { px: 1000 })).catch(() => undefined); // the same outage, a new code
+    expect(commands.outage).toEqual({ outages: 1, outageSince: 1_767_225_600_000, lastErrorCode: 'OOM' });
+    clock.at(3000);
+    redis.answer = async () => 'OK';
+    await commands.run((client) => client.get('k'));
+    expect(commands.outage).toEqual({ outages: 1, lastErrorCode: 'OOM' });
+    redis.answer = async () => Promise.reject(refused());
+    await commands.run((client) => client.get('k')).catch(() => undefined);
+    expect(commands.outage).toMatchObject({ outages: 2, lastErrorCode: 'ECONNREFUSED' });
+  });
+});
+
 describe('what an outage shows', () => {
   const withSecretMessage = (fields: Record<string, unknown>) => Object.assign(new Error(`failure talking to redis://default:${PLANTED_SECRET}@cache:6379`), fields);
 
   it.each([
     ['a connection refused', withSecretMessage({ code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
-    ['a Redis reply error', withSecretMessage({ name: 'ReplyError' }), 'ReplyError'],
+    // Redis's own code leads its reply text; ioredis and iovalkey throw it as a ReplyError without a `code`.
+    ['a Redis OOM', new ReplyError(`OOM command not allowed when used memory > 'maxmemory'. ${PLANTED_SECRET}`), 'OOM'],
+    ['a Redis READONLY', new ReplyError(`READONLY You can't write against a read only replica. ${PLANTED_SECRET}`), 'READONLY'],
+    ['a Redis NOSCRIPT', new ReplyError(`NOSCRIPT No matching script. Please use EVAL. ${PLANTED_SECRET}`), 'NOSCRIPT'],
+    ['a Redis WRONGPASS', new ReplyError(`WRONGPASS invalid username-password pair or user is disabled. ${PLANTED_SECRET}`), 'WRONGPASS'],
+    ['a Redis MOVED (a code, then a slot and an address)', new ReplyError('MOVED 3999 10.0.0.7:6381'), 'MOVED'],
+    ['a reply error not led by a code', withSecretMessage({ name: 'ReplyError' }), 'ReplyError'],
+    ['a reply error led by an upper-case secret', new ReplyError(`${PLANTED_SECRET.toUpperCase().replace(/-/g, '')} AKIAIOSFODNN7EXAMPLE`), 'ReplyError'],
+    ['a reply error led by an access key id', new ReplyError('AKIAIOSFODNN7EXAMPLE was refused'), 'ReplyError'],
+    ['another error led by an upper-case word', withSecretMessage({ name: 'Error', message: `OOM ${PLANTED_SECRET}` }), 'Error'],
     ['a code that is not a short code', withSecretMessage({ code: `wrongpass ${PLANTED_SECRET}` }), 'Error'],
     ['a code that is too long', withSecretMessage({ code: `E${'X'.repeat(40)}` }), 'Error'],
     ['a name carrying the secret', withSecretMessage({ name: `Error: ${PLANTED_SECRET}` }), 'Error'],
@@ -392,7 +425,7 @@ describe('late answers, as the shared tier uses them', () => {
     };
     const tier = new SharedTier(
       { store: () => new IoredisStore(redis), encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
-      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), onRemoteInvalidation: () => undefined, held: () => [] },
+      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), waited: () => undefined, onRemoteInvalidation: () => undefined, held: () => [] },
     );
     try {
       const fetched = new TemporaryCredentials({ accessKeyId: 'ASIALATE', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000) });

@@ -3,6 +3,7 @@
  * user wires it (`TerminusModule` + `ServerAwsStsModule` + `providers: [StsHealthIndicator]`), up and down, with
  * STS mocked (call counts, reuse, single flight) and over the wire against the local STS endpoint.
  */
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, ServiceUnavailableException, type DynamicModule, type INestApplication } from '@nestjs/common';
@@ -13,10 +14,12 @@ import { HealthCheck, HealthCheckService, TerminusModule, type HealthCheckResult
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import Redis from 'ioredis';
 import { ServerAwsStsModule, StsError, StsService, StsValidationError, type ServerAwsStsConfig } from '../../src';
 import { StsHealthIndicator } from '../../src/terminus';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
-import { rejection } from '../support/async-helpers';
+import { eventually, rejection } from '../support/async-helpers';
+import { describeWithRedis } from '../support/redis-server';
 import { capturingLogger, visibleText } from '../support/visible-text';
 import { BASE_ACCOUNT, BASE_CREDENTIALS, ROLE_ARN, assumeRoleOutput, serviceError } from '../support/fixtures';
 
@@ -404,5 +407,74 @@ describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
     expect(result.details.sts).toMatchObject({ status: 'down', code: 'CredentialsProviderError', hint: expect.stringContaining('AWS_PROFILE') });
     expect(visibleText(result)).not.toContain(MARKER);
     expect(server.callCount()).toBe(0);
+  });
+});
+
+describeWithRedis('StsHealthIndicator with the shared tier (a real redis-server)', (redisServer) => {
+  let sts: AwsClientStub<STSClient>;
+  const clients: Redis[] = [];
+  const encryptionKey = randomBytes(32).toString('base64');
+  beforeAll(() => {
+    sts = mockClient(STSClient);
+  });
+  afterAll(() => sts.restore());
+  beforeEach(() => {
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+    sts.on(AssumeRoleCommand).callsFake(() => Promise.resolve(assumeRoleOutput()));
+  });
+  afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
+
+  const client = () => {
+    const redis = new Redis(redisServer().url);
+    redis.on('error', () => undefined);
+    clients.push(redis);
+    return redis;
+  };
+  const sharedApp = () => healthApp({ cache: { shared: { redis: client(), encryptionKey, keyPrefix: `health${randomBytes(4).toString('hex')}:`, commandTimeoutMs: 2_000 } } });
+
+  it('shows the tier available with no invalidation pending, and nothing that names a key, a prefix or a tenant', async () => {
+    const { probe, service } = await sharedApp();
+    await service.getCredentials({ roleArn: ROLE_ARN, externalId: MARKER });
+    const { httpStatus, result } = await probe();
+    expect(httpStatus).toBe(200);
+    expect(result.details.sts).toEqual({ status: 'up', account: BASE_ACCOUNT, arn: BASE_ARN, entries: 1, inflight: 0, refreshFailures: 0, shared: { available: true, invalidationsPending: 0 } });
+    expect(visibleText(result)).not.toMatch(new RegExp(`${MARKER}|health[0-9a-f]{8}|TenantAccess|${encryptionKey.slice(0, 12)}`));
+  });
+
+  it('counts an invalidation pending while Redis holds its commands (CLIENT PAUSE WRITE), and none once Redis carried it out', async () => {
+    const { probe, service } = await sharedApp();
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    await client().client('PAUSE', 800, 'WRITE');
+    service.cache.invalidate({ roleArn: ROLE_ARN });
+    expect((await probe()).result.details.sts.shared).toEqual({ available: true, invalidationsPending: 1 });
+    await eventually(() => service.cache.stats().shared!.invalidationsPending === 0, 5_000);
+    expect((await probe()).result.details.sts.shared).toEqual({ available: true, invalidationsPending: 0 });
+    expect(service.cache.stats().shared).toMatchObject({ invalidationsQueued: 1, invalidationsPropagated: 1 });
+  });
+
+  it('stays up through a Redis outage (OOM), showing since when, its code and the invalidation waiting, and keeps the code once Redis answers again', async () => {
+    const { probe, service } = await sharedApp();
+    const admin = client();
+    await service.getCredentials({ roleArn: ROLE_ARN });
+    const before = Date.now();
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      // A full Redis refuses the invalidation's generation bump: the tier's first failure, kept and sent again.
+      service.cache.invalidate({ roleArn: ROLE_ARN });
+      await eventually(() => service.cache.stats().shared!.outages === 1, 5_000);
+      const during = await probe();
+      expect(during.httpStatus).toBe(200); // STS serves without the tier: the check stays up
+      expect(during.result.details.sts).toMatchObject({ status: 'up', shared: { available: false, outageSince: expect.any(String), lastErrorCode: 'OOM', invalidationsPending: 1 } });
+      const since = Date.parse((during.result.details.sts.shared as { outageSince: string }).outageSince);
+      expect(since).toBeGreaterThanOrEqual(before - 1_000);
+      expect(since).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    // The pending invalidation is sent again within a second or so; its success ends the outage.
+    await eventually(() => service.cache.stats().shared!.invalidationsPending === 0, 10_000);
+    expect((await probe()).result.details.sts.shared).toEqual({ available: true, lastErrorCode: 'OOM', invalidationsPending: 0 });
   });
 });
