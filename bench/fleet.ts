@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { mapWithConcurrency } from '../src/account-checks';
-import type { CredentialCacheOptions } from '../src/cache-options';
-import { CachedCredentials } from '../src/cached-credentials';
-import type { KeepWarmTimers } from '../src/keep-warm';
-import { resolveStsConfig } from '../src/server-aws-sts.config';
-import { TemporaryCredentials } from '../src/temporary-credentials';
+import { mapWithConcurrency } from '../src/account-checks/account-checks';
+import type { CredentialCacheOptions } from '../src/config/cache-options';
+import { CachedCredentials } from '../src/cache/cached-credentials';
+import type { KeepWarmTimers } from '../src/cache/keep-warm';
+import { resolveStsConfig } from '../src/config/server-aws-sts.config';
+import { TemporaryCredentials } from '../src/sts/temporary-credentials';
 import { redisAvailability, startRedisServer, type RedisServer } from '../test/support/redis-server';
 import { seededRandom } from '../src/testing/local-sts/seeded-random';
 import { SimulatedSts, percentile, printTable, tenantRole, zipfSchedule } from './support';

@@ -1,6 +1,6 @@
 import type { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { StsService } from '../src';
-import { resolveStsConfig } from '../src/server-aws-sts.config';
+import { resolveStsConfig } from '../src/config/server-aws-sts.config';
 import { BASE_CREDENTIALS, heapAfterGc, printTable, stsAnswer, tenantRole } from './support';
 
 const ENTRIES = 10_000;

@@ -1,6 +1,6 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { FailureLog, isReported } from '../failure-log.js';
-import { StsError } from '../sts-error.js';
+import { FailureLog, isReported } from '../observability/failure-log.js';
+import { StsError } from '../errors/sts-error.js';
 import { toStsHttpException, type StsHttpException } from './sts-http-exception.js';
 
 /** What Express's response and Fastify's reply both offer (`header` and `status` chain on both). */

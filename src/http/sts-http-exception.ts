@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { REFUSAL_CODES, StsValidationError, type StsError } from '../sts-error.js';
+import { REFUSAL_CODES, StsValidationError, type StsError } from '../errors/sts-error.js';
 
 /** The `Retry-After` of every retryable failure, in seconds: long enough that a retrying client does not pile on. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,5 +1,5 @@
-import { STS_LIMITS } from '../sts-limits.js';
-import { RequestValidator } from '../sts-validation.js';
+import { STS_LIMITS } from '../sts/sts-limits.js';
+import { RequestValidator } from '../sts/sts-validation.js';
 import { checkTrustPrincipal } from './principal.js';
 import { checkInlinePolicy, checkManagedPolicyArns, checkRoleName, IAM_ROLE_MAX_SESSION_DURATION } from './role-properties.js';
 import { trustPolicyDocument, type TrustPolicyDocument, type TrustPolicySessionOptions } from './trust-policy.js';

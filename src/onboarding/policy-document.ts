@@ -1,4 +1,4 @@
-import type { RequestValidator } from '../sts-validation.js';
+import type { RequestValidator } from '../sts/sts-validation.js';
 
 /** The versions of IAM's policy language. */
 const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'];

@@ -1,5 +1,5 @@
-import { STS_LIMITS } from '../sts-limits.js';
-import { RequestValidator } from '../sts-validation.js';
+import { STS_LIMITS } from '../sts/sts-limits.js';
+import { RequestValidator } from '../sts/sts-validation.js';
 import { hasCommercialConsole } from './region.js';
 
 /** Input of `quickCreateUrl`. */

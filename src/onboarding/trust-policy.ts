@@ -1,5 +1,5 @@
-import { STS_LIMITS } from '../sts-limits.js';
-import { RequestValidator } from '../sts-validation.js';
+import { STS_LIMITS } from '../sts/sts-limits.js';
+import { RequestValidator } from '../sts/sts-validation.js';
 import { checkTrustPrincipal } from './principal.js';
 
 /** What a session of the role may carry besides AssumeRole itself: each needs its own action in the trust policy. */

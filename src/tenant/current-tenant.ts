@@ -1,9 +1,9 @@
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { AwsClientClass } from '../cached-credentials.js';
-import { prepareAssumeRole, type RequestDefaults } from '../role-request.js';
-import { StsError } from '../sts-error.js';
-import type { AssumeRoleRequest } from '../sts-request.types.js';
-import type { TemporaryCredentials } from '../temporary-credentials.js';
+import type { AwsClientClass } from '../cache/cached-credentials.js';
+import { prepareAssumeRole, type RequestDefaults } from '../sts/role-request.js';
+import { StsError } from '../errors/sts-error.js';
+import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
+import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 import type { ClsContext } from './cls-context.js';
 import type { RequestTenantOptions } from './request-tenant-options.js';
 import { currentRequestScope } from './request-scope.js';

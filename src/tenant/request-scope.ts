@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClsContext } from './cls-context.js';
-import type { AssumeRoleRequest } from '../sts-request.types.js';
+import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
 
 /**
  * What one request keeps for `sts.current`: the request, and each service's resolved tenant role. The roles are in a

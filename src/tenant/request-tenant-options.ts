@@ -1,4 +1,4 @@
-import type { AssumeRoleRequest } from '../sts-request.types.js';
+import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
 
 /** How a request maps to its tenant's role: the `tenant` option of `ServerAwsStsConfig`, behind `sts.current`. */
 export interface RequestTenantOptions {

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { StsValidationError, toStsError } from '../sts-error.js';
-import { StsService } from '../sts.service.js';
+import { StsValidationError, toStsError } from '../errors/sts-error.js';
+import { StsService } from '../module/sts.service.js';
 
 /** Options of `StsHealthIndicator.isHealthy`. */
 export interface StsHealthCheckOptions {

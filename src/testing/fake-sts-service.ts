@@ -7,13 +7,13 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Subject, type Observable } from 'rxjs';
-import type { FanOutOptions } from '../account-checks.js';
-import type { AwsClientClass, CredentialCacheControl } from '../cached-credentials.js';
-import type { ClientPoolStats } from '../client-pool.js';
-import type { CredentialCacheStats } from '../credential-cache.js';
-import { StsError } from '../sts-error.js';
-import { principalTypeOf } from '../sts-operations.js';
-import type { StsEvent } from '../sts-events.js';
+import type { FanOutOptions } from '../account-checks/account-checks.js';
+import type { AwsClientClass, CredentialCacheControl } from '../cache/cached-credentials.js';
+import type { ClientPoolStats } from '../clients/client-pool.js';
+import type { CredentialCacheStats } from '../cache/credential-cache.js';
+import { StsError } from '../errors/sts-error.js';
+import { principalTypeOf } from '../sts/sts-operations.js';
+import type { StsEvent } from '../observability/sts-events.js';
 import type {
   AccessCheckResult,
   AccountAssumeResult,
@@ -23,10 +23,10 @@ import type {
   CallerIdentity,
   ExpirationStatus,
   GetSessionTokenRequest,
-} from '../sts-request.types.js';
-import type { StsService } from '../sts.service.js';
+} from '../sts/sts-request.types.js';
+import type { StsService } from '../module/sts.service.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
-import { TemporaryCredentials } from '../temporary-credentials.js';
+import { TemporaryCredentials } from '../sts/temporary-credentials.js';
 import { fakeStsClient } from './fake-sts-client.js';
 import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
 

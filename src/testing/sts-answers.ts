@@ -7,7 +7,7 @@
  */
 import type { RequestTenantOptions } from '../tenant/request-tenant-options.js';
 import { randomBytes } from 'node:crypto';
-import type { StsOperation } from '../sts-error.js';
+import type { StsOperation } from '../errors/sts-error.js';
 
 /** Who the fakes say the base identity is (what GetCallerIdentity answers). */
 export interface FakeStsIdentity {

@@ -1,6 +1,6 @@
 import { STSClient } from '@aws-sdk/client-sts';
-import { resolveStsConfig, type ServerAwsStsConfig } from '../../src/server-aws-sts.config';
-import { StsService } from '../../src/sts.service';
+import { resolveStsConfig, type ServerAwsStsConfig } from '../../src/config/server-aws-sts.config';
+import { StsService } from '../../src/module/sts.service';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/TenantAccess';
 export const OTHER_ROLE_ARN = 'arn:aws:iam::210987654321:role/TenantAccess';

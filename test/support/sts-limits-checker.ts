@@ -1,6 +1,6 @@
 /**
  * An independent checker of the STS input limits (AWS STS API reference), counting characters as code points.
- * It restates the limits on purpose, as an oracle: it must not import anything from src/ (src/sts.constants.ts
+ * It restates the limits on purpose, as an oracle: it must not import anything from src/ (src/sts/sts-limits.ts
  * and the validation code are what it checks).
  */
 

@@ -20,7 +20,7 @@ import type { STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ServerAwsStsConfig } from '../../server-aws-sts.config.js';
+import type { ServerAwsStsConfig } from '../../config/server-aws-sts.config.js';
 import { seededRandom } from './seeded-random.js';
 import { authenticate, type AuthenticationContext } from './authentication.js';
 import { CredentialStore, type LocalStsIdentity } from './credentials.js';

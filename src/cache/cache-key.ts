@@ -1,0 +1,73 @@
+import { hash } from 'node:crypto';
+import { hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
+import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
+
+/** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
+export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
+  return hash('sha256', `${baseIdentity}${prepared.canonical}`, 'base64url');
+}
+
+/**
+ * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
+ * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
+ * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values, in nested maps;
+ * - any other by its canonical text, once it has been prepared (but for one with an MFA code, whose code is sent
+ *   and not keyed).
+ * Only immutable values are remembered (strings, numbers, frozen prepared requests), never the caller's object.
+ * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
+ * it outgrows `maxSize`.
+ */
+export class PreparedRequestIndex<T> {
+  readonly #plain = new Map<unknown, Map<unknown, Map<unknown, T>>>();
+  readonly #byCanonical = new Map<string, T>();
+  #size = 0;
+
+  constructor(
+    private readonly defaults: RequestDefaults,
+    private readonly maxSize: number,
+    private readonly describe: (prepared: PreparedAssumeRole) => T,
+  ) {}
+
+  /** What the cache needs for this request; throws `StsValidationError` for a request STS would refuse. */
+  resolve(request: AssumeRoleRequest): T {
+    if (typeof request !== 'object' || request === null) return this.describe(prepareAssumeRole(request, this.defaults));
+    const { roleArn, externalId, durationSeconds } = request;
+    const plain =
+      request.sessionName === undefined && request.policy === undefined && request.policyArns === undefined && request.tags === undefined &&
+      request.transitiveTagKeys === undefined && request.sourceIdentity === undefined && request.mfa === undefined && request.via === undefined;
+    if (!plain) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    const known = this.#plain.get(roleArn)?.get(externalId)?.get(durationSeconds);
+    if (known !== undefined) return known;
+    // Prepared from the three values just read, so what is remembered under them is exactly what they mean.
+    const described = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults));
+    let byExternalId = this.#plain.get(roleArn);
+    if (byExternalId === undefined) this.#plain.set(roleArn, (byExternalId = new Map()));
+    let byDuration = byExternalId.get(externalId);
+    if (byDuration === undefined) byExternalId.set(externalId, (byDuration = new Map()));
+    byDuration.set(durationSeconds, described);
+    return described;
+  }
+
+  /** What the cache needs for a request prepared elsewhere (a role-chaining hop). */
+  resolvePrepared(prepared: PreparedAssumeRole): T {
+    return this.#remembered(prepared);
+  }
+
+  clear(): void {
+    this.#plain.clear();
+    this.#byCanonical.clear();
+    this.#size = 0;
+  }
+
+  #remembered(prepared: PreparedAssumeRole): T {
+    // An MFA code is no part of the key but is part of what is sent: each such request is described anew.
+    if (hasTokenCode(prepared)) return this.describe(prepared);
+    const known = this.#byCanonical.get(prepared.canonical);
+    if (known !== undefined) return known;
+    if (this.#size >= this.maxSize) this.clear();
+    const described = this.describe(prepared);
+    this.#byCanonical.set(prepared.canonical, described);
+    this.#size++;
+    return described;
+  }
+}

@@ -1,0 +1,363 @@
+import { Logger } from '@nestjs/common';
+import { hashKey, PreparedRequestIndex } from './cache-key.js';
+import { canonicalConfig, ClientPool, type ClientPoolStats } from '../clients/client-pool.js';
+import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from './credential-cache.js';
+import { signWithCachedCredentials, type CredentialVerdicts } from '../clients/fresh-credentials.middleware.js';
+import { withDeadline } from '../sts/operation-deadline.js';
+import { RejectionMemory } from '../clients/rejection-memory.js';
+import { RequestCredentials, type UnmemoizedProvider } from '../clients/request-credentials.js';
+import { SharedTier, type SharedTierContext } from './shared/shared-tier.js';
+import { sharingScope } from './shared/sharing-scope.js';
+import { hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
+import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
+import { TENANT_REQUEST_HANDLER_DEFAULTS, withRequestHandlerDefaults } from '../config/sts-client.factory.js';
+import { StsValidationError } from '../errors/sts-error.js';
+import type { CacheEntryInfo, CacheEvent, SharedTierEvent } from '../observability/sts-events.js';
+import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
+import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
+
+/** Control of the credential cache, on `StsService.cache`. */
+export interface CredentialCacheControl {
+  /**
+   * Drops the cached credentials of this request, and the clients `clientFor` pooled for it (destroyed once idle);
+   * returns whether there were credentials.
+   */
+  invalidate(request: AssumeRoleRequest): boolean;
+  /**
+   * Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`),
+   * and the `clientFor` clients of the requests it selects (those of requests with no cached credentials are shown
+   * to it without `expiration`); returns how many credential entries it dropped.
+   */
+  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number;
+  /**
+   * Drops the entry only if it still holds these credentials: call it when a service rejects them
+   * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones, and the `clientFor` clients of its
+   * request. Returns whether it dropped one. Clients from `createClient` and `clientFor` handle rejections on their
+   * own, and more sparingly: once per service and region, keeping the pooled clients, and when the fresh credentials
+   * are rejected too they remember it with a backoff instead of dropping again (see `StsService.createClient`).
+   */
+  invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
+  /** Drops everything: credentials and `clientFor`'s clients. */
+  clear(): void;
+  /** Hit, miss, refresh and eviction counters, and the current size. */
+  stats(): CredentialCacheStats;
+  /** The clients `clientFor` holds (`size`), has built, reused and destroyed, and those draining their last sends. */
+  clientStats(): ClientPoolStats;
+}
+
+/** The shape of every AWS SDK v3 client constructor. */
+export type AwsClientClass<Client, Config> = new (...args: [] | [Config]) => Client;
+
+/** What the cache needs from the service around it. */
+export interface CachedCredentialsContext {
+  /** Tags keys with this service's base identity: two module configurations never share credentials. */
+  baseIdentityTag: string;
+  emit: (event: CacheEvent | SharedTierEvent) => void;
+  clock: CacheClock;
+  /** Assumes a prepared request at STS: `StsOperations.assumeRole`. */
+  assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
+  /** The base principal, whose instances share entries in the shared tier (an assumed-role session as its role). */
+  principal: () => Promise<string>;
+  /** With `cache.shared`: a load that waited on another instance's fetch has its answer (for the wait histogram). */
+  sharedWaited?: SharedTierContext['waited'];
+}
+
+/** A cache lookup and the prepared request it loads. */
+type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
+
+/** A request STS would refuse, and why: nothing can be cached or sent for it. */
+interface Refusal {
+  refusal: unknown;
+}
+
+/** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
+const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
+
+const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 };
+
+/**
+ * Cached role credentials: requests in, through the index of prepared requests and their keys, to the credential
+ * cache, and out as credentials, providers and clients. With `cache: false` every call goes to STS.
+ */
+export class CachedCredentials {
+  readonly #index: PreparedRequestIndex<PreparedLookup>;
+  readonly #cache?: CredentialCache;
+  readonly #shared?: SharedTier;
+  readonly #assume: CachedCredentialsContext['assume'];
+  readonly #clients: ClientPool;
+  /** Rejections by services of the credentials clients signed with (with the cache only). */
+  readonly #rejections?: RejectionMemory;
+  /**
+   * The request key whose credentials a client is dropping, as a service rejected them: its pooled clients stay, they
+   * sign with fresh ones. Only that key: an invalidation a listener makes meanwhile takes its clients as usual.
+   */
+  #keepingClientsOf?: string;
+  readonly #logger = new Logger('StsService');
+  #loggedUnpooledConfig = false;
+  #closed = false;
+  readonly control: CredentialCacheControl;
+
+  constructor(
+    private readonly config: ResolvedStsConfig,
+    { baseIdentityTag, emit, clock, assume, principal, sharedWaited }: CachedCredentialsContext,
+  ) {
+    const settings = config.cache;
+    this.#assume = assume;
+    this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) => this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)));
+    const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
+    // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
+    // pooled clients with it, before anyone hears of it: a listener that asks clientFor again gets a new client.
+    // Not a client's own drop of credentials a service rejected: its clients sign their next attempt with fresh ones.
+    const emitAndDropClients = (event: CacheEvent) => {
+      if (event.type === 'invalidation' && event.key !== this.#keepingClientsOf) clients.dropRequest(event.key);
+      emit(event);
+    };
+    if (settings) {
+      this.#cache = new CredentialCache(settings, emitAndDropClients, clock);
+      this.#rejections = new RejectionMemory(clock);
+    }
+    const cache = this.#cache;
+    /** The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code). */
+    const sharedRequestOf = (key: string) => {
+      const lookup = cache?.lookupOf(key) as PreparedLookup | undefined;
+      return lookup === undefined || hasTokenCode(lookup.prepared) ? undefined : { localKey: key, canonical: lookup.prepared.canonical };
+    };
+    if (settings && settings.shared) {
+      this.#shared = new SharedTier(settings.shared, {
+        // Whatever shapes the credentials STS returns, or how their use is audited, is part of the scope: only
+        // instances that would have fetched the same credentials share them.
+        principal: () => principal().then((arn) => JSON.stringify([arn, sharingScope(config)])),
+        now: () => clock.now(),
+        mandatoryWindowMs: settings.mandatoryWindowSeconds * 1000,
+        operationTimeoutMs: config.operationTimeoutMs,
+        maxEntries: 2 * settings.maxEntries,
+        emit,
+        waited: (ms, result) => sharedWaited?.(ms, result),
+        // Dropped here without telling the fleet again: the instance that invalidated told everyone.
+        onRemoteInvalidation: (key, onlyIf) => {
+          const accessKeyId = cache?.accessKeyIdOf(key);
+          const expiration = cache?.expirationOf(key);
+          if (onlyIf !== undefined && (accessKeyId === undefined || !onlyIf(accessKeyId))) return undefined;
+          cache?.invalidate(key);
+          return accessKeyId === undefined || expiration === undefined ? undefined : { accessKeyId, expiration };
+        },
+        held: function* () {
+          for (const lookup of cache?.heldLookups() ?? []) {
+            const request = sharedRequestOf(lookup.key);
+            if (request !== undefined) yield request;
+          }
+        },
+      });
+    }
+    const shared = this.#shared;
+    this.control = {
+      invalidate: (request) => {
+        const lookup = this.#lookupOf(request);
+        if (lookup === undefined) return false;
+        const expiration = cache?.expirationOf(lookup.key);
+        const dropped = cache?.invalidate(lookup.key) ?? false;
+        clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
+        // Also when this instance held nothing: others may.
+        if (!hasTokenCode(lookup.prepared)) shared?.invalidate({ localKey: lookup.key, canonical: lookup.prepared.canonical }, expiration);
+        return dropped;
+      },
+      invalidateWhere: (predicate) => {
+        const decided = new Set<string>();
+        const dropped =
+          cache?.invalidateWhere((entry) => {
+            decided.add(entry.key);
+            const selected = predicate(entry);
+            const request = selected ? sharedRequestOf(entry.key) : undefined;
+            if (request !== undefined) shared?.invalidate(request, entry.expiration?.getTime());
+            return selected;
+          }) ?? 0;
+        clients.dropWhere(predicate, decided);
+        return dropped;
+      },
+      invalidateIfCurrent: (credentials) => {
+        const key = cache?.keyHolding(credentials);
+        const request = key === undefined ? undefined : sharedRequestOf(key);
+        const expiration = key === undefined ? undefined : cache?.expirationOf(key);
+        const dropped = cache?.invalidateIfCurrent(credentials) ?? false;
+        if (dropped && request !== undefined) shared?.invalidateIfHolding(request, credentials.accessKeyId, expiration);
+        return dropped;
+      },
+      clear: () => {
+        cache?.clear();
+        this.#rejections?.clear();
+        this.#index.clear();
+        clients.clear();
+      },
+      stats: () => {
+        const stats = cache?.stats() ?? { ...EMPTY_STATS };
+        return shared ? { ...stats, shared: shared.stats() } : stats;
+      },
+      clientStats: () => clients.stats(),
+    };
+  }
+
+  /** Cached credentials for a request, validated first (a bad one rejects with `StsValidationError`, sending nothing). */
+  get(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
+    let lookup: PreparedLookup;
+    try {
+      lookup = this.#index.resolve(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#cache ? this.#cache.get(lookup) : this.#assume(lookup.prepared);
+  }
+
+  /** Cached credentials for a request already prepared (a role-chaining hop). */
+  getPrepared(prepared: PreparedAssumeRole): Promise<TemporaryCredentials> {
+    return this.#cache ? this.#cache.get(this.#index.resolvePrepared(prepared)) : this.#assume(prepared);
+  }
+
+  /**
+   * A provider for any AWS SDK v3 client. The request is validated and prepared now, once; the SDK then calls the
+   * provider on every request (it is marked `memoized`), so refreshes and invalidations reach the client at once.
+   */
+  provider(request: AssumeRoleRequest): UnmemoizedProvider {
+    return this.#providerOf(this.#lookupOrRefusal(request));
+  }
+
+  /** An SDK client acting as the role, signing each request with what the cache holds when it starts (see `#clientOf`). */
+  createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+    return this.#clientOf(ClientClass, this.#lookupOrRefusal(request), clientConfig);
+  }
+
+  /**
+   * The pooled client for (client class, request, config), built as `createClient` builds one the first time, from
+   * the copy of the config read with its key (`canonicalConfig`).
+   * Not pooled, and so the caller's like a `createClient` client: one for a config `canonicalConfig` cannot compare,
+   * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
+   */
+  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+    const lookup = this.#lookupOrRefusal(request);
+    if ('refusal' in lookup) {
+      this.#clients.countUnpooled();
+      return this.#clientOf(ClientClass, lookup, clientConfig);
+    }
+    const withMfaCode = hasTokenCode(lookup.prepared);
+    // After module destroy nothing is pooled: no one would destroy the client any more.
+    const plain = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
+    if (plain === undefined) {
+      this.#clients.countUnpooled();
+      if (!withMfaCode && !this.#closed && !this.#loggedUnpooledConfig) {
+        this.#loggedUnpooledConfig = true;
+        this.#logger.debug('clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy');
+      }
+      return this.#clientOf(ClientClass, lookup, clientConfig);
+    }
+    // Built from the copy read with the key: neither a later change to the caller's objects nor a getter that answers
+    // differently the next time reaches a client keyed by what was read.
+    const build = () => this.#clientOf(ClientClass, lookup, plain.config as Omit<Config, 'credentials'>);
+    return this.#clients.get(ClientClass, lookup.key, lookup.info, plain.key, build);
+  }
+
+  /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
+  unexpired(now: number): { entries: number; soonestExpiration?: number } {
+    return this.#cache?.unexpired(now) ?? { entries: 0 };
+  }
+
+  /**
+   * Drops everything, pools no client from now on, stops keep-warm and the shared tier; called on module destroy.
+   * Resolves once the pooled clients still serving sends have settled, or at `operationTimeoutSeconds` at the latest,
+   * when they are destroyed (see `ClientPool.close`).
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#cache?.stop();
+    this.#shared?.close();
+    this.control.clear();
+    return this.#clients.close(this.config.operationTimeoutMs);
+  }
+
+  /**
+   * A provider of the lookup's credentials, asked by the SDK at every request (the cache is the memo); for a refused
+   * request, one that rejects with the refusal, sending nothing.
+   */
+  #providerOf(lookup: PreparedLookup | Refusal): UnmemoizedProvider {
+    if ('refusal' in lookup) return rejectingProvider(lookup.refusal);
+    const resolve = this.#cache ? () => this.#cache!.get(lookup) : () => this.#assume(lookup.prepared);
+    return Object.assign(() => resolve(), { memoized: true as const });
+  }
+
+  /**
+   * A client acting as the lookup's role; for a refused request, one whose sends reject with the refusal. Each SDK
+   * request resolves its credentials once (one STS call at most without the cache, retries included); with the
+   * cache, a rejection is judged per place and may replace them once (see `RejectionMemory`).
+   */
+  #clientOf<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    lookup: PreparedLookup | Refusal,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
+    const credentials = new RequestCredentials(this.#providerOf(lookup));
+    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig, TENANT_REQUEST_HANDLER_DEFAULTS).clientConfig, credentials: credentials.provider } as unknown as Config);
+    credentials.install(client as never);
+    if (!('refusal' in lookup) && this.#rejections !== undefined) {
+      signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));
+    }
+    return client;
+  }
+
+  /**
+   * How a client of the request under `key` answers a service's verdicts, per (key, service, region): the first
+   * rejection drops the credentials (its pooled clients stay) so a retry gets fresh ones; a rejection of those fresh
+   * ones is remembered with a backoff and let through; an accepted request ends it.
+   */
+  #verdictsOn(key: string, rejections: RejectionMemory): CredentialVerdicts {
+    return {
+      rejected: (where, used) => {
+        if (rejections.rejected(`${key}\n${where}`, used.accessKeyId) === 'let-through') return false;
+        this.#keepingClientsOf = key;
+        try {
+          this.control.invalidateIfCurrent(used);
+        } finally {
+          this.#keepingClientsOf = undefined;
+        }
+        return true;
+      },
+      accepted: (where) => rejections.accepted(`${key}\n${where}`),
+    };
+  }
+
+  /** The lookup of a request, or why STS would refuse it. */
+  #lookupOrRefusal(request: AssumeRoleRequest): PreparedLookup | Refusal {
+    try {
+      return this.#index.resolve(request);
+    } catch (refusal) {
+      return { refusal };
+    }
+  }
+
+  /** The lookup of a request, or undefined for one STS would refuse (nothing can be cached for it). */
+  #lookupOf(request: AssumeRoleRequest): PreparedLookup | undefined {
+    const lookup = this.#lookupOrRefusal(request);
+    return 'refusal' in lookup ? undefined : lookup;
+  }
+
+  private lookupOf(prepared: PreparedAssumeRole, key: string): PreparedLookup {
+    const fixedMfaCode = typeof prepared.tokenCode === 'string';
+    return {
+      key,
+      prepared,
+      info: { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName },
+      refreshAhead: !fixedMfaCode,
+      // Adopted from another instance: issued for the session length this request asks for.
+      issuedAt: (credentials) => (this.#shared?.adopted(credentials) ? credentials.expiration.getTime() - prepared.input.DurationSeconds * 1000 : undefined),
+      rememberRefusals: prepared.tokenCode === undefined,
+      load: (current) => {
+        if (current !== undefined && fixedMfaCode) {
+          return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
+        }
+        const shared = this.#shared;
+        // A request with an MFA code stays in this instance: the code proves something to this caller only.
+        if (shared === undefined || hasTokenCode(prepared)) return this.#assume(prepared);
+        // Waiting on another instance and then fetching still settles within the operation timeout.
+        const request = { localKey: key, canonical: prepared.canonical };
+        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () => shared.load(request, current, () => this.#assume(prepared)));
+      },
+    };
+  }
+}

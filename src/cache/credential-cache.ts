@@ -1,0 +1,340 @@
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
+import type { SharedTierStats } from './shared/shared-tier.js';
+import { backoffAfter, refreshTime } from './refresh-timing.js';
+import type { CredentialCacheSettings } from '../config/cache-options.js';
+import { REFUSAL_CODES, toStsError, type StsError } from '../errors/sts-error.js';
+import type { CacheEntryInfo, CacheEvent } from '../observability/sts-events.js';
+import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
+
+/** Counters of the credential cache since start (or the last `clear()`, for `size` and `inflight`). */
+export interface CredentialCacheStats {
+  /** Cached credential sets now held. */
+  size: number;
+  /** Calls answered from the cache without waiting for STS. */
+  hits: number;
+  /** Calls that waited for STS (nothing cached, or inside the mandatory window), including joined ones. */
+  misses: number;
+  /** Fetches started for a key that already had credentials (background or blocking). */
+  refreshes: number;
+  /** Fetches that failed, first fetches included. */
+  refreshFailures: number;
+  /** Hits served from an entry whose last refresh failed (stale-if-error). */
+  staleServed: number;
+  /** Entries dropped: for capacity while still valid, once expired, on a refusal, or invalidated by a client. */
+  evictions: number;
+  /** STS fetches running now. */
+  inflight: number;
+  /** With `cache.shared`: what the shared tier answered, fetched for the fleet, waited for and bypassed. */
+  shared?: SharedTierStats;
+}
+
+/**
+ * Time and randomness, injectable so specs and benchmarks can drive them. `now()` is STS's time: the service
+ * passes the host clock corrected by the offset the SDK learned from STS's answers.
+ */
+export interface CacheClock {
+  now(): number;
+  random(): number;
+  /** Keep-warm's timer. Default: `setTimeout`, unref'ed. */
+  timers?: KeepWarmTimers;
+}
+
+/** One lookup: the key, how to fetch on a miss, and what to tell events about it. */
+export interface CacheLookup {
+  key: string;
+  /** Fetches fresh credentials; `current` is what the key holds now (undefined on its first fetch). */
+  load: (current: TemporaryCredentials | undefined) => Promise<TemporaryCredentials>;
+  /** Non-secret facts for events and `invalidateWhere`. */
+  info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
+  /** False when credentials cannot be fetched again without the caller (a fixed MFA code). */
+  refreshAhead: boolean;
+  /**
+   * When STS issued credentials this instance did not fetch itself (adopted from the shared tier), so their windows
+   * run from then, not from their arrival here; undefined for credentials fetched here (timed from now).
+   */
+  issuedAt?: (credentials: TemporaryCredentials) => number | undefined;
+  /**
+   * False when the caller's next try may succeed where this one was refused (a request with an MFA code: the next
+   * code is another input), so a refusal is never answered from memory.
+   */
+  rememberRefusals: boolean;
+}
+
+interface Entry {
+  lookup: CacheLookup;
+  info: CacheEntryInfo;
+  credentials: TemporaryCredentials;
+  /** From here on one background refresh may run (STS time, ms since epoch). */
+  refreshAt: number;
+  /** From here on the credentials are never handed out. */
+  mandatoryAt: number;
+  /** When the credentials expire. */
+  expiresAt: number;
+  refreshAhead: boolean;
+  /** Consecutive failed refreshes. */
+  failures: number;
+  /** No refresh before this time (backoff after a failure). */
+  retryAt: number;
+  /** The last lookup that was served it (keep-warm refreshes only entries used lately). */
+  usedAt: number;
+}
+
+const MINUTE = 60_000;
+/** A refusal is remembered this long, plus up to as much again of jitter (ms). */
+const REFUSAL_MEMORY_MS = 2_000;
+/** Refusals remembered at once: a short-lived storm breaker needs no more, whatever `maxEntries` is. */
+const REFUSAL_MEMORY_ENTRIES = 1_000;
+/** At most one warning per this long that valid entries are evicted for capacity (ms). */
+const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
+
+/**
+ * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
+ *
+ * - Outside the advisory window a call is a plain lookup.
+ * - In the advisory window the first caller starts one background refresh; everyone keeps the cached credentials.
+ * - Inside the mandatory window (or with nothing cached) callers wait, and all of them share one fetch.
+ * - A refusal (`REFUSAL_CODES`) evicts the entry, reaches the waiting callers and is remembered briefly. Any other
+ *   failure (throttling, timeouts, the base identity…) keeps the entry in service until the mandatory window and
+ *   backs off before the next try.
+ * - Without keep-warm there are no timers: every transition happens on a lookup. With it, one unref'ed timer
+ *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
+ */
+export class CredentialCache {
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
+  private readonly inflight = new Map<string, Promise<TemporaryCredentials>>();
+  /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
+  private readonly keysByAccessKey = new Map<string, string>();
+  private readonly logger = new Logger('StsCredentialCache');
+  private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
+  private capacityWarning = { at: -Infinity, evictedSince: 0 };
+  private readonly keepWarm?: KeepWarm;
+
+  constructor(
+    private readonly settings: CredentialCacheSettings,
+    private readonly emit: (event: CacheEvent) => void,
+    private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
+  ) {
+    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
+    this.entries = new LRUCache<string, Entry>({
+      maxSize: settings.maxEntries,
+      sizeCalculation: () => 1,
+      dispose: (entry, key, reason) => {
+        if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
+        if (reason !== 'set') this.keepWarm?.forget(key);
+        if (reason === 'evict') this.evictedForCapacity(entry);
+      },
+    });
+    if (settings.keepWarm) this.keepWarm = new KeepWarm(settings.keepWarm, { now: () => this.clock.now(), refresh: (key) => this.warm(key), timers: clock.timers });
+  }
+
+  /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
+  get(lookup: CacheLookup): Promise<TemporaryCredentials> {
+    const now = this.clock.now();
+    const entry = this.entries.get(lookup.key);
+    if (entry !== undefined && now < entry.mandatoryAt) {
+      this.counters.hits++;
+      entry.usedAt = now;
+      if (entry.failures > 0) this.counters.staleServed++;
+      if (this.refreshDue(entry, now)) {
+        this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
+      }
+      return Promise.resolve(entry.credentials);
+    }
+    this.counters.misses++;
+    const pending = this.inflight.get(lookup.key);
+    if (pending !== undefined) return pending;
+    const refusal = lookup.rememberRefusals ? this.refusals.get(lookup.key) : undefined;
+    if (refusal !== undefined && now < refusal.until) return Promise.reject(refusal.error);
+    return this.fetch(lookup, entry, false);
+  }
+
+  /** Drops one key; returns whether it held credentials. */
+  invalidate(key: string): boolean {
+    const entry = this.entries.peek(key);
+    this.forget(key);
+    if (entry !== undefined) this.emit({ type: 'invalidation', ...entry.info });
+    return entry !== undefined;
+  }
+
+  /** Drops every entry the predicate selects (it sees only non-secret facts); returns how many. */
+  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number {
+    const keys = [...this.entries.entries()].filter(([, entry]) => predicate({ ...entry.info })).map(([key]) => key);
+    keys.forEach((key) => this.invalidate(key));
+    return keys.length;
+  }
+
+  /**
+   * Drops the entry holding these credentials, and only if it still holds them: for a downstream
+   * `ExpiredToken` / `InvalidClientTokenId`, without throwing away credentials a refresh already replaced.
+   */
+  invalidateIfCurrent(credentials: { accessKeyId: string }): boolean {
+    const key = this.keyHolding(credentials);
+    return key !== undefined && this.invalidate(key);
+  }
+
+  /** Drops everything: entries, remembered refusals, and the results of fetches still running. */
+  clear(): void {
+    this.entries.clear();
+    this.refusals.clear();
+    this.inflight.clear();
+    this.keysByAccessKey.clear();
+    this.keepWarm?.clear();
+  }
+
+  /** Stops keep-warm's timer for good (module destroy). */
+  stop(): void {
+    this.keepWarm?.stop();
+  }
+
+  /** When the credentials held under `key` expire (ms since epoch), if it holds any. */
+  expirationOf(key: string): number | undefined {
+    return this.entries.peek(key)?.expiresAt;
+  }
+
+  /** The access key id of the credentials held under `key`, if it holds any. */
+  accessKeyIdOf(key: string): string | undefined {
+    return this.entries.peek(key)?.credentials.accessKeyId;
+  }
+
+  /** The lookup whose credentials `key` holds, if it holds any. */
+  lookupOf(key: string): CacheLookup | undefined {
+    return this.entries.peek(key)?.lookup;
+  }
+
+  /** The lookups of every entry held now, least recently used last. */
+  *heldLookups(): IterableIterator<CacheLookup> {
+    for (const entry of this.entries.values()) yield entry.lookup;
+  }
+
+  /** The key holding credentials with this access key id, if any. */
+  keyHolding(credentials: { accessKeyId: string }): string | undefined {
+    return this.keysByAccessKey.get(credentials?.accessKeyId);
+  }
+
+  stats(): CredentialCacheStats {
+    return { size: this.entries.size, ...this.counters, inflight: this.inflight.size };
+  }
+
+  /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
+  unexpired(now: number): { entries: number; soonestExpiration?: number } {
+    let entries = 0;
+    let soonestExpiration: number | undefined;
+    for (const entry of this.entries.values()) {
+      if (entry.expiresAt <= now) continue;
+      entries++;
+      if (soonestExpiration === undefined || entry.expiresAt < soonestExpiration) soonestExpiration = entry.expiresAt;
+    }
+    return { entries, soonestExpiration };
+  }
+
+  /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
+  private warm(key: string): Promise<TemporaryCredentials> | undefined {
+    const entry = this.entries.peek(key);
+    const now = this.clock.now();
+    if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
+    if (now - entry.usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
+    return this.fetch(entry.lookup, entry, true);
+  }
+
+  /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
+  private refreshDue(entry: Entry, now: number): boolean {
+    return entry.refreshAhead && now >= entry.refreshAt && now >= entry.retryAt && !this.inflight.has(entry.info.key);
+  }
+
+  private forget(key: string): void {
+    this.entries.delete(key);
+    this.refusals.delete(key);
+    this.inflight.delete(key);
+  }
+
+  private fetch(lookup: CacheLookup, previous: Entry | undefined, background: boolean): Promise<TemporaryCredentials> {
+    const { key } = lookup;
+    const info: CacheEntryInfo = previous?.info ?? { key, ...lookup.info };
+    if (previous !== undefined) this.counters.refreshes++;
+    this.emit({ type: 'refresh-started', ...info, background });
+    // A fetch dropped by invalidate() or clear() meanwhile is no longer the key's: its outcome must not touch the cache.
+    const current = () => this.inflight.get(key) === promise;
+    const promise: Promise<TemporaryCredentials> = lookup
+      .load(previous?.credentials)
+      .then((credentials) => this.store(lookup, info, credentials, background, current()))
+      .catch((error: unknown) => {
+        throw this.failed(lookup, info, toStsError(error, 'AssumeRole'), background, current());
+      })
+      .finally(() => {
+        if (current()) this.inflight.delete(key);
+      });
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, background: boolean, current: boolean): TemporaryCredentials {
+    const now = this.clock.now();
+    const expiresAt = credentials.expiration.getTime();
+    const mandatoryAt = expiresAt - this.settings.mandatoryWindowSeconds * 1000;
+    if (mandatoryAt <= now) {
+      throw toStsError(
+        Object.assign(new Error(`STS returned credentials that expire within the ${this.settings.mandatoryWindowSeconds}s mandatory window`), { name: 'CredentialsExpireTooSoon' }),
+        'AssumeRole',
+      );
+    }
+    const stored: CacheEntryInfo = { ...info, expiration: credentials.expiration };
+    if (current) {
+      // Adopted credentials may be halfway through their life already: their windows run from when STS issued them.
+      const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
+      const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
+      const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
+      this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
+      if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
+      this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
+      this.refusals.delete(lookup.key);
+    }
+    this.emit({ type: 'refresh-succeeded', ...stored, background });
+    return credentials;
+  }
+
+  private failed(lookup: CacheLookup, info: CacheEntryInfo, error: StsError, background: boolean, current: boolean): StsError {
+    const now = this.clock.now();
+    this.counters.refreshFailures++;
+    this.emit({ type: 'refresh-failed', ...info, background, errorCode: error.code });
+    if (!current) return error;
+    const entry = this.entries.peek(info.key);
+    if (!error.retryable && REFUSAL_CODES.has(error.code)) {
+      if (entry !== undefined) this.evict(entry, 'error');
+      if (lookup.rememberRefusals) this.refusals.set(info.key, { error, until: now + REFUSAL_MEMORY_MS * (1 + this.clock.random()) });
+    } else if (entry !== undefined && now < entry.mandatoryAt) {
+      entry.failures++;
+      entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
+      if (entry.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
+    } else if (entry !== undefined && now >= entry.expiresAt) {
+      this.evict(entry, 'expired');
+    }
+    return error;
+  }
+
+  private evict(entry: Entry, reason: 'error' | 'expired'): void {
+    this.entries.delete(entry.info.key);
+    this.evicted(entry, reason);
+  }
+
+  /** The LRU made room: say so loudly when what left could still have been handed out. */
+  private evictedForCapacity(entry: Entry): void {
+    const now = this.clock.now();
+    if (now >= entry.mandatoryAt) return this.evicted(entry, 'expired');
+    this.evicted(entry, 'capacity');
+    this.capacityWarning.evictedSince++;
+    if (now - this.capacityWarning.at >= CAPACITY_WARNING_INTERVAL_MS) {
+      this.logger.warn(
+        `Evicted ${this.capacityWarning.evictedSince} cached credential set(s) that were still valid to make room: cache.maxEntries (${this.settings.maxEntries}) is smaller than the set of active tenants, so they are assumed again and again. Raise cache.maxEntries.`,
+      );
+      this.capacityWarning = { at: now, evictedSince: 0 };
+    }
+  }
+
+  private evicted(entry: Entry, reason: string): void {
+    this.counters.evictions++;
+    this.emit({ type: 'eviction', ...entry.info, reason });
+  }
+}

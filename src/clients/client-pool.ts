@@ -1,0 +1,337 @@
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import type { CacheEntryInfo } from '../observability/sts-events.js';
+import { onStreamsSettled } from './streaming-output.js';
+
+/** Figures of the pool behind `clientFor`, on `StsService.cache.clientStats()`. */
+export interface ClientPoolStats {
+  /** Pooled clients held now (at most `clients.maxEntries`). */
+  size: number;
+  /** `clientFor` calls answered with a pooled client. */
+  hits: number;
+  /** Pooled clients built (a `clientFor` call that found none). */
+  created: number;
+  /**
+   * Clients `clientFor` built without pooling them, each the caller's to destroy as with `createClient`: a config it
+   * cannot compare (a function, a handler or agent instance…), a request with an MFA code, or a request STS would refuse.
+   */
+  unpooled: number;
+  /** Pooled clients destroyed (evicted, invalidated with their credentials, cleared, or on module destroy). */
+  destroyed: number;
+  /**
+   * Clients out of the pool whose sends (or the streams their outputs hold) are still running: destroyed when they
+   * settle, or at the deadline after module destroy.
+   */
+  draining: number;
+}
+
+/** The parts of an AWS SDK v3 client the pool uses. */
+interface PoolableClient {
+  destroy(): void;
+  middlewareStack: {
+    add(middleware: unknown, options: Record<string, unknown>): void;
+    addRelativeTo(middleware: unknown, options: Record<string, unknown>): void;
+  };
+}
+
+/** A pooled client and its sends in flight. */
+interface Pooled {
+  client: PoolableClient;
+  /** The credential cache key of its request. */
+  requestKey: string;
+  /** Sends running now, each counted until its result (and any response body it streams) has settled. */
+  inflight: number;
+  /** In the pool; out of it with sends still in flight; or destroyed. */
+  state: 'pooled' | 'draining' | 'destroyed';
+  /** Destroyed at the deadline after module destroy, its sends unsettled: their remaining attempts are refused. */
+  cutOff: boolean;
+}
+
+/** The clients acting for one request, and its non-secret facts (for `invalidateWhere`). */
+interface RequestClients {
+  info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
+  keys: Set<string>;
+}
+
+/** Cycles and absurd nesting are not plain data worth comparing. */
+const MAX_DEPTH = 32;
+/** At most one warning per this long that clients are evicted for capacity (ms). */
+const CAPACITY_WARNING_INTERVAL_MS = 60_000;
+
+/** One value of plain data read once: its canonical text, and a copy of what was read. */
+interface Snapshot {
+  text: string;
+  copy: unknown;
+}
+
+/** The snapshot of one value of plain data, or undefined when it cannot be compared by value. */
+function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot | undefined {
+  switch (typeof value) {
+    case 'undefined':
+      return { text: 'u', copy: undefined }; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
+    case 'boolean':
+      return { text: value ? 't' : 'f', copy: value };
+    case 'number':
+      return { text: Number.isFinite(value) ? String(value) : `#${String(value)}`, copy: value };
+    case 'string':
+      return { text: JSON.stringify(value), copy: value };
+    case 'object':
+      break;
+    default:
+      return undefined; // functions, symbols, bigints
+  }
+  if (value === null) return { text: 'n', copy: null };
+  if (depth > MAX_DEPTH || ancestors.includes(value)) return undefined;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (Array.isArray(value) && prototype === Array.prototype) {
+    ancestors.push(value);
+    const items: Snapshot[] = [];
+    for (let index = 0; index < value.length; index++) {
+      const item = snapshot(value[index], depth + 1, ancestors);
+      if (item === undefined) return undefined;
+      items.push(item);
+    }
+    ancestors.pop();
+    return { text: `[${items.map((item) => item.text).join(',')}]`, copy: items.map((item) => item.copy) };
+  }
+  // A plain object only: a class instance (a handler, an agent, a URL, a Date…) has state a reading cannot see.
+  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  ancestors.push(value);
+  const record = value as Record<string, unknown>;
+  const entries: [string, Snapshot][] = [];
+  for (const key of Object.keys(record).sort()) {
+    const entry = snapshot(record[key], depth + 1, ancestors); // each property read once: a getter cannot answer twice
+    if (entry === undefined) return undefined;
+    entries.push([key, entry]);
+  }
+  ancestors.pop();
+  return {
+    text: `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${entry.text}`).join(',')}}`,
+    copy: Object.fromEntries(entries.map(([key, entry]) => [key, entry.copy])), // fromEntries: `__proto__` stays a key
+  };
+}
+
+/** A client config read once: the pool key and the copy the client is built from, so the two cannot differ. */
+export interface PlainConfig {
+  /** Canonical text, object keys sorted: two configs that mean the same give the same key. */
+  key: string;
+  /** A copy of plain objects and arrays, made in the same reading (getters are read once, for both). */
+  config: Record<string, unknown>;
+}
+
+/**
+ * Reads a client config made of plain data (strings, numbers, booleans, null, undefined, arrays and plain objects,
+ * nested) once, into its pool key and the copy to build from: a later change to the caller's objects, or a getter
+ * that answers differently the next time, reaches neither. Undefined for a config that cannot be compared by value:
+ * one holding a function, a symbol, a bigint, a class instance (a request handler, an agent, a logger object of a
+ * class, a URL…), a cycle or more than 32 levels. No config is the empty one.
+ */
+export function canonicalConfig(config: unknown): PlainConfig | undefined {
+  if (config === undefined || config === null) return { key: '{}', config: {} };
+  if (typeof config !== 'object' || Array.isArray(config)) return undefined;
+  const read = snapshot(config, 0, []);
+  return read && { key: read.text, config: read.copy as Record<string, unknown> };
+}
+
+/** What the attempts of a client destroyed at the shutdown deadline fail with (not retryable). */
+const cutOffError = () =>
+  Object.assign(new Error('The pooled client was destroyed at module destroy: its send had not settled by the deadline (operationTimeoutSeconds)'), {
+    name: 'ClientDestroyedError',
+  });
+
+/**
+ * A bounded LRU of AWS SDK clients, one per (client class, credential cache key, canonical config). A client leaves
+ * it when evicted for room, when its request is dropped (its credentials invalidated) or when the pool is cleared,
+ * and is then destroyed — at once when idle, otherwise as soon as its sends in flight, and the streams their outputs
+ * hold (bodies, event streams), have settled, so that leaving the pool never cuts off a request another caller is
+ * making with it. Only `close` sets a deadline on that wait.
+ */
+export class ClientPool {
+  readonly #clients: LRUCache<string, Pooled>;
+  /** Credential cache key → the clients acting for that request. */
+  readonly #byRequest = new Map<string, RequestClients>();
+  /** An id per client class, so two classes never share a key (a WeakMap: classes are never kept alive). */
+  readonly #classIds = new WeakMap<object, number>();
+  #nextClassId = 0;
+  readonly #counters = { hits: 0, created: 0, unpooled: 0, destroyed: 0 };
+  /** Clients out of the pool, waiting for their sends to settle. */
+  readonly #draining = new Set<Pooled>();
+  /** Called when the last draining client is destroyed. */
+  #onDrained: (() => void)[] = [];
+  readonly #logger = new Logger('StsClientPool');
+  #capacityWarning = { at: -Infinity, evictedSince: 0 };
+
+  /** @param maxEntries most clients held (`clients.maxEntries`). */
+  constructor(private readonly maxEntries: number) {
+    this.#clients = new LRUCache<string, Pooled>({
+      max: maxEntries,
+      dispose: (pooled, key, reason) => {
+        const clients = this.#byRequest.get(pooled.requestKey);
+        clients?.keys.delete(key);
+        if (clients?.keys.size === 0) this.#byRequest.delete(pooled.requestKey);
+        if (reason === 'evict') this.#evictedForCapacity();
+        this.#retire(pooled);
+      },
+    });
+  }
+
+  /**
+   * The pooled client for (class, request, config), built by `build` when there is none.
+   * @param requestKey the credential cache key of the request.
+   * @param configKey `canonicalConfig` of the client config (a config that has none is never pooled).
+   */
+  get<Client>(ClientClass: object, requestKey: string, info: Omit<CacheEntryInfo, 'key' | 'expiration'>, configKey: string, build: () => Client): Client {
+    let classId = this.#classIds.get(ClientClass);
+    if (classId === undefined) this.#classIds.set(ClientClass, (classId = this.#nextClassId++));
+    const key = `${classId}\n${requestKey}\n${configKey}`;
+    const known = this.#clients.get(key);
+    if (known !== undefined) {
+      this.#counters.hits++;
+      return known.client as Client;
+    }
+    const client = build();
+    const pooled: Pooled = { client: client as PoolableClient, requestKey, inflight: 0, state: 'pooled', cutOff: false };
+    this.#countInFlight(pooled);
+    this.#counters.created++;
+    let clients = this.#byRequest.get(requestKey);
+    if (clients === undefined) this.#byRequest.set(requestKey, (clients = { info, keys: new Set() }));
+    clients.keys.add(key);
+    this.#clients.set(key, pooled); // after the index: a capacity eviction here may empty another request's entry
+    return client;
+  }
+
+  /** Counts a client `clientFor` built without pooling it (it is the caller's). */
+  countUnpooled(): void {
+    this.#counters.unpooled++;
+  }
+
+  /** Drops (and destroys) the clients acting for this request. */
+  dropRequest(requestKey: string): void {
+    const clients = this.#byRequest.get(requestKey);
+    if (clients !== undefined) for (const key of [...clients.keys]) this.#clients.delete(key);
+  }
+
+  /** Drops the clients of every request the predicate selects, but for requests in `decided` (the cache asked already). */
+  dropWhere(predicate: (entry: CacheEntryInfo) => boolean, decided: ReadonlySet<string>): void {
+    const selected = [...this.#byRequest.entries()].filter(([requestKey, { info }]) => !decided.has(requestKey) && predicate({ key: requestKey, ...info }));
+    for (const [requestKey] of selected) this.dropRequest(requestKey);
+  }
+
+  /** Drops (and destroys) every client. */
+  clear(): void {
+    this.#clients.clear();
+  }
+
+  /**
+   * Drops every client, and resolves once the draining ones have settled, or at `deadlineMs` at the latest: then
+   * the clients still draining are destroyed (their sockets closed, so a request waiting on a silent endpoint
+   * fails now) and their sends' remaining attempts refused. The timer never keeps the process alive.
+   */
+  close(deadlineMs: number): Promise<void> {
+    this.clear();
+    if (this.#draining.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#cutOffDraining(deadlineMs), deadlineMs).unref();
+      this.#onDrained.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  stats(): ClientPoolStats {
+    return { size: this.#clients.size, ...this.#counters, draining: this.#draining.size };
+  }
+
+  /**
+   * Counts the client's sends in flight, outermost in its middleware stack, so that the count spans signing and
+   * retries; a send whose output holds a stream (a body, an event stream) counts until that stream has ended or
+   * been abandoned (see `onStreamsSettled`). Inside the retry loop, refuses the attempts of a client cut off.
+   */
+  #countInFlight(pooled: Pooled): void {
+    const release = () => {
+      if (--pooled.inflight > 0) return;
+      if (pooled.state === 'draining') {
+        this.#undrain(pooled);
+        this.#destroy(pooled);
+      } else if (pooled.state === 'destroyed') {
+        // A caller kept the client past its time and sent again: close the sockets that send opened.
+        this.#close(pooled.client);
+      }
+    };
+    const counting =
+      (next: (args: unknown) => Promise<{ output?: unknown }>) =>
+      async (args: unknown): Promise<unknown> => {
+        pooled.inflight++;
+        let result: { output?: unknown };
+        try {
+          result = await next(args);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        if (!onStreamsSettled(result?.output, release)) release();
+        return result;
+      };
+    const refusingWhenCutOff =
+      (next: (args: unknown) => Promise<unknown>) =>
+      (args: unknown): Promise<unknown> =>
+        pooled.cutOff ? Promise.reject(cutOffError()) : next(args);
+    const stack = pooled.client.middlewareStack;
+    stack.add(counting, { step: 'initialize', priority: 'high', name: 'nestjsAwsStsPooledClientInFlight', override: true });
+    // First in each attempt, before credentials are resolved and the request signed.
+    stack.addRelativeTo(refusingWhenCutOff, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'nestjsAwsStsPooledClientCutOff', override: true });
+  }
+
+  /** Out of the pool: destroyed now if idle, else when its last send settles. */
+  #retire(pooled: Pooled): void {
+    if (pooled.state !== 'pooled') return;
+    if (pooled.inflight > 0) {
+      pooled.state = 'draining';
+      this.#draining.add(pooled);
+    } else {
+      this.#destroy(pooled);
+    }
+  }
+
+  #undrain(pooled: Pooled): void {
+    this.#draining.delete(pooled);
+    if (this.#draining.size === 0) for (const drained of this.#onDrained.splice(0)) drained();
+  }
+
+  /** The deadline after `close` passed: destroys what still drains, and says so. */
+  #cutOffDraining(deadlineMs: number): void {
+    const late = [...this.#draining];
+    this.#logger.warn(`Destroyed ${late.length} pooled client(s) whose sends had not settled ${deadlineMs / 1000} s after module destroy (operationTimeoutSeconds)`);
+    for (const pooled of late) {
+      pooled.cutOff = true;
+      this.#undrain(pooled);
+      this.#destroy(pooled);
+    }
+  }
+
+  #destroy(pooled: Pooled): void {
+    pooled.state = 'destroyed';
+    this.#counters.destroyed++;
+    this.#close(pooled.client);
+  }
+
+  #close(client: PoolableClient): void {
+    try {
+      client.destroy();
+    } catch (error) {
+      this.#logger.warn(`A pooled client failed to close: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** The LRU made room: say so, at most once a minute — a pool smaller than what is in use rebuilds clients. */
+  #evictedForCapacity(): void {
+    this.#capacityWarning.evictedSince++;
+    const now = Date.now();
+    if (now - this.#capacityWarning.at < CAPACITY_WARNING_INTERVAL_MS) return;
+    this.#logger.warn(
+      `Destroyed ${this.#capacityWarning.evictedSince} pooled client(s) to make room: clients.maxEntries (${this.maxEntries}) is smaller than the set of (client class, request, config) in use, so clientFor builds clients again and again. Raise clients.maxEntries.`,
+    );
+    this.#capacityWarning = { at: now, evictedSince: 0 };
+  }
+}

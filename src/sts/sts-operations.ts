@@ -1,0 +1,312 @@
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithSAMLCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetCallerIdentityCommand,
+  GetSessionTokenCommand,
+  type AssumeRoleCommandOutput,
+  type AssumeRoleWithSAMLCommandOutput,
+  type AssumeRoleWithWebIdentityCommandOutput,
+  type Credentials,
+  type GetCallerIdentityCommandOutput,
+  type GetSessionTokenCommandOutput,
+  type STSClient,
+} from '@aws-sdk/client-sts';
+import { FailureLog } from '../observability/failure-log.js';
+import { withDeadline } from './operation-deadline.js';
+import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } from './role-request.js';
+import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
+import { StsCallLimit } from './sts-call-limit.js';
+import { stsClientSignedBy } from '../config/sts-client.factory.js';
+import { STS_LIMITS } from './sts-limits.js';
+import { StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
+import type { StsCallEvent } from '../observability/sts-events.js';
+import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types.js';
+import { RequestValidator } from './sts-validation.js';
+import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
+
+/** Non-secret facts of a call, for events and logs. */
+interface CallContext {
+  /** False when a refusal is the answer the caller expects (the ExternalId probe): it is not logged. */
+  logFailure?: boolean;
+  roleArn?: string;
+  accountId?: string;
+  sessionName?: string;
+  sourceIdentity?: string;
+  /** Request inputs that must never show in an error or a log. */
+  secrets: string[];
+  /** Cancels the HTTP request when the operation's deadline passes. */
+  signal: AbortSignal;
+}
+
+/** What each STS operation answers. */
+interface StsOutputs {
+  AssumeRole: AssumeRoleCommandOutput;
+  AssumeRoleWithWebIdentity: AssumeRoleWithWebIdentityCommandOutput;
+  AssumeRoleWithSAML: AssumeRoleWithSAMLCommandOutput;
+  GetSessionToken: GetSessionTokenCommandOutput;
+  GetCallerIdentity: GetCallerIdentityCommandOutput;
+}
+
+type StsCommand = AssumeRoleCommand | AssumeRoleWithWebIdentityCommand | AssumeRoleWithSAMLCommand | GetSessionTokenCommand | GetCallerIdentityCommand;
+
+const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
+  [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
+  [/^arn:[^:]+:iam::\d{12}:user\//, 'user'],
+  [/^arn:[^:]+:iam::\d{12}:role\//, 'role'],
+  [/^arn:[^:]+:sts::\d{12}:assumed-role\//, 'assumed-role'],
+  [/^arn:[^:]+:sts::\d{12}:federated-user\//, 'federated-user'],
+];
+
+/** The kind of principal an ARN names, as `getCallerIdentity` reports it. */
+export function principalTypeOf(arn: string): CallerIdentity['type'] {
+  return PRINCIPAL_TYPES.find(([pattern]) => pattern.test(arn))?.[1] ?? 'unknown';
+}
+
+/**
+ * The five STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
+ * what it validated (read once from the request, before any wait), emits one `sts-call` event per call and maps
+ * every failure to a scrubbed `StsError`. Every request goes through `send`, which keeps at most
+ * `maxConcurrentStsCalls` of them in flight; a wait for a turn counts against the operation's deadline.
+ */
+export class StsOperations {
+  private readonly failures = new FailureLog();
+  private readonly turns: StsCallLimit;
+  private accountId?: Promise<string>;
+
+  constructor(
+    private readonly config: ResolvedStsConfig,
+    private readonly stsClient: STSClient,
+    private readonly emit: (event: StsCallEvent) => void,
+    /** The (cached) credentials of a role-chaining hop: wired to the credential cache by `StsService`. */
+    private readonly hopCredentials: (via: PreparedAssumeRole) => Promise<TemporaryCredentials>,
+  ) {
+    this.turns = new StsCallLimit(config.maxConcurrentStsCalls);
+  }
+
+  /** STS's clock: the host clock corrected by the offset the SDK learned from STS's `Date` headers (ms). */
+  now(): number {
+    return Date.now() + (this.stsClient.config?.systemClockOffset ?? 0);
+  }
+
+  getCallerIdentity(): Promise<CallerIdentity> {
+    return this.bounded('GetCallerIdentity', async (signal) => {
+      const output = await this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { secrets: [], signal });
+      const arn = output.Arn ?? '';
+      const type = principalTypeOf(arn);
+      return { account: output.Account ?? '', arn, userId: output.UserId ?? '', type };
+    });
+  }
+
+  getAccountId(): Promise<string> {
+    this.accountId ??= this.getCallerIdentity().then(
+      (identity) => identity.account,
+      (error: unknown) => {
+        this.accountId = undefined;
+        throw error;
+      },
+    );
+    return this.accountId;
+  }
+
+  /**
+   * AssumeRole with a prepared request: the only place an AssumeRole command is built. A `probe` (validateAccess's
+   * check that the role demands its ExternalId) hopes to be refused: its refusal is not logged.
+   */
+  assumeRole(prepared: PreparedAssumeRole, { probe = false } = {}): Promise<TemporaryCredentials> {
+    return this.bounded('AssumeRole', async (signal) => {
+      const validate = new RequestValidator('AssumeRole');
+      if (this.config.requireExternalId && !prepared.ownExternalId) {
+        const callerAccount = prepared.via ? prepared.via.accountId : await this.getAccountId();
+        validate.require(callerAccount === prepared.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on; EXTERNAL_ID does not count)');
+      }
+      // Last, so a one-time code is not spent on a request refused above.
+      const tokenCode = await this.resolveTokenCode(validate, prepared.tokenCode);
+      const sessionName = prepared.input.RoleSessionName ?? this.generateSessionName();
+      const command = new AssumeRoleCommand({
+        ...prepared.input,
+        ...roleSessionCommandInput(prepared.input),
+        Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
+        TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
+        RoleSessionName: sessionName,
+        TokenCode: tokenCode,
+      });
+      const context: CallContext = {
+        logFailure: !probe,
+        roleArn: prepared.input.RoleArn,
+        accountId: prepared.accountId,
+        sessionName,
+        sourceIdentity: prepared.input.SourceIdentity,
+        secrets: [prepared.input.ExternalId, tokenCode].filter((secret): secret is string => secret !== undefined),
+        signal,
+      };
+      const client = prepared.via ? stsClientSignedBy(this.stsClient, this.config, await this.hopCredentials(prepared.via)) : this.stsClient;
+      const output = await this.send('AssumeRole', command, context, client);
+      return this.toCredentials('AssumeRole', output, prepared.accountId);
+    });
+  }
+
+  assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
+    const operation = 'AssumeRoleWithWebIdentity';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      validate.request(request);
+      const { webIdentityToken, webIdentityTokenFile, providerId, sessionName: givenSessionName } = request;
+      const { session, accountId } = prepareRoleSession(validate, request, false, this.config);
+      validate.require((webIdentityToken === undefined) !== (webIdentityTokenFile === undefined), 'webIdentityToken', 'give exactly one of webIdentityToken or webIdentityTokenFile');
+      if (webIdentityTokenFile !== undefined) validate.text(webIdentityTokenFile, 'webIdentityTokenFile', { max: 4_096 }, 'characters of a file path,');
+      validate.optionalText(providerId, 'providerId', STS_LIMITS.providerId);
+      validate.sessionName(givenSessionName);
+      const token = webIdentityToken ?? (await this.readTokenFile(webIdentityTokenFile as string));
+      validate.text(token, 'webIdentityToken', STS_LIMITS.webIdentityToken);
+
+      const sessionName = givenSessionName ?? this.generateSessionName();
+      const output = await this.send(
+        operation,
+        new AssumeRoleWithWebIdentityCommand({ ...roleSessionCommandInput(session), RoleSessionName: sessionName, WebIdentityToken: token, ProviderId: providerId }),
+        { roleArn: session.RoleArn, accountId, sessionName, secrets: [token], signal },
+      );
+      return this.toCredentials(operation, output, accountId, {
+        subjectFromWebIdentityToken: output.SubjectFromWebIdentityToken,
+        audience: output.Audience,
+        provider: output.Provider,
+      });
+    });
+  }
+
+  assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
+    const operation = 'AssumeRoleWithSAML';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      validate.request(request);
+      const { principalArn, samlAssertion } = request;
+      const { session, accountId } = prepareRoleSession(validate, request, false, this.config);
+      validate.samlProviderArn(principalArn);
+      validate.text(samlAssertion, 'samlAssertion', STS_LIMITS.samlAssertion);
+
+      const output = await this.send(
+        operation,
+        new AssumeRoleWithSAMLCommand({ ...roleSessionCommandInput(session), PrincipalArn: principalArn, SAMLAssertion: samlAssertion }),
+        { roleArn: session.RoleArn, accountId, secrets: [samlAssertion], signal },
+      );
+      return this.toCredentials(operation, output, accountId, {
+        subject: output.Subject,
+        subjectType: output.SubjectType,
+        issuer: output.Issuer,
+        audience: output.Audience,
+        nameQualifier: output.NameQualifier,
+      });
+    });
+  }
+
+  getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
+    const operation = 'GetSessionToken';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      validate.request(request);
+      const { durationSeconds } = request;
+      const { min, max } = STS_LIMITS.sessionTokenDuration;
+      if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);
+      const mfa = validate.mfa(request.mfa);
+      const tokenCode = await this.resolveTokenCode(validate, mfa?.tokenCode);
+
+      const output = await this.send(
+        operation,
+        new GetSessionTokenCommand({ DurationSeconds: durationSeconds, SerialNumber: mfa?.serialNumber, TokenCode: tokenCode }),
+        { secrets: tokenCode ? [tokenCode] : [], signal },
+      );
+      return this.toCredentials(operation, output, undefined);
+    });
+  }
+
+  /** Calls GetCallerIdentity signed by `credentials` (an access check), on the module client's sockets. */
+  callerIdentityOf(credentials: TemporaryCredentials, roleArn: string): Promise<GetCallerIdentityCommandOutput> {
+    return this.bounded('GetCallerIdentity', (signal) =>
+      this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { roleArn, accountId: credentials.accountId, secrets: [], signal }, stsClientSignedBy(this.stsClient, this.config, credentials)),
+    );
+  }
+
+  private bounded<T>(operation: StsOperation, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(operation, this.config.operationTimeoutMs, work);
+  }
+
+  private async resolveTokenCode(validate: RequestValidator, tokenCode: MfaInput['tokenCode'] | undefined): Promise<string | undefined> {
+    if (tokenCode === undefined) return undefined;
+    let code: unknown = tokenCode;
+    if (typeof tokenCode === 'function') {
+      try {
+        code = await tokenCode();
+      } catch (error) {
+        throw new StsError('The mfa.tokenCode function failed', { code: 'MfaTokenCodeError', operation: validate.operation, cause: error });
+      }
+    }
+    validate.mfaTokenCode(code);
+    return code as string;
+  }
+
+  private async readTokenFile(path: string): Promise<string> {
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      throw new StsError(`Could not read the web identity token file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+        code: 'WebIdentityTokenFileError',
+        operation: 'AssumeRoleWithWebIdentity',
+        cause: error,
+      });
+    }
+  }
+
+  /** A valid, unique RoleSessionName: `<prefix>-<epoch ms>-<6 hex>`, at most 53 characters. */
+  private generateSessionName(): string {
+    return `${this.config.sessionNamePrefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /**
+   * Sends one command in a turn of the instance's STS call limit, emits its event, and maps a failure to a scrubbed
+   * `StsError`. A caller whose deadline passes while it waits for a turn sent nothing: it rejects without an event.
+   */
+  private send<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient = this.stsClient): Promise<StsOutputs[Operation]> {
+    return this.turns.run(context.signal, () => this.sendNow(operation, command, context, client));
+  }
+
+  private async sendNow<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient): Promise<StsOutputs[Operation]> {
+    const started = performance.now();
+    const { secrets, signal, logFailure = true, ...facts } = context;
+    try {
+      const output = (await client.send(command as never, { abortSignal: signal })) as StsOutputs[Operation];
+      this.emit({ type: 'sts-call', operation, ...facts, outcome: 'success', durationMs: performance.now() - started });
+      return output;
+    } catch (error) {
+      const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
+      this.emit({ type: 'sts-call', operation, ...facts, outcome: 'error', errorCode: stsError.code, durationMs: performance.now() - started });
+      if (logFailure) this.failures.report(stsError, facts.roleArn);
+      throw stsError;
+    }
+  }
+
+  /** Builds `TemporaryCredentials` from an answer, with the session facts every role operation returns. */
+  private toCredentials(
+    operation: StsOperation,
+    output: { Credentials?: Credentials; AssumedRoleUser?: { Arn?: string; AssumedRoleId?: string }; SourceIdentity?: string; PackedPolicySize?: number },
+    accountId: string | undefined,
+    details: TemporaryCredentialsDetails = {},
+  ): TemporaryCredentials {
+    const credentials = output.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+      throw new StsError(`${operation} returned no credentials`, { code: 'InvalidResponse', operation, retryable: true });
+    }
+    const user = output.AssumedRoleUser;
+    return new TemporaryCredentials(
+      { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken, expiration: new Date(credentials.Expiration) },
+      {
+        accountId,
+        assumedRoleUser: user && { arn: user.Arn ?? '', assumedRoleId: user.AssumedRoleId ?? '' },
+        sourceIdentity: output.SourceIdentity,
+        packedPolicySize: output.PackedPolicySize,
+        ...details,
+      },
+    );
+  }
+}

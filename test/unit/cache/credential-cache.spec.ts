@@ -1,0 +1,378 @@
+import { Logger } from '@nestjs/common';
+import { StsError, TemporaryCredentials, type CacheEvent } from '../../../src';
+import { CredentialCache, type CacheClock, type CacheLookup } from '../../../src/cache/credential-cache';
+import type { CredentialCacheSettings } from '../../../src/config/cache-options';
+
+// Unit specs of CredentialCache alone: a clock the spec moves by hand and a stub `load`, so every window of an
+// entry's life is walked exactly, with no STS, no SDK and no timers.
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A clock standing still until the spec moves it; `random()` returns what the spec sets (0: no jitter). */
+class ManualClock implements CacheClock {
+  time = T0;
+  randomValue = 0;
+  now = () => this.time;
+  random = () => this.randomValue;
+  /** Keep-warm's timers, on this clock: `advance` fires those due. */
+  private pending: Array<{ at: number; callback: () => void }> = [];
+  timers = {
+    set: (callback: () => void, delayMs: number) => {
+      const timer = { at: this.time + delayMs, callback };
+      this.pending.push(timer);
+      return timer;
+    },
+    clear: (handle: unknown) => {
+      this.pending = this.pending.filter((timer) => timer !== handle);
+    },
+  };
+  /** Timers armed now. */
+  get armed(): number {
+    return this.pending.length;
+  }
+  /** Moves to T0 + `ms`, firing the timers due on the way, each at its time. */
+  advance(ms: number): void {
+    for (;;) {
+      const due = this.pending.filter((timer) => timer.at <= T0 + ms).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.pending = this.pending.filter((timer) => timer !== due);
+      this.time = Math.max(this.time, due.at);
+      due.callback();
+    }
+    this.time = T0 + ms;
+  }
+  /** Moves to T0 + `ms`. */
+  at(ms: number): void {
+    this.time = T0 + ms;
+  }
+}
+
+/** A stub STS: each load issues credentials numbered 1, 2, 3… valid for `lifetimeMs` from the clock's now. */
+class StubLoad {
+  calls = 0;
+  lifetimeMs = HOUR;
+  /** What the next loads do instead of issuing; reset to issuing by `succeed()`. */
+  private outcome: { fail: unknown } | { hang: Promise<never> } | undefined;
+  private pending: Array<() => void> = [];
+
+  constructor(private readonly clock: ManualClock) {}
+
+  load = (): Promise<TemporaryCredentials> => {
+    const number = ++this.calls;
+    if (this.outcome && 'fail' in this.outcome) return Promise.reject(this.outcome.fail);
+    const issue = () => new TemporaryCredentials({ accessKeyId: `ASIA${number}`, secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date(this.clock.now() + this.lifetimeMs) });
+    if (this.outcome && 'hang' in this.outcome) return new Promise((resolve) => this.pending.push(() => resolve(issue())));
+    return Promise.resolve(issue());
+  };
+
+  fail(error: unknown): void {
+    this.outcome = { fail: error };
+  }
+  /** Loads wait until `release()`. */
+  hold(): void {
+    this.outcome = { hang: new Promise<never>(() => undefined) };
+  }
+  release(): void {
+    this.outcome = undefined;
+    this.pending.splice(0).forEach((resolve) => resolve());
+  }
+  succeed(): void {
+    this.outcome = undefined;
+  }
+}
+
+const throttled = () => new StsError('Rate exceeded', { code: 'Throttling', operation: 'AssumeRole', retryable: true });
+const denied = () => new StsError('not authorized', { code: 'AccessDenied', operation: 'AssumeRole', retryable: false });
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setUp(settings: Partial<CredentialCacheSettings> = {}) {
+  const clock = new ManualClock();
+  const stub = new StubLoad(clock);
+  const events: CacheEvent[] = [];
+  const cache = new CredentialCache({ maxEntries: 100, mandatoryWindowSeconds: 60, ...settings }, (event) => events.push(event), clock);
+  const lookup = (key = 'k1', extra: Partial<CacheLookup> = {}): CacheLookup => ({
+    key,
+    load: stub.load,
+    info: { roleArn: 'arn:aws:iam::123456789012:role/R', accountId: '123456789012' },
+    refreshAhead: true,
+    rememberRefusals: true,
+    ...extra,
+  });
+  const get = (key?: string, extra?: Partial<CacheLookup>) => cache.get(lookup(key, extra));
+  return { clock, stub, events, cache, lookup, get };
+}
+
+describe('CredentialCache: keep-warm', () => {
+  const keepWarm = { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 };
+
+  it('refreshes an entry used within idleSeconds as its advisory window opens, with no caller, on one timer', async () => {
+    const { clock, stub, get, events } = setUp({ keepWarm });
+    const first = await get();
+    await get('k2');
+    expect(clock.armed).toBe(1); // one timer for the cache, however many entries
+    const filled = events.length;
+    clock.advance(45 * MINUTE); // the advisory window of both opens (no jitter)
+    await settle();
+    expect(stub.calls).toBe(4);
+    const warmed = events.slice(filled).filter((event) => event.type === 'refresh-started');
+    expect(warmed.map((event) => event.background)).toEqual([true, true]);
+    const next = await get();
+    expect(next).not.toBe(first);
+    expect(stub.calls).toBe(4); // the caller found it warm
+  });
+
+  it('leaves alone an entry nobody used within idleSeconds, and stops on stop()', async () => {
+    const { clock, stub, get, cache } = setUp({ keepWarm: { ...keepWarm, idleSeconds: 600 } });
+    await get(); // used at 0, not after: idle for 45 minutes when its window opens
+    clock.advance(45 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(1);
+    clock.at(46 * MINUTE);
+    await get(); // a caller refreshes it (in the background) and uses it
+    await settle();
+    expect(stub.calls).toBe(2);
+    cache.stop();
+    expect(clock.armed).toBe(0);
+    clock.advance(3 * HOUR);
+    await settle();
+    expect(stub.calls).toBe(2);
+  });
+
+  it('a failed keep-warm refresh backs off and tries again, keeping the entry in service', async () => {
+    const { clock, stub, get } = setUp({ keepWarm });
+    const first = await get();
+    stub.fail(throttled());
+    clock.advance(45 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(2);
+    stub.succeed();
+    clock.advance(46 * MINUTE);
+    await settle();
+    expect(stub.calls).toBe(3);
+    expect(await get()).not.toBe(first);
+  });
+});
+
+describe('CredentialCache: credentials issued elsewhere (adopted from the shared tier)', () => {
+  // A one-hour session adopted 50 minutes into its life: 10 minutes left, already inside its 15-minute advisory window.
+  const adoptedLate = (stub: StubLoad) => (stub.lifetimeMs = 10 * MINUTE);
+
+  it('timed from when STS issued it, an adopted set already in its advisory window refreshes on the next call', async () => {
+    const { stub, get } = setUp();
+    adoptedLate(stub);
+    const issuedAt = (credentials: TemporaryCredentials) => credentials.expiration.getTime() - HOUR;
+    const adopted = await get('k1', { issuedAt });
+    expect(await get('k1', { issuedAt })).toBe(adopted);
+    await settle();
+    expect(stub.calls).toBe(2);
+  });
+
+  it('timed from its arrival instead, it would wait out half its remaining life (what issuedAt prevents)', async () => {
+    const { stub, get } = setUp();
+    adoptedLate(stub);
+    await get();
+    await get();
+    await settle();
+    expect(stub.calls).toBe(1);
+  });
+});
+
+describe('CredentialCache: the windows of a one-hour entry (mandatory 60 s, default advisory 15 min, no jitter)', () => {
+  it('is a plain lookup until the advisory window: one load for any number of calls', async () => {
+    const { clock, stub, get } = setUp();
+    const first = await get();
+    clock.at(45 * MINUTE - 1);
+    expect(await get()).toBe(first);
+    await settle();
+    expect(stub.calls).toBe(1);
+  });
+
+  it('in the advisory window, the first call starts one background refresh; every caller keeps the cached set until it lands', async () => {
+    const { clock, stub, get, events } = setUp();
+    const first = await get();
+    clock.at(45 * MINUTE);
+    stub.hold();
+    const during = await Promise.all([get(), get(), get()]);
+    expect(during.every((credentials) => credentials === first)).toBe(true);
+    expect(stub.calls).toBe(2);
+    stub.release();
+    await settle();
+    const after = await get();
+    expect(after.accessKeyId).toBe('ASIA2');
+    expect(stub.calls).toBe(2);
+    expect(events.filter((event) => event.type === 'refresh-started').map((event) => event.background)).toEqual([false, true]);
+  });
+
+  it('widens the advisory window by up to 25% at random, so tenants do not refresh together', async () => {
+    const { clock, stub, get } = setUp();
+    clock.randomValue = 1;
+    await get();
+    clock.at(HOUR - 1.25 * 15 * MINUTE - 1);
+    await get();
+    expect(stub.calls).toBe(1);
+    clock.at(HOUR - 1.25 * 15 * MINUTE);
+    await get();
+    expect(stub.calls).toBe(2);
+  });
+
+  it('honours refreshWindowSeconds, but starts at least 30 s before the mandatory window and never in the first half of the usable lifetime', async () => {
+    const narrow = setUp({ refreshWindowSeconds: 0 });
+    await narrow.get();
+    narrow.clock.at(HOUR - 60 * SECOND - 30 * SECOND);
+    await narrow.get();
+    expect(narrow.stub.calls).toBe(2); // a window of 0 s still refreshes ahead, 30 s before the mandatory window
+
+    const wide = setUp({ refreshWindowSeconds: 3600 });
+    await wide.get();
+    const halfUsable = (HOUR - 60 * SECOND) / 2;
+    wide.clock.at(halfUsable - 1);
+    await wide.get();
+    expect(wide.stub.calls).toBe(1);
+    wide.clock.at(halfUsable);
+    await wide.get();
+    expect(wide.stub.calls).toBe(2);
+  });
+
+  it('inside the mandatory window, never hands out the cached set: every caller waits for one shared load', async () => {
+    const { clock, stub, get } = setUp();
+    const first = await get();
+    clock.at(HOUR - 60 * SECOND);
+    const waiting = await Promise.all(Array.from({ length: 50 }, () => get()));
+    expect(stub.calls).toBe(2);
+    expect(waiting.every((credentials) => credentials !== first && credentials.accessKeyId === 'ASIA2')).toBe(true);
+  });
+
+  it('with refreshAhead false (a fixed MFA code), never refreshes in the background', async () => {
+    const { clock, stub, get } = setUp();
+    await get('k1', { refreshAhead: false });
+    clock.at(59 * MINUTE - 1);
+    await get('k1', { refreshAhead: false });
+    expect(stub.calls).toBe(1);
+  });
+
+  it('refuses credentials issued already inside the mandatory window, and stores nothing', async () => {
+    const { stub, get, cache } = setUp();
+    stub.lifetimeMs = 60 * SECOND;
+    await expect(get()).rejects.toMatchObject({ code: 'CredentialsExpireTooSoon' });
+    expect(cache.stats().size).toBe(0);
+  });
+});
+
+describe('CredentialCache: failures', () => {
+  it('serves the cached set through a retryable failure (stale-if-error) and backs off 1 s, 2 s, 4 s… before trying again', async () => {
+    const { clock, stub, get, cache } = setUp();
+    const first = await get();
+    stub.fail(throttled());
+    clock.randomValue = 1; // backoff × (0.5 + 0.5 × random): the full step
+    clock.at(45 * MINUTE);
+    expect(await get()).toBe(first);
+    await settle();
+    expect(stub.calls).toBe(2);
+    clock.at(45 * MINUTE + SECOND - 1);
+    await get();
+    await settle();
+    expect(stub.calls).toBe(2);
+    clock.at(45 * MINUTE + SECOND);
+    await get();
+    await settle();
+    expect(stub.calls).toBe(3);
+    clock.at(45 * MINUTE + 3 * SECOND - 1);
+    await get();
+    await settle();
+    expect(stub.calls).toBe(3);
+    expect(cache.stats()).toMatchObject({ refreshFailures: 2, staleServed: 3, size: 1 });
+  });
+
+  it('keeps serving the cached set through repeated failures until the mandatory window, where callers wait and see the failure', async () => {
+    const { clock, stub, get } = setUp({ refreshWindowSeconds: 3600 });
+    const first = await get();
+    stub.fail(throttled());
+    for (let minute = 30; minute < 59; minute += 5) {
+      clock.at(minute * MINUTE);
+      expect(await get()).toBe(first);
+      await settle();
+    }
+    expect(stub.calls).toBe(7);
+    clock.at(HOUR - MINUTE);
+    await expect(get()).rejects.toMatchObject({ code: 'Throttling' });
+  });
+
+  it('evicts on a refusal, reaches every waiting caller, and remembers it for 2–4 s', async () => {
+    const { clock, stub, get, cache, events } = setUp();
+    await get();
+    stub.fail(denied());
+    clock.at(HOUR - MINUTE);
+    const results = await Promise.allSettled([get(), get()]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(cache.stats().size).toBe(0);
+    expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['error']);
+    const calls = stub.calls;
+    clock.at(HOUR - MINUTE + 2 * SECOND - 1);
+    await expect(get()).rejects.toMatchObject({ code: 'AccessDenied' });
+    expect(stub.calls).toBe(calls);
+    stub.succeed();
+    clock.at(HOUR - MINUTE + 2 * SECOND);
+    await expect(get()).resolves.toBeInstanceOf(TemporaryCredentials);
+    expect(stub.calls).toBe(calls + 1);
+  });
+
+  it('never answers a lookup that does not remember refusals (an MFA code) from a remembered refusal', async () => {
+    const { stub, get } = setUp();
+    stub.fail(denied());
+    await expect(get('k1', { rememberRefusals: false })).rejects.toMatchObject({ code: 'AccessDenied' });
+    stub.succeed();
+    await expect(get('k1', { rememberRefusals: false })).resolves.toBeInstanceOf(TemporaryCredentials);
+    expect(stub.calls).toBe(2);
+  });
+
+  it('drops an entry that expired while its refreshes failed, as expired', async () => {
+    const { clock, stub, get, events, cache } = setUp();
+    await get();
+    stub.fail(throttled());
+    clock.at(HOUR);
+    await expect(get()).rejects.toMatchObject({ code: 'Throttling' });
+    expect(cache.stats().size).toBe(0);
+    expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['expired']);
+  });
+});
+
+describe('CredentialCache: capacity and control', () => {
+  it('evicts the least recently used at capacity: reason capacity while still valid (with a warning), expired once past the mandatory window', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const { clock, get, events } = setUp({ maxEntries: 2 });
+    await get('a');
+    await get('b');
+    await get('c');
+    clock.at(HOUR - 30 * SECOND);
+    await get('d');
+    expect(events.filter((event) => event.type === 'eviction').map((event) => [event.key, event.reason])).toEqual([
+      ['a', 'capacity'],
+      ['b', 'expired'],
+    ]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  it('a load that was running when its key was invalidated does not refill the cache', async () => {
+    const { stub, get, cache } = setUp();
+    stub.hold();
+    const running = get();
+    expect(cache.invalidate('k1')).toBe(false);
+    stub.release();
+    await running;
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('invalidateIfCurrent drops the entry only while it still holds those credentials', async () => {
+    const { clock, get, cache } = setUp();
+    const first = await get();
+    clock.at(HOUR - MINUTE);
+    const second = await get();
+    expect(cache.invalidateIfCurrent(first)).toBe(false);
+    expect(cache.invalidateIfCurrent(second)).toBe(true);
+    expect(cache.stats().size).toBe(0);
+  });
+});
