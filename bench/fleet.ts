@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { mapWithConcurrency } from '../src/account-checks/account-checks';
 import type { CredentialCacheOptions } from '../src/config/cache-options';
-import { CachedCredentials } from '../src/cache/cached-credentials';
+import { CachedCredentials } from '../src/module/cached-credentials';
 import type { KeepWarmTimers } from '../src/cache/keep-warm';
 import { resolveStsConfig } from '../src/config/server-aws-sts.config';
 import { TemporaryCredentials } from '../src/sts/temporary-credentials';

@@ -5,13 +5,13 @@ export type { CredentialCacheOptions, KeepWarmOptions, SharedCacheOptions } from
 export type { SharedEncryptionKey } from './cache/shared/credential-envelope.js';
 export type { SharedRedisClient, SharedRedisSubscriber } from './cache/shared/ioredis-store.js';
 export type { SharedNodeRedisClient, SharedNodeRedisCluster, SharedNodeRedisSubscriber } from './cache/shared/node-redis-store.js';
-export type { SharedTierStats } from './cache/shared/shared-tier.js';
+export type { SharedTierStats } from './cache/shared-tier-stats.js';
 export type { ClientPoolStats } from './clients/client-pool.js';
 export { StsService } from './module/sts.service.js';
 export { StsTenantMiddleware } from './tenant/sts-tenant.middleware.js';
 export type { CurrentTenant } from './tenant/current-tenant.js';
 export type { RequestTenantOptions } from './tenant/request-tenant-options.js';
-export type { CredentialCacheControl } from './cache/cached-credentials.js';
+export type { CredentialCacheControl } from './module/cached-credentials.js';
 export type { FanOutOptions } from './account-checks/account-checks.js';
 export type { CredentialCacheStats } from './cache/credential-cache.js';
 export { STS_CLIENT } from './module/sts.constants.js';

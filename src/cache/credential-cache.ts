@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
-import type { SharedTierStats } from './shared/shared-tier.js';
+import type { SharedTierStats } from './shared-tier-stats.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
 import type { CredentialCacheSettings } from '../config/cache-options.js';
 import { REFUSAL_CODES, toStsError, type StsError } from '../errors/sts-error.js';

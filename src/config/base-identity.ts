@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { ServerAwsStsConfig } from './server-aws-sts.config.js';
+
+/** What the base identity is made of: the `credentials` and `AWS_PROFILE` of `ServerAwsStsConfig`. */
+export interface BaseIdentityOptions {
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  AWS_PROFILE?: string;
+}
 
 /** Where the SDK's default chain found credentials, by the feature id it marks them with (`$source`), in priority order. */
 const CHAIN_SOURCES: ReadonlyArray<[feature: string, origin: string]> = [
@@ -41,7 +46,7 @@ function providerFailure(error: unknown): unknown {
  * closure, so the resolved config (and the service holding it) never shows a secret key to `util.inspect` or
  * `JSON.stringify`.
  */
-export function baseCredentialProvider(config: ServerAwsStsConfig): AwsCredentialIdentityProvider {
+export function baseCredentialProvider(config: BaseIdentityOptions): AwsCredentialIdentityProvider {
   const { credentials } = config;
   let provider: AwsCredentialIdentityProvider;
   let origin: (resolved: AwsCredentialIdentity) => string;

@@ -4,7 +4,7 @@ import { metrics, type MeterProvider } from '@opentelemetry/api';
 import { baseCredentialProvider } from './base-identity.js';
 import { resolveCacheOptions, type CredentialCacheOptions, type CredentialCacheSettings } from './cache-options.js';
 import { boundedProvider } from '../sts/operation-deadline.js';
-import { withRequestHandlerDefaults } from './sts-client.factory.js';
+import { withRequestHandlerDefaults } from './request-handler-defaults.js';
 import { STS_LIMITS } from '../sts/sts-limits.js';
 import { StsError, StsValidationError } from '../errors/sts-error.js';
 import type { RequestTenantOptions } from '../tenant/request-tenant-options.js';

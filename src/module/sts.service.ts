@@ -5,7 +5,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
 import { AccountChecks, type FanOutOptions } from '../account-checks/account-checks.js';
-import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from '../cache/cached-credentials.js';
+import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials.js';
 import { prepareAssumeRole } from '../sts/role-request.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { StsMetrics } from '../observability/sts-metrics.js';

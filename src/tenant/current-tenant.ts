@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { AwsClientClass } from '../cache/cached-credentials.js';
+import type { AwsClientClass } from '../module/cached-credentials.js';
 import { prepareAssumeRole, type RequestDefaults } from '../sts/role-request.js';
 import { StsError } from '../errors/sts-error.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';

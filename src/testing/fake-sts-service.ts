@@ -8,7 +8,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Subject, type Observable } from 'rxjs';
 import type { FanOutOptions } from '../account-checks/account-checks.js';
-import type { AwsClientClass, CredentialCacheControl } from '../cache/cached-credentials.js';
+import type { AwsClientClass, CredentialCacheControl } from '../module/cached-credentials.js';
 import type { ClientPoolStats } from '../clients/client-pool.js';
 import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';

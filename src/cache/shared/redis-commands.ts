@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { SharedTierEvent } from '../../observability/sts-events.js';
 import type { RedisStore } from './redis-store.js';
+import type { RedisOutageState } from '../shared-tier-stats.js';
 
 /** Why the shared tier is being skipped: Redis failed lately and the tier is backing off. */
 export class SharedTierBackingOff extends Error {
@@ -29,16 +30,6 @@ function failureCode(error: unknown): string {
   const replyCode = name === 'ReplyError' && typeof message === 'string' ? REDIS_ERROR_CODE.exec(message)?.[1] : undefined;
   if (replyCode !== undefined) return replyCode;
   return typeof name === 'string' && /^\w{1,64}$/.test(name) ? name : 'Error';
-}
-
-/** Where the shared tier's Redis stands, for health checks and metrics. Never carries a message or a key. */
-export interface RedisOutageState {
-  /** Outages since start: each begins with a failed command and ends with one that succeeds. */
-  outages: number;
-  /** Since when (ms since epoch) the outage under way has lasted; undefined while Redis answers. */
-  outageSince?: number;
-  /** The code of the last failure (`ECONNREFUSED`, `TimeoutError`, `OOM`…), kept after Redis recovers. */
-  lastErrorCode?: string;
 }
 
 /**

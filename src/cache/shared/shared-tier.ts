@@ -4,7 +4,8 @@ import type { TemporaryCredentials } from '../../sts/temporary-credentials.js';
 import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
 import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
 import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
-import { RedisCommands, type RedisOutageState } from './redis-commands.js';
+import { RedisCommands } from './redis-commands.js';
+import type { SharedTierStats } from '../shared-tier-stats.js';
 import type { RedisStore, StoreSubscription } from './redis-store.js';
 import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
 import type { SharedTierEvent } from '../../observability/sts-events.js';
@@ -54,24 +55,6 @@ export interface DroppedCredentials {
  * fetched itself (`fetched`: the holder took too long or failed, or Redis did), or with its own fetch failing.
  */
 export type SharedWaitResult = 'adopted' | 'fetched' | 'failed';
-
-/** Counters of the shared tier since start, and where its Redis stands (`RedisOutageState`). */
-export interface SharedTierStats extends RedisOutageState {
-  /** Local misses and refreshes answered from Redis, with no STS call. */
-  hits: number;
-  /** Fetches this instance made for the fleet, holding the key's lock. */
-  fills: number;
-  /** Loads that waited for another instance's fetch (once each, however many times they looked). */
-  waits: number;
-  /** Fetches made without the tier: Redis failed or was backing off, or a holder took too long. */
-  bypassed: number;
-  /** Invalidations of a Redis key this instance set out to tell the fleet (its own, and relays to its other keys). */
-  invalidationsQueued: number;
-  /** …of those, the ones Redis took: the value deleted, its generation bumped, the fleet's log told. */
-  invalidationsPropagated: number;
-  /** …of those, the ones Redis has not taken yet (sent again every second); the rest were dropped past the bound. */
-  invalidationsPending: number;
-}
 
 
 /** A waiter looks again this often even without a `fill` message (which pub/sub may lose) (ms). */

@@ -3,7 +3,7 @@
  * credentials (access key, secret, session token, expiry) it issues, tracks and can revoke.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { roleAccount, roleName } from './iam-rules.js';
+import { roleAccount, roleName } from './role-arn.js';
 
 /** A long-term identity (an IAM user's access key) that signs requests. */
 export interface LocalStsIdentity {

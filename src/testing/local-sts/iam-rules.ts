@@ -4,6 +4,7 @@
  * roles accept web identity and SAML — with STS's own error codes and messages.
  */
 import type { Caller, LocalStsIdentity } from './credentials.js';
+import { ROLE_ARN_PATTERN, roleAccount } from './role-arn.js';
 import { constantTimeEqual } from './sigv4.js';
 import { LocalStsFailure, validationFailure } from './wire-format.js';
 
@@ -40,22 +41,11 @@ export interface LocalStsRole {
 
 const DEFAULT_ROLE_DURATION = 3600;
 const CHAINED_ROLE_MAX_DURATION = 3600;
-const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const MFA_FAILED = 'MultiFactorAuthentication failed with invalid MFA one time pass code. ';
 
 /** The principal a caller acts as: its ARN, account and user id (what GetCallerIdentity answers). */
 export function principalOf(caller: Caller): { arn: string; account: string; userId: string } {
   return caller.kind === 'identity' ? caller.identity : caller.cred;
-}
-
-/** The account of a role ARN. */
-export function roleAccount(roleArn: string): string {
-  return ROLE_ARN_PATTERN.exec(roleArn)?.[1] ?? '000000000000';
-}
-
-/** The role name (last path segment) of a role ARN. */
-export function roleName(roleArn: string): string {
-  return ROLE_ARN_PATTERN.exec(roleArn)?.[2] ?? roleArn.split('/').pop() ?? 'unknown';
 }
 
 /** The roles by ARN; the methods back LocalStsServer's addRole/updateRole/removeRole. */

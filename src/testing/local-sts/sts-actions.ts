@@ -12,12 +12,12 @@ import {
   checkChainedDuration,
   checkSessionTokenMfa,
   principalOf,
-  roleAccount,
   roleSessionSeconds,
   sessionSourceIdentity,
   sessionTokenIdentity,
   type RoleRegistry,
 } from './iam-rules.js';
+import { roleAccount } from './role-arn.js';
 import { packedPolicySize, parseDuration, requireRoleArn, requireSessionName } from './query-parameters.js';
 import { LocalStsFailure, validationFailure, type XmlNode } from './wire-format.js';
 
