@@ -191,4 +191,63 @@ async function healthAgainst(sts, { library, terminus, Terminus, Test }) {
   }
 }
 
-module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario, fakeServiceScenario, healthScenario };
+/**
+ * An HTTP app as the README wires one: `sts.current` finds each request's tenant (resolved from a header, bound by
+ * `StsTenantMiddleware`), and `StsExceptionFilter` turns a refusal into a 403 that names the code, never the
+ * ExternalId or the role. `common` is the app's own `@nestjs/common` (decorators applied by hand: these apps are
+ * plain JavaScript); the server is the app's `@nestjs/platform-express`, on a loopback port.
+ */
+function httpScenario({ library, testing, Test, common }) {
+  return withLocalSts(testing, (sts) => httpAgainst(sts, { library, Test, common }));
+}
+
+async function httpAgainst(sts, { library, Test, common }) {
+  class TenantController {
+    constructor(service) {
+      this.service = service;
+    }
+    async account() {
+      return { accountId: (await this.service.current.getCredentials()).accountId };
+    }
+  }
+  common.Inject(library.StsService)(TenantController, undefined, 0);
+  common.Controller('account')(TenantController);
+  common.Get()(TenantController.prototype, 'account', Object.getOwnPropertyDescriptor(TenantController.prototype, 'account'));
+  class AppModule {
+    configure(consumer) {
+      consumer.apply(library.StsTenantMiddleware).forRoutes(TenantController);
+    }
+  }
+  const tenants = { ok: { roleArn: sts.roleArn, externalId: sts.externalId }, denied: { roleArn: sts.deniedRoleArn, externalId: sts.externalId } };
+  const tenant = { resolve: (request) => tenants[request.headers['x-tenant']] };
+  common.Module({
+    imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: sts.credentials, clientConfig: { endpoint: sts.endpoint }, tenant })],
+    controllers: [TenantController],
+  })(AppModule);
+
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  app.useGlobalFilters(new library.StsExceptionFilter());
+  await app.listen(0, '127.0.0.1');
+  try {
+    const url = `http://127.0.0.1:${app.getHttpServer().address().port}/account`;
+    const get = async (name) => {
+      const response = await fetch(url, { headers: { 'x-tenant': name } });
+      return { status: response.status, text: await response.text() };
+    };
+    const ok = await get('ok');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(JSON.parse(ok.text), { accountId: sts.roleArn.split(':')[4] });
+    const denied = await get('denied');
+    assert.equal(denied.status, 403, 'a role that refuses the app is a 403, not a 500');
+    assert.equal(JSON.parse(denied.text).code, 'AccessDenied');
+    for (const secret of [sts.externalId, sts.deniedRoleArn]) assert.ok(!denied.text.includes(secret), 'the answer names neither the ExternalId nor the role');
+    // A request the resolver finds no tenant for is the app's own gap (NoRequestTenant): a bare 500, nothing named.
+    const none = await get('unknown');
+    assert.deepEqual({ status: none.status, body: JSON.parse(none.text) }, { status: 500, body: { statusCode: 500, error: 'Internal Server Error' } });
+  } finally {
+    await app.close();
+  }
+}
+
+module.exports = { configureScenario, configureAsyncScenario, overrideClientScenario, fakeServiceScenario, healthScenario, httpScenario };

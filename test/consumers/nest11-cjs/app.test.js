@@ -7,7 +7,8 @@ const Terminus = require('@nestjs/terminus');
 const library = require('nestjs-aws-sts');
 const terminus = require('nestjs-aws-sts/terminus');
 const testing = require('nestjs-aws-sts/testing');
-const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, overrideClientScenario } = require('./scenario.cjs');
+const common = require('@nestjs/common');
+const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, httpScenario, overrideClientScenario } = require('./scenario.cjs');
 
 test('loads the CommonJS build', () => {
   expect(require.resolve('nestjs-aws-sts')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
@@ -24,6 +25,8 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => overrideClientSc
 test('overrideProvider(StsService) with fakeStsService()', () => fakeServiceScenario({ library, testing, Test }));
 
 test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 11, CommonJS), up and down', () => healthScenario({ library, testing, terminus, Terminus, Test }));
+
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => httpScenario({ library, testing, Test, common }));
 
 test('docs/testing.md: with one copy of @aws-sdk/client-sts, stsClientMockAnswers(mockClient(STSClient)) answers the module\'s client', async () => {
   const sts = testing.stsClientMockAnswers(mockClient(STSClient), { identity: { account: '444444444444' } });

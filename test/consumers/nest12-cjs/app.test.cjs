@@ -7,7 +7,8 @@ const Terminus = require('@nestjs/terminus');
 const library = require('nestjs-aws-sts');
 const terminus = require('nestjs-aws-sts/terminus');
 const testing = require('nestjs-aws-sts/testing');
-const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, overrideClientScenario } = require('./scenario.cjs');
+const common = require('@nestjs/common');
+const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, httpScenario, overrideClientScenario } = require('./scenario.cjs');
 
 test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
   assert.match(require.resolve('nestjs-aws-sts'), /dist[\\/]cjs[\\/]index\.js$/);
@@ -24,3 +25,5 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => overrideClientSc
 test('overrideProvider(StsService) with fakeStsService()', () => fakeServiceScenario({ library, testing, Test }));
 
 test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12 through require(esm)), up and down', () => healthScenario({ library, testing, terminus, Terminus, Test }));
+
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => httpScenario({ library, testing, Test, common }));

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import * as common from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import * as Terminus from '@nestjs/terminus';
@@ -22,3 +23,5 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => scenario.overrid
 test('overrideProvider(StsService) with fakeStsService()', () => scenario.fakeServiceScenario({ library, testing, Test }));
 
 test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12, ES modules), up and down', () => scenario.healthScenario({ library, testing, terminus, Terminus, Test }));
+
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => scenario.httpScenario({ library, testing, Test, common }));
