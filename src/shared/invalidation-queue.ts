@@ -39,11 +39,17 @@ export class InvalidationQueue {
     return this.#pending.size;
   }
 
-  /** Queues an invalidation and sends it now. */
-  add(invalidation: PendingInvalidation): void {
-    const queued = this.#pending.get(invalidation.address);
-    if (queued !== undefined && queued.accessKeyId === undefined && invalidation.accessKeyId !== undefined) return;
+  /**
+   * Queues an invalidation and sends it now. One per address: an unconditional one covers any conditional one; two
+   * conditional ones of different credentials become one unconditional one, which covers both (the first must reach
+   * the replicas still holding its credentials).
+   */
+  add(added: PendingInvalidation): void {
+    const queued = this.#pending.get(added.address);
+    if (queued !== undefined && queued.accessKeyId === undefined && added.accessKeyId !== undefined) return;
     if (queued === undefined) this.counts.queued++;
+    const coversBoth = queued?.accessKeyId !== undefined && added.accessKeyId !== undefined && queued.accessKeyId !== added.accessKeyId;
+    const invalidation = coversBoth ? { address: added.address, origin: added.origin } : added;
     this.#pending.delete(invalidation.address);
     this.#pending.set(invalidation.address, invalidation);
     if (this.#pending.size > this.maxPending) {

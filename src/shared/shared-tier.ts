@@ -69,7 +69,10 @@ export interface SharedTierStats extends RedisOutageState {
   invalidationsQueued: number;
   /** …of those, the ones Redis took: the value deleted, its generation bumped, the fleet's log told. */
   invalidationsPropagated: number;
-  /** …of those, the ones Redis has not taken yet (sent again every second); the rest were dropped past the bound. */
+  /**
+   * …of those, the ones Redis has not taken yet (sent again every second; the rest were dropped past the bound), and
+   * invalidations made before the base principal was known (queued once STS says it).
+   */
   invalidationsPending: number;
 }
 
@@ -138,6 +141,11 @@ export class SharedTier {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
   readonly #invalidated: LRUCache<string, number>;
+  /**
+   * Invalidations made before the base principal was known (STS did not answer yet), so their Redis keys are not
+   * either: named and queued on a later maintenance round, once it is.
+   */
+  readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
   /** Invalidations this instance made or applied: applied and relayed once each. */
   readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
@@ -163,6 +171,7 @@ export class SharedTier {
       },
     });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
+    this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
     this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
     this.#log = new FleetLog(this.#logKey, (command) => this.#run(command, { force: true }), (entry) => this.#apply(entry));
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
@@ -246,7 +255,8 @@ export class SharedTier {
 
   stats(): SharedTierStats {
     const { queued, propagated } = this.#queue.counts;
-    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: this.#queue.size };
+    const pending = this.#queue.size + this.#unnamedInvalidations.size;
+    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: pending };
     return { ...this.#stats, ...invalidations, ...this.#commands.outage };
   }
 
@@ -262,6 +272,7 @@ export class SharedTier {
   close(): void {
     this.#closed = true;
     clearInterval(this.#maintenance);
+    this.#unnamedInvalidations.clear();
     this.#subscription.close();
     for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
     void this.#queue.flush().finally(() => this.#queue.clear());
@@ -272,9 +283,17 @@ export class SharedTier {
     if (this.#closed) return;
     const origin = randomUUID();
     this.#origins.set(origin, true);
-    void this.#addressesOf(request).then((addresses) =>
-      addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))),
-    );
+    void this.#queueInvalidation(request, origin, accessKeyId);
+  }
+
+  /** Queues an invalidation at each Redis key of the request, or keeps it for later while they cannot be named. */
+  async #queueInvalidation(request: SharedRequest, origin: string, accessKeyId: string | undefined): Promise<void> {
+    const addresses = await this.#addressesOf(request);
+    if (addresses === undefined) {
+      if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
+      return;
+    }
+    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId)));
   }
 
   /**
@@ -324,6 +343,10 @@ export class SharedTier {
   }
 
   #maintain(): void {
+    for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
+      this.#unnamedInvalidations.delete(name);
+      void this.#queueInvalidation(request, origin, accessKeyId);
+    }
     if (this.#queue.size > 0) void this.#queue.flush();
     if (this.#commands.available) void this.#log.catchUp();
   }

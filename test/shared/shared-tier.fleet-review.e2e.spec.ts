@@ -1,0 +1,159 @@
+/**
+ * The shared tier's fleet promise, attacked at the tier itself: replicas are `SharedTier`s on one real `redis-server`,
+ * each with a plain map as its local cache, so a spec controls exactly when a replica's Redis or base principal fails.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { IoredisStore } from '../../src/shared/ioredis-store';
+import type { RedisStore } from '../../src/shared/redis-store';
+import { SharedTier, type SharedRequest } from '../../src/shared/shared-tier';
+import { TemporaryCredentials } from '../../src/temporary-credentials';
+import type { SharedTierEvent } from '../../src/sts-events';
+import { eventually } from '../support/async-helpers';
+import { describeWithRedis } from '../support/redis-server';
+
+const HOUR = 3600_000;
+
+/** A replica's Redis as one flag sees it: while `broken`, every command fails as a dropped connection would. */
+class BreakableStore implements RedisStore {
+  broken = false;
+  constructor(private readonly inner: RedisStore) {}
+  #guard<T>(command: () => Promise<T>): Promise<T> {
+    return this.broken ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'ECONNRESET' })) : command();
+  }
+  get(key: string) {
+    return this.#guard(() => this.inner.get(key));
+  }
+  set(key: string, value: string, options: { px: number; nx?: boolean }) {
+    return this.#guard(() => this.inner.set(key, value, options));
+  }
+  del(key: string) {
+    return this.#guard(() => this.inner.del(key));
+  }
+  eval(script: string, keys: string[], args: string[]) {
+    return this.#guard(() => this.inner.eval(script, keys, args));
+  }
+  publish(channel: string, message: string) {
+    return this.#guard(() => this.inner.publish(channel, message));
+  }
+  subscribe(...args: Parameters<RedisStore['subscribe']>) {
+    return this.inner.subscribe(...args);
+  }
+}
+
+const credentials = (label: string) =>
+  new TemporaryCredentials({
+    accessKeyId: `ASIA${label.toUpperCase().padEnd(16, 'X')}`,
+    secretAccessKey: `secret-${label}-${randomUUID()}`,
+    sessionToken: `token-${label}-${randomUUID()}`,
+    expiration: new Date(Date.now() + HOUR),
+  });
+
+describeWithRedis('shared tier: the fleet promise under review', (redisServer) => {
+  const clients: Redis[] = [];
+  const tiers: SharedTier[] = [];
+  let prefix = '';
+  let key = '';
+  let serial = 0;
+
+  beforeEach(() => {
+    prefix = `review${++serial}:`;
+    key = randomBytes(32).toString('base64');
+  });
+
+  afterEach(() => {
+    tiers.splice(0).forEach((tier) => tier.close());
+    clients.splice(0).forEach((client) => client.disconnect());
+  });
+
+  const client = () => {
+    const redis = new Redis(redisServer().url);
+    redis.on('error', () => undefined);
+    clients.push(redis);
+    return redis;
+  };
+
+  interface ReplicaOptions {
+    /** The base principal's answer: a rejection plays STS failing `GetCallerIdentity`. */
+    principal?: () => Promise<string>;
+  }
+
+  /** One replica: its tier, its local cache, and the switch that cuts its Redis. */
+  function replica({ principal = async () => 'arn:aws:iam::123456789012:user/app' }: ReplicaOptions = {}) {
+    const store = new BreakableStore(new IoredisStore(client()));
+    const local = new Map<string, TemporaryCredentials>();
+    const canonicals = new Map<string, string>();
+    const events: SharedTierEvent[] = [];
+    const tier = new SharedTier(
+      { store: () => store, encryptionKeys: () => [{ id: 'k', key }], keyPrefix: prefix, commandTimeoutMs: 1_000 },
+      {
+        principal,
+        now: () => Date.now(),
+        mandatoryWindowMs: 60_000,
+        operationTimeoutMs: 10_000,
+        maxEntries: 100,
+        emit: (event) => events.push(event),
+        waited: () => undefined,
+        onRemoteInvalidation: (localKey, onlyIf) => {
+          const held = local.get(localKey);
+          if (held === undefined || (onlyIf !== undefined && !onlyIf(held.accessKeyId))) return undefined;
+          local.delete(localKey);
+          return { accessKeyId: held.accessKeyId, expiration: held.expiration.getTime() };
+        },
+        held: () => [...local.keys()].map((localKey) => ({ localKey, canonical: canonicals.get(localKey)! })),
+      },
+    );
+    tiers.push(tier);
+    const requestOf = (name: string): SharedRequest => {
+      canonicals.set(name, `canonical ${name}`);
+      return { localKey: name, canonical: `canonical ${name}` };
+    };
+    /** Loads `name` through the tier (fetching `fresh` when Redis has nothing usable) and holds the answer locally. */
+    const load = async (name: string, fresh: TemporaryCredentials) => {
+      const answer = await tier.load(requestOf(name), undefined, async () => fresh);
+      local.set(name, answer);
+      return answer;
+    };
+    return { tier, store, local, events, requestOf, load };
+  }
+
+  it('an invalidate() made while the base principal is still unknown (STS failing) reaches the fleet once it is known', async () => {
+    const holder = replica();
+    const held = await holder.load('tenant', credentials('held'));
+    let stsAnswers = false;
+    const admin = replica({
+      principal: async () => {
+        if (!stsAnswers) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        return 'arn:aws:iam::123456789012:user/app';
+      },
+    });
+    admin.tier.invalidate(admin.requestOf('tenant'), undefined); // a revocation on a replica that never loaded
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stsAnswers = true;
+    // The holder drops them, and a replica started now does not adopt them from Redis.
+    await eventually(() => !holder.local.has('tenant'), 8_000);
+    const late = replica();
+    expect((await late.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(held.accessKeyId);
+  }, 20_000);
+
+  it('two invalidateIfCurrent of one request queued during an outage both reach the fleet: the first is not lost', async () => {
+    const [a, b] = [replica(), replica()];
+    const first = await a.load('tenant', credentials('first'));
+    await b.load('tenant', credentials('unused'));
+    expect(b.local.get('tenant')?.accessKeyId).toBe(first.accessKeyId); // b adopted a's credentials
+    a.store.broken = true;
+    a.tier.invalidateIfHolding(a.requestOf('tenant'), first.accessKeyId, first.expiration.getTime());
+    a.local.delete('tenant');
+    // a fetches again on its own (Redis is out for a), and those credentials are refused too.
+    const second = await a.load('tenant', credentials('second'));
+    a.tier.invalidateIfHolding(a.requestOf('tenant'), second.accessKeyId, second.expiration.getTime());
+    a.local.delete('tenant');
+    await eventually(() => a.events.some((event) => event.state === 'invalidation-pending'), 5_000);
+    a.store.broken = false;
+    await eventually(() => a.tier.stats().invalidationsPending === 0, 8_000);
+    // b held the first credentials: it must drop them, and nobody may adopt them from Redis.
+    await eventually(() => !b.local.has('tenant'), 8_000);
+    const late = replica();
+    expect((await late.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(first.accessKeyId);
+  }, 30_000);
+});
