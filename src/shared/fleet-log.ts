@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { READ_LOG } from './tier-scripts.js';
 import type { RedisStore } from './redis-store.js';
 
@@ -25,9 +26,12 @@ const LOOKBACK_MS = 5 * 60_000;
 /**
  * The fleet's log of invalidations as this instance reads it: from where it left off, so an invalidation made while
  * its subscription was down (a dropped connection, a proxy's idle timeout) still reaches it. Read on every
- * (re)subscription, every `log` message, and periodically.
+ * (re)subscription, every `log` message, and periodically. When the log was trimmed past where this instance left off
+ * (it could not read while the fleet wrote more than the log keeps, or the log expired), what it missed is unknown:
+ * `lost()` drops everything the instance holds.
  */
 export class FleetLog {
+  readonly #logger = new Logger('StsSharedCache');
   #cursor = `${Date.now() - LOOKBACK_MS}-0`;
   #reading?: Promise<void>;
   #again = false;
@@ -36,6 +40,8 @@ export class FleetLog {
     private readonly key: string,
     private readonly run: (command: (redis: RedisStore) => Promise<unknown>) => Promise<unknown>,
     private readonly apply: (entry: LoggedInvalidation) => void,
+    /** Drops every credential the instance holds; answers how many. */
+    private readonly lost: () => number,
   ) {}
 
   /** Applies every entry after the last one read (once at a time: a call while one runs reads again after it). */
@@ -48,9 +54,15 @@ export class FleetLog {
       do {
         this.#again = false;
         for (;;) {
-          const page = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE)]));
-          if (!Array.isArray(page)) return; // failed: read again next time, from the same place
-          for (const [id, fields] of page as Array<[string, string[]]>) {
+          const answer = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE)]));
+          if (!Array.isArray(answer) || !Array.isArray(answer[1])) return; // failed: read again next time, from the same place
+          // The entry it left off at is gone, with what may have followed it.
+          const [oldest, page] = answer as [string, Array<[string, string[]]>];
+          if (oldest !== '' && isAfter(oldest, this.#cursor)) {
+            const dropped = this.lost();
+            if (dropped > 0) this.#logger.warn(`The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`);
+          }
+          for (const [id, fields] of page) {
             this.#cursor = id;
             const entry = entryOf(fields);
             if (entry !== undefined) this.apply(entry);
@@ -61,6 +73,13 @@ export class FleetLog {
     })().finally(() => (this.#reading = undefined));
     return this.#reading;
   }
+}
+
+/** Whether stream id `a` (`<ms>-<seq>`) comes after `b`. */
+function isAfter(a: string, b: string): boolean {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq);
 }
 
 function entryOf(fields: unknown): LoggedInvalidation | undefined {

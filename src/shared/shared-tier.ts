@@ -173,7 +173,12 @@ export class SharedTier {
     this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
     this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
-    this.#log = new FleetLog(this.#logKey, (command) => this.#run(command, { force: true }), (entry) => this.#apply(entry));
+    this.#log = new FleetLog(
+      this.#logKey,
+      (command) => this.#run(command, { force: true }),
+      (entry) => this.#apply(entry),
+      () => this.#dropHeld(),
+    );
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
     this.#maintenance.unref();
     this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => void this.#log.catchUp() });
@@ -316,6 +321,14 @@ export class SharedTier {
     }
     const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
     return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
+  }
+
+  /**
+   * The fleet's log lost entries this instance had not read: any credentials it holds may have been invalidated, so
+   * it drops them all (a next load adopts from Redis what is still valid there, at its current generation).
+   */
+  #dropHeld(): number {
+    return [...this.context.held()].filter(({ localKey }) => this.context.onRemoteInvalidation(localKey) !== undefined).length;
   }
 
   /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */

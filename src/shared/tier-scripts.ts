@@ -68,5 +68,10 @@ redis.call('pexpire', KEYS[1], ARGV[7])
 redis.call('publish', ARGV[6], 'log')
 return id`;
 
-/** The log's entries after an id (exclusive). KEYS: log. ARGV: id, most entries. Answers `[[id, [field, value…]]…]`. */
-export const READ_LOG = "return redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])";
+/**
+ * The log's oldest entry and its entries after an id (exclusive): when the oldest comes after that id, the log was
+ * trimmed (or expired) past it. KEYS: log. ARGV: id, most entries. Answers `[oldest id or '', [[id, [field, value…]]…]]`.
+ */
+export const READ_LOG = `
+local oldest = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', 1)[1]
+return {oldest and oldest[1] or '', redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;

@@ -156,4 +156,24 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     const late = replica();
     expect((await late.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(first.accessKeyId);
   }, 30_000);
+
+  it('a replica whose place in the fleet\'s log was trimmed away (MAXLEN ~) still drops the credentials invalidated there', async () => {
+    const [a, b] = [replica(), replica()];
+    const held = await a.load('tenant', credentials('held'));
+    await b.load('tenant', credentials('unused'));
+    a.tier.invalidate(a.requestOf('other'), undefined); // b has read the log at least once since
+    await eventually(() => a.tier.stats().invalidationsPropagated === 1, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    b.store.broken = true; // b cannot read the log (a pause, a partition) while the fleet writes a lot to it
+    a.tier.invalidate(a.requestOf('tenant'), held.expiration.getTime());
+    await eventually(() => a.tier.stats().invalidationsPropagated === 2, 5_000);
+    const inspector = client();
+    const pipeline = inspector.pipeline();
+    // Another replica's invalidateWhere of thousands of entries: the log keeps about the last 10,000.
+    for (let i = 0; i < 12_000; i++) pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
+    await pipeline.exec();
+    b.store.broken = false;
+    // b must not keep serving what was invalidated while it could not read.
+    await eventually(() => !b.local.has('tenant'), 10_000);
+  }, 30_000);
 });
