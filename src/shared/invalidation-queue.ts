@@ -39,6 +39,11 @@ export class InvalidationQueue {
     return this.#pending.size;
   }
 
+  /** Whether an invalidation of `address` waits for Redis. */
+  has(address: string): boolean {
+    return this.#pending.has(address);
+  }
+
   /**
    * Queues an invalidation and sends it now. One per address: an unconditional one covers any conditional one; two
    * conditional ones of different credentials become one unconditional one, which covers both (the first must reach

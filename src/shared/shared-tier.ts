@@ -146,6 +146,12 @@ export class SharedTier {
    * either: named and queued on a later maintenance round, once it is.
    */
   readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
+  /**
+   * With several encryption keys: invalidations the log named at an address this instance could not tell the request
+   * of (it never loaded it). Relayed to the request's other addresses when it does: an `[old]` replica's invalidation
+   * made while no `[new, old]` replica knew the request must still reach the value `[new]` sealed.
+   */
+  readonly #heardUnknown?: LRUCache<string, LoggedInvalidation>;
   /** Invalidations this instance made or applied: applied and relayed once each. */
   readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
@@ -172,6 +178,7 @@ export class SharedTier {
     });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
+    if (keyCount > 1) this.#heardUnknown = new LRUCache({ max: LOG_ENTRIES });
     this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
     this.#log = new FleetLog(
       this.#logKey,
@@ -332,10 +339,14 @@ export class SharedTier {
   }
 
   /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */
-  #apply({ address, origin, instance, accessKeyTag }: LoggedInvalidation): void {
+  #apply(entry: LoggedInvalidation): void {
+    const { address, origin, instance, accessKeyTag } = entry;
     if (instance === this.#instance || this.#origins.has(origin)) return;
     const localKey = this.#localKeyOf(address);
-    if (localKey === undefined) return;
+    if (localKey === undefined) {
+      this.#heardUnknown?.set(address, entry);
+      return;
+    }
     this.#origins.set(origin, true);
     const addresses = this.#addresses.get(localKey) ?? [];
     const heardIndex = addresses.indexOf(address);
@@ -461,6 +472,7 @@ export class SharedTier {
    * invalidation still waiting for Redis must not be undone here).
    */
   #usable(request: SharedRequest, address: string, { value, generation }: Found, current: TemporaryCredentials | undefined): TemporaryCredentials | undefined {
+    if (this.#queue.has(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
     const credentials = this.#envelope.open(address, value, generation);
     if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation
     const expiresAt = credentials.expiration.getTime();
@@ -497,6 +509,15 @@ export class SharedTier {
     const addresses = this.#envelope.addresses(principal, canonical);
     this.#addresses.set(localKey, addresses);
     addresses.forEach((address) => this.#localKeys.set(address, localKey));
+    for (const address of addresses) {
+      const heard = this.#heardUnknown?.get(address);
+      this.#heardUnknown?.delete(address);
+      // Relayed to the other addresses only: what this instance holds now came after it heard (it held nothing then).
+      if (heard !== undefined && heard.accessKeyTag === undefined && !this.#origins.has(heard.origin)) {
+        this.#origins.set(heard.origin, true);
+        addresses.forEach((other, index) => other !== address && !this.#closed && this.#queue.add(this.#pending(other, index, heard.origin, undefined)));
+      }
+    }
     return addresses;
   }
 

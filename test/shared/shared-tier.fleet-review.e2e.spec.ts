@@ -76,16 +76,18 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
   interface ReplicaOptions {
     /** The base principal's answer: a rejection plays STS failing `GetCallerIdentity`. */
     principal?: () => Promise<string>;
+    /** Its encryption keys, the sealing one first (default: the spec's one key). */
+    keys?: string[];
   }
 
   /** One replica: its tier, its local cache, and the switch that cuts its Redis. */
-  function replica({ principal = async () => 'arn:aws:iam::123456789012:user/app' }: ReplicaOptions = {}) {
+  function replica({ principal = async () => 'arn:aws:iam::123456789012:user/app', keys = [key] }: ReplicaOptions = {}) {
     const store = new BreakableStore(new IoredisStore(client()));
     const local = new Map<string, TemporaryCredentials>();
     const canonicals = new Map<string, string>();
     const events: SharedTierEvent[] = [];
     const tier = new SharedTier(
-      { store: () => store, encryptionKeys: () => [{ id: 'k', key }], keyPrefix: prefix, commandTimeoutMs: 1_000 },
+      { store: () => store, encryptionKeys: () => keys.map((bytes, i) => ({ id: `k${i}`, key: bytes })), keyPrefix: prefix, commandTimeoutMs: 1_000 },
       {
         principal,
         now: () => Date.now(),
@@ -175,5 +177,19 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     b.store.broken = false;
     // b must not keep serving what was invalidated while it could not read.
     await eventually(() => !b.local.has('tenant'), 10_000);
+  }, 30_000);
+
+  it('during a key rotation, a [new, old] replica started after an [old] replica\'s invalidation does not adopt what [new] sealed before', async () => {
+    const newKey = randomBytes(32).toString('base64');
+    const rotated = replica({ keys: [newKey, key] });
+    const sealedByNew = await rotated.load('tenant', credentials('new'));
+    const old = replica();
+    expect((await old.load('tenant', credentials('old'))).accessKeyId).not.toBe(sealedByNew.accessKeyId); // [old] cannot read it
+    rotated.tier.close(); // the [new, old] replica goes away (a rolling deploy), its value stays in Redis
+    old.tier.invalidate(old.requestOf('tenant'), undefined);
+    await eventually(() => old.tier.stats().invalidationsPropagated === 1, 5_000);
+    const started = replica({ keys: [newKey, key] });
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // it has read the log (on subscribing, then each second)
+    expect((await started.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(sealedByNew.accessKeyId);
   }, 30_000);
 });
