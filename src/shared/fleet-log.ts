@@ -12,6 +12,8 @@ export interface LoggedInvalidation {
   instance: string;
   /** Only the credentials with this access key tag (`CredentialEnvelope.accessKeyTag`); undefined: any. */
   accessKeyTag?: string;
+  /** Every address its writer invalidated with it (`address` included): nobody needs to relay to those. */
+  covered: string[];
 }
 
 /** Entries read per round trip. */
@@ -86,7 +88,8 @@ function entryOf(fields: unknown): LoggedInvalidation | undefined {
   if (!Array.isArray(fields)) return undefined;
   const values = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) values.set(String(fields[i]), String(fields[i + 1]));
-  const [address, origin, instance, tag] = ['a', 'o', 'i', 't'].map((field) => values.get(field));
+  const [address, origin, instance, tag, covered] = ['a', 'o', 'i', 't', 'c'].map((field) => values.get(field));
   if (address === undefined || origin === undefined || instance === undefined) return undefined;
-  return { address, origin, instance, accessKeyTag: tag === '' ? undefined : tag };
+  const others = covered === undefined || covered === '' ? [] : covered.split(' ');
+  return { address, origin, instance, accessKeyTag: tag === '' ? undefined : tag, covered: [address, ...others] };
 }

@@ -10,6 +10,8 @@ export interface PendingInvalidation {
   accessKeyId?: string;
   /** With `accessKeyId`: how the fleet's log names it (`CredentialEnvelope.accessKeyTag`). */
   accessKeyTag?: string;
+  /** Every address the invalidation reaches from this instance (this one included): the log says so, so that no one relays to them. */
+  covered: string[];
 }
 
 /** Invalidations sent to Redis at once (an `invalidateWhere` of thousands must not open thousands of commands). */
@@ -54,7 +56,7 @@ export class InvalidationQueue {
     if (queued !== undefined && queued.accessKeyId === undefined && added.accessKeyId !== undefined) return;
     if (queued === undefined) this.counts.queued++;
     const coversBoth = queued?.accessKeyId !== undefined && added.accessKeyId !== undefined && queued.accessKeyId !== added.accessKeyId;
-    const invalidation = coversBoth ? { address: added.address, origin: added.origin } : added;
+    const invalidation = coversBoth ? { address: added.address, origin: added.origin, covered: added.covered } : added;
     this.#pending.delete(invalidation.address);
     this.#pending.set(invalidation.address, invalidation);
     if (this.#pending.size > this.maxPending) {

@@ -305,7 +305,7 @@ export class SharedTier {
       if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
       return;
     }
-    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId)));
+    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId, addresses)));
   }
 
   /**
@@ -313,7 +313,7 @@ export class SharedTier {
    * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
    * took it all.
    */
-  async #propagate({ address, origin, accessKeyId, accessKeyTag = '' }: PendingInvalidation): Promise<boolean> {
+  async #propagate({ address, origin, accessKeyId, accessKeyTag = '', covered }: PendingInvalidation): Promise<boolean> {
     let expected = '';
     if (accessKeyId !== undefined) {
       const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
@@ -326,7 +326,7 @@ export class SharedTier {
       const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
       if (invalidated === 'failed') return false;
     }
-    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
+    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS), covered.join(' ')];
     return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
   }
 
@@ -355,15 +355,26 @@ export class SharedTier {
     const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
     this.#remember(localKey, dropped?.expiration);
     if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
-    addresses.forEach((other, index) => {
-      if (other !== address && !this.#closed) this.#queue.add(this.#pending(other, index, origin, onlyIf && dropped?.accessKeyId));
-    });
+    this.#relay(entry, addresses, onlyIf && dropped?.accessKeyId);
   }
 
-  /** An invalidation of `addresses[index]` of a request, named for the log under that address's key. */
-  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined): PendingInvalidation {
-    if (accessKeyId === undefined) return { address, origin };
-    return { address, origin, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
+  /**
+   * Relays a heard invalidation to the request's addresses its writer did not cover (under encryption keys it lacks):
+   * replicas that share the writer's keys add nothing to the log.
+   */
+  #relay({ origin, covered }: LoggedInvalidation, addresses: string[], accessKeyId: string | undefined): void {
+    if (this.#closed) return;
+    const all = [...new Set([...covered, ...addresses])];
+    addresses.forEach((other, index) => !covered.includes(other) && this.#queue.add(this.#pending(other, index, origin, accessKeyId, all)));
+  }
+
+  /**
+   * An invalidation of `addresses[index]` of a request, named for the log under that address's key; `covered`: every
+   * address the invalidation reaches from this instance.
+   */
+  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined, covered: string[]): PendingInvalidation {
+    if (accessKeyId === undefined) return { address, origin, covered };
+    return { address, origin, covered, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
   }
 
   #maintain(): void {
@@ -515,7 +526,7 @@ export class SharedTier {
       // Relayed to the other addresses only: what this instance holds now came after it heard (it held nothing then).
       if (heard !== undefined && heard.accessKeyTag === undefined && !this.#origins.has(heard.origin)) {
         this.#origins.set(heard.origin, true);
-        addresses.forEach((other, index) => other !== address && !this.#closed && this.#queue.add(this.#pending(other, index, heard.origin, undefined)));
+        this.#relay(heard, addresses, undefined);
       }
     }
     return addresses;

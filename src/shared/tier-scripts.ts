@@ -60,10 +60,11 @@ return 1`;
 
 /**
  * Appends an invalidation to the fleet's log (a capped stream) and wakes the listeners. KEYS: log. ARGV: most
- * entries kept, address, origin, instance, access key tag (or ''), channel, the log's life (ms). Answers the entry id.
+ * entries kept, address, origin, instance, access key tag (or ''), channel, the log's life (ms), the addresses it
+ * covers (space-separated). Answers the entry id.
  */
 export const APPEND = `
-local id = redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'a', ARGV[2], 'o', ARGV[3], 'i', ARGV[4], 't', ARGV[5])
+local id = redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'a', ARGV[2], 'o', ARGV[3], 'i', ARGV[4], 't', ARGV[5], 'c', ARGV[8])
 redis.call('pexpire', KEYS[1], ARGV[7])
 redis.call('publish', ARGV[6], 'log')
 return id`;

@@ -192,4 +192,16 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // it has read the log (on subscribing, then each second)
     expect((await started.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(sealedByNew.accessKeyId);
   }, 30_000);
+
+  it('one invalidation in a rotating fleet writes a bounded log: the originator\'s entries, relays only where needed', async () => {
+    const newKey = randomBytes(32).toString('base64');
+    const fleet = Array.from({ length: 5 }, () => replica({ keys: [newKey, key] }));
+    for (const member of fleet) await member.load('tenant', credentials('held'));
+    fleet[0].tier.invalidate(fleet[0].requestOf('tenant'), undefined);
+    await eventually(() => fleet.slice(1).every((member) => !member.local.has('tenant')), 8_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // relays, if any, have landed
+    const entries = await client().xlen(`${prefix}log`);
+    // fleet[0] knows both addresses and invalidated both: nobody needs to relay.
+    expect(entries).toBe(2);
+  }, 30_000);
 });
