@@ -3,14 +3,14 @@
  * each with a plain map as its local cache, so a spec controls exactly when a replica's Redis or base principal fails.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { IoredisStore } from '../../src/shared/ioredis-store';
 import type { RedisStore } from '../../src/shared/redis-store';
 import { SharedTier, type SharedRequest } from '../../src/shared/shared-tier';
 import { TemporaryCredentials } from '../../src/temporary-credentials';
 import type { SharedTierEvent } from '../../src/sts-events';
 import { eventually } from '../support/async-helpers';
-import { describeWithRedis } from '../support/redis-server';
+import { describeWithRedis, startRedisCluster } from '../support/redis-server';
 
 const HOUR = 3600_000;
 
@@ -78,11 +78,14 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     principal?: () => Promise<string>;
     /** Its encryption keys, the sealing one first (default: the spec's one key). */
     keys?: string[];
+    /** Its Redis (default: an ioredis client of the spec's server). */
+    redis?: () => RedisStore;
   }
 
   /** One replica: its tier, its local cache, and the switch that cuts its Redis. */
-  function replica({ principal = async () => 'arn:aws:iam::123456789012:user/app', keys = [key] }: ReplicaOptions = {}) {
-    const store = new BreakableStore(new IoredisStore(client()));
+  function replica(options: ReplicaOptions = {}) {
+    const { principal = async () => 'arn:aws:iam::123456789012:user/app', keys = [key], redis = () => new IoredisStore(client()) } = options;
+    const store = new BreakableStore(redis());
     const local = new Map<string, TemporaryCredentials>();
     const canonicals = new Map<string, string>();
     const events: SharedTierEvent[] = [];
@@ -111,8 +114,8 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
       return { localKey: name, canonical: `canonical ${name}` };
     };
     /** Loads `name` through the tier (fetching `fresh` when Redis has nothing usable) and holds the answer locally. */
-    const load = async (name: string, fresh: TemporaryCredentials) => {
-      const answer = await tier.load(requestOf(name), undefined, async () => fresh);
+    const load = async (name: string, fresh: TemporaryCredentials | (() => Promise<TemporaryCredentials>)) => {
+      const answer = await tier.load(requestOf(name), undefined, typeof fresh === 'function' ? fresh : async () => fresh);
       local.set(name, answer);
       return answer;
     };
@@ -203,5 +206,57 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     const entries = await client().xlen(`${prefix}log`);
     // fleet[0] knows both addresses and invalidated both: nobody needs to relay.
     expect(entries).toBe(2);
+  }, 30_000);
+
+  it('on a 3-master Redis Cluster, an invalidation racing a fill is never undone, and reaches a replica holding the value', async () => {
+    const cluster = await startRedisCluster();
+    const clusterClients: Cluster[] = [];
+    try {
+      const redis = () => {
+        const connection = new Redis.Cluster(cluster.nodes);
+        connection.on('error', () => undefined);
+        clusterClients.push(connection);
+        return new IoredisStore(connection);
+      };
+      const [a, b] = [replica({ redis }), replica({ redis })];
+      const names = Array.from({ length: 6 }, (_, i) => `tenant${i}`); // over the three masters' slots
+      const held = await Promise.all(names.map((name) => a.load(name, credentials(`held${name.slice(-1)}`))));
+      await Promise.all(names.map((name) => b.load(name, credentials('unused'))));
+      names.forEach((name) => a.tier.invalidate(a.requestOf(name), undefined));
+      await eventually(() => names.every((name) => !b.local.has(name)), 8_000);
+      // A fill that read before another replica's invalidation, stored after it.
+      let answer!: (credentials: TemporaryCredentials) => void;
+      const late = b.load('tenant0', () => new Promise((resolve) => (answer = resolve)));
+      await eventually(() => answer !== undefined, 5_000);
+      a.tier.invalidate(a.requestOf('tenant0'), undefined);
+      await eventually(() => a.tier.stats().invalidationsPropagated === names.length + 1, 5_000);
+      answer(credentials('late'));
+      const stale = await late;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its store is refused (or done)
+      const fresh = replica({ redis });
+      const answers = await Promise.all(names.map((name) => fresh.load(name, credentials('fresh'))));
+      const invalidated = [stale, ...held].map(({ accessKeyId }) => accessKeyId);
+      expect(answers.filter(({ accessKeyId }) => invalidated.includes(accessKeyId))).toEqual([]);
+      expect([a, b, fresh].every(({ tier }) => tier.stats().lastErrorCode === undefined)).toBe(true); // no CROSSSLOT
+    } finally {
+      tiers.splice(0).forEach((tier) => tier.close());
+      clusterClients.forEach((connection) => connection.disconnect());
+      await cluster.stop();
+    }
+  }, 60_000);
+
+  it('an invalidation on the instance whose own fill is in flight is not undone by that fill', async () => {
+    const a = replica();
+    let answer!: (credentials: TemporaryCredentials) => void;
+    const late = a.load('tenant', () => new Promise((resolve) => (answer = resolve)));
+    await eventually(() => answer !== undefined, 5_000);
+    a.tier.invalidate(a.requestOf('tenant'), undefined);
+    await eventually(() => a.tier.stats().invalidationsPropagated === 1, 5_000);
+    answer(credentials('late'));
+    const stale = await late;
+    a.local.delete('tenant'); // as the cache does with a load an invalidation overtook
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its store is refused (or done)
+    expect((await a.load('tenant', credentials('again'))).accessKeyId).not.toBe(stale.accessKeyId);
+    expect((await replica().load('tenant', credentials('fresh'))).accessKeyId).not.toBe(stale.accessKeyId);
   }, 30_000);
 });
