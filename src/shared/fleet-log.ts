@@ -29,7 +29,7 @@ const LOOKBACK_MS = 5 * 60_000;
  * The fleet's log of invalidations as this instance reads it: from where it left off, so an invalidation made while
  * its subscription was down (a dropped connection, a proxy's idle timeout) still reaches it. Read on every
  * (re)subscription, every `log` message, and periodically. When the log was trimmed past where this instance left off
- * (it could not read while the fleet wrote more than the log keeps, or the log expired), what it missed is unknown:
+ * (it could not read while the fleet wrote more than the log keeps), what it missed is unknown:
  * `lost()` drops everything the instance holds.
  */
 export class FleetLog {
@@ -40,6 +40,8 @@ export class FleetLog {
 
   constructor(
     private readonly key: string,
+    /** The most entries the log keeps (`XADD MAXLEN ~`). */
+    private readonly cap: number,
     private readonly run: (command: (redis: RedisStore) => Promise<unknown>) => Promise<unknown>,
     private readonly apply: (entry: LoggedInvalidation) => void,
     /** Drops every credential the instance holds; answers how many. */
@@ -56,7 +58,7 @@ export class FleetLog {
       do {
         this.#again = false;
         for (;;) {
-          const answer = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE)]));
+          const answer = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE), String(this.cap)]));
           if (!Array.isArray(answer) || !Array.isArray(answer[1])) return; // failed: read again next time, from the same place
           // The entry it left off at is gone, with what may have followed it.
           const [oldest, page] = answer as [string, Array<[string, string[]]>];

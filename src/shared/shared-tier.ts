@@ -147,11 +147,13 @@ export class SharedTier {
    */
   readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
   /**
-   * With several encryption keys: invalidations the log named at an address this instance could not tell the request
-   * of (it never loaded it). Relayed to the request's other addresses when it does: an `[old]` replica's invalidation
-   * made while no `[new, old]` replica knew the request must still reach the value `[new]` sealed.
+   * Invalidations the log named at an address this instance could not tell the request of, kept while that matters:
+   * with several encryption keys (an `[old]` replica's invalidation made while no `[new, old]` replica knew the request
+   * must still reach the value `[new]` sealed), or while the base principal is unknown (what the instance fetched past
+   * the tier meanwhile is held unnamed). Applied when the instance names the request.
    */
-  readonly #heardUnknown?: LRUCache<string, LoggedInvalidation>;
+  readonly #heardUnknown = new LRUCache<string, LoggedInvalidation>({ max: LOG_ENTRIES });
+  readonly #keyCount: number;
   /** Invalidations this instance made or applied: applied and relayed once each. */
   readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
@@ -178,10 +180,11 @@ export class SharedTier {
     });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
-    if (keyCount > 1) this.#heardUnknown = new LRUCache({ max: LOG_ENTRIES });
+    this.#keyCount = keyCount;
     this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
     this.#log = new FleetLog(
       this.#logKey,
+      LOG_ENTRIES,
       (command) => this.#run(command, { force: true }),
       (entry) => this.#apply(entry),
       () => this.#dropHeld(),
@@ -344,7 +347,7 @@ export class SharedTier {
     if (instance === this.#instance || this.#origins.has(origin)) return;
     const localKey = this.#localKeyOf(address);
     if (localKey === undefined) {
-      this.#heardUnknown?.set(address, entry);
+      if (this.#keyCount > 1 || this.#principalKnown === undefined) this.#heardUnknown.set(address, entry);
       return;
     }
     this.#origins.set(origin, true);
@@ -378,6 +381,8 @@ export class SharedTier {
   }
 
   #maintain(): void {
+    // Held requests wait for the base principal to be named: an invalidation heard meanwhile is applied then.
+    if (this.#unnamed && this.#principalKnown === undefined) void this.#knownPrincipal().then(() => this.#nameHeld());
     for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
       this.#unnamedInvalidations.delete(name);
       void this.#queueInvalidation(request, origin, accessKeyId);
@@ -506,14 +511,23 @@ export class SharedTier {
   async #addressesOf({ localKey, canonical }: SharedRequest): Promise<string[] | undefined> {
     const known = this.#addresses.get(localKey);
     if (known !== undefined) return known;
-    this.#principal ??= this.context.principal();
-    try {
-      this.#principalKnown = await this.#principal;
-    } catch {
-      this.#principal = undefined; // asked again next time
+    const principal = await this.#knownPrincipal();
+    if (principal === undefined) {
+      this.#unnamed = true; // what the caller fetches past the tier is held unnamed
       return undefined;
     }
-    return this.#name(localKey, canonical, this.#principalKnown);
+    return this.#name(localKey, canonical, principal);
+  }
+
+  /** The base principal, or undefined while STS does not say (asked again on the next call). */
+  async #knownPrincipal(): Promise<string | undefined> {
+    this.#principal ??= this.context.principal();
+    try {
+      return (this.#principalKnown = await this.#principal);
+    } catch {
+      this.#principal = undefined;
+      return undefined;
+    }
   }
 
   #name(localKey: string, canonical: string, principal: string): string[] {
@@ -521,29 +535,32 @@ export class SharedTier {
     this.#addresses.set(localKey, addresses);
     addresses.forEach((address) => this.#localKeys.set(address, localKey));
     for (const address of addresses) {
-      const heard = this.#heardUnknown?.get(address);
-      this.#heardUnknown?.delete(address);
-      // Relayed to the other addresses only: what this instance holds now came after it heard (it held nothing then).
-      if (heard !== undefined && heard.accessKeyTag === undefined && !this.#origins.has(heard.origin)) {
-        this.#origins.set(heard.origin, true);
-        this.#relay(heard, addresses, undefined);
-      }
+      const heard = this.#heardUnknown.get(address);
+      this.#heardUnknown.delete(address);
+      if (heard !== undefined) this.#apply(heard);
     }
     return addresses;
   }
 
-  /**
-   * The local key of a Redis address; when the tier may have forgotten some request the cache still holds (its map
-   * is by load, the cache's by use), every held request is named again first.
-   */
+  /** The local key of a Redis address; when the tier may have left some held request unnamed, they are named first. */
   #localKeyOf(address: string): string | undefined {
     const known = this.#localKeys.get(address);
-    if (known !== undefined || !this.#unnamed || this.#principalKnown === undefined) return known;
-    for (const { localKey, canonical } of this.context.held()) {
-      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, this.#principalKnown);
-    }
-    this.#unnamed = false;
+    if (known !== undefined) return known;
+    this.#nameHeld();
     return this.#localKeys.get(address);
+  }
+
+  /**
+   * Names every request the cache holds that the tier has no Redis keys for: its map is by load, the cache's by use,
+   * and a fetch made past the tier while the base principal was unknown was never named.
+   */
+  #nameHeld(): void {
+    const principal = this.#principalKnown;
+    if (!this.#unnamed || principal === undefined) return;
+    this.#unnamed = false;
+    for (const { localKey, canonical } of [...this.context.held()]) {
+      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, principal);
+    }
   }
 
   /** Resolves at the next `fill` of `address`, or after `ms`. */

@@ -70,9 +70,11 @@ redis.call('publish', ARGV[6], 'log')
 return id`;
 
 /**
- * The log's oldest entry and its entries after an id (exclusive): when the oldest comes after that id, the log was
- * trimmed (or expired) past it. KEYS: log. ARGV: id, most entries. Answers `[oldest id or '', [[id, [field, value…]]…]]`.
+ * The log's entries after an id (exclusive), and its oldest entry once it is full (it keeps at least the cap when
+ * trimmed): when that comes after the id, the log was trimmed past it. KEYS: log. ARGV: id, most entries read, the
+ * log's cap. Answers `[oldest id or '', [[id, [field, value…]]…]]`.
  */
 export const READ_LOG = `
-local oldest = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', 1)[1]
-return {oldest and oldest[1] or '', redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
+local oldest = ''
+if redis.call('xlen', KEYS[1]) >= tonumber(ARGV[3]) then oldest = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', 1)[1][1] end
+return {oldest, redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;

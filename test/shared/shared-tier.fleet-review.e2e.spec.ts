@@ -259,4 +259,31 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect((await a.load('tenant', credentials('again'))).accessKeyId).not.toBe(stale.accessKeyId);
     expect((await replica().load('tenant', credentials('fresh'))).accessKeyId).not.toBe(stale.accessKeyId);
   }, 30_000);
+
+  it('credentials loaded while the base principal was unknown (fetched past the tier) are still dropped by the fleet\'s invalidation', async () => {
+    let stsAnswers = false;
+    const a = replica({
+      principal: async () => {
+        if (!stsAnswers) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        return 'arn:aws:iam::123456789012:user/app';
+      },
+    });
+    await a.load('tenant', credentials('bypassed')); // GetCallerIdentity failed: fetched without the tier, held
+    expect(a.tier.stats().bypassed).toBe(1);
+    stsAnswers = true;
+    const b = replica();
+    await b.load('tenant', credentials('other'));
+    b.tier.invalidate(b.requestOf('tenant'), undefined);
+    await eventually(() => !a.local.has('tenant'), 8_000);
+  }, 30_000);
+
+  it('the first invalidation in a new log drops only its own credentials elsewhere (a short log is not a trimmed one)', async () => {
+    const [a, b] = [replica(), replica()];
+    for (const name of ['kept', 'dropped']) await a.load(name, credentials(name));
+    await b.load('dropped', credentials('unused'));
+    b.tier.invalidate(b.requestOf('dropped'), undefined);
+    await eventually(() => !a.local.has('dropped'), 8_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // a read the log again
+    expect(a.local.has('kept')).toBe(true);
+  }, 30_000);
 });
