@@ -4,7 +4,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
+import { createClient } from 'redis';
 import { IoredisStore } from '../../src/shared/ioredis-store';
+import { NodeRedisStore } from '../../src/shared/node-redis-store';
 import type { RedisStore } from '../../src/shared/redis-store';
 import { SharedTier, type SharedRequest } from '../../src/shared/shared-tier';
 import { TemporaryCredentials } from '../../src/temporary-credentials';
@@ -285,5 +287,39 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     await eventually(() => !a.local.has('dropped'), 8_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // a read the log again
     expect(a.local.has('kept')).toBe(true);
+  }, 30_000);
+
+  it('on node-redis v5 (RESP3), invalidations made while a replica\'s subscription was killed reach it, and a trimmed log is noticed', async () => {
+    const connections: Array<{ destroy(): void; isReady: boolean }> = [];
+    try {
+      const redis = () => {
+        const connection = createClient({ url: redisServer().url, RESP: 3 });
+        connection.on('error', () => undefined);
+        connections.push(connection);
+        void connection.connect();
+        return new NodeRedisStore(connection as never);
+      };
+      const [a, b] = [replica({ redis }), replica({ redis })];
+      await eventually(() => connections.every(({ isReady }) => isReady), 5_000); // connected, as an app's client is
+      const names = ['t1', 't2', 't3'];
+      const held = await Promise.all(names.map((name) => a.load(name, credentials(name))));
+      await Promise.all(names.map((name) => b.load(name, credentials('unused'))));
+      expect(names.map((name) => b.local.get(name)?.accessKeyId)).toEqual(held.map(({ accessKeyId }) => accessKeyId));
+      await client().call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      a.tier.invalidate(a.requestOf('t1'), undefined);
+      a.tier.invalidate(a.requestOf('t2'), undefined);
+      await eventually(() => !b.local.has('t1') && !b.local.has('t2'), 8_000);
+      b.store.broken = true;
+      a.tier.invalidate(a.requestOf('t3'), undefined);
+      await eventually(() => a.tier.stats().invalidationsPropagated === 3, 5_000);
+      const pipeline = client().pipeline();
+      for (let i = 0; i < 12_000; i++) pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
+      await pipeline.exec();
+      b.store.broken = false;
+      await eventually(() => !b.local.has('t3'), 10_000);
+    } finally {
+      tiers.splice(0).forEach((tier) => tier.close());
+      connections.forEach((connection) => connection.destroy());
+    }
   }, 30_000);
 });
