@@ -19,9 +19,8 @@ export interface LoggedInvalidation {
 /** Entries read per round trip. */
 const PAGE = 500;
 /**
- * A new instance reads the log from this long before it started (ms): an invalidation another instance could not
- * propagate before this one fetched (an outage) reaches it too. Redis stamps entries with its own clock: the margin
- * also covers a clock a little apart.
+ * A new instance reads the log from this long before it started (ms), as Redis's clock has it (Redis stamps the
+ * entries): an invalidation another instance could not propagate before this one fetched (an outage) reaches it too.
  */
 const LOOKBACK_MS = 5 * 60_000;
 
@@ -34,7 +33,9 @@ const LOOKBACK_MS = 5 * 60_000;
  */
 export class FleetLog {
   readonly #logger = new Logger('StsSharedCache');
-  #cursor = `${Date.now() - LOOKBACK_MS}-0`;
+  /** The last entry read; undefined before the first read, which starts from the look-back. */
+  #cursor?: string;
+  readonly #startedAt = performance.now();
   #reading?: Promise<void>;
   #again = false;
 
@@ -58,10 +59,13 @@ export class FleetLog {
       do {
         this.#again = false;
         for (;;) {
-          const answer = await this.run((redis) => redis.eval(READ_LOG, [this.key], [this.#cursor, String(PAGE), String(this.cap)]));
+          const lookBack = String(Math.round(LOOKBACK_MS + performance.now() - this.#startedAt));
+          const args = [this.#cursor ?? '', String(PAGE), String(this.cap), lookBack];
+          const answer = await this.run((redis) => redis.eval(READ_LOG, [this.key], args));
           if (!Array.isArray(answer) || !Array.isArray(answer[1])) return; // failed: read again next time, from the same place
+          const [oldest, page, from] = answer as [string, Array<[string, string[]]>, string];
+          this.#cursor ??= String(from);
           // The entry it left off at is gone, with what may have followed it.
-          const [oldest, page] = answer as [string, Array<[string, string[]]>];
           if (oldest !== '' && isAfter(oldest, this.#cursor)) {
             const dropped = this.lost();
             if (dropped > 0) this.#logger.warn(`The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`);

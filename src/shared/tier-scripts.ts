@@ -70,11 +70,17 @@ redis.call('publish', ARGV[6], 'log')
 return id`;
 
 /**
- * The log's entries after an id (exclusive), and its oldest entry once it is full (it keeps at least the cap when
- * trimmed): when that comes after the id, the log was trimmed past it. KEYS: log. ARGV: id, most entries read, the
- * log's cap. Answers `[oldest id or '', [[id, [field, value…]]…]]`.
+ * The log's entries after an id (exclusive; '': from a look-back before Redis's own clock, for an instance that has
+ * not read yet), and its oldest entry once it is full (it keeps at least the cap when trimmed): when that comes after
+ * the id, the log was trimmed past it. KEYS: log. ARGV: id or '', most entries read, the log's cap, the look-back
+ * (ms). Answers `[oldest id or '', [[id, [field, value…]]…], the id read after]`.
  */
 export const READ_LOG = `
+local from = ARGV[1]
+if from == '' then
+  local now = redis.call('time')
+  from = string.format('%.0f', math.max(0, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[4]))) .. '-0'
+end
 local oldest = ''
 if redis.call('xlen', KEYS[1]) >= tonumber(ARGV[3]) then oldest = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', 1)[1][1] end
-return {oldest, redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
+return {oldest, redis.call('xrange', KEYS[1], '(' .. from, '+', 'COUNT', ARGV[2]), from}`;

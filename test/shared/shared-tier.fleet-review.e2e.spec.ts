@@ -322,4 +322,21 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
       connections.forEach((connection) => connection.destroy());
     }
   }, 30_000);
+
+  it('a replica whose clock runs ten minutes ahead of Redis still reads the invalidations of what it holds', async () => {
+    const a = replica();
+    const real = Date.now();
+    const ahead = jest.spyOn(Date, 'now').mockReturnValue(real + 10 * 60_000);
+    const b = (() => {
+      try {
+        return replica(); // started with its clock ahead
+      } finally {
+        ahead.mockRestore();
+      }
+    })();
+    const held = await a.load('tenant', credentials('held'));
+    expect((await b.load('tenant', credentials('unused'))).accessKeyId).toBe(held.accessKeyId);
+    a.tier.invalidate(a.requestOf('tenant'), undefined);
+    await eventually(() => !b.local.has('tenant'), 8_000);
+  }, 30_000);
 });
