@@ -339,4 +339,23 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     a.tier.invalidate(a.requestOf('tenant'), undefined);
     await eventually(() => !b.local.has('tenant'), 8_000);
   }, 30_000);
+
+  it('fifty invalidations through an outage: one pending event, one propagated event, counters that add up', async () => {
+    const a = replica();
+    const names = Array.from({ length: 50 }, (_, i) => `tenant${i}`);
+    await a.load('warm', credentials('warm')); // the base principal is known
+    a.store.broken = true;
+    names.forEach((name) => a.tier.invalidate(a.requestOf(name), undefined));
+    await eventually(() => a.events.some((event) => event.state === 'invalidation-pending'), 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // a few retry rounds fail
+    expect(a.tier.stats()).toMatchObject({ invalidationsQueued: 50, invalidationsPropagated: 0, invalidationsPending: 50 });
+    a.store.broken = false;
+    await eventually(() => a.tier.stats().invalidationsPending === 0, 10_000);
+    expect(a.tier.stats()).toMatchObject({ invalidationsQueued: 50, invalidationsPropagated: 50 });
+    const states = a.events.map((event) => event.state);
+    expect(states.filter((state) => state === 'invalidation-pending')).toHaveLength(1);
+    expect(states.filter((state) => state === 'invalidations-propagated')).toHaveLength(1);
+    expect(states.filter((state) => state === 'unavailable')).toHaveLength(1);
+    expect(await client().xlen(`${prefix}log`)).toBe(50);
+  }, 30_000);
 });
