@@ -19,8 +19,11 @@ const HOUR = 3600_000;
 /** A replica's Redis as one flag sees it: while `broken`, every command fails as a dropped connection would. */
 class BreakableStore implements RedisStore {
   broken = false;
+  /** Commands sent so far. */
+  sent = 0;
   constructor(private readonly inner: RedisStore) {}
   #guard<T>(command: () => Promise<T>): Promise<T> {
+    this.sent++;
     return this.broken ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'ECONNRESET' })) : command();
   }
   get(key: string) {
@@ -357,5 +360,20 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect(states.filter((state) => state === 'invalidations-propagated')).toHaveLength(1);
     expect(states.filter((state) => state === 'unavailable')).toHaveLength(1);
     expect(await client().xlen(`${prefix}log`)).toBe(50);
+  }, 30_000);
+
+  it('closing with invalidations pending while Redis fails makes one last bounded attempt, then sends nothing', async () => {
+    const a = replica();
+    await a.load('warm', credentials('warm'));
+    a.store.broken = true;
+    Array.from({ length: 40 }, (_, i) => a.tier.invalidate(a.requestOf(`tenant${i}`), undefined));
+    await eventually(() => a.events.some((event) => event.state === 'invalidation-pending'), 5_000);
+    const beforeClose = a.store.sent;
+    a.tier.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const lastAttempt = a.store.sent - beforeClose;
+    expect(lastAttempt).toBeLessThanOrEqual(2 * 40); // each pending one at most once more (a round under way may finish)
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(a.store.sent - beforeClose).toBe(lastAttempt);
   }, 30_000);
 });
