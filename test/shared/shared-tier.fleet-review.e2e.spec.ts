@@ -376,4 +376,28 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(a.store.sent - beforeClose).toBe(lastAttempt);
   }, 30_000);
+
+  it('the log, values and channel name no access key id, secret, token, account, principal or request after every kind of invalidation', async () => {
+    const heard: string[] = [];
+    const listener = client();
+    await listener.subscribe(`${prefix}events`);
+    listener.on('message', (_channel, message) => heard.push(message));
+    const newKey = randomBytes(32).toString('base64');
+    const [a, b] = [replica({ keys: [newKey, key] }), replica()];
+    const issued = [await a.load('plantedTenantA', credentials('planteda')), await b.load('plantedTenantB', credentials('plantedb'))];
+    await a.load('plantedTenantB', credentials('unused'));
+    a.tier.invalidateIfHolding(a.requestOf('plantedTenantA'), issued[0].accessKeyId, issued[0].expiration.getTime());
+    b.tier.invalidate(b.requestOf('plantedTenantB'), issued[1].expiration.getTime());
+    await eventually(() => !a.local.has('plantedTenantB'), 8_000);
+    await eventually(() => heard.some((message) => message === 'log'), 5_000);
+    const inspector = client();
+    const keys = await inspector.keys(`${prefix}*`);
+    const contents = await Promise.all(
+      keys.map(async (name) => ((await inspector.type(name)) === 'stream' ? JSON.stringify(await inspector.xrange(name, '-', '+')) : inspector.get(name))),
+    );
+    const text = JSON.stringify([keys, contents, heard]);
+    expect(contents.join('\n')).toMatch(/"t","[\w-]{22}"/); // the conditional invalidation's tag is there, an HMAC
+    const planted = ['plantedTenant', 'canonical', '123456789012', 'user/app', key, newKey, ...issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken])];
+    for (const secret of planted) expect(text).not.toContain(secret);
+  }, 30_000);
 });
