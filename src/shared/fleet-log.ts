@@ -68,7 +68,9 @@ export class FleetLog {
           // The entry it left off at is gone, with what may have followed it.
           if (oldest !== '' && isAfter(oldest, this.#cursor)) {
             const dropped = this.lost();
-            if (dropped > 0) this.#logger.warn(`The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`);
+            if (dropped > 0) {
+              this.#logger.warn(`The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`);
+            }
           }
           for (const [id, fields] of page) {
             this.#cursor = id;
