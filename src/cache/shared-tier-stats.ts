@@ -25,6 +25,9 @@ export interface SharedTierStats extends RedisOutageState {
   invalidationsQueued: number;
   /** …of those, the ones Redis took: the value deleted, its generation bumped, the fleet's log told. */
   invalidationsPropagated: number;
-  /** …of those, the ones Redis has not taken yet (sent again every second); the rest were dropped past the bound. */
+  /**
+   * …of those, the ones Redis has not taken yet (sent again every second; the rest were dropped past the bound), and
+   * invalidations made before the base principal was known (queued once STS says it).
+   */
   invalidationsPending: number;
 }

@@ -10,6 +10,8 @@ export interface PendingInvalidation {
   accessKeyId?: string;
   /** With `accessKeyId`: how the fleet's log names it (`CredentialEnvelope.accessKeyTag`). */
   accessKeyTag?: string;
+  /** Every address the invalidation reaches from this instance (this one included): the log says so, so that no one relays to them. */
+  covered: string[];
 }
 
 /** Invalidations sent to Redis at once (an `invalidateWhere` of thousands must not open thousands of commands). */
@@ -39,11 +41,22 @@ export class InvalidationQueue {
     return this.#pending.size;
   }
 
-  /** Queues an invalidation and sends it now. */
-  add(invalidation: PendingInvalidation): void {
-    const queued = this.#pending.get(invalidation.address);
-    if (queued !== undefined && queued.accessKeyId === undefined && invalidation.accessKeyId !== undefined) return;
+  /** Whether an invalidation of `address` waits for Redis. */
+  has(address: string): boolean {
+    return this.#pending.has(address);
+  }
+
+  /**
+   * Queues an invalidation and sends it now. One per address: an unconditional one covers any conditional one; two
+   * conditional ones of different credentials become one unconditional one, which covers both (the first must reach
+   * the replicas still holding its credentials).
+   */
+  add(added: PendingInvalidation): void {
+    const queued = this.#pending.get(added.address);
+    if (queued !== undefined && queued.accessKeyId === undefined && added.accessKeyId !== undefined) return;
     if (queued === undefined) this.counts.queued++;
+    const coversBoth = queued?.accessKeyId !== undefined && added.accessKeyId !== undefined && queued.accessKeyId !== added.accessKeyId;
+    const invalidation = coversBoth ? { address: added.address, origin: added.origin, covered: added.covered } : added;
     this.#pending.delete(invalidation.address);
     this.#pending.set(invalidation.address, invalidation);
     if (this.#pending.size > this.maxPending) {

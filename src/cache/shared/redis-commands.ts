@@ -42,6 +42,8 @@ export class RedisCommands {
   readonly #logger = new Logger('StsSharedCache');
   #failures = 0;
   #retryAt = 0;
+  /** When (performance.now) the outage under way was noticed: a command sent before it cannot end it. */
+  #failedAt = -Infinity;
   #warnedAt = -Infinity;
   /** Whether the outage under way was logged (then its end is logged too). */
   #warned = false;
@@ -71,6 +73,7 @@ export class RedisCommands {
    */
   run<T>(command: (store: RedisStore) => Promise<T>, { late, force = false }: { late?: (answer: T) => void; force?: boolean } = {}): Promise<T> {
     if (!force && !this.available) return Promise.reject(new SharedTierBackingOff('Redis failed lately; the shared tier is backing off'));
+    const sentAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const answer = Promise.resolve().then(() => command(this.store));
@@ -85,7 +88,7 @@ export class RedisCommands {
     return Promise.race([answer, deadline]).then(
       (value) => {
         clearTimeout(timer);
-        this.succeeded();
+        this.succeeded(sentAt);
         return value;
       },
       (error: unknown) => {
@@ -96,8 +99,10 @@ export class RedisCommands {
     );
   }
 
-  private succeeded(): void {
-    if (this.#failures === 0) return;
+  private succeeded(sentAt: number): void {
+    // Answered, but sent before the outage was noticed: it says nothing of Redis now (a slow Redis would otherwise
+    // flap between outages, an event each, with every late answer).
+    if (this.#failures === 0 || sentAt < this.#failedAt) return;
     this.#failures = 0;
     delete this.#outage.outageSince;
     if (this.#warned) this.#logger.log('Redis answers again: the shared credential tier is back in use');
@@ -112,6 +117,7 @@ export class RedisCommands {
     this.#retryAt = now + backoff;
     this.#outage.lastErrorCode = code;
     if (this.#failures++ > 0) return; // one line and one event per outage, not per command
+    this.#failedAt = now;
     this.#outage.outages++;
     this.#outage.outageSince = Date.now();
     this.emit({ type: 'shared-tier', state: 'unavailable', errorCode: code });

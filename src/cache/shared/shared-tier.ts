@@ -121,6 +121,19 @@ export class SharedTier {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
   readonly #invalidated: LRUCache<string, number>;
+  /**
+   * Invalidations made before the base principal was known (STS did not answer yet), so their Redis keys are not
+   * either: named and queued on a later maintenance round, once it is.
+   */
+  readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
+  /**
+   * Invalidations the log named at an address this instance could not tell the request of, kept while that matters:
+   * with several encryption keys (an `[old]` replica's invalidation made while no `[new, old]` replica knew the request
+   * must still reach the value `[new]` sealed), or while the base principal is unknown (what the instance fetched past
+   * the tier meanwhile is held unnamed). Applied when the instance names the request.
+   */
+  readonly #heardUnknown = new LRUCache<string, LoggedInvalidation>({ max: LOG_ENTRIES });
+  readonly #keyCount: number;
   /** Invalidations this instance made or applied: applied and relayed once each. */
   readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
@@ -146,8 +159,16 @@ export class SharedTier {
       },
     });
     this.#invalidated = new LRUCache({ max: context.maxEntries });
+    this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
+    this.#keyCount = keyCount;
     this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
-    this.#log = new FleetLog(this.#logKey, (command) => this.#run(command, { force: true }), (entry) => this.#apply(entry));
+    this.#log = new FleetLog(
+      this.#logKey,
+      LOG_ENTRIES,
+      (command) => this.#run(command, { force: true }),
+      (entry) => this.#apply(entry),
+      () => this.#dropHeld(),
+    );
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
     this.#maintenance.unref();
     this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => void this.#log.catchUp() });
@@ -229,7 +250,8 @@ export class SharedTier {
 
   stats(): SharedTierStats {
     const { queued, propagated } = this.#queue.counts;
-    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: this.#queue.size };
+    const pending = this.#queue.size + this.#unnamedInvalidations.size;
+    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: pending };
     return { ...this.#stats, ...invalidations, ...this.#commands.outage };
   }
 
@@ -245,6 +267,7 @@ export class SharedTier {
   close(): void {
     this.#closed = true;
     clearInterval(this.#maintenance);
+    this.#unnamedInvalidations.clear();
     this.#subscription.close();
     for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
     void this.#queue.flush().finally(() => this.#queue.clear());
@@ -255,9 +278,17 @@ export class SharedTier {
     if (this.#closed) return;
     const origin = randomUUID();
     this.#origins.set(origin, true);
-    void this.#addressesOf(request).then((addresses) =>
-      addresses?.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId))),
-    );
+    void this.#queueInvalidation(request, origin, accessKeyId);
+  }
+
+  /** Queues an invalidation at each Redis key of the request, or keeps it for later while they cannot be named. */
+  async #queueInvalidation(request: SharedRequest, origin: string, accessKeyId: string | undefined): Promise<void> {
+    const addresses = await this.#addressesOf(request);
+    if (addresses === undefined) {
+      if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
+      return;
+    }
+    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId, addresses)));
   }
 
   /**
@@ -265,7 +296,7 @@ export class SharedTier {
    * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
    * took it all.
    */
-  async #propagate({ address, origin, accessKeyId, accessKeyTag = '' }: PendingInvalidation): Promise<boolean> {
+  async #propagate({ address, origin, accessKeyId, accessKeyTag = '', covered }: PendingInvalidation): Promise<boolean> {
     let expected = '';
     if (accessKeyId !== undefined) {
       const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
@@ -278,15 +309,27 @@ export class SharedTier {
       const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
       if (invalidated === 'failed') return false;
     }
-    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS)];
+    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS), covered.join(' ')];
     return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
   }
 
+  /**
+   * The fleet's log lost entries this instance had not read: any credentials it holds may have been invalidated, so
+   * it drops them all (a next load adopts from Redis what is still valid there, at its current generation).
+   */
+  #dropHeld(): number {
+    return [...this.context.held()].filter(({ localKey }) => this.context.onRemoteInvalidation(localKey) !== undefined).length;
+  }
+
   /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */
-  #apply({ address, origin, instance, accessKeyTag }: LoggedInvalidation): void {
+  #apply(entry: LoggedInvalidation): void {
+    const { address, origin, instance, accessKeyTag } = entry;
     if (instance === this.#instance || this.#origins.has(origin)) return;
     const localKey = this.#localKeyOf(address);
-    if (localKey === undefined) return;
+    if (localKey === undefined) {
+      if (this.#keyCount > 1 || this.#principalKnown === undefined) this.#heardUnknown.set(address, entry);
+      return;
+    }
     this.#origins.set(origin, true);
     const addresses = this.#addresses.get(localKey) ?? [];
     const heardIndex = addresses.indexOf(address);
@@ -295,18 +338,35 @@ export class SharedTier {
     const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
     this.#remember(localKey, dropped?.expiration);
     if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
-    addresses.forEach((other, index) => {
-      if (other !== address && !this.#closed) this.#queue.add(this.#pending(other, index, origin, onlyIf && dropped?.accessKeyId));
-    });
+    this.#relay(entry, addresses, onlyIf && dropped?.accessKeyId);
   }
 
-  /** An invalidation of `addresses[index]` of a request, named for the log under that address's key. */
-  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined): PendingInvalidation {
-    if (accessKeyId === undefined) return { address, origin };
-    return { address, origin, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
+  /**
+   * Relays a heard invalidation to the request's addresses its writer did not cover (under encryption keys it lacks):
+   * replicas that share the writer's keys add nothing to the log.
+   */
+  #relay({ origin, covered }: LoggedInvalidation, addresses: string[], accessKeyId: string | undefined): void {
+    if (this.#closed) return;
+    const all = [...new Set([...covered, ...addresses])];
+    addresses.forEach((other, index) => !covered.includes(other) && this.#queue.add(this.#pending(other, index, origin, accessKeyId, all)));
+  }
+
+  /**
+   * An invalidation of `addresses[index]` of a request, named for the log under that address's key; `covered`: every
+   * address the invalidation reaches from this instance.
+   */
+  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined, covered: string[]): PendingInvalidation {
+    if (accessKeyId === undefined) return { address, origin, covered };
+    return { address, origin, covered, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
   }
 
   #maintain(): void {
+    // Held requests wait for the base principal to be named: an invalidation heard meanwhile is applied then.
+    if (this.#unnamed && this.#principalKnown === undefined) void this.#knownPrincipal().then(() => this.#nameHeld());
+    for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
+      this.#unnamedInvalidations.delete(name);
+      void this.#queueInvalidation(request, origin, accessKeyId);
+    }
     if (this.#queue.size > 0) void this.#queue.flush();
     if (this.#commands.available) void this.#log.catchUp();
   }
@@ -408,6 +468,7 @@ export class SharedTier {
    * invalidation still waiting for Redis must not be undone here).
    */
   #usable(request: SharedRequest, address: string, { value, generation }: Found, current: TemporaryCredentials | undefined): TemporaryCredentials | undefined {
+    if (this.#queue.has(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
     const credentials = this.#envelope.open(address, value, generation);
     if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation
     const expiresAt = credentials.expiration.getTime();
@@ -430,35 +491,56 @@ export class SharedTier {
   async #addressesOf({ localKey, canonical }: SharedRequest): Promise<string[] | undefined> {
     const known = this.#addresses.get(localKey);
     if (known !== undefined) return known;
-    this.#principal ??= this.context.principal();
-    try {
-      this.#principalKnown = await this.#principal;
-    } catch {
-      this.#principal = undefined; // asked again next time
+    const principal = await this.#knownPrincipal();
+    if (principal === undefined) {
+      this.#unnamed = true; // what the caller fetches past the tier is held unnamed
       return undefined;
     }
-    return this.#name(localKey, canonical, this.#principalKnown);
+    return this.#name(localKey, canonical, principal);
+  }
+
+  /** The base principal, or undefined while STS does not say (asked again on the next call). */
+  async #knownPrincipal(): Promise<string | undefined> {
+    this.#principal ??= this.context.principal();
+    try {
+      return (this.#principalKnown = await this.#principal);
+    } catch {
+      this.#principal = undefined;
+      return undefined;
+    }
   }
 
   #name(localKey: string, canonical: string, principal: string): string[] {
     const addresses = this.#envelope.addresses(principal, canonical);
     this.#addresses.set(localKey, addresses);
     addresses.forEach((address) => this.#localKeys.set(address, localKey));
+    for (const address of addresses) {
+      const heard = this.#heardUnknown.get(address);
+      this.#heardUnknown.delete(address);
+      if (heard !== undefined) this.#apply(heard);
+    }
     return addresses;
   }
 
-  /**
-   * The local key of a Redis address; when the tier may have forgotten some request the cache still holds (its map
-   * is by load, the cache's by use), every held request is named again first.
-   */
+  /** The local key of a Redis address; when the tier may have left some held request unnamed, they are named first. */
   #localKeyOf(address: string): string | undefined {
     const known = this.#localKeys.get(address);
-    if (known !== undefined || !this.#unnamed || this.#principalKnown === undefined) return known;
-    for (const { localKey, canonical } of this.context.held()) {
-      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, this.#principalKnown);
-    }
-    this.#unnamed = false;
+    if (known !== undefined) return known;
+    this.#nameHeld();
     return this.#localKeys.get(address);
+  }
+
+  /**
+   * Names every request the cache holds that the tier has no Redis keys for: its map is by load, the cache's by use,
+   * and a fetch made past the tier while the base principal was unknown was never named.
+   */
+  #nameHeld(): void {
+    const principal = this.#principalKnown;
+    if (!this.#unnamed || principal === undefined) return;
+    this.#unnamed = false;
+    for (const { localKey, canonical } of [...this.context.held()]) {
+      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, principal);
+    }
   }
 
   /** Resolves at the next `fill` of `address`, or after `ms`. */

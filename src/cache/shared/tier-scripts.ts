@@ -60,13 +60,27 @@ return 1`;
 
 /**
  * Appends an invalidation to the fleet's log (a capped stream) and wakes the listeners. KEYS: log. ARGV: most
- * entries kept, address, origin, instance, access key tag (or ''), channel, the log's life (ms). Answers the entry id.
+ * entries kept, address, origin, instance, access key tag (or ''), channel, the log's life (ms), the addresses it
+ * covers (space-separated). Answers the entry id.
  */
 export const APPEND = `
-local id = redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'a', ARGV[2], 'o', ARGV[3], 'i', ARGV[4], 't', ARGV[5])
+local id = redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'a', ARGV[2], 'o', ARGV[3], 'i', ARGV[4], 't', ARGV[5], 'c', ARGV[8])
 redis.call('pexpire', KEYS[1], ARGV[7])
 redis.call('publish', ARGV[6], 'log')
 return id`;
 
-/** The log's entries after an id (exclusive). KEYS: log. ARGV: id, most entries. Answers `[[id, [field, value…]]…]`. */
-export const READ_LOG = "return redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])";
+/**
+ * The log's entries after an id (exclusive; '': from a look-back before Redis's own clock, for an instance that has
+ * not read yet), and its oldest entry once it is full (it keeps at least the cap when trimmed): when that comes after
+ * the id, the log was trimmed past it. KEYS: log. ARGV: id or '', most entries read, the log's cap, the look-back
+ * (ms). Answers `[oldest id or '', [[id, [field, value…]]…], the id read after]`.
+ */
+export const READ_LOG = `
+local from = ARGV[1]
+if from == '' then
+  local now = redis.call('time')
+  from = string.format('%.0f', math.max(0, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[4]))) .. '-0'
+end
+local oldest = ''
+if redis.call('xlen', KEYS[1]) >= tonumber(ARGV[3]) then oldest = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', 1)[1][1] end
+return {oldest, redis.call('xrange', KEYS[1], '(' .. from, '+', 'COUNT', ARGV[2]), from}`;
