@@ -1,4 +1,4 @@
-// `nestjs-aws-sts/testing`: the testing kit. Every name here is documented in the README ("Exports") and in
+// `nestjs-aws-sts/testing`: the testing kit. Every name here is documented in docs/reference/exports.md and in
 // docs/testing.md. Loaded only by an app's tests: the main entry never imports it.
 export {
   startLocalSts,
