@@ -16,3 +16,4 @@ export {
 export { fakeStsService, FakeStsService, type FakeStsCall, type StsServiceShape } from './fake-sts-service.js';
 export { fakeStsClient, stsClientMockAnswers, type StsClientMockLike } from './fake-sts-client.js';
 export type { FakeStsOptions, FakeStsIdentity } from './sts-answers.js';
+export { startLocalServiceEndpoint, type LocalServiceEndpoint, type SignedRequest, type ServiceRule } from './local-service-endpoint.js';
