@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as ts from 'typescript';
 import { blockSource, blockTitle, typeScriptBlocks, type BlockSource, type ModuleKindOfApp, type ReadmeBlock } from '../support/readme-blocks';
 import { packedTarball } from '../support/packed-package';
@@ -127,6 +127,39 @@ describe('typeScriptBlocks (how the README is read)', () => {
   it('refuses a directive that is not right before a code block, or that it does not know', () => {
     expect(() => typeScriptBlocks('<!-- prelude: declare const a: number; -->\nSome prose.\n```ts\na;\n```', 'x.md')).toThrow('x.md:1: directives must come right before a code block');
     expect(() => typeScriptBlocks('<!-- readme-check: skip -->\n```ts\na;\n```', 'x.md')).toThrow('x.md:1: unknown directive');
+  });
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-');
+
+/** The anchors of a Markdown file's headings (not of `#` lines inside code blocks). */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  let inFence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const heading = inFence ? null : /^#{1,6}\s+(.*?)\s*$/.exec(line);
+    if (heading) anchors.add(anchorOf(heading[1]));
+  }
+  return anchors;
+}
+
+describe('links between README.md and docs/', () => {
+  it('point at files and headings that exist', () => {
+    const broken = MARKDOWN.flatMap(({ file }) =>
+      [...readFileSync(join(root, file), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+        .map(([, target]) => target)
+        .filter((target) => !/^(https?|mailto):/.test(target))
+        .filter((target) => {
+          const [path, anchor] = target.split('#');
+          const linked = path ? join(root, dirname(file), path) : join(root, file);
+          if (!existsSync(linked)) return true;
+          return anchor !== undefined && linked.endsWith('.md') && !anchorsOf(readFileSync(linked, 'utf8')).has(anchor);
+        })
+        .map((target) => `${file}: ${target}`),
+    );
+    expect(broken).toEqual([]);
   });
 });
 
