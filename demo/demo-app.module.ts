@@ -6,20 +6,23 @@ import { AWS_CLIENT_CONFIG, TenantAccessService } from './tenant-access.service'
 
 @Module({})
 export class DemoAppModule {
-  /** In production: no `endpoint` (AWS's own) and credentials from the environment, or `configureAsync`. */
-  static forEndpoint(endpoint: string, credentials: AwsCredentialIdentity): DynamicModule {
+  /**
+   * `stsEndpoint` and `s3Endpoint` are the local STS and S3. In production: no endpoints (AWS's own) and credentials
+   * from the environment, or `configureAsync`.
+   */
+  static forEndpoints(stsEndpoint: string, s3Endpoint: string, credentials: AwsCredentialIdentity): DynamicModule {
     return {
       module: DemoAppModule,
       imports: [
         ServerAwsStsModule.configure({
           AWS_REGION: 'us-east-1',
           credentials,
-          clientConfig: { endpoint, maxAttempts: 2 },
+          clientConfig: { endpoint: stsEndpoint, maxAttempts: 2 },
           requireExternalId: true, // refuse any cross-account AssumeRole that forgets the tenant's ExternalId
           DEFAULT_SESSION_DURATION: 7200, // 2 h sessions, so the 1 h cap of role chaining shows
         }),
       ],
-      providers: [TenantAccessService, { provide: AWS_CLIENT_CONFIG, useValue: { endpoint } }],
+      providers: [TenantAccessService, { provide: AWS_CLIENT_CONFIG, useValue: { endpoint: s3Endpoint, forcePathStyle: true } }],
     };
   }
 }

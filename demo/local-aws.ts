@@ -1,9 +1,10 @@
 /**
- * The AWS side of the demo, on loopback: a local STS endpoint (from the test support code) with the platform's
- * base identity and the roles its customers created for it. Nothing here talks to real AWS.
+ * The AWS side of the demo, on loopback: a local STS endpoint (from the testing kit) with the platform's base
+ * identity and the roles its customers created for it, and a local S3 that records which key signed each request.
+ * Nothing here talks to real AWS.
  */
 import type { CustomerRoleTemplate } from '../src'; // in your app: 'nestjs-aws-sts'
-import { startLocalSts, type LocalStsServer, type LocalStsIdentity } from '../src/testing';
+import { startLocalServiceEndpoint, startLocalSts, type LocalServiceEndpoint, type LocalStsServer, type LocalStsIdentity } from '../src/testing'; // 'nestjs-aws-sts/testing'
 import type { Tenant } from './tenant-access.service';
 
 /** The SaaS platform's own IAM user: the base identity that signs every STS call. */
@@ -36,8 +37,21 @@ export const CHAINED_TENANT: Tenant = {
   via: { roleArn: 'arn:aws:iam::300000000001:role/PlatformHub', externalId: 'ext-wayne-hub-c42e' },
 };
 
-/** Starts the local STS endpoint with every customer's roles and trust policies. */
-export async function startLocalAws(): Promise<LocalStsServer> {
+/** The local AWS: STS with every customer's roles and trust policies, and S3. */
+export interface LocalAws {
+  sts: LocalStsServer;
+  s3: LocalServiceEndpoint;
+  close(): Promise<void>;
+}
+
+/** Starts the local STS endpoint with every customer's roles and trust policies, and the local S3. */
+export async function startLocalAws(): Promise<LocalAws> {
+  const sts = await startLocalStsWithRoles();
+  const s3 = await startLocalServiceEndpoint();
+  return { sts, s3, close: async () => void (await Promise.all([sts.close(), s3.close()])) };
+}
+
+async function startLocalStsWithRoles(): Promise<LocalStsServer> {
   const server = await startLocalSts({ identities: [PLATFORM] });
   for (const { id, roleArn, externalId } of TENANTS) {
     server.addRole({ arn: roleArn, trustedPrincipals: UNTRUSTED.has(id) ? [] : [PLATFORM.arn], externalId, maxSessionDuration: 43200 });

@@ -1,14 +1,12 @@
 /**
  * `npm run demo`: a multi-tenant SaaS backend reaching its customers' AWS accounts through nestjs-aws-sts,
- * against a local STS endpoint on 127.0.0.1 — no AWS account needed. Import `runDemo` to drive it from a test.
+ * against a local STS endpoint and a local S3 on 127.0.0.1 — no AWS account needed. Import `runDemo` to drive it from a test.
  */
 import { ConsoleLogger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { STSClient } from '@aws-sdk/client-sts';
 import { StsService, customerRoleTemplate, generateExternalId, quickCreateUrl, trustPolicy, type ClientPoolStats, type CredentialCacheStats } from '../src'; // in your app: 'nestjs-aws-sts'
-import type { LocalStsServer } from '../src/testing';
 import { DemoAppModule } from './demo-app.module';
-import { CHAINED_TENANT, PLATFORM, TENANTS, createStackRole, startLocalAws } from './local-aws';
+import { CHAINED_TENANT, PLATFORM, TENANTS, createStackRole, startLocalAws, type LocalAws } from './local-aws';
 import { TenantAccessService, type Tenant } from './tenant-access.service';
 
 export interface DemoSummary {
@@ -17,7 +15,12 @@ export interface DemoSummary {
   verified: boolean;
   wrongExternalIdCode?: string;
   reusedFromCache: boolean;
-  callerArn?: string;
+  /** Whether every S3 request of step 4 was signed with its own tenant's cached key. */
+  signedWithTenantKeys: boolean;
+  /** STS calls made while step 4 served its S3 requests. */
+  stsCallsWhileServing: number;
+  /** AssumeRole calls made after onboarding: the report calls them the cache's misses. */
+  cacheAssumeRoles: number;
   fanOut: { accountId: string; tenant: string; ok: boolean; code?: string }[];
   chainedArn?: string;
   chainedSessionMinutes: number;
@@ -48,22 +51,23 @@ const cut = (text: string, width = 100) => text.match(new RegExp(`.{1,${width}}`
 const wrap = (text: string, width = 80) => text.match(new RegExp(`.{1,${width}}(\\s|$)`, 'g'))?.map((line) => line.trim()) ?? [text];
 
 export async function runDemo(write: (line: string) => void): Promise<DemoSummary> {
-  const server = await startLocalAws();
+  const aws = await startLocalAws();
   try {
     // Errors only: the refusals the demo provokes on purpose would otherwise print a WARN line each.
     const logger = new ConsoleLogger({ logLevels: ['error'], colors: false });
-    const app = await NestFactory.createApplicationContext(DemoAppModule.forEndpoint(server.endpoint, { accessKeyId: PLATFORM.accessKeyId, secretAccessKey: PLATFORM.secretAccessKey }), { logger, abortOnError: false });
+    const app = await NestFactory.createApplicationContext(DemoAppModule.forEndpoints(aws.sts.endpoint, aws.s3.url, { accessKeyId: PLATFORM.accessKeyId, secretAccessKey: PLATFORM.secretAccessKey }), { logger, abortOnError: false });
     try {
-      return await play(app, server, write);
+      return await play(app, aws, write);
     } finally {
       await app.close();
     }
   } finally {
-    await server.close();
+    await aws.close();
   }
 }
 
-async function play(app: INestApplicationContext, server: LocalStsServer, write: (line: string) => void): Promise<DemoSummary> {
+async function play(app: INestApplicationContext, aws: LocalAws, write: (line: string) => void): Promise<DemoSummary> {
+  const server = aws.sts;
   const tenants = app.get(TenantAccessService);
   const sts = app.get(StsService);
   let stsCallEvents = 0;
@@ -71,7 +75,7 @@ async function play(app: INestApplicationContext, server: LocalStsServer, write:
   const [acme] = TENANTS;
   /** The customers the platform has stored: the seeded ones, then those onboarded below. */
   const customers = [...TENANTS];
-  write(`nestjs-aws-sts demo: local STS at ${server.endpoint}, signed as ${PLATFORM.arn}`);
+  write(`nestjs-aws-sts demo: local STS at ${server.endpoint}, local S3 at ${aws.s3.url}, signed as ${PLATFORM.arn}`);
 
   write('\n1. Onboard new customers: trustPrincipal, customerRoleTemplate, generateExternalId, quickCreateUrl, validateAccess');
   const principalArn = await sts.trustPrincipal();
@@ -108,6 +112,8 @@ async function play(app: INestApplicationContext, server: LocalStsServer, write:
   write(row([`${acme.name}, a wrong ExternalId`, 26], [wrong.ok ? 'ok (unexpected!)' : `refused  ${wrong.error.code}`, 0]));
   if (!wrong.ok) wrap(`hint: ${wrong.error.hint}`).forEach((line) => write(row(['', 26], [line, 0])));
 
+  const onboardingCalls = { assumeRole: server.callCount('AssumeRole'), getCallerIdentity: server.callCount('GetCallerIdentity') };
+
   write('\n3. Assume the role, then reuse it: getCredentials');
   const calls = [server.callCount('AssumeRole')];
   const first = await tenants.credentialsFor(acme);
@@ -118,17 +124,25 @@ async function play(app: INestApplicationContext, server: LocalStsServer, write:
   write(row(['first call', 14], [key(first.accessKeyId), 12], [`expires ${time(first.expiration)}`, 26], [`STS AssumeRole calls ${calls[0]} → ${calls[1]}`, 0]));
   write(row(['second call', 14], [key(second.accessKeyId), 12], [reusedFromCache ? 'same keys, from the cache' : 'NEW keys', 26], [`STS AssumeRole calls ${calls[1]} → ${calls[2]}`, 0]));
 
-  write('\n4. Serve requests: clientFor, one client per tenant');
+  write('\n4. Serve requests: clientFor(S3Client, tenant), one S3 client per tenant');
   const stark = customers.at(-1)!;
   const served = [acme, stark, acme, stark, acme, acme];
-  let callerArn: string | undefined;
+  const stsCallsBefore = server.callCount();
+  const signers: [Tenant, string][] = [];
   for (const tenant of served) {
-    const arn = await tenants.whoAmIAs(tenant);
-    if (tenant === acme) callerArn = arn;
-    write(row([`as ${tenant.name}`, 14], [`GetCallerIdentity → ${arn}`, 0]));
+    const buckets = await tenants.bucketsOf(tenant);
+    const signer = aws.s3.requests.at(-1)!.accessKeyId;
+    signers.push([tenant, signer]);
+    write(row([`as ${tenant.name}`, 14], [`S3 ListBuckets → ${buckets.length} buckets, signed with ${key(signer)}`, 0]));
   }
+  const stsCallsWhileServing = server.callCount() - stsCallsBefore;
+  // The keys each tenant's credentials hold now (from the cache: no STS call), against the keys S3 saw.
+  const keyOf = new Map<Tenant, string>();
+  for (const tenant of new Set(served)) keyOf.set(tenant, (await tenants.credentialsFor(tenant)).accessKeyId);
+  const signedWithTenantKeys = signers.every(([tenant, signer]) => keyOf.get(tenant) === signer);
   const clients = sts.cache.clientStats();
-  write(row(['clients', 14], [`${served.length} requests, ${clients.created} clients built, ${clients.hits} reused, ${clients.size} in the pool`, 0]));
+  write(row(['clients', 14], [`${served.length} requests, ${clients.created} S3 clients built, ${clients.hits} reused, ${clients.size} in the pool`, 0]));
+  write(row(['signed', 14], [signedWithTenantKeys ? "every request with its own tenant's key" : 'NOT with the tenant keys', 0]));
 
   write('\n5. Every customer at once: assumeRoleInAccounts (concurrency 3)');
   const results = await tenants.credentialsForAll(customers);
@@ -146,16 +160,25 @@ async function play(app: INestApplicationContext, server: LocalStsServer, write:
   write(row(['spoke', 6], [`${minutesLeft(chained.expiration)} min`, 8], [`${chained.assumedRoleUser?.arn}`, 0]));
   write(row(['', 15], ['sessions default to 2 h here; STS caps a chained session at 1 h', 0]));
 
-  write('\n7. Totals');
+  write('\n7. What the run cost');
   const cache = sts.cache.stats();
   const stsCalls = server.callCount();
-  write(row(['cache', 10], [`${cache.size} entries, ${cache.hits} hits, ${cache.misses} misses, ${cache.refreshFailures} failed fetch`, 0]));
-  write(row(['STS calls', 10], [`${stsCalls} answered by the endpoint: AssumeRole ${server.callCount('AssumeRole')}, GetCallerIdentity ${server.callCount('GetCallerIdentity')}`, 0]));
-  write(row(['clients', 10], [`${sts.cache.clientStats().size} in the pool (clientFor)`, 0]));
-  write(row(['events$', 10], [`${stsCallEvents} sts-call events (all but the tenant clients' own GetCallerIdentity calls)`, 0]));
+  write(row(['STS', 8], [`${stsCalls} calls: AssumeRole ${server.callCount('AssumeRole')}, GetCallerIdentity ${server.callCount('GetCallerIdentity')}`, 0]));
+  write(row(['cache', 8], [`${cache.size} entries, ${cache.hits} hits, ${cache.misses} misses, ${cache.refreshFailures} failed fetch`, 0]));
+  write(row(['clients', 8], [`${clients.size} S3 clients in the pool`, 0]));
+  write(row(['events', 8], [`${stsCallEvents} sts-call events on sts.events$`, 0]));
+  const cacheAssumeRoles = server.callCount('AssumeRole') - onboardingCalls.assumeRole;
+  write('\nIn plain words:');
+  [
+    `- STS answered ${stsCalls} calls in all (the local STS counted them). AssumeRole gets a customer's temporary keys; GetCallerIdentity asks "who am I?".`,
+    `- Onboarding made ${onboardingCalls.assumeRole} AssumeRole and ${onboardingCalls.getCallerIdentity} GetCallerIdentity calls: trustPrincipal asks who the platform is, and validateAccess asks STS itself, never the cache — it assumes the role, checks the account it landed in, and sends a wrong ExternalId to prove the role refuses it.`,
+    `- The other ${cacheAssumeRoles} AssumeRole calls are the cache's misses: a role needed for the first time (a chained role also needs its hub), or refused (Hooli). ${cache.hits} other requests for keys were answered from memory (hits). The cache holds ${cache.size} roles' keys now and refreshes each before it expires.`,
+    `- Serving ${served.length} S3 requests for ${new Set(served).size} customers cost ${stsCallsWhileServing} STS call${stsCallsWhileServing === 1 ? '' : 's'}: clientFor built one S3 client per customer (${clients.created}) and reused it (${clients.hits} times), signing with that customer's cached keys.`,
+    `- Each STS call was also an sts-call event on sts.events$ (${stsCallEvents}): what your metrics and logs count. Expect about one AssumeRole per customer per session lifetime, not one per request.`,
+  ].forEach((sentence) => wrap(sentence, 110).forEach((line, i) => write(`${i === 0 ? '' : '  '}${line}`)));
 
   const chainedArn = chained.assumedRoleUser?.arn;
-  return { onboarding, clients, requestsServed: served.length, verified: check.ok, wrongExternalIdCode: wrong.ok ? undefined : wrong.error.code, reusedFromCache, callerArn, fanOut, chainedArn, chainedSessionMinutes: minutesLeft(chained.expiration), cache, stsCalls, stsCallEvents };
+  return { onboarding, clients, requestsServed: served.length, verified: check.ok, wrongExternalIdCode: wrong.ok ? undefined : wrong.error.code, reusedFromCache, signedWithTenantKeys, stsCallsWhileServing, cacheAssumeRoles, fanOut, chainedArn, chainedSessionMinutes: minutesLeft(chained.expiration), cache, stsCalls, stsCallEvents };
 }
 
 if (require.main === module) {

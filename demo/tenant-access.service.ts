@@ -1,6 +1,6 @@
 /** What an app writes on top of StsService: one place that knows how to reach each customer's AWS account. */
 import { Inject, Injectable } from '@nestjs/common';
-import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import { ListBucketsCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { StsService, type AccessCheckResult, type AccountAssumeResult, type AssumeRoleRequest, type TemporaryCredentials } from '../src'; // in your app: 'nestjs-aws-sts'
 
 /** A customer as the platform stores it: the role they created for us and the ExternalId we gave them. */
@@ -13,14 +13,14 @@ export interface Tenant {
   via?: { roleArn: string; externalId: string };
 }
 
-/** Settings for the AWS clients made for tenants (here: the local endpoint; in production usually `{}`). */
+/** Settings for the S3 clients made for tenants (here: the local S3 endpoint; in production usually `{}`). */
 export const AWS_CLIENT_CONFIG = Symbol('AWS_CLIENT_CONFIG');
 
 @Injectable()
 export class TenantAccessService {
   constructor(
     private readonly sts: StsService,
-    @Inject(AWS_CLIENT_CONFIG) private readonly clientConfig: Omit<STSClientConfig, 'credentials'>,
+    @Inject(AWS_CLIENT_CONFIG) private readonly clientConfig: Omit<S3ClientConfig, 'credentials'>,
   ) {}
 
   /**
@@ -37,11 +37,12 @@ export class TenantAccessService {
   }
 
   /**
-   * Per request: the tenant's client from the pool (one per tenant, reused, signing with cached credentials). Any
-   * AWS SDK v3 client works the same way (S3Client, DynamoDBClient…); STS's GetCallerIdentity needs no permission.
+   * Per request: the tenant's S3 client from the pool (one per tenant, reused, signing with the tenant's cached
+   * credentials), listing the buckets of the customer's account. Any AWS SDK v3 client works the same way.
    */
-  async whoAmIAs(tenant: Tenant): Promise<string | undefined> {
-    return (await this.sts.clientFor(STSClient, this.requestFor(tenant), this.clientConfig).send(new GetCallerIdentityCommand({}))).Arn;
+  async bucketsOf(tenant: Tenant): Promise<string[]> {
+    const { Buckets = [] } = await this.sts.clientFor(S3Client, this.requestFor(tenant), this.clientConfig).send(new ListBucketsCommand({}));
+    return Buckets.map((bucket) => bucket.Name ?? '');
   }
 
   /** A nightly job across every customer: one result per tenant, never a rejection as a whole. */

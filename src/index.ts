@@ -1,4 +1,4 @@
-// The public API: every name here is documented in the README ("Exports").
+// The public API: every name here is documented in docs/reference/exports.md.
 export { ServerAwsStsModule } from './module/server-aws-sts.module.js';
 export { ServerAwsStsConfig, type ClientPoolOptions, type MetricsOptions } from './config/server-aws-sts.config.js';
 export type { CredentialCacheOptions, KeepWarmOptions, SharedCacheOptions } from './config/cache-options.js';

@@ -93,7 +93,7 @@ export class ServerAwsStsConfig {
    */
   clients?: ClientPoolOptions;
   /**
-   * OpenTelemetry metrics (the README lists the instruments). Default: `{}`, the global `MeterProvider` — a no-op
+   * OpenTelemetry metrics (docs/metrics-and-health.md lists the instruments). Default: `{}`, the global `MeterProvider` — a no-op
    * until the app registers one, which it must do before the Nest app is created. `false`: no instruments at all.
    */
   metrics?: MetricsOptions | false;

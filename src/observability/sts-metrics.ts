@@ -124,7 +124,7 @@ class ProviderInstruments {
 const instrumentsByProvider = new WeakMap<MeterProvider, ProviderInstruments>();
 
 /**
- * One service's OpenTelemetry metrics (see the README's table). STS calls, refreshes and evictions are recorded from
+ * One service's OpenTelemetry metrics (see the table in docs/metrics-and-health.md). STS calls, refreshes and evictions are recorded from
  * the service's events, off the hot path. Lookups, entries, in-flight fetches, the soonest expiry and the shared
  * tier's counts are read from the cache's own counts when a reader collects, so a cache hit records nothing and
  * costs nothing; a wait on another instance's fetch (a local miss) is recorded when it ends.

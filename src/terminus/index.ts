@@ -1,5 +1,5 @@
 // `nestjs-aws-sts/terminus`: the Terminus health indicator, a subpath of its own so that the main entry never loads
-// `@nestjs/terminus` (an optional peer: ^11, CommonJS, or ^12, ES modules only). Documented in the README ("Health").
+// `@nestjs/terminus` (an optional peer: ^11, CommonJS, or ^12, ES modules only). Documented in docs/metrics-and-health.md ("Health checks").
 export {
   StsHealthIndicator,
   type StsHealthCheckOptions,

@@ -1,4 +1,4 @@
-// `nestjs-aws-sts/testing`: the testing kit. Every name here is documented in the README ("Exports") and in
+// `nestjs-aws-sts/testing`: the testing kit. Every name here is documented in docs/reference/exports.md and in
 // docs/testing.md. Loaded only by an app's tests: the main entry never imports it.
 export {
   startLocalSts,
@@ -16,3 +16,4 @@ export {
 export { fakeStsService, FakeStsService, type FakeStsCall, type StsServiceShape } from './fake-sts-service.js';
 export { fakeStsClient, stsClientMockAnswers, type StsClientMockLike } from './fake-sts-client.js';
 export type { FakeStsOptions, FakeStsIdentity } from './sts-answers.js';
+export { startLocalServiceEndpoint, type LocalServiceEndpoint, type SignedRequest, type ServiceRule } from './local-service-endpoint.js';

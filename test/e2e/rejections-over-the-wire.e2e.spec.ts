@@ -1,7 +1,7 @@
 /**
  * Clients from `clientFor` and `createClient` when a service rejects their credentials, over the wire: the real
  * S3 and DynamoDB clients against a local endpoint that records which access key signed each request and answers
- * in each service's wire format (test/support/local-service-endpoint.ts), with credentials from LocalStsServer.
+ * in each service's wire format (src/testing/local-service-endpoint.ts), with credentials from LocalStsServer.
  *
  * A rejection (`InvalidAccessKeyId`, `UnrecognizedClientException`…) may fetch fresh credentials once; when the
  * fresh ones are rejected too, the fault is not staleness: it is remembered for that client's service and region,
@@ -16,8 +16,7 @@ import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-
 import { Readable } from 'node:stream';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../../src';
 import { rejection } from '../support/async-helpers';
-import { LocalServiceEndpoint } from '../support/local-service-endpoint';
-import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { startLocalServiceEndpoint, startLocalSts, type LocalServiceEndpoint, type LocalStsServer } from '../../src/testing';
 
 const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };
@@ -65,7 +64,7 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
   beforeAll(async () => {
     localSts = await startLocalSts({ now: () => Date.now() });
     for (const { roleArn } of [TENANT, OTHER_TENANT]) localSts.addRole({ arn: roleArn, trustedPrincipals: [localSts.baseIdentity.arn] });
-    endpoint = await LocalServiceEndpoint.start();
+    endpoint = await startLocalServiceEndpoint();
   });
   beforeEach(() => {
     jest.useFakeTimers({ now: T0, doNotFake: [...REAL_APIS] });

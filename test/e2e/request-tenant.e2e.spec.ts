@@ -15,8 +15,7 @@ import { ClsModule } from 'nestjs-cls';
 import { Agent, get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ServerAwsStsModule, StsService, StsTenantMiddleware, type AssumeRoleRequest } from '../../src';
-import { LocalServiceEndpoint } from '../support/local-service-endpoint';
-import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { startLocalServiceEndpoint, startLocalSts, type LocalServiceEndpoint, type LocalStsServer } from '../../src/testing';
 import { seededRandom } from '../../src/testing/local-sts/seeded-random';
 
 const ACCOUNT = '123456789012';
@@ -85,7 +84,7 @@ describe('the tenant of the request, through a real Nest HTTP app (1,000 interle
       const { roleArn, externalId } = roleOf(tenant);
       localSts.addRole({ arn: roleArn, externalId, trustedPrincipals: [localSts.baseIdentity.arn] });
     }
-    endpoint = await LocalServiceEndpoint.start();
+    endpoint = await startLocalServiceEndpoint();
   });
   beforeEach(() => {
     endpoint.reset();

@@ -21,7 +21,7 @@ const APPS = [
     app: 'nest11-cjs',
     what: 'Nest 11 + CommonJS + Jest (ts-jest, as the default Nest template)',
     pinsFloors: true,
-    recipes: { 'app.module.ts': ['README.md', 'app.module.ts'], 'tenant-storage.spec.ts': ['README.md', 'tenant-storage.spec.ts'] },
+    recipes: { 'app.module.ts': ['README.md', 'app.module.ts'], 'tenant-storage.spec.ts': ['docs/testing.md', 'tenant-storage.spec.ts'] },
   },
   {
     app: 'nest12-esm',

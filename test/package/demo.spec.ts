@@ -28,7 +28,15 @@ describe('npm run demo', () => {
       chainedArn: expect.stringMatching(/^arn:aws:sts::\d{12}:assumed-role\/Workload\//),
       requestsServed: 6,
       clients: expect.objectContaining({ created: 2, hits: 4, size: 2 }),
+      // A real S3 client: each request reached the local S3 signed with its own tenant's cached key, and serving
+      // them cost one AssumeRole (Stark's first use; Acme's keys were already cached).
+      signedWithTenantKeys: true,
+      stsCallsWhileServing: 1,
     });
+    // What the last lines tell a newcomer is true: after onboarding, every AssumeRole is a cache miss, and every
+    // STS call is an sts-call event.
+    expect(summary.cacheAssumeRoles).toBe(summary.cache.misses);
+    expect(summary.stsCallEvents).toBe(summary.stsCalls);
     // The stored customers, Stark (onboarded above) included; Hooli never set up its trust policy.
     expect(summary.fanOut.map((result) => [result.tenant, result.ok, result.code])).toEqual([
       ['Acme', true, undefined],
@@ -41,6 +49,12 @@ describe('npm run demo', () => {
     expect(summary.cache.hits).toBeGreaterThan(0);
     const report = lines.join('\n');
     expect(report).toContain('hint: The role');
+    // The report ends in sentences: what the counts above them mean.
+    const plainWords = lines.indexOf('\nIn plain words:');
+    expect(plainWords).toBeGreaterThan(lines.length - 15);
+    expect(lines[plainWords + 1]).toMatch(/^- STS answered \d+ calls in all/);
+    expect(lines.slice(plainWords + 1).every((line) => line.startsWith('- ') || line.startsWith('  '))).toBe(true);
+    expect(report).toContain('Serving 6 S3 requests for 2 customers cost 1 STS call:');
     expect(printed.join('')).not.toMatch(/WARN/); // the refusals the demo provokes are expected: no warning lines
     expect(report).not.toContain(PLATFORM.secretAccessKey);
     for (const tenant of TENANTS) expect(report).not.toContain(tenant.externalId);

@@ -114,9 +114,8 @@ describe('the packed package', () => {
     expect(bare).toEqual([]);
   });
 
-  it('exports exactly the names the README documents under "Exports", from each entry', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Exports'), readme.indexOf('\n## ', readme.indexOf('## Exports') + 1));
+  it('exports exactly the names docs/reference/exports.md documents, from each entry', () => {
+    const section = readFileSync(join(root, 'docs', 'reference', 'exports.md'), 'utf8');
     const [main, rest] = section.split('And from `nestjs-aws-sts/terminus`');
     const [terminus, testing] = rest.split('And from `nestjs-aws-sts/testing`');
     const documented = (table: string) => [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`(\w+)(?:\(\))?`/g)].map(([, name]) => name)).filter((name) => name !== 'name').sort();

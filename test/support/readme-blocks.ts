@@ -12,6 +12,7 @@
  * A directive that is not right before a code block (only blank lines and other directives may come between) is an
  * error, so a comment left behind by an edit cannot silently stop applying.
  */
+import * as ts from 'typescript';
 
 /** One TypeScript example of the Markdown file. */
 export interface ReadmeBlock {
@@ -130,16 +131,65 @@ export function typeScriptBlocks(markdown: string, source = 'README.md'): Readme
   return blocks;
 }
 
+/** The two kinds of app a block is checked in. */
+export type ModuleKindOfApp = 'commonjs' | 'esm';
+
+/** The relative imports of a block without an extension (`./app.module`), which an ES module must name in full. */
+const BARE_RELATIVE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]*?)(?<!\.(?:js|mjs|cjs|json))\2/g;
+
+/** Whether code awaits outside any function: allowed in an ES module, refused by TypeScript in a CommonJS one. */
+function awaitsAtTopLevel(code: string): boolean {
+  const file = ts.createSourceFile('block.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const visit = (node: ts.Node): boolean => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node)) return false;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) return true;
+    return ts.forEachChild(node, visit) ?? false;
+  };
+  return ts.forEachChild(file, visit) ?? false;
+}
+
+/** Where the leading import declarations of a block's code end (0 when it starts with something else). */
+function endOfLeadingImports(code: string): number {
+  const file = ts.createSourceFile('block.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  let end = 0;
+  for (const statement of file.statements) {
+    if (!ts.isImportDeclaration(statement) && !ts.isImportEqualsDeclaration(statement)) break;
+    end = statement.end;
+  }
+  return end;
+}
+
 /**
- * The file the compiler checks for a block: its prelude, its code, and `export {}` so that every block is a module
- * (its names do not clash with other blocks', and it may `await` at the top level).
+ * The file the compiler checks for a block, named `fileName` (its `readme-check: file` name by default): its prelude,
+ * its code, and `export {}` so that every block is a module (its names do not clash with other blocks').
+ *
+ * - In an ES module app (`esm`), a relative import without an extension gets `.js`, as Node's ESM resolution (and
+ *   `moduleResolution: nodenext`) requires: `./app.module` is checked as `./app.module.js`.
+ * - In a CommonJS app, top-level `await` is refused. A fragment (a block without a `readme-check: file` name: a few
+ *   calls shown as they read inside a method) that awaits at the top level is checked as the body of an async
+ *   function, its leading imports kept outside it. A block that stands for a whole file gets no such help: it must
+ *   not await at the top level, as the default Nest 11 template refuses it.
+ *
+ * Both rewrites keep every line of the code on its line, so a diagnostic maps back to the Markdown.
  */
-export function blockSource(block: ReadmeBlock): BlockSource {
-  const preludeLines = block.prelude === '' ? 0 : block.prelude.split('\n').length;
-  const codeLines = block.code.split('\n').length;
-  const parts = [block.prelude, block.code, 'export {};'].filter((part) => part !== '');
+export function blockSource(block: ReadmeBlock, kind: ModuleKindOfApp = 'esm', fileName = block.fileName ?? `readme-line-${block.line}.ts`): BlockSource {
+  let code = block.code;
+  let prelude = block.prelude;
+  let footer = 'export {};';
+  if (kind === 'esm') {
+    code = code.replace(BARE_RELATIVE_IMPORT, (_match, before: string, quote: string, specifier: string) => `${before}${quote}${specifier}.js${quote}`);
+  } else if (!block.fileName && awaitsAtTopLevel(code)) {
+    const end = endOfLeadingImports(code);
+    const opener = 'async function fragment(): Promise<void> {';
+    if (end > 0) code = `${code.slice(0, end)} ${opener}${code.slice(end)}`;
+    else prelude = prelude === '' ? opener : `${prelude}\n${opener}`;
+    footer = `}\n${footer}`;
+  }
+  const preludeLines = prelude === '' ? 0 : prelude.split('\n').length;
+  const codeLines = code.split('\n').length;
+  const parts = [prelude, code, footer].filter((part) => part !== '');
   return {
-    fileName: block.fileName ?? `readme-line-${block.line}.ts`,
+    fileName,
     text: parts.join('\n'),
     markdownPosition: (line, character) => {
       const codeLine = line - preludeLines;

@@ -1,5 +1,5 @@
 /**
- * A tiny local S3 + DynamoDB endpoint on loopback for tests: it records which access key signed each request
+ * A tiny local S3 + DynamoDB endpoint on loopback, for an app's tests (and this library's): it records which access key signed each request
  * (read from the SigV4 `Authorization` header's credential scope, with its region and service) and answers with
  * success or with the error code a test chooses, in each service's real wire format:
  *
@@ -31,6 +31,21 @@ const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_r
 const S3_STATUS: Record<string, number> = { InvalidAccessKeyId: 403, SignatureDoesNotMatch: 403, AccessDenied: 403, ExpiredToken: 400, InternalError: 500 };
 const DYNAMODB_STATUS: Record<string, number> = { InternalFailure: 500, InternalServerError: 500 };
 
+/**
+ * Starts a local S3 + DynamoDB endpoint on a free loopback port. Point a client at it with
+ * `{ endpoint: local.url, forcePathStyle: true }` (S3) or `{ endpoint: local.url }` (DynamoDB), then read
+ * `local.requests` to see which access key signed each request. `close()` it when done.
+ */
+export async function startLocalServiceEndpoint(): Promise<LocalServiceEndpoint> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return new LocalServiceEndpoint(server);
+}
+
+/** A running local S3 + DynamoDB endpoint: where it listens, what it received, and how it answers. */
 export class LocalServiceEndpoint {
   /** `http://127.0.0.1:<port>`, for the SDK's `endpoint`. */
   readonly url: string;
@@ -39,7 +54,8 @@ export class LocalServiceEndpoint {
   #rule: ServiceRule = () => undefined;
   readonly #sockets = new Set<Socket>();
 
-  private constructor(private readonly server: Server) {
+  /** Made by `startLocalServiceEndpoint()`. */
+  constructor(private readonly server: Server) {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -49,15 +65,6 @@ export class LocalServiceEndpoint {
       req.resume();
       req.once('end', () => this.#answer(req, res));
     });
-  }
-
-  static async start(): Promise<LocalServiceEndpoint> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return new LocalServiceEndpoint(server);
   }
 
   /** How to answer from now on (default: success for everyone). */
@@ -71,6 +78,7 @@ export class LocalServiceEndpoint {
     this.#rule = () => undefined;
   }
 
+  /** Stops listening and drops open connections. */
   close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
