@@ -40,3 +40,4 @@ export { trustPolicy, type TrustPolicyOptions, type TrustPolicyDocument } from '
 export { customerRoleTemplate, type CustomerRoleTemplateOptions, type CustomerRoleTemplate } from './onboarding/customer-role-template.js';
 export { quickCreateUrl, type QuickCreateUrlOptions } from './onboarding/quick-create-url.js';
 export { customerRoleTerraform } from './onboarding/customer-role-terraform.js';
+export { rotationTrustPolicy, type RotationTrustPolicyOptions } from './onboarding/external-id-rotation.js';
