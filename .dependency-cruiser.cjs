@@ -24,6 +24,13 @@ module.exports = {
       to: { path: '^src/testing/' },
     },
     {
+      name: 'nothing-imports-cli',
+      comment: 'The command line (cli/) sits on top of the library, which never loads it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
       name: 'src-not-on-tests',
       comment: 'The package holds src/ alone: nothing in it may import the specs, the bench or the demo.',
       severity: 'error',

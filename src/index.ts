@@ -39,3 +39,5 @@ export { generateExternalId } from './onboarding/external-id.js';
 export { trustPolicy, type TrustPolicyOptions, type TrustPolicyDocument } from './onboarding/trust-policy.js';
 export { customerRoleTemplate, type CustomerRoleTemplateOptions, type CustomerRoleTemplate } from './onboarding/customer-role-template.js';
 export { quickCreateUrl, type QuickCreateUrlOptions } from './onboarding/quick-create-url.js';
+export { customerRoleTerraform } from './onboarding/customer-role-terraform.js';
+export { rotationTrustPolicy, type RotationTrustPolicyOptions } from './onboarding/external-id-rotation.js';

@@ -47,9 +47,33 @@ export interface CustomerRoleTemplate {
   Outputs: { RoleArn: { Description: string; Value: { 'Fn::GetAtt': ['Role', 'Arn'] } } };
 }
 
-/** Name of the inline policy made from `policy`. */
-const INLINE_POLICY_NAME = 'AccessPolicy';
 const { min, max, pattern, rule } = STS_LIMITS.externalId;
+
+/** A customer role's options, checked and copied: what both the CloudFormation and the Terraform template are made of. */
+export interface CheckedCustomerRole {
+  principalArn: string;
+  session: TrustPolicySessionOptions;
+  roleName?: string;
+  managedPolicyArns?: string[];
+  policyDocument?: Record<string, unknown>;
+  maxSessionDuration?: number;
+}
+
+/** The name both templates give the inline policy made from `policy`. */
+export const INLINE_POLICY_NAME = 'AccessPolicy';
+
+/** Checks a customer role's options (as `customerRoleTemplate` documents); returns a copy of them. */
+export function checkCustomerRole(options: CustomerRoleTemplateOptions): CheckedCustomerRole {
+  const validate = new RequestValidator('Configuration');
+  validate.request(options);
+  const { principalArn, roleName, managedPolicyArns, policy, maxSessionDuration, allowSessionTags, allowSourceIdentity } = options;
+  checkTrustPrincipal(validate, principalArn);
+  if (roleName !== undefined) checkRoleName(validate, roleName);
+  const arns = checkManagedPolicyArns(validate, managedPolicyArns);
+  const policyDocument = checkInlinePolicy(validate, policy);
+  if (maxSessionDuration !== undefined) validate.integer(maxSessionDuration, 'maxSessionDuration', IAM_ROLE_MAX_SESSION_DURATION.min, IAM_ROLE_MAX_SESSION_DURATION.max);
+  return { principalArn, session: { allowSessionTags, allowSourceIdentity }, roleName, managedPolicyArns: arns, policyDocument, maxSessionDuration };
+}
 
 /**
  * A CloudFormation template that creates, in a customer's account, the role this app assumes: an `ExternalId`
@@ -61,17 +85,9 @@ const { min, max, pattern, rule } = STS_LIMITS.externalId;
  * or session length.
  */
 export function customerRoleTemplate(options: CustomerRoleTemplateOptions): CustomerRoleTemplate {
-  const validate = new RequestValidator('Configuration');
-  validate.request(options);
-  const { principalArn, roleName, managedPolicyArns, policy, maxSessionDuration, allowSessionTags, allowSourceIdentity } = options;
-  checkTrustPrincipal(validate, principalArn);
-  if (roleName !== undefined) checkRoleName(validate, roleName);
-  const arns = checkManagedPolicyArns(validate, managedPolicyArns);
-  const policyDocument = checkInlinePolicy(validate, policy);
-  if (maxSessionDuration !== undefined) validate.integer(maxSessionDuration, 'maxSessionDuration', IAM_ROLE_MAX_SESSION_DURATION.min, IAM_ROLE_MAX_SESSION_DURATION.max);
-
+  const { principalArn, session, roleName, managedPolicyArns: arns, policyDocument, maxSessionDuration } = checkCustomerRole(options);
   const properties: CustomerRoleTemplate['Resources']['Role']['Properties'] = {
-    AssumeRolePolicyDocument: trustPolicyDocument(principalArn, { Ref: 'ExternalId' as const }, { allowSessionTags, allowSourceIdentity }),
+    AssumeRolePolicyDocument: trustPolicyDocument(principalArn, { Ref: 'ExternalId' as const }, session),
   };
   if (roleName !== undefined) properties.RoleName = roleName;
   if (arns !== undefined) properties.ManagedPolicyArns = arns;

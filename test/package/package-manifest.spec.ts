@@ -151,6 +151,25 @@ describe('the packed package', () => {
     }
   });
 
+  it('ships the command line: bin nestjs-aws-sts → a CommonJS build with a shebang, executable, that runs (--help, exit 0)', () => {
+    expect(manifest.bin).toEqual({ 'nestjs-aws-sts': 'dist/cjs/cli/main.js' });
+    const listing = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' }).split('\n');
+    expect(listing.find((line) => line.endsWith(' package/dist/cjs/cli/main.js'))).toMatch(/^-rwxr-xr-x/);
+    expect(listing.filter((line) => line.includes('package/dist/esm/cli/'))).toEqual([]);
+    // Inside the repository's node_modules, so the extracted build resolves its dependencies as an install would.
+    const dir = mkdtempSync(join(root, 'node_modules', '.cli-'));
+    try {
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      const main = join(dir, 'package', 'dist', 'cjs', 'cli', 'main.js');
+      expect(readFileSync(main, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+      expect(readFileSync(join(dir, 'package', 'dist', 'cjs', 'package.json'), 'utf8')).toContain('"commonjs"');
+      const help = execFileSync(process.execPath, [main, '--help'], { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+      expect(help).toContain('Usage: nestjs-aws-sts <command>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('loads the testing kit only from the testing subpath, which shares its build with the main entry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-manifest-'));
     try {
