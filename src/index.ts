@@ -25,10 +25,13 @@ export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo, SharedTierEven
 export type {
   AccessCheckOptions,
   AccessCheckResult,
+  AccessKeyInfo,
   AccountAssumeResult,
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
+  AuthorizationFailureExplanation,
+  AuthorizationStatement,
   CallerIdentity,
   ExpirationStatus,
   GetSessionTokenRequest,

@@ -17,6 +17,8 @@ import { findClsContext, type ClsContext } from '../tenant/cls-context.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
 import type {
   AccessCheckOptions,
+  AccessKeyInfo,
+  AuthorizationFailureExplanation,
   AccessCheckResult,
   AccountAssumeResult,
   AssumeRoleRequest,
@@ -243,6 +245,25 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   /** GetSessionToken: temporary credentials for the base IAM user, optionally MFA-authenticated. */
   getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
     return this.#operations.getSessionToken(request);
+  }
+
+  /**
+   * DecodeAuthorizationMessage: why AWS denied a request. Pass the encoded message an AWS service appended to its
+   * AccessDenied (`Encoded authorization failure message: …`), or the error itself — an `StsError` whose hint
+   * says it carries one, or the service's own error. Returns the decoded document, its lists flattened: allowed,
+   * explicitDeny, the matched statements, the principal, action, resource and condition keys. The base identity
+   * needs `sts:DecodeAuthorizationMessage`. The encoded message is never logged, nor put in an event or error.
+   */
+  explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    return this.#operations.explainAuthorizationFailure(encodedMessageOrError);
+  }
+
+  /**
+   * GetAccessKeyInfo: the account that owns an access key id (`AKIA…` or `ASIA…`; 16–128 characters of `[\w]`),
+   * for support's "whose key is this?". Needs no permission on the key's account; the key id is not logged.
+   */
+  getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
+    return this.#operations.getAccessKeyInfo(accessKeyId);
   }
 
   /**

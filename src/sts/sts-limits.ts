@@ -24,4 +24,8 @@ export const STS_LIMITS = {
   policyArns: { max: 10 },
   tags: { max: 50, keyMax: 128, valueMax: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u },
   transitiveTagKeys: { max: 50 },
+  /** DecodeAuthorizationMessage's `EncodedMessage`. */
+  encodedAuthorizationMessage: { min: 1, max: 10_240 },
+  /** GetAccessKeyInfo's `AccessKeyId` (`AKIA…` long-term, `ASIA…` temporary). */
+  accessKeyId: { min: 16, max: 128, pattern: /^\w+$/, rule: 'of [\\w]' },
 } as const;

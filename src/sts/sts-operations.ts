@@ -4,12 +4,16 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
   GetSessionTokenCommand,
   type AssumeRoleCommandOutput,
   type AssumeRoleWithSAMLCommandOutput,
   type AssumeRoleWithWebIdentityCommandOutput,
   type Credentials,
+  type DecodeAuthorizationMessageCommandOutput,
+  type GetAccessKeyInfoCommandOutput,
   type GetCallerIdentityCommandOutput,
   type GetSessionTokenCommandOutput,
   type STSClient,
@@ -21,9 +25,18 @@ import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { StsCallLimit } from './sts-call-limit.js';
 import { stsClientSignedBy } from '../config/sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
-import { StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
+import { encodedAuthorizationMessageOf, StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
+import { explainDecodedMessage } from './authorization-message.js';
 import type { StsCallEvent } from '../observability/sts-events.js';
-import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types.js';
+import type {
+  AccessKeyInfo,
+  AssumeRoleWithSamlRequest,
+  AssumeRoleWithWebIdentityRequest,
+  AuthorizationFailureExplanation,
+  CallerIdentity,
+  GetSessionTokenRequest,
+  MfaInput,
+} from './sts-request.types.js';
 import { RequestValidator } from './sts-validation.js';
 import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 
@@ -48,9 +61,18 @@ interface StsOutputs {
   AssumeRoleWithSAML: AssumeRoleWithSAMLCommandOutput;
   GetSessionToken: GetSessionTokenCommandOutput;
   GetCallerIdentity: GetCallerIdentityCommandOutput;
+  DecodeAuthorizationMessage: DecodeAuthorizationMessageCommandOutput;
+  GetAccessKeyInfo: GetAccessKeyInfoCommandOutput;
 }
 
-type StsCommand = AssumeRoleCommand | AssumeRoleWithWebIdentityCommand | AssumeRoleWithSAMLCommand | GetSessionTokenCommand | GetCallerIdentityCommand;
+type StsCommand =
+  | AssumeRoleCommand
+  | AssumeRoleWithWebIdentityCommand
+  | AssumeRoleWithSAMLCommand
+  | GetSessionTokenCommand
+  | GetCallerIdentityCommand
+  | DecodeAuthorizationMessageCommand
+  | GetAccessKeyInfoCommand;
 
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
@@ -66,7 +88,7 @@ export function principalTypeOf(arn: string): CallerIdentity['type'] {
 }
 
 /**
- * The five STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
+ * The STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
  * what it validated (read once from the request, before any wait), emits one `sts-call` event per call and maps
  * every failure to a scrubbed `StsError`. Every request goes through `send`, which keeps at most
  * `maxConcurrentStsCalls` of them in flight; a wait for a turn counts against the operation's deadline.
@@ -218,6 +240,35 @@ export class StsOperations {
         { secrets: tokenCode ? [tokenCode] : [], signal },
       );
       return this.toCredentials(operation, output, undefined);
+    });
+  }
+
+  /**
+   * DecodeAuthorizationMessage: the encoded message is given as is, or read from an error that carries one (an
+   * `StsError` keeps it aside; any other error, in its message). The message is a secret: never in an event or error.
+   */
+  explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    const operation = 'DecodeAuthorizationMessage';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      const encoded = typeof encodedMessageOrError === 'string' ? encodedMessageOrError : encodedAuthorizationMessageOf(encodedMessageOrError);
+      validate.require(encoded !== undefined, 'encodedMessage', 'must be an encoded authorization failure message, or an error that carries one');
+      validate.text(encoded, 'encodedMessage', STS_LIMITS.encodedAuthorizationMessage);
+      const output = await this.send(operation, new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }), { secrets: [encoded as string], signal });
+      const explanation = explainDecodedMessage(output.DecodedMessage ?? '');
+      if (!explanation) throw new StsError(`${operation} returned no JSON document`, { code: 'InvalidResponse', operation, retryable: true });
+      return explanation;
+    });
+  }
+
+  /** GetAccessKeyInfo: the account that owns an access key id. The key id is not sent to events or logs. */
+  getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
+    const operation = 'GetAccessKeyInfo';
+    return this.bounded(operation, async (signal) => {
+      new RequestValidator(operation).text(accessKeyId, 'accessKeyId', STS_LIMITS.accessKeyId);
+      const output = await this.send(operation, new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }), { secrets: [accessKeyId], signal });
+      if (!output.Account) throw new StsError(`${operation} returned no account`, { code: 'InvalidResponse', operation, retryable: true });
+      return { account: output.Account };
     });
   }
 

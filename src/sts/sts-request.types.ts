@@ -138,3 +138,41 @@ export interface AccessCheckOptions {
 export type AccountAssumeResult =
   | { ok: true; accountId: string; credentials: TemporaryCredentials }
   | { ok: false; accountId: string; error: import('../errors/sts-error.js').StsError };
+
+/** One statement of a policy that decided an authorization, as `explainAuthorizationFailure` reports it. */
+export interface AuthorizationStatement {
+  /** The statement's `Sid`, when it has one. */
+  statementId?: string;
+  /** `ALLOW` or `DENY`. */
+  effect?: string;
+  /** The actions the statement names. */
+  actions: string[];
+  /** The resources the statement names. */
+  resources: string[];
+}
+
+/** What `StsService.explainAuthorizationFailure` returns: the decoded message, its `{ items: [...] }` lists flattened. */
+export interface AuthorizationFailureExplanation {
+  /** Whether the request was allowed (false for a denial). */
+  allowed: boolean;
+  /** True when a policy denied it explicitly; false when nothing allowed it (an implicit deny). */
+  explicitDeny: boolean;
+  /** The statements that matched the request. */
+  matchedStatements: AuthorizationStatement[];
+  /** The principal that made the request. */
+  principal: { id?: string; name?: string; arn?: string };
+  /** The action denied, e.g. `ec2:RunInstances`. */
+  action: string;
+  /** The resource the action was asked on. */
+  resource: string;
+  /** The request context: condition keys and their values. */
+  conditions: Array<{ key: string; values: string[] }>;
+  /** The decoded JSON document as STS returned it. */
+  decoded: Record<string, unknown>;
+}
+
+/** What `StsService.getAccessKeyInfo` returns. */
+export interface AccessKeyInfo {
+  /** The 12-digit id of the account that owns the access key. */
+  account: string;
+}

@@ -6,6 +6,8 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
   GetSessionTokenCommand,
   STSClient,
@@ -19,6 +21,8 @@ const COMMANDS = {
   AssumeRoleWithSAML: AssumeRoleWithSAMLCommand,
   GetSessionToken: GetSessionTokenCommand,
   GetCallerIdentity: GetCallerIdentityCommand,
+  DecodeAuthorizationMessage: DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfo: GetAccessKeyInfoCommand,
 } as const satisfies Record<FakedStsOperation, unknown>;
 
 const isFaked = (operation: string): operation is FakedStsOperation => Object.hasOwn(COMMANDS, operation);

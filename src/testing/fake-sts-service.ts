@@ -14,8 +14,11 @@ import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';
 import { principalTypeOf } from '../sts/sts-operations.js';
 import type { StsEvent } from '../observability/sts-events.js';
+import { explainDecodedMessage } from '../sts/authorization-message.js';
 import type {
   AccessCheckResult,
+  AccessKeyInfo,
+  AuthorizationFailureExplanation,
   AccountAssumeResult,
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
@@ -212,6 +215,19 @@ export class FakeStsService implements StsServiceShape {
     this.calls.push({ method: 'getSessionToken' });
     const answer = stsAnswer('GetSessionToken', { DurationSeconds: request.durationSeconds }, this.#options);
     return this.#credentials(answer as Answer, undefined);
+  }
+
+  /** Answers an implicit deny of the fake identity, whatever the message. */
+  async explainAuthorizationFailure(_encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    this.calls.push({ method: 'explainAuthorizationFailure' });
+    const answer = stsAnswer('DecodeAuthorizationMessage', {}, this.#options);
+    return explainDecodedMessage(String(answer.DecodedMessage)) as AuthorizationFailureExplanation;
+  }
+
+  /** Answers the fake identity's account, whatever the key. */
+  async getAccessKeyInfo(_accessKeyId: string): Promise<AccessKeyInfo> {
+    this.calls.push({ method: 'getAccessKeyInfo' });
+    return { account: fakeIdentity(this.#options).account };
   }
 
   checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {

@@ -69,6 +69,18 @@ function assumedRoleUser(roleArn: unknown, sessionName: string) {
   return { Arn: `arn:aws:sts::${account}:assumed-role/${role}/${sessionName}`, AssumedRoleId: `AROAFAKEROLEID000000:${sessionName}` };
 }
 
+/** The decoded message of an implicit deny of the fake identity, as DecodeAuthorizationMessage answers it. */
+function fakeDecodedMessage(options: FakeStsOptions) {
+  const { arn, userId } = fakeIdentity(options);
+  return {
+    allowed: false,
+    explicitDeny: false,
+    matchedStatements: { items: [] },
+    failures: { items: [] },
+    context: { principal: { id: userId, arn }, action: 'fake:Action', resource: 'arn:aws:fake:::resource', conditions: { items: [] } },
+  };
+}
+
 /** The answer to `operation` for a command's input. */
 export function stsAnswer(operation: FakedStsOperation, input: Record<string, unknown>, options: FakeStsOptions = {}): StsAnswer {
   const now = options.now ?? Date.now;
@@ -97,5 +109,9 @@ export function stsAnswer(operation: FakedStsOperation, input: Record<string, un
         Audience: 'https://signin.aws.amazon.com/saml',
         NameQualifier: 'FakeNameQualifier',
       };
+    case 'DecodeAuthorizationMessage':
+      return { DecodedMessage: JSON.stringify(fakeDecodedMessage(options)) };
+    case 'GetAccessKeyInfo':
+      return { Account: fakeIdentity(options).account };
   }
 }

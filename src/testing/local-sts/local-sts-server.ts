@@ -15,7 +15,7 @@
  * This file holds the HTTP side (listen, close, read, route, answer, call log); the STS semantics live in the
  * modules next to it. Nothing here logs, and no secret is ever recorded in `calls`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -62,6 +62,8 @@ const SUPPORTED_ACTIONS = [
   'AssumeRoleWithSAML',
   'GetSessionToken',
   'GetCallerIdentity',
+  'DecodeAuthorizationMessage',
+  'GetAccessKeyInfo',
 ] as const;
 type Action = (typeof SUPPORTED_ACTIONS)[number];
 
@@ -107,7 +109,7 @@ export class LocalStsServer {
     this.credentials = new CredentialStore(options.identities, this.now);
     this.baseIdentity = this.credentials.baseIdentity;
     const { roles, credentials, now } = this;
-    this.actionContext = { roles, credentials, now, validMfaCode: options.validMfaCode ?? '123456' };
+    this.actionContext = { roles, credentials, now, validMfaCode: options.validMfaCode ?? '123456', authorizationMessages: new Map() };
     this.authContext = { credentials, now, maxClockSkewSeconds: options.maxClockSkewSeconds };
     for (const role of options.roles ?? []) this.addRole(role);
   }
@@ -161,6 +163,17 @@ export class LocalStsServer {
   /** Adds a role; throws on an invalid ARN, a duplicate or an invalid maxSessionDuration. */
   addRole(role: LocalStsRole): void {
     this.roles.add(role);
+  }
+
+  /**
+   * An encoded authorization failure message, as an AWS service appends it to an AccessDenied, that this server's
+   * DecodeAuthorizationMessage decodes into `decoded` (as JSON). Any other message is answered with
+   * InvalidAuthorizationMessageException.
+   */
+  encodeAuthorizationMessage(decoded: Record<string, unknown>): string {
+    const encoded = randomBytes(96).toString('base64url');
+    this.actionContext.authorizationMessages.set(encoded, JSON.stringify(decoded));
+    return encoded;
   }
 
   /** Changes a role's settings (never its ARN). */
@@ -352,6 +365,12 @@ export class LocalStsServer {
         return actions.assumeRoleWithWebIdentity(sts, params);
       case 'AssumeRoleWithSAML':
         return actions.assumeRoleWithSaml(sts, params);
+      case 'DecodeAuthorizationMessage':
+        await authenticate(this.authContext, received);
+        return actions.decodeAuthorizationMessage(sts, params);
+      case 'GetAccessKeyInfo':
+        await authenticate(this.authContext, received);
+        return actions.getAccessKeyInfo(sts, params);
     }
   }
 }

@@ -23,6 +23,7 @@ export type LocalStsErrorCode =
   | 'MalformedPolicyDocument'
   | 'PackedPolicyTooLarge'
   | 'RegionDisabledException'
+  | 'InvalidAuthorizationMessageException'
   | 'MissingAuthenticationToken'
   | 'IncompleteSignature'
   | 'InvalidAction'
@@ -68,6 +69,7 @@ export const LOCAL_STS_ERRORS: Readonly<
     type: 'Sender',
     message: 'STS is not activated in this region for account. Your account administrator can activate STS in this region using the IAM Console.',
   },
+  InvalidAuthorizationMessageException: { status: 400, type: 'Sender', message: 'The message is invalid' },
   MissingAuthenticationToken: { status: 403, type: 'Sender', message: 'Request is missing Authentication Token' },
   IncompleteSignature: { status: 400, type: 'Sender', message: 'Request signature is incomplete.' },
   InvalidAction: { status: 400, type: 'Sender', message: 'Could not find operation.' },

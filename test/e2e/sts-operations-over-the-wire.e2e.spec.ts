@@ -1,0 +1,147 @@
+/**
+ * The STS operations beyond the role ones, over the wire: the real `@aws-sdk/client-sts` through `StsService`
+ * against the local STS on 127.0.0.1, each with its validation, errors, hints, redaction and `sts-call` event.
+ */
+import { Logger } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { ServerAwsStsModule, StsError, StsService, StsValidationError, type StsEvent } from '../../src';
+import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { rejection } from '../support/async-helpers';
+import { capturingLogger, visibleText } from '../support/visible-text';
+
+const DENIAL = {
+  allowed: false,
+  explicitDeny: true,
+  matchedStatements: {
+    items: [{ statementId: 'NoBigInstances', effect: 'DENY', actions: { items: [{ value: 'ec2:RunInstances' }] }, resources: { items: [{ value: '*' }] } }],
+  },
+  failures: { items: [] },
+  context: {
+    principal: { id: 'AIDALOCALSTS00000001', name: 'local-test', arn: 'arn:aws:iam::111111111111:user/local-test' },
+    action: 'ec2:RunInstances',
+    resource: 'arn:aws:ec2:us-east-1:111111111111:instance/*',
+    conditions: { items: [{ key: 'ec2:InstanceType', values: { items: [{ value: 'p5.48xlarge' }] } }] },
+  },
+};
+
+describe('STS operations over the wire', () => {
+  let server: LocalStsServer;
+  const apps: TestingModule[] = [];
+
+  async function app(): Promise<{ service: StsService; events: StsEvent[]; logs: string[] }> {
+    const logger = capturingLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure(server.moduleConfig({ clientConfig: { maxAttempts: 1 } }))],
+    })
+      .setLogger(logger)
+      .compile();
+    apps.push(moduleRef);
+    const service = moduleRef.get(StsService);
+    const events: StsEvent[] = [];
+    service.events$.subscribe((event) => events.push(event));
+    return { service, events, logs: logger.lines };
+  }
+
+  beforeAll(async () => {
+    server = await startLocalSts();
+  });
+
+  beforeEach(() => {
+    server.clearFaults();
+    server.resetCalls();
+  });
+
+  afterEach(async () => {
+    for (const moduleRef of apps.splice(0)) await moduleRef.close();
+  });
+
+  afterAll(async () => {
+    Logger.overrideLogger(false);
+    await server.close();
+  });
+
+  describe('explainAuthorizationFailure (DecodeAuthorizationMessage)', () => {
+    it('decodes a message into the typed explanation, and keeps the message out of the event', async () => {
+      const { service, events } = await app();
+      const encoded = server.encodeAuthorizationMessage(DENIAL);
+
+      const explanation = await service.explainAuthorizationFailure(encoded);
+
+      expect(explanation).toEqual({
+        allowed: false,
+        explicitDeny: true,
+        matchedStatements: [{ statementId: 'NoBigInstances', effect: 'DENY', actions: ['ec2:RunInstances'], resources: ['*'] }],
+        principal: DENIAL.context.principal,
+        action: 'ec2:RunInstances',
+        resource: 'arn:aws:ec2:us-east-1:111111111111:instance/*',
+        conditions: [{ key: 'ec2:InstanceType', values: ['p5.48xlarge'] }],
+        decoded: DENIAL,
+      });
+      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'DecodeAuthorizationMessage', outcome: 'success' })]);
+      expect(visibleText(events)).not.toContain(encoded);
+    });
+
+    it('decodes the message an AWS AccessDenied carries: the StsError says how, and never shows the message', async () => {
+      const { service, logs } = await app();
+      const encoded = server.encodeAuthorizationMessage(DENIAL);
+      server.injectFault({ kind: 'error', code: 'AccessDenied', message: `You are not authorized to perform this operation. Encoded authorization failure message: ${encoded}` }, { action: 'GetCallerIdentity' });
+
+      const error = await rejection(service.getCallerIdentity());
+
+      expect(error).toMatchObject({ code: 'AccessDenied', operation: 'GetCallerIdentity' });
+      expect(error.hint).toContain('sts.explainAuthorizationFailure(error)');
+      expect(visibleText(error)).not.toContain(encoded);
+      expect(logs.join('\n')).not.toContain(encoded);
+      await expect(service.explainAuthorizationFailure(error)).resolves.toMatchObject({ explicitDeny: true, action: 'ec2:RunInstances' });
+      // Any other service's error carries it in its message.
+      await expect(service.explainAuthorizationFailure(new Error(`Encoded authorization failure message: ${encoded}`))).resolves.toMatchObject({ explicitDeny: true });
+    });
+
+    it('answers a message STS cannot decode with InvalidAuthorizationMessage and its hint, the message scrubbed', async () => {
+      const { service, events, logs } = await app();
+      const forged = 'forged-encoded-authorization-message-0123456789';
+
+      const error = await rejection(service.explainAuthorizationFailure(forged));
+
+      expect(error).toMatchObject({ code: 'InvalidAuthorizationMessage', operation: 'DecodeAuthorizationMessage', retryable: false, httpStatusCode: 400 });
+      expect(error.hint).toMatch(/encoded authorization failure message whole/);
+      expect(events).toEqual([expect.objectContaining({ operation: 'DecodeAuthorizationMessage', outcome: 'error', errorCode: 'InvalidAuthorizationMessage' })]);
+      expect(visibleText([error, events, logs])).not.toContain(forged);
+    });
+
+    it('refuses an empty or oversized message, or an error without one, before sending anything', async () => {
+      const { service } = await app();
+      for (const input of ['', 'x'.repeat(10_241), new Error('AccessDenied, nothing encoded')]) {
+        const error = await rejection<StsValidationError>(service.explainAuthorizationFailure(input));
+        expect(error).toBeInstanceOf(StsValidationError);
+        expect(error.field).toBe('encodedMessage');
+      }
+      expect(server.callCount()).toBe(0);
+    });
+  });
+
+  describe('getAccessKeyInfo (GetAccessKeyInfo)', () => {
+    it("names the account of a base key and of an issued session's key", async () => {
+      const { service, events } = await app();
+      const session = await service.getSessionToken({ durationSeconds: 900 });
+
+      await expect(service.getAccessKeyInfo(server.baseIdentity.accessKeyId)).resolves.toEqual({ account: server.baseIdentity.account });
+      await expect(service.getAccessKeyInfo(session.accessKeyId)).resolves.toEqual({ account: server.baseIdentity.account });
+      expect(events.filter((event) => event.type === 'sts-call' && event.operation === 'GetAccessKeyInfo')).toHaveLength(2);
+      expect(visibleText(events)).not.toContain(server.baseIdentity.accessKeyId);
+    });
+
+    it('refuses a malformed key id before sending, and maps STS refusals to StsError', async () => {
+      const { service } = await app();
+      for (const keyId of ['AKIA-SHORT', 'AKIA 0000000000000000', 'A'.repeat(129)]) {
+        expect(await rejection(service.getAccessKeyInfo(keyId))).toMatchObject({ name: 'StsValidationError', field: 'accessKeyId' });
+      }
+      expect(server.callCount()).toBe(0);
+
+      server.injectFault({ kind: 'throttle' }, { action: 'GetAccessKeyInfo' });
+      const error = await rejection(service.getAccessKeyInfo('AKIAUNKNOWN000000000'));
+      expect(error).toBeInstanceOf(StsError);
+      expect(error).toMatchObject({ code: 'Throttling', operation: 'GetAccessKeyInfo', retryable: true });
+    });
+  });
+});
