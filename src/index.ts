@@ -34,6 +34,7 @@ export type {
   AuthorizationStatement,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
   MfaInput,
   SessionPolicy,

@@ -10,6 +10,7 @@ export type StsOperation =
   | 'GetCallerIdentity'
   | 'DecodeAuthorizationMessage'
   | 'GetAccessKeyInfo'
+  | 'GetFederationToken'
   | 'Configuration';
 
 /** Fields of an `StsError` besides its message. */
@@ -134,6 +135,8 @@ const HINTS: Record<string, HintRule> = {
         return "The role's trust policy must trust this OIDC provider (Federated principal) with sts:AssumeRoleWithWebIdentity, and its aud/sub conditions must match the token's claims.";
       case 'AssumeRoleWithSAML':
         return "The role's trust policy must trust this SAML provider with sts:AssumeRoleWithSAML, and the assertion's Role attribute must list this role and provider.";
+      case 'GetFederationToken':
+        return 'GetFederationToken must be signed with the long-term access key of an IAM user (not a role, a session or root) whose policies allow sts:GetFederationToken.';
       default:
         return 'The base identity lacks permission for this STS action; check its IAM policies and any SCP.';
     }

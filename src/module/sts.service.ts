@@ -26,6 +26,7 @@ import type {
   AssumeRoleWithWebIdentityRequest,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
 } from '../sts/sts-request.types.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
@@ -245,6 +246,17 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   /** GetSessionToken: temporary credentials for the base IAM user, optionally MFA-authenticated. */
   getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
     return this.#operations.getSessionToken(request);
+  }
+
+  /**
+   * GetFederationToken, uncached: a session for a federated user (`name`) of the base IAM user, whose permissions
+   * are what both the session policy (`policy`, `policyArns`) and the IAM user's policies allow — without a session
+   * policy it has none. For a proxy that hands its own users scoped AWS access (a console sign-in link, a broker).
+   * Needs the long-term keys of an IAM user (a role or a session is refused with AccessDenied). The credentials carry
+   * `federatedUser` and `accountId`.
+   */
+  getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    return this.#operations.getFederationToken(request);
   }
 
   /**

@@ -5,6 +5,10 @@
 export const STS_LIMITS = {
   /** AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML durations, in seconds. */
   roleDuration: { min: 900, max: 43_200, default: 3_600 },
+  /** GetFederationToken durations, in seconds (a root caller gets at most 3600). */
+  federationTokenDuration: { min: 900, max: 129_600, default: 43_200 },
+  /** GetFederationToken's `Name`: the federated user's name. */
+  federatedUserName: { min: 2, max: 32, pattern: /^[\w+=,.@-]+$/, rule: 'of [\\w+=,.@-]' },
   /** GetSessionToken durations, in seconds. */
   sessionTokenDuration: { min: 900, max: 129_600, default: 43_200 },
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */

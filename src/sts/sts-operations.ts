@@ -7,6 +7,7 @@ import {
   DecodeAuthorizationMessageCommand,
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetFederationTokenCommand,
   GetSessionTokenCommand,
   type AssumeRoleCommandOutput,
   type AssumeRoleWithSAMLCommandOutput,
@@ -14,6 +15,7 @@ import {
   type Credentials,
   type DecodeAuthorizationMessageCommandOutput,
   type GetAccessKeyInfoCommandOutput,
+  type GetFederationTokenCommandOutput,
   type GetCallerIdentityCommandOutput,
   type GetSessionTokenCommandOutput,
   type STSClient,
@@ -34,6 +36,7 @@ import type {
   AssumeRoleWithWebIdentityRequest,
   AuthorizationFailureExplanation,
   CallerIdentity,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
   MfaInput,
 } from './sts-request.types.js';
@@ -63,6 +66,7 @@ interface StsOutputs {
   GetCallerIdentity: GetCallerIdentityCommandOutput;
   DecodeAuthorizationMessage: DecodeAuthorizationMessageCommandOutput;
   GetAccessKeyInfo: GetAccessKeyInfoCommandOutput;
+  GetFederationToken: GetFederationTokenCommandOutput;
 }
 
 type StsCommand =
@@ -72,7 +76,8 @@ type StsCommand =
   | GetSessionTokenCommand
   | GetCallerIdentityCommand
   | DecodeAuthorizationMessageCommand
-  | GetAccessKeyInfoCommand;
+  | GetAccessKeyInfoCommand
+  | GetFederationTokenCommand;
 
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
@@ -269,6 +274,39 @@ export class StsOperations {
       const output = await this.send(operation, new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }), { secrets: [accessKeyId], signal });
       if (!output.Account) throw new StsError(`${operation} returned no account`, { code: 'InvalidResponse', operation, retryable: true });
       return { account: output.Account };
+    });
+  }
+
+  /** GetFederationToken: a federated user's session of the base IAM user, narrowed by a session policy. */
+  getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    const operation = 'GetFederationToken';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      validate.request(request);
+      const { name, durationSeconds } = request;
+      validate.text(name, 'name', STS_LIMITS.federatedUserName);
+      const { min, max } = STS_LIMITS.federationTokenDuration;
+      if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);
+      const policy = validate.policy(request.policy);
+      const policyArns = validate.policyArns(request.policyArns);
+      const tags = validate.tags(request.tags, undefined);
+
+      const output = await this.send(
+        operation,
+        new GetFederationTokenCommand({
+          Name: name,
+          DurationSeconds: durationSeconds,
+          Policy: policy,
+          PolicyArns: policyArns?.map((arn) => ({ arn })),
+          Tags: tags?.map(([Key, Value]) => ({ Key, Value })),
+        }),
+        { sessionName: name, secrets: [], signal },
+      );
+      const user = output.FederatedUser;
+      const accountId = user?.Arn ? /^arn:[^:]+:sts::(\d{12}):/.exec(user.Arn)?.[1] : undefined;
+      return this.toCredentials(operation, output, accountId, {
+        federatedUser: user && { arn: user.Arn ?? '', federatedUserId: user.FederatedUserId ?? '' },
+      });
     });
   }
 

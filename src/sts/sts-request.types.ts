@@ -73,6 +73,24 @@ export interface AssumeRoleWithSamlRequest extends RoleSessionOptions {
   samlAssertion: string;
 }
 
+/** Input of `StsService.getFederationToken`. */
+export interface GetFederationTokenRequest {
+  /** The federated user's name, seen in CloudTrail and in its ARN (`federated-user/<name>`). 2–32 characters of `[\w+=,.@-]`. */
+  name: string;
+  /**
+   * Session policy: the federated user may do what both it and the IAM user's policies allow. Without `policy` or
+   * `policyArns` the session has no permissions (except what resource policies grant the federated user by name).
+   * As an object or JSON text, at most 2048 characters once serialised.
+   */
+  policy?: SessionPolicy;
+  /** Managed policy ARNs (of the IAM user's account) used as session policies. At most 10. */
+  policyArns?: string[];
+  /** Session lifetime in seconds: 900–129600 (root: at most 3600). Default: 43200. */
+  durationSeconds?: number;
+  /** Session tags (`key → value`). At most 50; keys 1–128 characters, values 0–256. */
+  tags?: Record<string, string>;
+}
+
 /** Input of `StsService.getSessionToken`. */
 export interface GetSessionTokenRequest {
   /** Session lifetime in seconds: 900–129600 (root: at most 3600). Default: 43200. */

@@ -9,6 +9,7 @@ import {
   DecodeAuthorizationMessageCommand,
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetFederationTokenCommand,
   GetSessionTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
@@ -23,6 +24,7 @@ const COMMANDS = {
   GetCallerIdentity: GetCallerIdentityCommand,
   DecodeAuthorizationMessage: DecodeAuthorizationMessageCommand,
   GetAccessKeyInfo: GetAccessKeyInfoCommand,
+  GetFederationToken: GetFederationTokenCommand,
 } as const satisfies Record<FakedStsOperation, unknown>;
 
 const isFaked = (operation: string): operation is FakedStsOperation => Object.hasOwn(COMMANDS, operation);

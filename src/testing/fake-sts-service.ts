@@ -25,11 +25,12 @@ import type {
   AssumeRoleWithWebIdentityRequest,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
 } from '../sts/sts-request.types.js';
 import type { StsService } from '../module/sts.service.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
-import { TemporaryCredentials } from '../sts/temporary-credentials.js';
+import { TemporaryCredentials, type TemporaryCredentialsDetails } from '../sts/temporary-credentials.js';
 import { fakeStsClient } from './fake-sts-client.js';
 import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
 
@@ -217,6 +218,13 @@ export class FakeStsService implements StsServiceShape {
     return this.#credentials(answer as Answer, undefined);
   }
 
+  async getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    this.calls.push({ method: 'getFederationToken' });
+    const answer = stsAnswer('GetFederationToken', { Name: request.name, DurationSeconds: request.durationSeconds }, this.#options);
+    const { Arn, FederatedUserId } = answer.FederatedUser as { Arn: string; FederatedUserId: string };
+    return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, { federatedUser: { arn: Arn, federatedUserId: FederatedUserId } });
+  }
+
   /** Answers an implicit deny of the fake identity, whatever the message. */
   async explainAuthorizationFailure(_encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
     this.calls.push({ method: 'explainAuthorizationFailure' });
@@ -255,7 +263,7 @@ export class FakeStsService implements StsServiceShape {
     return this.#credentials(stsAnswer(operation, { ...input, RoleArn: roleArn }, this.#options) as Answer, accountOf(roleArn));
   }
 
-  #credentials(answer: Answer, accountId: string | undefined): TemporaryCredentials {
+  #credentials(answer: Answer, accountId: string | undefined, details: TemporaryCredentialsDetails = {}): TemporaryCredentials {
     const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = answer.Credentials;
     const user = answer.AssumedRoleUser;
     return new TemporaryCredentials(
@@ -265,7 +273,7 @@ export class FakeStsService implements StsServiceShape {
         sessionToken: String(SessionToken),
         expiration: Expiration as Date,
       },
-      { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId } },
+      { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId }, ...details },
     );
   }
 

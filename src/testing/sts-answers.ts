@@ -113,5 +113,13 @@ export function stsAnswer(operation: FakedStsOperation, input: Record<string, un
       return { DecodedMessage: JSON.stringify(fakeDecodedMessage(options)) };
     case 'GetAccessKeyInfo':
       return { Account: fakeIdentity(options).account };
+    case 'GetFederationToken': {
+      const { account } = fakeIdentity(options);
+      const name = String(input.Name ?? 'fake-user');
+      return {
+        Credentials: credentials(input.DurationSeconds, DEFAULT_SESSION_TOKEN_SECONDS, now),
+        FederatedUser: { Arn: `arn:aws:sts::${account}:federated-user/${name}`, FederatedUserId: `${account}:${name}` },
+      };
+    }
   }
 }

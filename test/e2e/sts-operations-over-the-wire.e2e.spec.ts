@@ -4,6 +4,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ServerAwsStsModule, StsError, StsService, StsValidationError, type StsEvent } from '../../src';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
 import { rejection } from '../support/async-helpers';
@@ -142,6 +143,65 @@ describe('STS operations over the wire', () => {
       const error = await rejection(service.getAccessKeyInfo('AKIAUNKNOWN000000000'));
       expect(error).toBeInstanceOf(StsError);
       expect(error).toMatchObject({ code: 'Throttling', operation: 'GetAccessKeyInfo', retryable: true });
+    });
+  });
+
+  describe('getFederationToken (GetFederationToken)', () => {
+    const POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }] };
+
+    it("issues a federated user's session that works, with its ARN, account and packed policy size", async () => {
+      const { service, events } = await app();
+
+      const credentials = await service.getFederationToken({ name: 'support-bob', policy: POLICY, durationSeconds: 900, tags: { team: 'support' } });
+
+      const federatedArn = `arn:aws:sts::${server.baseIdentity.account}:federated-user/support-bob`;
+      expect(credentials).toMatchObject({
+        accountId: server.baseIdentity.account,
+        federatedUser: { arn: federatedArn, federatedUserId: `${server.baseIdentity.account}:support-bob` },
+        packedPolicySize: expect.any(Number),
+      });
+      expect(credentials.expiration.getTime() - Date.now()).toBeLessThanOrEqual(900_000);
+      const client = new STSClient(server.stsClientConfig(credentials));
+      try {
+        expect((await client.send(new GetCallerIdentityCommand({}))).Arn).toBe(federatedArn);
+      } finally {
+        client.destroy();
+      }
+      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetFederationToken', outcome: 'success', sessionName: 'support-bob' })]);
+      expect(visibleText(events)).not.toContain(credentials.sessionToken);
+    });
+
+    it('refuses a bad name, duration, policy or tags before sending anything', async () => {
+      const { service } = await app();
+      const bad: Array<[Record<string, unknown>, string]> = [
+        [{ name: 'x' }, 'name'],
+        [{ name: 'has space' }, 'name'],
+        [{ name: 'n'.repeat(33) }, 'name'],
+        [{ name: 'bob', durationSeconds: 899 }, 'durationSeconds'],
+        [{ name: 'bob', durationSeconds: 129_601 }, 'durationSeconds'],
+        [{ name: 'bob', policy: '[1]' }, 'policy'],
+        [{ name: 'bob', policyArns: ['arn:aws:iam::123456789012:role/NotAPolicy'] }, 'policyArns[0]'],
+        [{ name: 'bob', tags: { 'aws:reserved': 'x' } }, 'tags'],
+      ];
+      for (const [request, field] of bad) {
+        expect(await rejection(service.getFederationToken(request as never))).toMatchObject({ name: 'StsValidationError', field, operation: 'GetFederationToken' });
+      }
+      expect(server.callCount()).toBe(0);
+    });
+
+    it('is refused to session credentials with AccessDenied and the hint that it needs an IAM user', async () => {
+      const { service: base } = await app();
+      const session = await base.getSessionToken({ durationSeconds: 900 });
+      const moduleRef = await Test.createTestingModule({
+        imports: [ServerAwsStsModule.configure(server.moduleConfig({ credentials: session, clientConfig: { maxAttempts: 1 } }))],
+      }).compile();
+      apps.push(moduleRef);
+
+      const error = await rejection(moduleRef.get(StsService).getFederationToken({ name: 'bob', policy: POLICY }));
+
+      expect(error).toMatchObject({ code: 'AccessDenied', operation: 'GetFederationToken', retryable: false, httpStatusCode: 403 });
+      expect(error.hint).toMatch(/long-term access key of an IAM user/);
+      expect(visibleText(error)).not.toContain(session.sessionToken);
     });
   });
 });

@@ -64,6 +64,7 @@ const SUPPORTED_ACTIONS = [
   'GetCallerIdentity',
   'DecodeAuthorizationMessage',
   'GetAccessKeyInfo',
+  'GetFederationToken',
 ] as const;
 type Action = (typeof SUPPORTED_ACTIONS)[number];
 
@@ -371,6 +372,8 @@ export class LocalStsServer {
       case 'GetAccessKeyInfo':
         await authenticate(this.authContext, received);
         return actions.getAccessKeyInfo(sts, params);
+      case 'GetFederationToken':
+        return actions.getFederationToken(sts, params, await authenticate(this.authContext, received));
     }
   }
 }

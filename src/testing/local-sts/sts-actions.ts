@@ -154,6 +154,21 @@ export function getSessionToken(sts: StsActionContext, params: URLSearchParams, 
   return { Credentials: credentialsXml(cred) };
 }
 
+/** GetFederationToken, signed by `caller`: only an IAM user's long-term key may call it. */
+export function getFederationToken(sts: StsActionContext, params: URLSearchParams, caller: Caller): XmlNode {
+  if (caller.kind === 'issued') throw new LocalStsFailure('AccessDenied', 'Cannot call GetFederationToken with session credentials');
+  const name = requireParameter(params, 'Name', 'name');
+  if (!/^[\w+=,.@-]{2,32}$/.test(name)) {
+    throw validationFailure("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+  }
+  const requested = parseDuration(params.get('DurationSeconds'), 900, 129600) ?? DEFAULT_SESSION_TOKEN_DURATION;
+  // A root caller's session is cut to one hour, as STS does.
+  const seconds = caller.identity.arn.endsWith(':root') ? Math.min(requested, 3600) : requested;
+  const packed = packedPolicySize(params);
+  const cred = sts.credentials.issueFederated(caller.identity, name, seconds);
+  return { Credentials: credentialsXml(cred), FederatedUser: { Arn: cred.arn, FederatedUserId: cred.userId }, PackedPolicySize: packed };
+}
+
 /** GetCallerIdentity, signed by `caller`. */
 export function getCallerIdentity(caller: Caller): XmlNode {
   const { userId, account, arn } = principalOf(caller);
