@@ -11,6 +11,7 @@ export type StsOperation =
   | 'DecodeAuthorizationMessage'
   | 'GetAccessKeyInfo'
   | 'GetFederationToken'
+  | 'GetWebIdentityToken'
   | 'Configuration';
 
 /** Fields of an `StsError` besides its message. */
@@ -81,6 +82,9 @@ const WIRE_CODES: Record<string, string> = {
   IDPCommunicationErrorException: 'IDPCommunicationError',
   InvalidIdentityTokenException: 'InvalidIdentityToken',
   InvalidAuthorizationMessageException: 'InvalidAuthorizationMessage',
+  OutboundWebIdentityFederationDisabledException: 'OutboundWebIdentityFederationDisabled',
+  SessionDurationEscalationException: 'SessionDurationEscalation',
+  JWTPayloadSizeExceededException: 'JWTPayloadSizeExceeded',
 };
 
 /** Errors no retry can fix. */
@@ -94,6 +98,9 @@ export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'InvalidIdentityToken',
   'ExpiredTokenException',
   'ValidationError',
+  'OutboundWebIdentityFederationDisabled',
+  'SessionDurationEscalation',
+  'JWTPayloadSizeExceeded',
 ]);
 
 /**
@@ -185,6 +192,11 @@ const HINTS: Record<string, HintRule> = {
     'The ExternalId probe was not made (a request with MFA: an MFA code cannot be sent twice) or failed (throttling, a timeout: see the cause): retry later, validate the role without mfa, or without requireExternalIdEnforced.',
   InvalidAuthorizationMessage: () =>
     'STS could not decode the message: pass the encoded authorization failure message whole, as the denying service returned it, within its few hours of validity and from the account it was issued to.',
+  OutboundWebIdentityFederationDisabled: () =>
+    'Outbound identity federation is off for this account: enable it once in IAM (console: Account settings, or aws iam enable-outbound-web-identity-federation) before calling getWebIdentityToken.',
+  SessionDurationEscalation: () =>
+    'The token would outlive the session that asked for it: ask for a durationSeconds no longer than the remaining life of the calling credentials.',
+  JWTPayloadSizeExceeded: () => 'The token would be too large: send fewer or shorter audiences and tags.',
   InvalidConfiguration: () => 'Fix the ServerAwsStsConfig fields named in the message.',
   NoRequestTenant: () =>
     'sts.current serves the tenant of the running request: configure tenant.resolve, and bind requests with StsTenantMiddleware (consumer.apply(StsTenantMiddleware).forRoutes(\'*\')) or nestjs-cls (ClsModule.forRoot in the app). Outside a request (a job, a timer), pass the tenant explicitly: sts.getCredentials({ roleArn, externalId }), sts.clientFor(S3Client, { roleArn, externalId }).',

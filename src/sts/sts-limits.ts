@@ -9,6 +9,12 @@ export const STS_LIMITS = {
   federationTokenDuration: { min: 900, max: 129_600, default: 43_200 },
   /** GetFederationToken's `Name`: the federated user's name. */
   federatedUserName: { min: 2, max: 32, pattern: /^[\w+=,.@-]+$/, rule: 'of [\\w+=,.@-]' },
+  /** GetWebIdentityToken: token lifetimes in seconds, its audiences, signing algorithms and scope. */
+  webIdentityTokenDuration: { min: 60, max: 3_600, default: 300 },
+  webIdentityTokenAudience: { maxItems: 10, min: 1, max: 1_000 },
+  webIdentityTokenSigningAlgorithms: ['RS256', 'ES384'],
+  /** Space-separated scope values of printable ASCII without `"`, `,` or `\\`, no leading or trailing space. */
+  webIdentityTokenScope: { min: 1, max: 2_048, pattern: /^[!#-+\--[\]-~]+( [!#-+\--[\]-~]+)*$/, rule: 'of space-separated values of printable ASCII without " , or \\' },
   /** GetSessionToken durations, in seconds. */
   sessionTokenDuration: { min: 900, max: 129_600, default: 43_200 },
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */

@@ -8,6 +8,7 @@ import {
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
   GetFederationTokenCommand,
+  GetWebIdentityTokenCommand,
   GetSessionTokenCommand,
   type AssumeRoleCommandOutput,
   type AssumeRoleWithSAMLCommandOutput,
@@ -16,6 +17,7 @@ import {
   type DecodeAuthorizationMessageCommandOutput,
   type GetAccessKeyInfoCommandOutput,
   type GetFederationTokenCommandOutput,
+  type GetWebIdentityTokenCommandOutput,
   type GetCallerIdentityCommandOutput,
   type GetSessionTokenCommandOutput,
   type STSClient,
@@ -38,9 +40,11 @@ import type {
   CallerIdentity,
   GetFederationTokenRequest,
   GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
   MfaInput,
 } from './sts-request.types.js';
-import { RequestValidator } from './sts-validation.js';
+import { WebIdentityToken } from './web-identity-token.js';
+import { RequestValidator, validateWebIdentityTokenRequest } from './sts-validation.js';
 import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 
 /** Non-secret facts of a call, for events and logs. */
@@ -67,6 +71,7 @@ interface StsOutputs {
   DecodeAuthorizationMessage: DecodeAuthorizationMessageCommandOutput;
   GetAccessKeyInfo: GetAccessKeyInfoCommandOutput;
   GetFederationToken: GetFederationTokenCommandOutput;
+  GetWebIdentityToken: GetWebIdentityTokenCommandOutput;
 }
 
 type StsCommand =
@@ -77,7 +82,8 @@ type StsCommand =
   | GetCallerIdentityCommand
   | DecodeAuthorizationMessageCommand
   | GetAccessKeyInfoCommand
-  | GetFederationTokenCommand;
+  | GetFederationTokenCommand
+  | GetWebIdentityTokenCommand;
 
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
@@ -307,6 +313,19 @@ export class StsOperations {
       return this.toCredentials(operation, output, accountId, {
         federatedUser: user && { arn: user.Arn ?? '', federatedUserId: user.FederatedUserId ?? '' },
       });
+    });
+  }
+
+  /** GetWebIdentityToken: a JWT STS signs for the base identity, for a service outside AWS. Never logged. */
+  getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    const operation = 'GetWebIdentityToken';
+    return this.bounded(operation, async (signal) => {
+      const input = validateWebIdentityTokenRequest(new RequestValidator(operation), request);
+      const output = await this.send(operation, new GetWebIdentityTokenCommand(input), { secrets: [], signal });
+      if (!output.WebIdentityToken || !output.Expiration) {
+        throw new StsError(`${operation} returned no token`, { code: 'InvalidResponse', operation, retryable: true });
+      }
+      return new WebIdentityToken(output.WebIdentityToken, new Date(output.Expiration));
     });
   }
 

@@ -91,6 +91,22 @@ export interface GetFederationTokenRequest {
   tags?: Record<string, string>;
 }
 
+/** Input of `StsService.getWebIdentityToken` and `webIdentityTokenProvider`. */
+export interface GetWebIdentityTokenRequest {
+  /** The `aud` claim: who the token is for (e.g. `https://api.example.com`). 1–10 values of 1–1000 characters. */
+  audience: string | string[];
+  /** `RS256` or `ES384`. Default: `RS256`. */
+  signingAlgorithm?: 'RS256' | 'ES384';
+  /** Token lifetime in seconds: 60–3600. Default: 300. */
+  durationSeconds?: number;
+  /** Custom claims (`key → value`) added to the token. At most 50; keys 1–128 characters, values 0–256. */
+  tags?: Record<string, string>;
+  /** The `scope` claim (space-separated values); only with `subjectMode: 'OriginIdentity'` and one audience. */
+  scope?: string;
+  /** Whose identity the `sub` claim holds: the AWS principal (`AWSIdentity`, default) or the propagated user. */
+  subjectMode?: 'AWSIdentity' | 'OriginIdentity';
+}
+
 /** Input of `StsService.getSessionToken`. */
 export interface GetSessionTokenRequest {
   /** Session lifetime in seconds: 900–129600 (root: at most 3600). Default: 43200. */

@@ -11,6 +11,7 @@ import {
   GetCallerIdentityCommand,
   GetFederationTokenCommand,
   GetSessionTokenCommand,
+  GetWebIdentityTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
 import { stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
@@ -25,6 +26,7 @@ const COMMANDS = {
   DecodeAuthorizationMessage: DecodeAuthorizationMessageCommand,
   GetAccessKeyInfo: GetAccessKeyInfoCommand,
   GetFederationToken: GetFederationTokenCommand,
+  GetWebIdentityToken: GetWebIdentityTokenCommand,
 } as const satisfies Record<FakedStsOperation, unknown>;
 
 const isFaked = (operation: string): operation is FakedStsOperation => Object.hasOwn(COMMANDS, operation);

@@ -27,7 +27,9 @@ import type {
   ExpirationStatus,
   GetFederationTokenRequest,
   GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
 } from '../sts/sts-request.types.js';
+import { WebIdentityToken } from '../sts/web-identity-token.js';
 import type { StsService } from '../module/sts.service.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
 import { TemporaryCredentials, type TemporaryCredentialsDetails } from '../sts/temporary-credentials.js';
@@ -223,6 +225,22 @@ export class FakeStsService implements StsServiceShape {
     const answer = stsAnswer('GetFederationToken', { Name: request.name, DurationSeconds: request.durationSeconds }, this.#options);
     const { Arn, FederatedUserId } = answer.FederatedUser as { Arn: string; FederatedUserId: string };
     return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, { federatedUser: { arn: Arn, federatedUserId: FederatedUserId } });
+  }
+
+  /** A fresh fake JWT per call (not a real signature), valid for `durationSeconds` (default 300). */
+  async getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    this.calls.push({ method: 'getWebIdentityToken' });
+    const answer = stsAnswer('GetWebIdentityToken', { Audience: request.audience, DurationSeconds: request.durationSeconds }, this.#options);
+    return new WebIdentityToken(String(answer.WebIdentityToken), answer.Expiration as Date);
+  }
+
+  /** Uncached in the fake: a fresh token per call. */
+  webIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    return this.getWebIdentityToken(request);
+  }
+
+  webIdentityTokenProvider(request: GetWebIdentityTokenRequest): () => Promise<string> {
+    return async () => (await this.getWebIdentityToken(request)).token;
   }
 
   /** Answers an implicit deny of the fake identity, whatever the message. */

@@ -113,6 +113,11 @@ export function stsAnswer(operation: FakedStsOperation, input: Record<string, un
       return { DecodedMessage: JSON.stringify(fakeDecodedMessage(options)) };
     case 'GetAccessKeyInfo':
       return { Account: fakeIdentity(options).account };
+    case 'GetWebIdentityToken':
+      return {
+        WebIdentityToken: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ aud: input.Audience })).toString('base64url')}.${randomBytes(32).toString('base64url')}`,
+        Expiration: new Date(now() + Number(input.DurationSeconds ?? 300) * 1000),
+      };
     case 'GetFederationToken': {
       const { account } = fakeIdentity(options);
       const name = String(input.Name ?? 'fake-user');

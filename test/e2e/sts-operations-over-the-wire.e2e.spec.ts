@@ -2,6 +2,7 @@
  * The STS operations beyond the role ones, over the wire: the real `@aws-sdk/client-sts` through `StsService`
  * against the local STS on 127.0.0.1, each with its validation, errors, hints, redaction and `sts-call` event.
  */
+import { verify } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -202,6 +203,87 @@ describe('STS operations over the wire', () => {
       expect(error).toMatchObject({ code: 'AccessDenied', operation: 'GetFederationToken', retryable: false, httpStatusCode: 403 });
       expect(error.hint).toMatch(/long-term access key of an IAM user/);
       expect(visibleText(error)).not.toContain(session.sessionToken);
+    });
+  });
+
+  describe('getWebIdentityToken, webIdentityToken, webIdentityTokenProvider (GetWebIdentityToken)', () => {
+    const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+
+    afterEach(() => server.setOutboundWebIdentityFederation(true));
+
+    it.each(['RS256', 'ES384'] as const)('issues a %s token signed by STS for the base identity, never shown in events or inspect', async (signingAlgorithm) => {
+      const { service, events } = await app();
+
+      const token = await service.getWebIdentityToken({ audience: 'https://api.example.com', signingAlgorithm, durationSeconds: 120, tags: { tenant: 'acme' } });
+
+      const [header, payload, signature] = token.token.split('.') as [string, string, string];
+      const verifier = { key: server.webIdentityTokenPublicKey(signingAlgorithm), ...(signingAlgorithm === 'ES384' ? { dsaEncoding: 'ieee-p1363' as const } : {}) };
+      expect(verify(signingAlgorithm === 'RS256' ? 'sha256' : 'sha384', Buffer.from(`${header}.${payload}`), verifier, Buffer.from(signature, 'base64url'))).toBe(true);
+      expect(claimsOf(token.token)).toMatchObject({ sub: server.baseIdentity.arn, aud: 'https://api.example.com', request_tags: { tenant: 'acme' } });
+      expect(token.expiration.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetWebIdentityToken', outcome: 'success' })]);
+      expect(visibleText([token, events])).not.toContain(token.token);
+    });
+
+    it('serves the cached token per set of inputs: one STS call for many callers, another for another audience', async () => {
+      const { service } = await app();
+      const tokenFor = service.webIdentityTokenProvider({ audience: ['https://api.example.com'] });
+
+      const tokens = await Promise.all([tokenFor(), tokenFor(), service.webIdentityToken({ audience: 'https://api.example.com' }).then((t) => t.token)]);
+      expect(new Set(tokens).size).toBe(1);
+      expect(server.callCount('GetWebIdentityToken')).toBe(1);
+
+      const other = await service.webIdentityToken({ audience: 'https://other.example.com' });
+      expect(other.token).not.toBe(tokens[0]);
+      expect(await service.webIdentityToken({ audience: 'https://api.example.com', tags: { tenant: 'acme' } })).not.toEqual(expect.objectContaining({ token: tokens[0] }));
+      expect(server.callCount('GetWebIdentityToken')).toBe(3);
+    });
+
+    it('answers a disabled account with OutboundWebIdentityFederationDisabled and how to enable it', async () => {
+      const { service } = await app();
+      server.setOutboundWebIdentityFederation(false);
+
+      const error = await rejection(service.webIdentityToken({ audience: 'https://api.example.com' }));
+
+      expect(error).toMatchObject({ code: 'OutboundWebIdentityFederationDisabled', operation: 'GetWebIdentityToken', retryable: false, httpStatusCode: 403 });
+      expect(error.hint).toMatch(/enable it once in IAM/);
+    });
+
+    it('answers a token outliving the calling session with SessionDurationEscalation and its hint', async () => {
+      const { service: base } = await app();
+      const session = await base.getSessionToken({ durationSeconds: 900 });
+      const moduleRef = await Test.createTestingModule({
+        imports: [ServerAwsStsModule.configure(server.moduleConfig({ credentials: session, clientConfig: { maxAttempts: 1 } }))],
+      }).compile();
+      apps.push(moduleRef);
+
+      const error = await rejection(moduleRef.get(StsService).getWebIdentityToken({ audience: 'https://api.example.com', durationSeconds: 3600 }));
+
+      expect(error).toMatchObject({ code: 'SessionDurationEscalation', operation: 'GetWebIdentityToken', retryable: false });
+      expect(error.hint).toMatch(/no longer than the remaining life/);
+    });
+
+    it('refuses bad audiences, algorithm, duration, scope or tags before sending anything; a provider at once', async () => {
+      const { service } = await app();
+      const bad: Array<[Record<string, unknown>, string]> = [
+        [{ audience: [] }, 'audience'],
+        [{ audience: Array.from({ length: 11 }, (_, n) => `aud-${n}`) }, 'audience'],
+        [{ audience: '' }, 'audience[0]'],
+        [{ audience: 'a'.repeat(1_001) }, 'audience[0]'],
+        [{ audience: 'api', signingAlgorithm: 'HS256' }, 'signingAlgorithm'],
+        [{ audience: 'api', durationSeconds: 59 }, 'durationSeconds'],
+        [{ audience: 'api', durationSeconds: 3_601 }, 'durationSeconds'],
+        [{ audience: 'api', scope: 'read' }, 'scope'],
+        [{ audience: 'api', subjectMode: 'OriginIdentity', scope: 'read read' }, 'scope'],
+        [{ audience: 'api', subjectMode: 'Someone' }, 'subjectMode'],
+        [{ audience: 'api', tags: { 'aws:x': 'y' } }, 'tags'],
+      ];
+      for (const [request, field] of bad) {
+        expect(await rejection(service.getWebIdentityToken(request as never))).toMatchObject({ name: 'StsValidationError', field });
+        expect(await rejection(service.webIdentityToken(request as never))).toMatchObject({ name: 'StsValidationError', field });
+        expect(() => service.webIdentityTokenProvider(request as never)).toThrow(StsValidationError);
+      }
+      expect(server.callCount()).toBe(0);
     });
   });
 });
