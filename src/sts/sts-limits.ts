@@ -34,6 +34,10 @@ export const STS_LIMITS = {
   policyArns: { max: 10 },
   tags: { max: 50, keyMax: 128, valueMax: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u },
   transitiveTagKeys: { max: 50 },
+  /** AssumeRole's `ProvidedContexts` (trusted identity propagation): how many, the provider ARN and the signed assertion. */
+  providedContexts: { max: 5 },
+  contextProviderArn: { min: 20, max: 2_048, pattern: /^arn:aws[\w-]*:iam::aws:contextProvider\/[\w+=,.@-]+$/, rule: 'of the form arn:aws:iam::aws:contextProvider/<name>' },
+  contextAssertion: { min: 4, max: 2_048 },
   /** DecodeAuthorizationMessage's `EncodedMessage`. */
   encodedAuthorizationMessage: { min: 1, max: 10_240 },
   /** GetAccessKeyInfo's `AccessKeyId` (`AKIA…` long-term, `ASIA…` temporary). */

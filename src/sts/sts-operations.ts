@@ -163,6 +163,7 @@ export class StsOperations {
         ...roleSessionCommandInput(prepared.input),
         Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
         TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
+        ProvidedContexts: prepared.input.ProvidedContexts?.map(({ ProviderArn, ContextAssertion }) => ({ ProviderArn, ContextAssertion })),
         RoleSessionName: sessionName,
         TokenCode: tokenCode,
       });
@@ -172,7 +173,9 @@ export class StsOperations {
         accountId: prepared.accountId,
         sessionName,
         sourceIdentity: prepared.input.SourceIdentity,
-        secrets: [prepared.input.ExternalId, tokenCode].filter((secret): secret is string => secret !== undefined),
+        secrets: [prepared.input.ExternalId, tokenCode, ...(prepared.input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion)].filter(
+          (secret): secret is string => secret !== undefined,
+        ),
         signal,
       };
       const client = prepared.via ? stsClientSignedBy(this.stsClient, this.config, await this.hopCredentials(prepared.via)) : this.stsClient;

@@ -47,6 +47,12 @@ export interface AssumeRoleRequest extends RoleSessionOptions {
   /** MFA device and code, when the role's trust policy requires `aws:MultiFactorAuthPresent`. */
   mfa?: MfaInput;
   /**
+   * Trusted identity propagation (IAM Identity Center): the signed context assertions of the user the session acts
+   * for. At most 5; `providerArn` such as `arn:aws:iam::aws:contextProvider/IdentityCenter` (20–2048 characters),
+   * `contextAssertion` 4–2048 characters, a secret. Part of the cache key: each user's context gets its own credentials.
+   */
+  providedContexts?: Array<{ providerArn: string; contextAssertion: string }>;
+  /**
    * Role chaining: assume this request first (through the credential cache) and call AssumeRole with its
    * credentials. The chained session is capped at 3600 seconds, as STS requires.
    */

@@ -160,6 +160,22 @@ export class RequestValidator {
     return text as string;
   }
 
+  /** Checks trusted identity propagation contexts; returns a frozen copy in the command's shape. */
+  providedContexts(contexts: unknown): ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }> | undefined {
+    if (contexts === undefined) return undefined;
+    const { max } = STS_LIMITS.providedContexts;
+    this.require(Array.isArray(contexts) && contexts.length <= max, 'providedContexts', `must be an array of at most ${max} { providerArn, contextAssertion }`);
+    return Object.freeze(
+      [...(contexts as unknown[])].map((context, index) => {
+        this.require(typeof context === 'object' && context !== null, `providedContexts[${index}]`, 'must be { providerArn, contextAssertion }');
+        const { providerArn, contextAssertion } = context as Record<string, unknown>;
+        this.text(providerArn, `providedContexts[${index}].providerArn`, STS_LIMITS.contextProviderArn);
+        this.text(contextAssertion, `providedContexts[${index}].contextAssertion`, STS_LIMITS.contextAssertion);
+        return Object.freeze({ ProviderArn: providerArn as string, ContextAssertion: contextAssertion as string });
+      }),
+    );
+  }
+
   /** Checks managed policy ARNs; returns a copy of them. */
   policyArns(arns: unknown): string[] | undefined {
     if (arns === undefined) return undefined;

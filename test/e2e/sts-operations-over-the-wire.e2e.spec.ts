@@ -286,4 +286,47 @@ describe('STS operations over the wire', () => {
       expect(server.callCount()).toBe(0);
     });
   });
+
+  describe('AssumeRole with providedContexts (trusted identity propagation)', () => {
+    const ROLE = 'arn:aws:iam::222222222222:role/IdentityAware';
+    const PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+    const context = (user: string) => ({ providerArn: PROVIDER, contextAssertion: `signed-context-assertion-of-${user}` });
+
+    beforeAll(() => server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] }));
+
+    it("keys the cache by the context: each user's context gets its own credentials, never another's", async () => {
+      const { service } = await app();
+
+      const plain = await service.getCredentials({ roleArn: ROLE });
+      const alice = await service.getCredentials({ roleArn: ROLE, providedContexts: [context('alice')] });
+      const bob = await service.getCredentials({ roleArn: ROLE, providedContexts: [context('bob')] });
+      const aliceAgain = await service.getCredentials({ roleArn: ROLE, providedContexts: [context('alice')] });
+
+      expect(new Set([plain.accessKeyId, alice.accessKeyId, bob.accessKeyId]).size).toBe(3);
+      expect(aliceAgain.accessKeyId).toBe(alice.accessKeyId);
+      expect(server.callCount('AssumeRole')).toBe(3);
+    });
+
+    it('scrubs the assertion from errors, and refuses bad contexts before sending', async () => {
+      const { service, events, logs } = await app();
+      const { contextAssertion } = context('carol');
+      server.injectFault({ kind: 'error', code: 'AccessDenied', message: `Invalid context ${contextAssertion}` }, { action: 'AssumeRole' });
+
+      const error = await rejection(service.assumeRole({ roleArn: ROLE, providedContexts: [context('carol')] }));
+      expect(error).toMatchObject({ code: 'AccessDenied', operation: 'AssumeRole' });
+      expect(visibleText([error, events, logs])).not.toContain(contextAssertion);
+
+      server.resetCalls();
+      const bad: Array<[unknown, string]> = [
+        [Array.from({ length: 6 }, () => context('x')), 'providedContexts'],
+        [[{ providerArn: 'arn:aws:iam::123456789012:role/NotAProvider', contextAssertion: 'abcd' }], 'providedContexts[0].providerArn'],
+        [[{ providerArn: PROVIDER, contextAssertion: 'abc' }], 'providedContexts[0].contextAssertion'],
+        [[{ providerArn: PROVIDER, contextAssertion: 'a'.repeat(2_049) }], 'providedContexts[0].contextAssertion'],
+      ];
+      for (const [providedContexts, field] of bad) {
+        expect(await rejection(service.getCredentials({ roleArn: ROLE, providedContexts: providedContexts as never }))).toMatchObject({ name: 'StsValidationError', field });
+      }
+      expect(server.callCount()).toBe(0);
+    });
+  });
 });
