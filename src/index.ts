@@ -21,17 +21,23 @@ export { StsError, StsValidationError, type StsErrorDetails, type StsOperation }
 export { StsExceptionFilter } from './http/sts-exception.filter.js';
 export { toStsHttpException, StsHttpException, type StsHttpErrorBody } from './http/sts-http-exception.js';
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './sts/temporary-credentials.js';
+export { WebIdentityToken } from './sts/web-identity-token.js';
 export type { StsEvent, StsCallEvent, CacheEvent, CacheEntryInfo, SharedTierEvent } from './observability/sts-events.js';
 export type {
   AccessCheckOptions,
   AccessCheckResult,
+  AccessKeyInfo,
   AccountAssumeResult,
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
+  AuthorizationFailureExplanation,
+  AuthorizationStatement,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
   MfaInput,
   SessionPolicy,
 } from './sts/sts-request.types.js';

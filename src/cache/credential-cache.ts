@@ -8,6 +8,15 @@ import { REFUSAL_CODES, toStsError, type StsError } from '../errors/sts-error.js
 import type { CacheEntryInfo, CacheEvent } from '../observability/sts-events.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 
+/**
+ * What the cache holds: a secret value with an expiry — credentials (indexed by their access key id too, for
+ * `invalidateIfCurrent`), or a web identity token.
+ */
+export interface CachedValue {
+  readonly expiration: Date;
+  readonly accessKeyId?: string;
+}
+
 /** Counters of the credential cache since start (or the last `clear()`, for `size` and `inflight`). */
 export interface CredentialCacheStats {
   /** Cached credential sets now held. */
@@ -42,10 +51,10 @@ export interface CacheClock {
 }
 
 /** One lookup: the key, how to fetch on a miss, and what to tell events about it. */
-export interface CacheLookup {
+export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
   key: string;
   /** Fetches fresh credentials; `current` is what the key holds now (undefined on its first fetch). */
-  load: (current: TemporaryCredentials | undefined) => Promise<TemporaryCredentials>;
+  load: (current: Value | undefined) => Promise<Value>;
   /** Non-secret facts for events and `invalidateWhere`. */
   info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
   /** False when credentials cannot be fetched again without the caller (a fixed MFA code). */
@@ -54,7 +63,7 @@ export interface CacheLookup {
    * When STS issued credentials this instance did not fetch itself (adopted from the shared tier), so their windows
    * run from then, not from their arrival here; undefined for credentials fetched here (timed from now).
    */
-  issuedAt?: (credentials: TemporaryCredentials) => number | undefined;
+  issuedAt?: (credentials: Value) => number | undefined;
   /**
    * False when the caller's next try may succeed where this one was refused (a request with an MFA code: the next
    * code is another input), so a refusal is never answered from memory.
@@ -62,10 +71,10 @@ export interface CacheLookup {
   rememberRefusals: boolean;
 }
 
-interface Entry {
-  lookup: CacheLookup;
+interface Entry<Value extends CachedValue> {
+  lookup: CacheLookup<Value>;
   info: CacheEntryInfo;
-  credentials: TemporaryCredentials;
+  credentials: Value;
   /** From here on one background refresh may run (STS time, ms since epoch). */
   refreshAt: number;
   /** From here on the credentials are never handed out. */
@@ -101,10 +110,10 @@ const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
  * - Without keep-warm there are no timers: every transition happens on a lookup. With it, one unref'ed timer
  *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
-export class CredentialCache {
-  private readonly entries: LRUCache<string, Entry>;
+export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
+  private readonly entries: LRUCache<string, Entry<Value>>;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
-  private readonly inflight = new Map<string, Promise<TemporaryCredentials>>();
+  private readonly inflight = new Map<string, Promise<Value>>();
   /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
   private readonly keysByAccessKey = new Map<string, string>();
   private readonly logger = new Logger('StsCredentialCache');
@@ -118,11 +127,12 @@ export class CredentialCache {
     private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
   ) {
     // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
-    this.entries = new LRUCache<string, Entry>({
+    this.entries = new LRUCache<string, Entry<Value>>({
       maxSize: settings.maxEntries,
       sizeCalculation: () => 1,
       dispose: (entry, key, reason) => {
-        if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
+        const { accessKeyId } = entry.credentials;
+        if (accessKeyId !== undefined && this.keysByAccessKey.get(accessKeyId) === key) this.keysByAccessKey.delete(accessKeyId);
         if (reason !== 'set') this.keepWarm?.forget(key);
         if (reason === 'evict') this.evictedForCapacity(entry);
       },
@@ -131,7 +141,7 @@ export class CredentialCache {
   }
 
   /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
-  get(lookup: CacheLookup): Promise<TemporaryCredentials> {
+  get(lookup: CacheLookup<Value>): Promise<Value> {
     const now = this.clock.now();
     const entry = this.entries.get(lookup.key);
     if (entry !== undefined && now < entry.mandatoryAt) {
@@ -200,12 +210,12 @@ export class CredentialCache {
   }
 
   /** The lookup whose credentials `key` holds, if it holds any. */
-  lookupOf(key: string): CacheLookup | undefined {
+  lookupOf(key: string): CacheLookup<Value> | undefined {
     return this.entries.peek(key)?.lookup;
   }
 
   /** The lookups of every entry held now, least recently used last. */
-  *heldLookups(): IterableIterator<CacheLookup> {
+  *heldLookups(): IterableIterator<CacheLookup<Value>> {
     for (const entry of this.entries.values()) yield entry.lookup;
   }
 
@@ -231,7 +241,7 @@ export class CredentialCache {
   }
 
   /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
-  private warm(key: string): Promise<TemporaryCredentials> | undefined {
+  private warm(key: string): Promise<Value> | undefined {
     const entry = this.entries.peek(key);
     const now = this.clock.now();
     if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
@@ -240,7 +250,7 @@ export class CredentialCache {
   }
 
   /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
-  private refreshDue(entry: Entry, now: number): boolean {
+  private refreshDue(entry: Entry<Value>, now: number): boolean {
     return entry.refreshAhead && now >= entry.refreshAt && now >= entry.retryAt && !this.inflight.has(entry.info.key);
   }
 
@@ -250,14 +260,14 @@ export class CredentialCache {
     this.inflight.delete(key);
   }
 
-  private fetch(lookup: CacheLookup, previous: Entry | undefined, background: boolean): Promise<TemporaryCredentials> {
+  private fetch(lookup: CacheLookup<Value>, previous: Entry<Value> | undefined, background: boolean): Promise<Value> {
     const { key } = lookup;
     const info: CacheEntryInfo = previous?.info ?? { key, ...lookup.info };
     if (previous !== undefined) this.counters.refreshes++;
     this.emit({ type: 'refresh-started', ...info, background });
     // A fetch dropped by invalidate() or clear() meanwhile is no longer the key's: its outcome must not touch the cache.
     const current = () => this.inflight.get(key) === promise;
-    const promise: Promise<TemporaryCredentials> = lookup
+    const promise: Promise<Value> = lookup
       .load(previous?.credentials)
       .then((credentials) => this.store(lookup, info, credentials, background, current()))
       .catch((error: unknown) => {
@@ -270,7 +280,7 @@ export class CredentialCache {
     return promise;
   }
 
-  private store(lookup: CacheLookup, info: CacheEntryInfo, credentials: TemporaryCredentials, background: boolean, current: boolean): TemporaryCredentials {
+  private store(lookup: CacheLookup<Value>, info: CacheEntryInfo, credentials: Value, background: boolean, current: boolean): Value {
     const now = this.clock.now();
     const expiresAt = credentials.expiration.getTime();
     const mandatoryAt = expiresAt - this.settings.mandatoryWindowSeconds * 1000;
@@ -288,14 +298,14 @@ export class CredentialCache {
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
       this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
-      this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
+      if (credentials.accessKeyId !== undefined) this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
       this.refusals.delete(lookup.key);
     }
     this.emit({ type: 'refresh-succeeded', ...stored, background });
     return credentials;
   }
 
-  private failed(lookup: CacheLookup, info: CacheEntryInfo, error: StsError, background: boolean, current: boolean): StsError {
+  private failed(lookup: CacheLookup<Value>, info: CacheEntryInfo, error: StsError, background: boolean, current: boolean): StsError {
     const now = this.clock.now();
     this.counters.refreshFailures++;
     this.emit({ type: 'refresh-failed', ...info, background, errorCode: error.code });
@@ -314,13 +324,13 @@ export class CredentialCache {
     return error;
   }
 
-  private evict(entry: Entry, reason: 'error' | 'expired'): void {
+  private evict(entry: Entry<Value>, reason: 'error' | 'expired'): void {
     this.entries.delete(entry.info.key);
     this.evicted(entry, reason);
   }
 
   /** The LRU made room: say so loudly when what left could still have been handed out. */
-  private evictedForCapacity(entry: Entry): void {
+  private evictedForCapacity(entry: Entry<Value>): void {
     const now = this.clock.now();
     if (now >= entry.mandatoryAt) return this.evicted(entry, 'expired');
     this.evicted(entry, 'capacity');
@@ -333,7 +343,7 @@ export class CredentialCache {
     }
   }
 
-  private evicted(entry: Entry, reason: string): void {
+  private evicted(entry: Entry<Value>, reason: string): void {
     this.counters.evictions++;
     this.emit({ type: 'eviction', ...entry.info, reason });
   }

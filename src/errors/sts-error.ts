@@ -8,6 +8,10 @@ export type StsOperation =
   | 'AssumeRoleWithSAML'
   | 'GetSessionToken'
   | 'GetCallerIdentity'
+  | 'DecodeAuthorizationMessage'
+  | 'GetAccessKeyInfo'
+  | 'GetFederationToken'
+  | 'GetWebIdentityToken'
   | 'Configuration';
 
 /** Fields of an `StsError` besides its message. */
@@ -78,6 +82,9 @@ const WIRE_CODES: Record<string, string> = {
   IDPCommunicationErrorException: 'IDPCommunicationError',
   InvalidIdentityTokenException: 'InvalidIdentityToken',
   InvalidAuthorizationMessageException: 'InvalidAuthorizationMessage',
+  OutboundWebIdentityFederationDisabledException: 'OutboundWebIdentityFederationDisabled',
+  SessionDurationEscalationException: 'SessionDurationEscalation',
+  JWTPayloadSizeExceededException: 'JWTPayloadSizeExceeded',
 };
 
 /** Errors no retry can fix. */
@@ -91,6 +98,9 @@ export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'InvalidIdentityToken',
   'ExpiredTokenException',
   'ValidationError',
+  'OutboundWebIdentityFederationDisabled',
+  'SessionDurationEscalation',
+  'JWTPayloadSizeExceeded',
 ]);
 
 /**
@@ -132,6 +142,8 @@ const HINTS: Record<string, HintRule> = {
         return "The role's trust policy must trust this OIDC provider (Federated principal) with sts:AssumeRoleWithWebIdentity, and its aud/sub conditions must match the token's claims.";
       case 'AssumeRoleWithSAML':
         return "The role's trust policy must trust this SAML provider with sts:AssumeRoleWithSAML, and the assertion's Role attribute must list this role and provider.";
+      case 'GetFederationToken':
+        return 'GetFederationToken must be signed with the long-term access key of an IAM user (not a role, a session or root) whose policies allow sts:GetFederationToken.';
       default:
         return 'The base identity lacks permission for this STS action; check its IAM policies and any SCP.';
     }
@@ -178,6 +190,13 @@ const HINTS: Record<string, HintRule> = {
     "The role let this app in with a wrong ExternalId: anyone who learns the role's ARN could make this app act in the customer's account (the confused deputy). Its trust policy needs Condition { StringEquals: { 'sts:ExternalId': <the customer's ExternalId> } } (see trustPolicy()).",
   ExternalIdNotChecked: () =>
     'The ExternalId probe was not made (a request with MFA: an MFA code cannot be sent twice) or failed (throttling, a timeout: see the cause): retry later, validate the role without mfa, or without requireExternalIdEnforced.',
+  InvalidAuthorizationMessage: () =>
+    'STS could not decode the message: pass the encoded authorization failure message whole, as the denying service returned it, within its few hours of validity and from the account it was issued to.',
+  OutboundWebIdentityFederationDisabled: () =>
+    'Outbound identity federation is off for this account: enable it once in IAM (console: Account settings, or aws iam enable-outbound-web-identity-federation) before calling getWebIdentityToken.',
+  SessionDurationEscalation: () =>
+    'The token would outlive the session that asked for it: ask for a durationSeconds no longer than the remaining life of the calling credentials.',
+  JWTPayloadSizeExceeded: () => 'The token would be too large: send fewer or shorter audiences and tags.',
   InvalidConfiguration: () => 'Fix the ServerAwsStsConfig fields named in the message.',
   NoRequestTenant: () =>
     'sts.current serves the tenant of the running request: configure tenant.resolve, and bind requests with StsTenantMiddleware (consumer.apply(StsTenantMiddleware).forRoutes(\'*\')) or nestjs-cls (ClsModule.forRoot in the app). Outside a request (a job, a timer), pass the tenant explicitly: sts.getCredentials({ roleArn, externalId }), sts.clientFor(S3Client, { roleArn, externalId }).',
@@ -185,6 +204,28 @@ const HINTS: Record<string, HintRule> = {
 
 const isRetryableSdkError = (error: Parameters<typeof isTransientError>[0]) =>
   isThrottlingError(error) || isTransientError(error) || isServerError(error);
+
+/**
+ * The encoded authorization failure message some AWS services append to an AccessDenied (`Encoded authorization
+ * failure message: <blob>`): opaque, but it reveals the policies at play, so it is treated as a secret.
+ */
+const ENCODED_AUTHORIZATION_MESSAGE = /Encoded authorization failure message: ([\w+/=-]+)/;
+
+/** The encoded message of errors mapped by `toStsError`, kept out of their message, cause and enumerable fields. */
+const encodedMessages = new WeakMap<StsError, string>();
+
+const DECODE_HINT =
+  'The error carries an encoded authorization failure message (redacted here): sts.explainAuthorizationFailure(error) decodes it into the policies and context that denied the request (the base identity needs sts:DecodeAuthorizationMessage).';
+
+/**
+ * The encoded authorization failure message an error carries: kept aside for an `StsError`, read from the message
+ * of any other error (an AWS service's AccessDenied).
+ */
+export function encodedAuthorizationMessageOf(error: unknown): string | undefined {
+  if (error instanceof StsError) return encodedMessages.get(error);
+  const message = isError(error) ? error.message : undefined;
+  return message === undefined ? undefined : ENCODED_AUTHORIZATION_MESSAGE.exec(message)?.[1];
+}
 
 /** Finds a hint for an error code, if the library has one. */
 export function hintFor(code: string, operation: StsOperation, message = ''): string | undefined {
@@ -249,21 +290,29 @@ function cleanCause(error: Error, message: string, secrets: readonly string[]): 
 
 /**
  * Turns whatever an STS call threw into an `StsError` with a code, a retry verdict and a hint.
- * `secrets` are the request's secret inputs: they are scrubbed from the message and from the cause.
+ * `requestSecrets` are the request's secret inputs: they are scrubbed from the message and from the cause, and so is
+ * an encoded authorization failure message, kept aside for `sts.explainAuthorizationFailure(error)`.
  */
-export function toStsError(error: unknown, operation: StsOperation, secrets: readonly string[] = []): StsError {
+export function toStsError(error: unknown, operation: StsOperation, requestSecrets: readonly string[] = []): StsError {
   if (error instanceof StsError) return error;
   const sdkError: SdkErrorShape = isError(error) ? error : { message: String(error) };
   const code = codeOf(sdkError);
+  const encodedMessage = ENCODED_AUTHORIZATION_MESSAGE.exec(sdkError.message ?? '')?.[1];
+  const secrets = encodedMessage === undefined ? requestSecrets : [...requestSecrets, encodedMessage];
   const message = scrub(String(sdkError.message || code), secrets);
   const retryable =
     ['IDPCommunicationError', 'NetworkError', 'TimeoutError', 'Throttling', 'InvalidResponse'].includes(code) || (isError(error) && isRetryableSdkError(error as never));
-  return new StsError(`${operation} failed: ${code}: ${message}`, {
+  const text = `${operation} failed: ${code}: ${message}`;
+  const hint = hintFor(code, operation, text);
+  const stsError = new StsError(text, {
     code,
     operation,
     retryable: retryable && !NON_RETRYABLE_CODES.has(code),
     requestId: sdkError.$metadata?.requestId,
     httpStatusCode: sdkError.$metadata?.httpStatusCode,
+    hint: encodedMessage === undefined ? hint : [hint, DECODE_HINT].filter(Boolean).join(' '),
     cause: isError(error) ? cleanCause(error, message, secrets) : undefined,
   });
+  if (encodedMessage !== undefined) encodedMessages.set(stsError, encodedMessage);
+  return stsError;
 }

@@ -6,7 +6,10 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Observable, Subject } from 'rxjs';
 import { AccountChecks, type FanOutOptions } from '../account-checks/account-checks.js';
 import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials.js';
+import { CachedWebIdentityTokens } from './cached-web-identity-tokens.js';
+import type { WebIdentityToken } from '../sts/web-identity-token.js';
 import { prepareAssumeRole } from '../sts/role-request.js';
+import { RequestValidator, validateWebIdentityTokenRequest } from '../sts/sts-validation.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { StsMetrics } from '../observability/sts-metrics.js';
 import { StsOperations } from '../sts/sts-operations.js';
@@ -17,6 +20,8 @@ import { findClsContext, type ClsContext } from '../tenant/cls-context.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
 import type {
   AccessCheckOptions,
+  AccessKeyInfo,
+  AuthorizationFailureExplanation,
   AccessCheckResult,
   AccountAssumeResult,
   AssumeRoleRequest,
@@ -24,7 +29,9 @@ import type {
   AssumeRoleWithWebIdentityRequest,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
 } from '../sts/sts-request.types.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 import { sharingPrincipalOf, trustPrincipalOf } from '../sts/trust-principal.js';
@@ -43,6 +50,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   readonly #operations: StsOperations;
   readonly #cached: CachedCredentials;
   readonly #accounts: AccountChecks;
+  readonly #tokens: CachedWebIdentityTokens;
   readonly #config: ResolvedStsConfig;
   readonly #metrics?: StsMetrics;
   readonly #moduleRef?: ModuleRef;
@@ -78,8 +86,10 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     this.#operations = new StsOperations(config, stsClient, emit, (via) => this.#cached.getPrepared(via));
     const clock = { now: () => this.#operations.now(), random: () => Math.random() };
     // Keys name the base identity: each service (each module configuration) has its own provider.
+    const baseIdentityTag = `b${JSON.stringify(randomUUID())}`;
+    this.#tokens = new CachedWebIdentityTokens(config, baseIdentityTag, (request) => this.#operations.getWebIdentityToken(request), clock);
     this.#cached = new CachedCredentials(config, {
-      baseIdentityTag: `b${JSON.stringify(randomUUID())}`,
+      baseIdentityTag,
       emit,
       clock,
       assume: (prepared) => this.#operations.assumeRole(prepared),
@@ -246,6 +256,67 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * GetWebIdentityToken (outbound identity federation), uncached: a JWT STS signs for the base identity, to
+   * authenticate to a service outside AWS (GCP, Azure, Snowflake, an API) with no stored secret. The account must
+   * have enabled outbound federation in IAM (`OutboundWebIdentityFederationDisabled` otherwise); the token cannot
+   * outlive the calling session (`SessionDurationEscalation`). Not on the global endpoint: use a regional one.
+   * For repeated use prefer the cached `webIdentityToken` or `webIdentityTokenProvider`.
+   */
+  getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    return this.#operations.getWebIdentityToken(request);
+  }
+
+  /**
+   * Cached GetWebIdentityToken: the same request and result, served from a token cache of its own (keyed by every
+   * input that shapes the token, refreshed ahead of expiry by one STS call for all callers, never handed out in its
+   * last 10 s). With `cache: false` every call goes to STS.
+   */
+  webIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    return this.#tokens.get(request);
+  }
+
+  /**
+   * A bearer-token provider for an HTTP client, called per request:
+   * `const tokenFor = sts.webIdentityTokenProvider({ audience })`, then per request `'Bearer ' + (await tokenFor())`. Validates and copies the request when made
+   * (throws `StsValidationError` at once); each call returns a current token from the cache (`webIdentityToken`).
+   */
+  webIdentityTokenProvider(request: GetWebIdentityTokenRequest): () => Promise<string> {
+    validateWebIdentityTokenRequest(new RequestValidator('GetWebIdentityToken'), request);
+    const copy: GetWebIdentityTokenRequest = structuredClone(request);
+    return async () => (await this.#tokens.get(copy)).token;
+  }
+
+  /**
+   * GetFederationToken, uncached: a session for a federated user (`name`) of the base IAM user, whose permissions
+   * are what both the session policy (`policy`, `policyArns`) and the IAM user's policies allow — without a session
+   * policy it has none. For a proxy that hands its own users scoped AWS access (a console sign-in link, a broker).
+   * Needs the long-term keys of an IAM user (a role or a session is refused with AccessDenied). The credentials carry
+   * `federatedUser` and `accountId`.
+   */
+  getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    return this.#operations.getFederationToken(request);
+  }
+
+  /**
+   * DecodeAuthorizationMessage: why AWS denied a request. Pass the encoded message an AWS service appended to its
+   * AccessDenied (`Encoded authorization failure message: …`), or the error itself — an `StsError` whose hint
+   * says it carries one, or the service's own error. Returns the decoded document, its lists flattened: allowed,
+   * explicitDeny, the matched statements, the principal, action, resource and condition keys. The base identity
+   * needs `sts:DecodeAuthorizationMessage`. The encoded message is never logged, nor put in an event or error.
+   */
+  explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    return this.#operations.explainAuthorizationFailure(encodedMessageOrError);
+  }
+
+  /**
+   * GetAccessKeyInfo: the account that owns an access key id (`AKIA…` or `ASIA…`; 16–128 characters of `[\w]`),
+   * for support's "whose key is this?". Needs no permission on the key's account; the key id is not logged.
+   */
+  getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
+    return this.#operations.getAccessKeyInfo(accessKeyId);
+  }
+
+  /**
    * How long credentials have left, judged by STS's clock (the host clock corrected by the offset the SDK learned).
    * @param bufferSeconds `isNearExpiration` is true when fewer than this many seconds remain. Default: 300.
    */
@@ -263,6 +334,8 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    */
   async onModuleDestroy(): Promise<void> {
     const drained = this.#cached.close();
+    this.#tokens.stop();
+    this.#tokens.clear();
     this.#metrics?.close();
     this.#events.complete();
     await drained;

@@ -67,6 +67,7 @@ export interface PreparedAssumeRole {
   readonly input: Readonly<RoleSessionInput & Pick<AssumeRoleCommandInput, 'ExternalId' | 'RoleSessionName' | 'SourceIdentity' | 'SerialNumber'>> & {
     readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
     readonly TransitiveTagKeys?: readonly string[];
+    readonly ProvidedContexts?: ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }>;
   };
   /** The account of the role. */
   readonly accountId: string;
@@ -100,6 +101,7 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   validate.sourceIdentity(sourceIdentity);
   const mfa = validate.mfa(request.mfa);
   const tagPairs = validate.tags(tags, transitiveTagKeys);
+  const providedContexts = validate.providedContexts(request.providedContexts);
   const preparedVia = chained ? prepareAssumeRole(via, defaults, `${field}via.`) : undefined;
   const serialNumber = mfa?.serialNumber;
   const input = Object.freeze({
@@ -110,6 +112,7 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
     TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze([...(transitiveTagKeys as string[])]),
     SourceIdentity: sourceIdentity,
     SerialNumber: serialNumber,
+    ProvidedContexts: providedContexts,
   });
   const canonical = JSON.stringify([
     input.RoleArn,
@@ -124,6 +127,8 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
     sourceIdentity ?? null,
     input.DurationSeconds,
     serialNumber ?? null,
+    // In the order sent: each assertion is another user's context, and so other credentials.
+    providedContexts?.map(({ ProviderArn, ContextAssertion }) => [ProviderArn, ContextAssertion]) ?? null,
     preparedVia?.canonical ?? null,
   ]);
   return Object.freeze({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia, canonical });

@@ -5,6 +5,16 @@
 export const STS_LIMITS = {
   /** AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML durations, in seconds. */
   roleDuration: { min: 900, max: 43_200, default: 3_600 },
+  /** GetFederationToken durations, in seconds (a root caller gets at most 3600). */
+  federationTokenDuration: { min: 900, max: 129_600, default: 43_200 },
+  /** GetFederationToken's `Name`: the federated user's name. */
+  federatedUserName: { min: 2, max: 32, pattern: /^[\w+=,.@-]+$/, rule: 'of [\\w+=,.@-]' },
+  /** GetWebIdentityToken: token lifetimes in seconds, its audiences, signing algorithms and scope. */
+  webIdentityTokenDuration: { min: 60, max: 3_600, default: 300 },
+  webIdentityTokenAudience: { maxItems: 10, min: 1, max: 1_000 },
+  webIdentityTokenSigningAlgorithms: ['RS256', 'ES384'],
+  /** Space-separated scope values of printable ASCII without `"`, `,` or `\\`, no leading or trailing space. */
+  webIdentityTokenScope: { min: 1, max: 2_048, pattern: /^[!#-+\--[\]-~]+( [!#-+\--[\]-~]+)*$/, rule: 'of space-separated values of printable ASCII without " , or \\' },
   /** GetSessionToken durations, in seconds. */
   sessionTokenDuration: { min: 900, max: 129_600, default: 43_200 },
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */
@@ -24,4 +34,12 @@ export const STS_LIMITS = {
   policyArns: { max: 10 },
   tags: { max: 50, keyMax: 128, valueMax: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u },
   transitiveTagKeys: { max: 50 },
+  /** AssumeRole's `ProvidedContexts` (trusted identity propagation): how many, the provider ARN and the signed assertion. */
+  providedContexts: { max: 5 },
+  contextProviderArn: { min: 20, max: 2_048, pattern: /^arn:aws[\w-]*:iam::aws:contextProvider\/[\w+=,.@-]+$/, rule: 'of the form arn:aws:iam::aws:contextProvider/<name>' },
+  contextAssertion: { min: 4, max: 2_048 },
+  /** DecodeAuthorizationMessage's `EncodedMessage`. */
+  encodedAuthorizationMessage: { min: 1, max: 10_240 },
+  /** GetAccessKeyInfo's `AccessKeyId` (`AKIA…` long-term, `ASIA…` temporary). */
+  accessKeyId: { min: 16, max: 128, pattern: /^\w+$/, rule: 'of [\\w]' },
 } as const;

@@ -4,12 +4,20 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetFederationTokenCommand,
+  GetWebIdentityTokenCommand,
   GetSessionTokenCommand,
   type AssumeRoleCommandOutput,
   type AssumeRoleWithSAMLCommandOutput,
   type AssumeRoleWithWebIdentityCommandOutput,
   type Credentials,
+  type DecodeAuthorizationMessageCommandOutput,
+  type GetAccessKeyInfoCommandOutput,
+  type GetFederationTokenCommandOutput,
+  type GetWebIdentityTokenCommandOutput,
   type GetCallerIdentityCommandOutput,
   type GetSessionTokenCommandOutput,
   type STSClient,
@@ -21,10 +29,22 @@ import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { StsCallLimit } from './sts-call-limit.js';
 import { stsClientSignedBy } from '../config/sts-client.factory.js';
 import { STS_LIMITS } from './sts-limits.js';
-import { StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
+import { encodedAuthorizationMessageOf, StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
+import { explainDecodedMessage } from './authorization-message.js';
 import type { StsCallEvent } from '../observability/sts-events.js';
-import type { AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest, CallerIdentity, GetSessionTokenRequest, MfaInput } from './sts-request.types.js';
-import { RequestValidator } from './sts-validation.js';
+import type {
+  AccessKeyInfo,
+  AssumeRoleWithSamlRequest,
+  AssumeRoleWithWebIdentityRequest,
+  AuthorizationFailureExplanation,
+  CallerIdentity,
+  GetFederationTokenRequest,
+  GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
+  MfaInput,
+} from './sts-request.types.js';
+import { WebIdentityToken } from './web-identity-token.js';
+import { RequestValidator, validateWebIdentityTokenRequest } from './sts-validation.js';
 import { TemporaryCredentials, type TemporaryCredentialsDetails } from './temporary-credentials.js';
 
 /** Non-secret facts of a call, for events and logs. */
@@ -48,9 +68,22 @@ interface StsOutputs {
   AssumeRoleWithSAML: AssumeRoleWithSAMLCommandOutput;
   GetSessionToken: GetSessionTokenCommandOutput;
   GetCallerIdentity: GetCallerIdentityCommandOutput;
+  DecodeAuthorizationMessage: DecodeAuthorizationMessageCommandOutput;
+  GetAccessKeyInfo: GetAccessKeyInfoCommandOutput;
+  GetFederationToken: GetFederationTokenCommandOutput;
+  GetWebIdentityToken: GetWebIdentityTokenCommandOutput;
 }
 
-type StsCommand = AssumeRoleCommand | AssumeRoleWithWebIdentityCommand | AssumeRoleWithSAMLCommand | GetSessionTokenCommand | GetCallerIdentityCommand;
+type StsCommand =
+  | AssumeRoleCommand
+  | AssumeRoleWithWebIdentityCommand
+  | AssumeRoleWithSAMLCommand
+  | GetSessionTokenCommand
+  | GetCallerIdentityCommand
+  | DecodeAuthorizationMessageCommand
+  | GetAccessKeyInfoCommand
+  | GetFederationTokenCommand
+  | GetWebIdentityTokenCommand;
 
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
@@ -66,7 +99,7 @@ export function principalTypeOf(arn: string): CallerIdentity['type'] {
 }
 
 /**
- * The five STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
+ * The STS operations: validate → send → map. Each settles within `operationTimeoutSeconds`, sends only
  * what it validated (read once from the request, before any wait), emits one `sts-call` event per call and maps
  * every failure to a scrubbed `StsError`. Every request goes through `send`, which keeps at most
  * `maxConcurrentStsCalls` of them in flight; a wait for a turn counts against the operation's deadline.
@@ -130,6 +163,7 @@ export class StsOperations {
         ...roleSessionCommandInput(prepared.input),
         Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
         TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
+        ProvidedContexts: prepared.input.ProvidedContexts?.map(({ ProviderArn, ContextAssertion }) => ({ ProviderArn, ContextAssertion })),
         RoleSessionName: sessionName,
         TokenCode: tokenCode,
       });
@@ -139,7 +173,9 @@ export class StsOperations {
         accountId: prepared.accountId,
         sessionName,
         sourceIdentity: prepared.input.SourceIdentity,
-        secrets: [prepared.input.ExternalId, tokenCode].filter((secret): secret is string => secret !== undefined),
+        secrets: [prepared.input.ExternalId, tokenCode, ...(prepared.input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion)].filter(
+          (secret): secret is string => secret !== undefined,
+        ),
         signal,
       };
       const client = prepared.via ? stsClientSignedBy(this.stsClient, this.config, await this.hopCredentials(prepared.via)) : this.stsClient;
@@ -218,6 +254,81 @@ export class StsOperations {
         { secrets: tokenCode ? [tokenCode] : [], signal },
       );
       return this.toCredentials(operation, output, undefined);
+    });
+  }
+
+  /**
+   * DecodeAuthorizationMessage: the encoded message is given as is, or read from an error that carries one (an
+   * `StsError` keeps it aside; any other error, in its message). The message is a secret: never in an event or error.
+   */
+  explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    const operation = 'DecodeAuthorizationMessage';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      const encoded = typeof encodedMessageOrError === 'string' ? encodedMessageOrError : encodedAuthorizationMessageOf(encodedMessageOrError);
+      validate.require(encoded !== undefined, 'encodedMessage', 'must be an encoded authorization failure message, or an error that carries one');
+      validate.text(encoded, 'encodedMessage', STS_LIMITS.encodedAuthorizationMessage);
+      const output = await this.send(operation, new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }), { secrets: [encoded as string], signal });
+      const explanation = explainDecodedMessage(output.DecodedMessage ?? '');
+      if (!explanation) throw new StsError(`${operation} returned no JSON document`, { code: 'InvalidResponse', operation, retryable: true });
+      return explanation;
+    });
+  }
+
+  /** GetAccessKeyInfo: the account that owns an access key id. The key id is not sent to events or logs. */
+  getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
+    const operation = 'GetAccessKeyInfo';
+    return this.bounded(operation, async (signal) => {
+      new RequestValidator(operation).text(accessKeyId, 'accessKeyId', STS_LIMITS.accessKeyId);
+      const output = await this.send(operation, new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }), { secrets: [accessKeyId], signal });
+      if (!output.Account) throw new StsError(`${operation} returned no account`, { code: 'InvalidResponse', operation, retryable: true });
+      return { account: output.Account };
+    });
+  }
+
+  /** GetFederationToken: a federated user's session of the base IAM user, narrowed by a session policy. */
+  getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    const operation = 'GetFederationToken';
+    return this.bounded(operation, async (signal) => {
+      const validate = new RequestValidator(operation);
+      validate.request(request);
+      const { name, durationSeconds } = request;
+      validate.text(name, 'name', STS_LIMITS.federatedUserName);
+      const { min, max } = STS_LIMITS.federationTokenDuration;
+      if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);
+      const policy = validate.policy(request.policy);
+      const policyArns = validate.policyArns(request.policyArns);
+      const tags = validate.tags(request.tags, undefined);
+
+      const output = await this.send(
+        operation,
+        new GetFederationTokenCommand({
+          Name: name,
+          DurationSeconds: durationSeconds,
+          Policy: policy,
+          PolicyArns: policyArns?.map((arn) => ({ arn })),
+          Tags: tags?.map(([Key, Value]) => ({ Key, Value })),
+        }),
+        { sessionName: name, secrets: [], signal },
+      );
+      const user = output.FederatedUser;
+      const accountId = user?.Arn ? /^arn:[^:]+:sts::(\d{12}):/.exec(user.Arn)?.[1] : undefined;
+      return this.toCredentials(operation, output, accountId, {
+        federatedUser: user && { arn: user.Arn ?? '', federatedUserId: user.FederatedUserId ?? '' },
+      });
+    });
+  }
+
+  /** GetWebIdentityToken: a JWT STS signs for the base identity, for a service outside AWS. Never logged. */
+  getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    const operation = 'GetWebIdentityToken';
+    return this.bounded(operation, async (signal) => {
+      const input = validateWebIdentityTokenRequest(new RequestValidator(operation), request);
+      const output = await this.send(operation, new GetWebIdentityTokenCommand(input), { secrets: [], signal });
+      if (!output.WebIdentityToken || !output.Expiration) {
+        throw new StsError(`${operation} returned no token`, { code: 'InvalidResponse', operation, retryable: true });
+      }
+      return new WebIdentityToken(output.WebIdentityToken, new Date(output.Expiration));
     });
   }
 

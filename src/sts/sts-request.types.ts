@@ -47,6 +47,12 @@ export interface AssumeRoleRequest extends RoleSessionOptions {
   /** MFA device and code, when the role's trust policy requires `aws:MultiFactorAuthPresent`. */
   mfa?: MfaInput;
   /**
+   * Trusted identity propagation (IAM Identity Center): the signed context assertions of the user the session acts
+   * for. At most 5; `providerArn` such as `arn:aws:iam::aws:contextProvider/IdentityCenter` (20–2048 characters),
+   * `contextAssertion` 4–2048 characters, a secret. Part of the cache key: each user's context gets its own credentials.
+   */
+  providedContexts?: Array<{ providerArn: string; contextAssertion: string }>;
+  /**
    * Role chaining: assume this request first (through the credential cache) and call AssumeRole with its
    * credentials. The chained session is capped at 3600 seconds, as STS requires.
    */
@@ -71,6 +77,40 @@ export interface AssumeRoleWithSamlRequest extends RoleSessionOptions {
   principalArn: string;
   /** The base64-encoded SAML response of the identity provider. 4–100000 characters. */
   samlAssertion: string;
+}
+
+/** Input of `StsService.getFederationToken`. */
+export interface GetFederationTokenRequest {
+  /** The federated user's name, seen in CloudTrail and in its ARN (`federated-user/<name>`). 2–32 characters of `[\w+=,.@-]`. */
+  name: string;
+  /**
+   * Session policy: the federated user may do what both it and the IAM user's policies allow. Without `policy` or
+   * `policyArns` the session has no permissions (except what resource policies grant the federated user by name).
+   * As an object or JSON text, at most 2048 characters once serialised.
+   */
+  policy?: SessionPolicy;
+  /** Managed policy ARNs (of the IAM user's account) used as session policies. At most 10. */
+  policyArns?: string[];
+  /** Session lifetime in seconds: 900–129600 (root: at most 3600). Default: 43200. */
+  durationSeconds?: number;
+  /** Session tags (`key → value`). At most 50; keys 1–128 characters, values 0–256. */
+  tags?: Record<string, string>;
+}
+
+/** Input of `StsService.getWebIdentityToken` and `webIdentityTokenProvider`. */
+export interface GetWebIdentityTokenRequest {
+  /** The `aud` claim: who the token is for (e.g. `https://api.example.com`). 1–10 values of 1–1000 characters. */
+  audience: string | string[];
+  /** `RS256` or `ES384`. Default: `RS256`. */
+  signingAlgorithm?: 'RS256' | 'ES384';
+  /** Token lifetime in seconds: 60–3600. Default: 300. */
+  durationSeconds?: number;
+  /** Custom claims (`key → value`) added to the token. At most 50; keys 1–128 characters, values 0–256. */
+  tags?: Record<string, string>;
+  /** The `scope` claim (space-separated values); only with `subjectMode: 'OriginIdentity'` and one audience. */
+  scope?: string;
+  /** Whose identity the `sub` claim holds: the AWS principal (`AWSIdentity`, default) or the propagated user. */
+  subjectMode?: 'AWSIdentity' | 'OriginIdentity';
 }
 
 /** Input of `StsService.getSessionToken`. */
@@ -138,3 +178,41 @@ export interface AccessCheckOptions {
 export type AccountAssumeResult =
   | { ok: true; accountId: string; credentials: TemporaryCredentials }
   | { ok: false; accountId: string; error: import('../errors/sts-error.js').StsError };
+
+/** One statement of a policy that decided an authorization, as `explainAuthorizationFailure` reports it. */
+export interface AuthorizationStatement {
+  /** The statement's `Sid`, when it has one. */
+  statementId?: string;
+  /** `ALLOW` or `DENY`. */
+  effect?: string;
+  /** The actions the statement names. */
+  actions: string[];
+  /** The resources the statement names. */
+  resources: string[];
+}
+
+/** What `StsService.explainAuthorizationFailure` returns: the decoded message, its `{ items: [...] }` lists flattened. */
+export interface AuthorizationFailureExplanation {
+  /** Whether the request was allowed (false for a denial). */
+  allowed: boolean;
+  /** True when a policy denied it explicitly; false when nothing allowed it (an implicit deny). */
+  explicitDeny: boolean;
+  /** The statements that matched the request. */
+  matchedStatements: AuthorizationStatement[];
+  /** The principal that made the request. */
+  principal: { id?: string; name?: string; arn?: string };
+  /** The action denied, e.g. `ec2:RunInstances`. */
+  action: string;
+  /** The resource the action was asked on. */
+  resource: string;
+  /** The request context: condition keys and their values. */
+  conditions: Array<{ key: string; values: string[] }>;
+  /** The decoded JSON document as STS returned it. */
+  decoded: Record<string, unknown>;
+}
+
+/** What `StsService.getAccessKeyInfo` returns. */
+export interface AccessKeyInfo {
+  /** The 12-digit id of the account that owns the access key. */
+  account: string;
+}

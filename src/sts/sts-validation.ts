@@ -1,7 +1,8 @@
 import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsValidationError, type StsOperation } from '../errors/sts-error.js';
-import type { MfaInput, SessionPolicy } from './sts-request.types.js';
+import type { GetWebIdentityTokenCommandInput } from '@aws-sdk/client-sts';
+import type { GetWebIdentityTokenRequest, MfaInput, SessionPolicy } from './sts-request.types.js';
 
 /** The parts of an IAM ARN the library relies on. */
 export interface IamArn {
@@ -159,6 +160,22 @@ export class RequestValidator {
     return text as string;
   }
 
+  /** Checks trusted identity propagation contexts; returns a frozen copy in the command's shape. */
+  providedContexts(contexts: unknown): ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }> | undefined {
+    if (contexts === undefined) return undefined;
+    const { max } = STS_LIMITS.providedContexts;
+    this.require(Array.isArray(contexts) && contexts.length <= max, 'providedContexts', `must be an array of at most ${max} { providerArn, contextAssertion }`);
+    return Object.freeze(
+      [...(contexts as unknown[])].map((context, index) => {
+        this.require(typeof context === 'object' && context !== null, `providedContexts[${index}]`, 'must be { providerArn, contextAssertion }');
+        const { providerArn, contextAssertion } = context as Record<string, unknown>;
+        this.text(providerArn, `providedContexts[${index}].providerArn`, STS_LIMITS.contextProviderArn);
+        this.text(contextAssertion, `providedContexts[${index}].contextAssertion`, STS_LIMITS.contextAssertion);
+        return Object.freeze({ ProviderArn: providerArn as string, ContextAssertion: contextAssertion as string });
+      }),
+    );
+  }
+
   /** Checks managed policy ARNs; returns a copy of them. */
   policyArns(arns: unknown): string[] | undefined {
     if (arns === undefined) return undefined;
@@ -196,4 +213,34 @@ export class RequestValidator {
     }
     return entries as Array<[string, string]> | undefined;
   }
+}
+
+/** Checks a GetWebIdentityToken request; returns the command input (defaults filled in), read once. */
+export function validateWebIdentityTokenRequest(validate: RequestValidator, request: GetWebIdentityTokenRequest): GetWebIdentityTokenCommandInput {
+  validate.request(request);
+  const { audience, signingAlgorithm = 'RS256', durationSeconds, scope, subjectMode } = request;
+  const audiences: unknown[] = Array.isArray(audience) ? [...audience] : [audience];
+  const audienceLimits = STS_LIMITS.webIdentityTokenAudience;
+  validate.require(audiences.length >= 1 && audiences.length <= audienceLimits.maxItems, 'audience', `must hold 1–${audienceLimits.maxItems} audiences`);
+  audiences.forEach((value, index) => validate.text(value, `audience[${index}]`, audienceLimits));
+  const algorithms: readonly string[] = STS_LIMITS.webIdentityTokenSigningAlgorithms;
+  validate.require(algorithms.includes(signingAlgorithm), 'signingAlgorithm', `must be one of ${algorithms.join(', ')}`);
+  const { min, max } = STS_LIMITS.webIdentityTokenDuration;
+  if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);
+  validate.require(subjectMode === undefined || subjectMode === 'AWSIdentity' || subjectMode === 'OriginIdentity', 'subjectMode', 'must be AWSIdentity or OriginIdentity');
+  if (scope !== undefined) {
+    validate.text(scope, 'scope', STS_LIMITS.webIdentityTokenScope);
+    validate.require(subjectMode === 'OriginIdentity' && audiences.length === 1, 'scope', "is only allowed with subjectMode 'OriginIdentity' and exactly one audience");
+    const values = (scope as string).split(' ');
+    validate.require(new Set(values).size === values.length, 'scope', 'must not repeat a value');
+  }
+  const tags = validate.tags(request.tags, undefined);
+  return {
+    Audience: audiences as string[],
+    SigningAlgorithm: signingAlgorithm,
+    DurationSeconds: durationSeconds,
+    Scope: scope,
+    SubjectMode: subjectMode,
+    Tags: tags?.map(([Key, Value]) => ({ Key, Value })),
+  };
 }

@@ -27,6 +27,8 @@ export interface TemporaryCredentialsDetails {
   issuer?: string;
   /** SAML: hash of the issuer, account id and provider name, unique per user. */
   nameQualifier?: string;
+  /** GetFederationToken: the federated user, `arn:aws:sts::<account>:federated-user/<name>` and `<account>:<name>`. */
+  federatedUser?: { arn: string; federatedUserId: string };
 }
 
 /**
@@ -52,6 +54,7 @@ export class TemporaryCredentials implements AwsCredentialIdentity, TemporaryCre
   readonly subjectType?: string;
   readonly issuer?: string;
   readonly nameQualifier?: string;
+  readonly federatedUser?: { arn: string; federatedUserId: string };
 
   constructor(
     secrets: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date },

@@ -6,8 +6,12 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetFederationTokenCommand,
   GetSessionTokenCommand,
+  GetWebIdentityTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
 import { stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
@@ -19,6 +23,10 @@ const COMMANDS = {
   AssumeRoleWithSAML: AssumeRoleWithSAMLCommand,
   GetSessionToken: GetSessionTokenCommand,
   GetCallerIdentity: GetCallerIdentityCommand,
+  DecodeAuthorizationMessage: DecodeAuthorizationMessageCommand,
+  GetAccessKeyInfo: GetAccessKeyInfoCommand,
+  GetFederationToken: GetFederationTokenCommand,
+  GetWebIdentityToken: GetWebIdentityTokenCommand,
 } as const satisfies Record<FakedStsOperation, unknown>;
 
 const isFaked = (operation: string): operation is FakedStsOperation => Object.hasOwn(COMMANDS, operation);

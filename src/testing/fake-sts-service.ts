@@ -14,19 +14,25 @@ import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';
 import { principalTypeOf } from '../sts/sts-operations.js';
 import type { StsEvent } from '../observability/sts-events.js';
+import { explainDecodedMessage } from '../sts/authorization-message.js';
 import type {
   AccessCheckResult,
+  AccessKeyInfo,
+  AuthorizationFailureExplanation,
   AccountAssumeResult,
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
   CallerIdentity,
   ExpirationStatus,
+  GetFederationTokenRequest,
   GetSessionTokenRequest,
+  GetWebIdentityTokenRequest,
 } from '../sts/sts-request.types.js';
+import { WebIdentityToken } from '../sts/web-identity-token.js';
 import type { StsService } from '../module/sts.service.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
-import { TemporaryCredentials } from '../sts/temporary-credentials.js';
+import { TemporaryCredentials, type TemporaryCredentialsDetails } from '../sts/temporary-credentials.js';
 import { fakeStsClient } from './fake-sts-client.js';
 import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
 
@@ -214,6 +220,42 @@ export class FakeStsService implements StsServiceShape {
     return this.#credentials(answer as Answer, undefined);
   }
 
+  async getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
+    this.calls.push({ method: 'getFederationToken' });
+    const answer = stsAnswer('GetFederationToken', { Name: request.name, DurationSeconds: request.durationSeconds }, this.#options);
+    const { Arn, FederatedUserId } = answer.FederatedUser as { Arn: string; FederatedUserId: string };
+    return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, { federatedUser: { arn: Arn, federatedUserId: FederatedUserId } });
+  }
+
+  /** A fresh fake JWT per call (not a real signature), valid for `durationSeconds` (default 300). */
+  async getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    this.calls.push({ method: 'getWebIdentityToken' });
+    const answer = stsAnswer('GetWebIdentityToken', { Audience: request.audience, DurationSeconds: request.durationSeconds }, this.#options);
+    return new WebIdentityToken(String(answer.WebIdentityToken), answer.Expiration as Date);
+  }
+
+  /** Uncached in the fake: a fresh token per call. */
+  webIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
+    return this.getWebIdentityToken(request);
+  }
+
+  webIdentityTokenProvider(request: GetWebIdentityTokenRequest): () => Promise<string> {
+    return async () => (await this.getWebIdentityToken(request)).token;
+  }
+
+  /** Answers an implicit deny of the fake identity, whatever the message. */
+  async explainAuthorizationFailure(_encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
+    this.calls.push({ method: 'explainAuthorizationFailure' });
+    const answer = stsAnswer('DecodeAuthorizationMessage', {}, this.#options);
+    return explainDecodedMessage(String(answer.DecodedMessage)) as AuthorizationFailureExplanation;
+  }
+
+  /** Answers the fake identity's account, whatever the key. */
+  async getAccessKeyInfo(_accessKeyId: string): Promise<AccessKeyInfo> {
+    this.calls.push({ method: 'getAccessKeyInfo' });
+    return { account: fakeIdentity(this.#options).account };
+  }
+
   checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {
     const expiration = new Date(credentials.expiration);
     const remainingMs = expiration.getTime() - (this.#options.now ?? Date.now)();
@@ -239,7 +281,7 @@ export class FakeStsService implements StsServiceShape {
     return this.#credentials(stsAnswer(operation, { ...input, RoleArn: roleArn }, this.#options) as Answer, accountOf(roleArn));
   }
 
-  #credentials(answer: Answer, accountId: string | undefined): TemporaryCredentials {
+  #credentials(answer: Answer, accountId: string | undefined, details: TemporaryCredentialsDetails = {}): TemporaryCredentials {
     const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = answer.Credentials;
     const user = answer.AssumedRoleUser;
     return new TemporaryCredentials(
@@ -249,7 +291,7 @@ export class FakeStsService implements StsServiceShape {
         sessionToken: String(SessionToken),
         expiration: Expiration as Date,
       },
-      { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId } },
+      { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId }, ...details },
     );
   }
 

@@ -69,6 +69,18 @@ function assumedRoleUser(roleArn: unknown, sessionName: string) {
   return { Arn: `arn:aws:sts::${account}:assumed-role/${role}/${sessionName}`, AssumedRoleId: `AROAFAKEROLEID000000:${sessionName}` };
 }
 
+/** The decoded message of an implicit deny of the fake identity, as DecodeAuthorizationMessage answers it. */
+function fakeDecodedMessage(options: FakeStsOptions) {
+  const { arn, userId } = fakeIdentity(options);
+  return {
+    allowed: false,
+    explicitDeny: false,
+    matchedStatements: { items: [] },
+    failures: { items: [] },
+    context: { principal: { id: userId, arn }, action: 'fake:Action', resource: 'arn:aws:fake:::resource', conditions: { items: [] } },
+  };
+}
+
 /** The answer to `operation` for a command's input. */
 export function stsAnswer(operation: FakedStsOperation, input: Record<string, unknown>, options: FakeStsOptions = {}): StsAnswer {
   const now = options.now ?? Date.now;
@@ -97,5 +109,22 @@ export function stsAnswer(operation: FakedStsOperation, input: Record<string, un
         Audience: 'https://signin.aws.amazon.com/saml',
         NameQualifier: 'FakeNameQualifier',
       };
+    case 'DecodeAuthorizationMessage':
+      return { DecodedMessage: JSON.stringify(fakeDecodedMessage(options)) };
+    case 'GetAccessKeyInfo':
+      return { Account: fakeIdentity(options).account };
+    case 'GetWebIdentityToken':
+      return {
+        WebIdentityToken: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ aud: input.Audience })).toString('base64url')}.${randomBytes(32).toString('base64url')}`,
+        Expiration: new Date(now() + Number(input.DurationSeconds ?? 300) * 1000),
+      };
+    case 'GetFederationToken': {
+      const { account } = fakeIdentity(options);
+      const name = String(input.Name ?? 'fake-user');
+      return {
+        Credentials: credentials(input.DurationSeconds, DEFAULT_SESSION_TOKEN_SECONDS, now),
+        FederatedUser: { Arn: `arn:aws:sts::${account}:federated-user/${name}`, FederatedUserId: `${account}:${name}` },
+      };
+    }
   }
 }

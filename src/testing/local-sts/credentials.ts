@@ -29,7 +29,7 @@ export interface IssuedCredential {
   secretAccessKey: string;
   sessionToken: string;
   expiresAt: number;
-  kind: 'assumed-role' | 'session';
+  kind: 'assumed-role' | 'session' | 'federated-user';
   account: string;
   /** Caller ARN (assumed-role session ARN, or the base identity ARN for GetSessionToken). */
   arn: string;
@@ -121,6 +121,18 @@ export class CredentialStore {
       arn: identity.arn,
       userId: identity.userId,
       mfaAuthenticated,
+    });
+  }
+
+  /** Issues GetFederationToken credentials of a base identity for the federated user `name`. */
+  issueFederated(identity: LocalStsIdentity, name: string, seconds: number): IssuedCredential {
+    return this.issue({
+      kind: 'federated-user',
+      seconds,
+      account: identity.account,
+      arn: `arn:aws:sts::${identity.account}:federated-user/${name}`,
+      userId: `${identity.account}:${name}`,
+      mfaAuthenticated: false,
     });
   }
 

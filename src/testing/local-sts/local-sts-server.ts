@@ -15,7 +15,7 @@
  * This file holds the HTTP side (listen, close, read, route, answer, call log); the STS semantics live in the
  * modules next to it. Nothing here logs, and no secret is ever recorded in `calls`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,6 +27,7 @@ import { CredentialStore, type LocalStsIdentity } from './credentials.js';
 import { sendXml, StsExchange, type LocalStsCall } from './exchange.js';
 import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults.js';
 import { RoleRegistry, type LocalStsRole } from './iam-rules.js';
+import { OutboundTokens } from './outbound-tokens.js';
 import { parseQueryRequest, type StsQueryRequest } from './query-parameters.js';
 import * as actions from './sts-actions.js';
 import type { StsActionContext } from './sts-actions.js';
@@ -62,6 +63,10 @@ const SUPPORTED_ACTIONS = [
   'AssumeRoleWithSAML',
   'GetSessionToken',
   'GetCallerIdentity',
+  'DecodeAuthorizationMessage',
+  'GetAccessKeyInfo',
+  'GetFederationToken',
+  'GetWebIdentityToken',
 ] as const;
 type Action = (typeof SUPPORTED_ACTIONS)[number];
 
@@ -91,6 +96,7 @@ export class LocalStsServer {
   private readonly actionContext: StsActionContext;
   private readonly authContext: AuthenticationContext;
   private readonly faults: FaultInjector;
+  private readonly outboundTokens: OutboundTokens;
   private readonly delays = new PendingDelays();
   private readonly callLog: LocalStsCall[] = [];
   /** Requests of each action being handled now, and the most there were at once since the last resetCalls(). */
@@ -105,9 +111,10 @@ export class LocalStsServer {
     this.now = options.now ?? Date.now;
     this.faults = new FaultInjector(seededRandom(options.seed ?? 1));
     this.credentials = new CredentialStore(options.identities, this.now);
+    this.outboundTokens = new OutboundTokens(this.now);
     this.baseIdentity = this.credentials.baseIdentity;
     const { roles, credentials, now } = this;
-    this.actionContext = { roles, credentials, now, validMfaCode: options.validMfaCode ?? '123456' };
+    this.actionContext = { roles, credentials, now, validMfaCode: options.validMfaCode ?? '123456', authorizationMessages: new Map() };
     this.authContext = { credentials, now, maxClockSkewSeconds: options.maxClockSkewSeconds };
     for (const role of options.roles ?? []) this.addRole(role);
   }
@@ -161,6 +168,30 @@ export class LocalStsServer {
   /** Adds a role; throws on an invalid ARN, a duplicate or an invalid maxSessionDuration. */
   addRole(role: LocalStsRole): void {
     this.roles.add(role);
+  }
+
+  /**
+   * An encoded authorization failure message, as an AWS service appends it to an AccessDenied, that this server's
+   * DecodeAuthorizationMessage decodes into `decoded` (as JSON). Any other message is answered with
+   * InvalidAuthorizationMessageException.
+   */
+  encodeAuthorizationMessage(decoded: Record<string, unknown>): string {
+    const encoded = randomBytes(96).toString('base64url');
+    this.actionContext.authorizationMessages.set(encoded, JSON.stringify(decoded));
+    return encoded;
+  }
+
+  /**
+   * Turns the account's outbound identity federation on (the default) or off: while off, GetWebIdentityToken is
+   * answered with OutboundWebIdentityFederationDisabledException, as before an admin enables it in IAM.
+   */
+  setOutboundWebIdentityFederation(enabled: boolean): void {
+    this.outboundTokens.enabled = enabled;
+  }
+
+  /** The public key GetWebIdentityToken's `RS256` or `ES384` tokens verify with (what a JWKS endpoint publishes). */
+  webIdentityTokenPublicKey(algorithm: 'RS256' | 'ES384'): KeyObject {
+    return this.outboundTokens.publicKey(algorithm);
   }
 
   /** Changes a role's settings (never its ARN). */
@@ -352,6 +383,16 @@ export class LocalStsServer {
         return actions.assumeRoleWithWebIdentity(sts, params);
       case 'AssumeRoleWithSAML':
         return actions.assumeRoleWithSaml(sts, params);
+      case 'DecodeAuthorizationMessage':
+        await authenticate(this.authContext, received);
+        return actions.decodeAuthorizationMessage(sts, params);
+      case 'GetAccessKeyInfo':
+        await authenticate(this.authContext, received);
+        return actions.getAccessKeyInfo(sts, params);
+      case 'GetWebIdentityToken':
+        return this.outboundTokens.issue(params, await authenticate(this.authContext, received));
+      case 'GetFederationToken':
+        return actions.getFederationToken(sts, params, await authenticate(this.authContext, received));
     }
   }
 }

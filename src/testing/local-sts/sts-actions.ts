@@ -1,5 +1,5 @@
 /**
- * The five STS actions the local server answers: each reads its parameters, applies the IAM rules, issues
+ * The STS actions the local server answers: each reads its parameters, applies the IAM rules, issues
  * credentials and returns the content of its `<Action>Result` element. They check in the order STS does, so
  * the first failing check decides the error.
  */
@@ -31,6 +31,17 @@ export interface StsActionContext {
   now: () => number;
   /** The only accepted MFA TokenCode. */
   validMfaCode: string;
+  /** The decoded document of each encoded authorization message the server made (`encodeAuthorizationMessage`). */
+  authorizationMessages: Map<string, string>;
+}
+
+/** The value of a required parameter, or the ValidationError STS answers without it. */
+function requireParameter(params: URLSearchParams, name: string, member: string): string {
+  const value = params.get(name);
+  if (value === null) {
+    throw validationFailure(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
 }
 
 function credentialsXml(cred: IssuedCredential): XmlNode {
@@ -143,8 +154,46 @@ export function getSessionToken(sts: StsActionContext, params: URLSearchParams, 
   return { Credentials: credentialsXml(cred) };
 }
 
+/** GetFederationToken, signed by `caller`: only an IAM user's long-term key may call it. */
+export function getFederationToken(sts: StsActionContext, params: URLSearchParams, caller: Caller): XmlNode {
+  if (caller.kind === 'issued') throw new LocalStsFailure('AccessDenied', 'Cannot call GetFederationToken with session credentials');
+  const name = requireParameter(params, 'Name', 'name');
+  if (!/^[\w+=,.@-]{2,32}$/.test(name)) {
+    throw validationFailure("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+  }
+  const requested = parseDuration(params.get('DurationSeconds'), 900, 129600) ?? DEFAULT_SESSION_TOKEN_DURATION;
+  // A root caller's session is cut to one hour, as STS does.
+  const seconds = caller.identity.arn.endsWith(':root') ? Math.min(requested, 3600) : requested;
+  const packed = packedPolicySize(params);
+  const cred = sts.credentials.issueFederated(caller.identity, name, seconds);
+  return { Credentials: credentialsXml(cred), FederatedUser: { Arn: cred.arn, FederatedUserId: cred.userId }, PackedPolicySize: packed };
+}
+
 /** GetCallerIdentity, signed by `caller`. */
 export function getCallerIdentity(caller: Caller): XmlNode {
   const { userId, account, arn } = principalOf(caller);
   return { UserId: userId, Account: account, Arn: arn };
+}
+
+/** DecodeAuthorizationMessage, signed (any caller may; real STS asks for sts:DecodeAuthorizationMessage). */
+export function decodeAuthorizationMessage(sts: StsActionContext, params: URLSearchParams): XmlNode {
+  const encoded = requireParameter(params, 'EncodedMessage', 'encodedMessage');
+  if (encoded.length > 10_240) {
+    throw validationFailure("1 validation error detected: Value at 'encodedMessage' failed to satisfy constraint: Member must have length less than or equal to 10240");
+  }
+  const decoded = sts.authorizationMessages.get(encoded);
+  if (decoded === undefined) throw new LocalStsFailure('InvalidAuthorizationMessageException');
+  return { DecodedMessage: decoded };
+}
+
+/** GetAccessKeyInfo, signed: the account of a base identity's key or of credentials the server issued. */
+export function getAccessKeyInfo(sts: StsActionContext, params: URLSearchParams): XmlNode {
+  const accessKeyId = requireParameter(params, 'AccessKeyId', 'accessKeyId');
+  if (!/^\w{16,128}$/.test(accessKeyId)) {
+    throw validationFailure("1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*");
+  }
+  // Real STS reads the account out of any key id; the local one only knows the keys it holds or issued.
+  const account = sts.credentials.identity(accessKeyId)?.account ?? sts.credentials.issuedCredential(accessKeyId)?.account;
+  if (account === undefined) throw validationFailure('The local STS does not know this access key id.');
+  return { Account: account };
 }

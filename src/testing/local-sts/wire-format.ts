@@ -23,6 +23,9 @@ export type LocalStsErrorCode =
   | 'MalformedPolicyDocument'
   | 'PackedPolicyTooLarge'
   | 'RegionDisabledException'
+  | 'InvalidAuthorizationMessageException'
+  | 'OutboundWebIdentityFederationDisabledException'
+  | 'SessionDurationEscalationException'
   | 'MissingAuthenticationToken'
   | 'IncompleteSignature'
   | 'InvalidAction'
@@ -67,6 +70,17 @@ export const LOCAL_STS_ERRORS: Readonly<
     status: 403,
     type: 'Sender',
     message: 'STS is not activated in this region for account. Your account administrator can activate STS in this region using the IAM Console.',
+  },
+  InvalidAuthorizationMessageException: { status: 400, type: 'Sender', message: 'The message is invalid' },
+  OutboundWebIdentityFederationDisabledException: {
+    status: 403,
+    type: 'Sender',
+    message: 'Outbound web identity federation is disabled for this account.',
+  },
+  SessionDurationEscalationException: {
+    status: 400,
+    type: 'Sender',
+    message: 'The requested token duration exceeds the remaining duration of the calling session.',
   },
   MissingAuthenticationToken: { status: 403, type: 'Sender', message: 'Request is missing Authentication Token' },
   IncompleteSignature: { status: 400, type: 'Sender', message: 'Request signature is incomplete.' },
