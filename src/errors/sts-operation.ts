@@ -1,0 +1,8 @@
+/** STS operations (and the library's own steps) an `StsError` can come from. */
+export type StsOperation =
+  | 'AssumeRole'
+  | 'AssumeRoleWithWebIdentity'
+  | 'AssumeRoleWithSAML'
+  | 'GetSessionToken'
+  | 'GetCallerIdentity'
+  | 'Configuration';
