@@ -4,7 +4,6 @@
  */
 import { ConsoleLogger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { STSClient } from '@aws-sdk/client-sts';
 import { StsService, customerRoleTemplate, generateExternalId, quickCreateUrl, trustPolicy, type ClientPoolStats, type CredentialCacheStats } from '../src'; // in your app: 'nestjs-aws-sts'
 import type { LocalStsServer } from '../src/testing';
 import { DemoAppModule } from './demo-app.module';

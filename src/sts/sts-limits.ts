@@ -10,6 +10,7 @@ export const STS_LIMITS = {
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */
   roleChainingMaxDuration: 3_600,
   /** Role, policy and SAML provider ARNs: length, and the characters STS accepts (no control characters). */
+  // eslint-disable-next-line no-control-regex -- STS accepts tab, LF and CR and no other control character
   roleArn: { min: 20, max: 2_048, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u, rule: 'without control characters' },
   roleSessionName: { min: 2, max: 64, pattern: /^[\w+=,.@-]+$/, rule: 'of [\\w+=,.@-]' },
   externalId: { min: 2, max: 1_224, pattern: /^[\w+=,.@:/-]+$/, rule: 'of [\\w+=,.@:/-]' },
@@ -20,6 +21,7 @@ export const STS_LIMITS = {
   samlAssertion: { min: 4, max: 100_000 },
   providerId: { min: 4, max: 2_048 },
   /** Plaintext session policy length; STS also reports the packed size as `packedPolicySize` (%). */
+  // eslint-disable-next-line no-control-regex -- STS accepts tab, LF and CR and no other control character
   policy: { max: 2_048, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/ },
   policyArns: { max: 10 },
   tags: { max: 50, keyMax: 128, valueMax: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u },

@@ -213,6 +213,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   });
 
   it('Redis killed mid-run and restarted: every call is answered, none slowed beyond the bound, one log line and event per outage', async () => {
+    // eslint-disable-next-line no-console -- Jest has no run-time skip: say why the spec did nothing
     if (!redisServer().managed) return void console.warn('REDIS_URL names a server the spec cannot kill: skipped');
     const fleet = [await app(), await app()];
     const logger = capturingLogger();

@@ -91,7 +91,7 @@ describe('the packed package', () => {
       return execFileSync(bin(command), [...args, tarball], { encoding: 'utf8', stdio: 'pipe' });
     } catch (error) {
       const { stdout, stderr } = error as { stdout: string; stderr: string };
-      throw new Error(`${command} reported problems:\n${stdout}${stderr}`);
+      throw new Error(`${command} reported problems:\n${stdout}${stderr}`, { cause: error });
     }
   };
 
