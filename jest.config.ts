@@ -1,13 +1,20 @@
 import type { Config } from 'jest';
 
+/**
+ * The package checks that pack the library and install it into apps on four Node versions: slow, so they run in
+ * their own script (`npm run test:package`, jest.package.config.ts), not in `npm test`.
+ */
+export const PACKAGE_SPECS = ['<rootDir>/test/package/consumers.e2e.spec.ts', '<rootDir>/test/package/package-manifest.spec.ts'];
+
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...PACKAGE_SPECS],
   // The library's relative imports name the .js files they compile to (ES modules need the extension).
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // Packs the library once, so specs can test the package an app installs.
+  // Packs the library once per change of its sources (cached), so specs can test the package an app installs.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest', '<rootDir>/test/support/quiet-logs.ts'],
   testTimeout: 30_000,
