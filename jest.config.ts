@@ -1,14 +1,24 @@
 import type { Config } from 'jest';
 
+/**
+ * The checks of the packed package (its contents, the README compiled against it, apps installing it on four Node
+ * versions): they pack the library first, so they run in their own script (`npm run test:package`,
+ * jest.package.config.ts), never in `npm test`.
+ */
+export const PACKAGE_SPECS = [
+  '<rootDir>/test/package/consumers.e2e.spec.ts',
+  '<rootDir>/test/package/package-manifest.spec.ts',
+  '<rootDir>/test/package/readme.spec.ts',
+];
+
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...PACKAGE_SPECS],
   // The library's relative imports name the .js files they compile to (ES modules need the extension).
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // Packs the library once, so specs can test the package an app installs.
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest', '<rootDir>/test/support/quiet-logs.ts'],
   testTimeout: 30_000,
   // Every run checks that specs (and the library) leave no socket or timer open.

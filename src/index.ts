@@ -18,6 +18,7 @@ export { STS_CLIENT } from './module/sts.constants.js';
 export { InjectStsClient } from './module/sts.decorators.js';
 export { STS_LIMITS } from './sts/sts-limits.js';
 export { StsError, StsValidationError, type StsErrorDetails, type StsOperation } from './errors/sts-error.js';
+export { isStsErrorCode, type StsErrorCode } from './errors/error-codes.js';
 export { StsExceptionFilter } from './http/sts-exception.filter.js';
 export { toStsHttpException, StsHttpException, type StsHttpErrorBody } from './http/sts-http-exception.js';
 export { TemporaryCredentials, type TemporaryCredentialsDetails } from './sts/temporary-credentials.js';

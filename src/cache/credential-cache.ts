@@ -4,7 +4,8 @@ import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
 import type { SharedTierStats } from './shared-tier-stats.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
 import type { CredentialCacheSettings } from '../config/cache-options.js';
-import { REFUSAL_CODES, toStsError, type StsError } from '../errors/sts-error.js';
+import { REFUSAL_CODES } from '../errors/error-codes.js';
+import { toStsError, type StsError } from '../errors/sts-error.js';
 import type { CacheEntryInfo, CacheEvent } from '../observability/sts-events.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { getSmithyContext } from '@smithy/core';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { RequestCredentials } from './request-credentials.js';
-import { CREDENTIALS_REJECTED_CODES } from '../errors/sts-error.js';
+import { CREDENTIALS_REJECTED_CODES } from '../errors/error-codes.js';
 
 /** The part of an AWS SDK v3 client this middleware needs. */
 interface MiddlewareStackHolder {

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { REFUSAL_CODES, StsValidationError, type StsError } from '../errors/sts-error.js';
+import { rulesOf } from '../errors/error-codes.js';
+import { StsValidationError, type StsError } from '../errors/sts-error.js';
 
 /** The `Retry-After` of every retryable failure, in seconds: long enough that a retrying client does not pile on. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -14,7 +15,7 @@ export interface StsHttpErrorBody {
   statusCode: number;
   /** The status's reason phrase: `Bad Request`, `Forbidden`, `Service Unavailable`, … */
   error: string;
-  /** The `StsError` code (`ValidationError`, `AccessDenied`, `Throttling`, …); absent from a 500. */
+  /** The `StsError` code (`InvalidInput`, `ValidationError`, `AccessDenied`, `Throttling`, …); absent from a 500. */
   code?: string;
   /** What a person can do about it, when the library has a hint for the code; absent from a 500. */
   hint?: string;
@@ -26,12 +27,6 @@ export interface StsHttpErrorBody {
   requestId?: string;
 }
 
-/** Codes of a request's own inputs that STS or the library refused: the request can only succeed changed. */
-const REQUEST_INPUT_CODES: ReadonlySet<string> = new Set(['ValidationError', 'MalformedPolicyDocument', 'PackedPolicyTooLarge']);
-
-/** Codes of the onboarding checks (`validateAccess`): the customer's role is not shown to be safe to use. */
-const ROLE_CHECK_CODES: ReadonlySet<string> = new Set(['AccountMismatch', 'ExternalIdNotEnforced', 'ExternalIdNotChecked']);
-
 /** The status an `StsError` answers with; see docs/http-errors.md for why each. */
 function statusOf(error: StsError): HttpStatus {
   if (error.operation === 'Configuration') return HttpStatus.INTERNAL_SERVER_ERROR;
@@ -40,8 +35,9 @@ function statusOf(error: StsError): HttpStatus {
     if (error.code === 'InvalidResponse') return HttpStatus.BAD_GATEWAY;
     return HttpStatus.SERVICE_UNAVAILABLE;
   }
-  if (REQUEST_INPUT_CODES.has(error.code)) return HttpStatus.BAD_REQUEST;
-  if (REFUSAL_CODES.has(error.code) || ROLE_CHECK_CODES.has(error.code)) return HttpStatus.FORBIDDEN;
+  const rules = rulesOf(error.code);
+  if (rules?.inputFault) return HttpStatus.BAD_REQUEST;
+  if (rules?.refusal || rules?.roleCheck) return HttpStatus.FORBIDDEN;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }
 

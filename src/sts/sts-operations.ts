@@ -406,7 +406,7 @@ export class StsOperations {
   ): TemporaryCredentials {
     const credentials = output.Credentials;
     if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
-      throw new StsError(`${operation} returned no credentials`, { code: 'InvalidResponse', operation, retryable: true });
+      throw new StsError(`${operation} returned no credentials`, { code: 'InvalidResponse', operation });
     }
     const user = output.AssumedRoleUser;
     return new TemporaryCredentials(

@@ -14,7 +14,7 @@ import { parseIamArn } from './sts-validation.js';
  */
 export function trustPrincipalOf(identity: CallerIdentity, knownRoleArn?: string): string {
   if (identity.type === 'unknown') {
-    throw new StsError('STS answered GetCallerIdentity with an ARN that names no IAM principal', { code: 'InvalidResponse', operation: 'GetCallerIdentity', retryable: true });
+    throw new StsError('STS answered GetCallerIdentity with an ARN that names no IAM principal', { code: 'InvalidResponse', operation: 'GetCallerIdentity' });
   }
   const { partition, accountId, resource } = parseArn(identity.arn);
   if (identity.type === 'user' || identity.type === 'role') return identity.arn;

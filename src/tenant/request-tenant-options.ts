@@ -15,5 +15,6 @@ export interface RequestTenantOptions {
    * Node's `IncomingMessage`), or the one nestjs-cls saved (`CLS_REQ`, or the HTTP request of its `ExecutionContext`).
    * `undefined` in a nestjs-cls context that has no request (`cls.run()` in a job): read your CLS store instead.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an app types its own request (Express, Fastify…)
   resolve(request: any): AssumeRoleRequest | undefined | Promise<AssumeRoleRequest | undefined>;
 }

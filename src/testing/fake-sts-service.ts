@@ -12,6 +12,7 @@ import type { AwsClientClass, CredentialCacheControl } from '../module/cached-cr
 import type { ClientPoolStats } from '../clients/client-pool.js';
 import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';
+import type { StsErrorCode } from '../errors/error-codes.js';
 import { principalTypeOf } from '../sts/sts-operations.js';
 import type { StsEvent } from '../observability/sts-events.js';
 import { explainDecodedMessage } from '../sts/authorization-message.js';
@@ -99,7 +100,7 @@ export class FakeStsService implements StsServiceShape {
    * From now on, every call for `roleArn` rejects with an `StsError` of this code, as STS refusing it would
    * (`AccessDenied` for a wrong ExternalId or a trust policy that does not name you; `Throttling` is retryable).
    */
-  refuseRole(roleArn: string, code = 'AccessDenied'): void {
+  refuseRole(roleArn: string, code: StsErrorCode | (string & {}) = 'AccessDenied'): void {
     this.#refusals.set(roleArn, code);
   }
 

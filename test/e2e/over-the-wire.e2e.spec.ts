@@ -292,7 +292,7 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       const { service } = await app();
       const error = await rejection(service.assumeRole({ roleArn: CHAIN_TARGET, durationSeconds: 7200, via: { roleArn: TENANT_ROLE, externalId: EXTERNAL_ID } }));
       expect(error).toBeInstanceOf(StsValidationError);
-      expect(error).toMatchObject({ code: 'ValidationError', field: 'durationSeconds' });
+      expect(error).toMatchObject({ code: 'InvalidInput', field: 'durationSeconds' });
       expect(error.message).toMatch(/role chaining/);
       expect(server.callCount()).toBe(0);
     });

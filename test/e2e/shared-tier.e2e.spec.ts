@@ -170,10 +170,9 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       const held = await Promise.all(fleet.map(({ service }) => service.getCredentials(request)));
       expect(new Set(held.map((credentials) => credentials.accessKeyId)).size).toBe(1);
       const counts = fleet.map(({ events }) => dropped(events));
-      const started = performance.now();
       await expect(Promise.resolve(invalidate())).resolves.toBeTruthy(); // true, or 1 entry for invalidateWhere
-      await eventually(() => fleet.every(({ events }, i) => dropped(events) === counts[i] + 1), 1_000);
-      expect(performance.now() - started).toBeLessThan(1_000);
+      // Told at once over pub/sub (generous for a busy machine: without it, only the entries' 15-minute expiry would).
+      await eventually(() => fleet.every(({ events }, i) => dropped(events) === counts[i] + 1), 10_000);
       expect(fleet.every(({ service }) => service.cache.stats().size === 0)).toBe(true);
       expect(await valueKeys()).toEqual([]);
       // The next caller anywhere fetches anew, once for the fleet.
@@ -213,6 +212,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   });
 
   it('Redis killed mid-run and restarted: every call is answered, none slowed beyond the bound, one log line and event per outage', async () => {
+    // eslint-disable-next-line no-console -- Jest has no run-time skip: say why the spec did nothing
     if (!redisServer().managed) return void console.warn('REDIS_URL names a server the spec cannot kill: skipped');
     const fleet = [await app(), await app()];
     const logger = capturingLogger();
@@ -229,10 +229,13 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const durations = await Promise.all(
       TENANTS.flatMap((roleArn) => fleet.map(({ service }) => timed(() => service.getCredentials({ roleArn, durationSeconds: 900 })))),
     );
-    expect(Math.max(...durations)).toBeLessThan(1_500);
+    // Generous for a busy machine: without the bound, a call would wait half the 30 s operation timeout or more.
+    expect(Math.max(...durations)).toBeLessThan(8_000);
     // While backing off, Redis is not asked at all: a new request costs no Redis wait.
-    const backingOff = await timed(() => fleet[0].service.getCredentials({ roleArn: TENANTS[5], durationSeconds: 1800 }));
-    expect(backingOff).toBeLessThan(150);
+    const sent = jest.spyOn(fleet[0].redis, 'sendCommand');
+    await fleet[0].service.getCredentials({ roleArn: TENANTS[5], durationSeconds: 1800 });
+    expect(sent).not.toHaveBeenCalled();
+    sent.mockRestore();
     const warnings = logger.lines.filter((line) => /Redis failed/.test(line));
     expect(warnings).toHaveLength(2); // one per app, for the whole outage
     for (const { events } of fleet) {
@@ -490,7 +493,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       }
       const started = performance.now();
       await b.service.getCredentials(request);
-      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(performance.now() - started).toBeLessThan(8_000); // generous: waiting on the full Redis would take 15 s or more
     }, 30_000);
 
     it('while Redis is full (maxmemory, noeviction) a stored value is still adopted, and a miss fetches at once', async () => {
@@ -503,7 +506,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
         await expect(b.service.getCredentials({ roleArn: TENANTS[2] })).resolves.toMatchObject({ accessKeyId: stored.accessKeyId });
         const started = performance.now();
         await b.service.getCredentials({ roleArn: TENANTS[3] });
-        expect(performance.now() - started).toBeLessThan(3_000);
+        expect(performance.now() - started).toBeLessThan(8_000); // generous: waiting on the full Redis would take 15 s or more
       } finally {
         await raw.config('SET', 'maxmemory', '0');
       }

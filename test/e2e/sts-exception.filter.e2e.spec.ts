@@ -14,7 +14,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ServerAwsStsModule, StsError, StsExceptionFilter, StsHttpException, StsService } from '../../src';
 import { StsHealthIndicator } from '../../src/terminus';
-import { hintFor } from '../../src/errors/sts-error';
+import { hintFor } from '../../src/errors/error-codes';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
 
 const TENANT_ACCOUNT = '987654321098';
@@ -182,7 +182,7 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       expect(JSON.parse(answer.text)).toEqual({
         statusCode: 400,
         error: 'Bad Request',
-        code: 'ValidationError',
+        code: 'InvalidInput',
         field: 'externalId',
         rule: expect.stringMatching(/^must be 2–1224 characters/),
       });

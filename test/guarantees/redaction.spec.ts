@@ -80,7 +80,7 @@ describe('secrets never show', () => {
       service.assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: WEB_TOKEN.repeat(1000) }).catch((e: unknown) => e),
       service.assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: ROLE_ARN, samlAssertion: SAML }).catch((e: unknown) => e),
     ]);
-    expect(errors.map((error) => (error as { code: string }).code)).toEqual(['ValidationError', 'ValidationError', 'ValidationError', 'ValidationError']);
+    expect(errors.map((error) => (error as { code: string }).code)).toEqual(['InvalidInput', 'InvalidInput', 'InvalidInput', 'InvalidInput']);
     expectNoMarkers([...errors, ...logged]);
     expect(sts.calls()).toHaveLength(0);
   });

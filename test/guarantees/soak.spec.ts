@@ -188,10 +188,12 @@ it(
       return Object.keys(handlesAfter).filter((type) => handlesAfter[type] > (handlesBefore[type] ?? 0));
     };
     // A resource the test runner itself opens in passing (a file write, an IPC message) may show for a moment.
-    for (let waited = 0; opened().length > 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let waited = 0; opened().length > 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(opened()).toEqual([]);
-    // eslint-disable-next-line no-console
-    if (process.env.SOAK_REPORT) console.log({ seconds: (Date.now() - started) / 1000, stats, issued, gc: Boolean(gc), heapMB: [heapAtStart, heapAtMiddle, heapAtEnd].map((h) => Math.round(h / MB)) });
+    if (process.env.SOAK_REPORT) {
+      // eslint-disable-next-line no-console
+      console.log({ seconds: (Date.now() - started) / 1000, stats, issued, gc: Boolean(gc), heapMB: [heapAtStart, heapAtMiddle, heapAtEnd].map((h) => Math.round(h / MB)) });
+    }
   },
   // Generous: the soak counts entries, calls and bytes, never time; a busy 2-core machine may take minutes.
   180_000,

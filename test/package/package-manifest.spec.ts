@@ -36,8 +36,9 @@ describe('package.json', () => {
     expect(PACKAGE_VERSION).toBe(manifest.version);
   });
 
-  it('ships the builds and their sources (npm adds README and LICENSE), an ESM and a CommonJS entry each with its types, and Nest peer ranges', () => {
-    expect(manifest.files).toEqual(['dist', 'src']);
+  it('lets .npmignore say what ships, an ESM and a CommonJS entry each with its types, and Nest peer ranges', () => {
+    // A `files` list would override the root .npmignore (npm reads that one only without it).
+    expect(manifest.files).toBeUndefined();
     expect(manifest.type).toBe('commonjs');
     expect(manifest.exports['.']).toEqual({
       import: { types: './dist/esm/index.d.ts', default: './dist/esm/index.js' },
@@ -91,7 +92,7 @@ describe('the packed package', () => {
       return execFileSync(bin(command), [...args, tarball], { encoding: 'utf8', stdio: 'pipe' });
     } catch (error) {
       const { stdout, stderr } = error as { stdout: string; stderr: string };
-      throw new Error(`${command} reported problems:\n${stdout}${stderr}`);
+      throw new Error(`${command} reported problems:\n${stdout}${stderr}`, { cause: error });
     }
   };
 
@@ -134,6 +135,16 @@ describe('the packed package', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('holds exactly the builds, their TypeScript sources, package.json, README.md and LICENSE (.npmignore)', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect([...new Set(files.map((file) => file.split('/')[1]))].sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', 'src']);
+    // Every source the maps point at, and nothing else of src/: its folder notes are for contributors.
+    const sources = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => `package/src/${file}`);
+    expect(files.filter((file) => file.startsWith('package/src/')).sort()).toEqual(sources.sort());
+    expect(files.filter((file) => file.endsWith('.md'))).toEqual(['package/README.md']);
+    expect(readFileSync(join(root, 'src', 'errors', 'README.md'), 'utf8')).toMatch(/^# errors/);
   });
 
   it('holds both builds with source maps, declaration maps and the sources they point at', () => {

@@ -12,7 +12,7 @@ function packageInputs(): string[] {
   const sources = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
-  return ['package.json', 'package-lock.json', 'LICENSE', 'tsconfig.json', 'tsconfig.build.cjs.json', 'tsconfig.build.esm.json', 'scripts/mark-module-types.cjs', 'README.md', ...sources.sort()];
+  return ['package.json', 'package-lock.json', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.build.cjs.json', 'tsconfig.build.esm.json', '.npmignore', 'scripts/mark-module-types.cjs', 'README.md', ...sources.sort()];
 }
 
 /**

@@ -332,7 +332,10 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
     // In a directory of their own: a replica writes the master's snapshot to disk as it syncs.
     const master = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir]);
     const replica = await spawnOnFreePort((port) => [...serverArgs(port), '--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
-    for (const { port, child } of [master, replica]) servers.set(port, child), children.push(child);
+    for (const { port, child } of [master, replica]) {
+      servers.set(port, child);
+      children.push(child);
+    }
     await until('the replica did not sync with its master', async () => (await cli(replica.port, 'info', 'replication')).includes('master_link_status:up'));
     const sentinel = await spawnOnFreePort(
       (port) => {

@@ -11,7 +11,9 @@ const chars = (value: string) => [...value].length;
 const WORD_SESSION = /^[\w+=,.@-]*$/;
 const WORD_EXTERNAL_ID = /^[\w+=,.@:/-]*$/;
 const WORD_SERIAL = /^[\w+=/:,.@-]*$/;
+// eslint-disable-next-line no-control-regex -- STS accepts tab, LF and CR and no other control character
 const ARN_CHARS = /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
+// eslint-disable-next-line no-control-regex -- STS accepts tab, LF and CR and no other control character
 const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 

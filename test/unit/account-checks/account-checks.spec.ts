@@ -1,9 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Logger } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ServerAwsStsModule, StsService } from '../../../src';
-import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError } from '../../support/fixtures';
+import { OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError } from '../../support/fixtures';
 import { capturingLogger, visibleText } from '../../support/visible-text';
 
 const sts = mockClient(STSClient);
@@ -33,7 +31,7 @@ describe('validateAccess', () => {
   });
 
   it('returns a validation error for a bad request without calling STS', async () => {
-    await expect(createService().validateAccess({ roleArn: 'not-an-arn' })).resolves.toMatchObject({ ok: false, error: { code: 'ValidationError', field: 'roleArn' } });
+    await expect(createService().validateAccess({ roleArn: 'not-an-arn' })).resolves.toMatchObject({ ok: false, error: { code: 'InvalidInput', field: 'roleArn' } });
     expect(sts.calls()).toHaveLength(0);
   });
 });
@@ -216,7 +214,7 @@ describe('assumeRoleInAccounts', () => {
     expect(results).toEqual([
       { ok: true, accountId: '123456789012', credentials: expect.objectContaining({ accountId: '123456789012' }) },
       { ok: false, accountId: '210987654321', error: expect.objectContaining({ code: 'AccessDenied' }) },
-      { ok: false, accountId: '', error: expect.objectContaining({ code: 'ValidationError' }) },
+      { ok: false, accountId: '', error: expect.objectContaining({ code: 'InvalidInput' }) },
     ]);
   });
 

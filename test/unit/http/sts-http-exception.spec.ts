@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { StsError, StsHttpException, StsValidationError, toStsHttpException, type StsErrorDetails } from '../../../src';
-import { hintFor, toStsError } from '../../../src/errors/sts-error';
+import { hintFor } from '../../../src/errors/error-codes';
+import { toStsError } from '../../../src/errors/sts-error';
 import { serviceError } from '../../support/fixtures';
 import { visibleText } from '../../support/visible-text';
 
@@ -68,7 +69,7 @@ describe('toStsHttpException: the body', () => {
 
   it('a validation error: the field and the rule, never the value', () => {
     const body = toStsHttpException(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'must be exactly 6 digits')).getResponse();
-    expect(body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'ValidationError', field: 'mfa.tokenCode', rule: 'must be exactly 6 digits' });
+    expect(body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'InvalidInput', field: 'mfa.tokenCode', rule: 'must be exactly 6 digits' });
   });
 
   it('a retryable failure: the code and hint, and Retry-After on the exception', () => {

@@ -114,7 +114,7 @@ describe('StsService.assumeRole', () => {
 
     it('refuses a cross-account role without an ExternalId before calling AssumeRole', async () => {
       const service = createService({ requireExternalId: true });
-      await expect(service.assumeRole({ roleArn: OTHER_ROLE_ARN })).rejects.toMatchObject({ code: 'ValidationError', field: 'externalId' });
+      await expect(service.assumeRole({ roleArn: OTHER_ROLE_ARN })).rejects.toMatchObject({ code: 'InvalidInput', field: 'externalId' });
       expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
     });
 

@@ -1,5 +1,5 @@
 /** customerRoleTemplate: a CloudFormation template (TemplateBody) of the customer's role, checked structurally. */
-import { STS_LIMITS, StsValidationError, customerRoleTemplate, trustPolicy } from '../../../src';
+import { STS_LIMITS, customerRoleTemplate, trustPolicy } from '../../../src';
 import { validationRefusal } from '../../support/async-helpers';
 
 const PRINCIPAL = 'arn:aws:iam::111122223333:role/Connector';

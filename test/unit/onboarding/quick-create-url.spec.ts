@@ -1,5 +1,5 @@
 /** quickCreateUrl: the console's quick-create link, every part encoded; it round-trips through URL. */
-import { StsValidationError, quickCreateUrl } from '../../../src';
+import { quickCreateUrl } from '../../../src';
 import { resolveStsConfig } from '../../../src/config/server-aws-sts.config';
 import { visibleText } from '../../support/visible-text';
 import { validationRefusal } from '../../support/async-helpers';

@@ -1,5 +1,5 @@
 /** trustPolicy: the document a customer's role needs, and the principals and ExternalIds it refuses. */
-import { StsValidationError, trustPolicy } from '../../../src';
+import { trustPolicy } from '../../../src';
 import { visibleText } from '../../support/visible-text';
 import { validationRefusal } from '../../support/async-helpers';
 
@@ -76,7 +76,7 @@ describe('trustPolicy', () => {
   ])('refuses %s as the principal', (_label, principalArn) => {
     const error = validationRefusal(() => trustPolicy({ principalArn: principalArn as string, externalId: EXTERNAL_ID }));
     expect(error.field).toBe('principalArn');
-    expect(error.code).toBe('ValidationError');
+    expect(error.code).toBe('InvalidInput');
   });
 
   it.each([

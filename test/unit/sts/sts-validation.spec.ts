@@ -93,7 +93,7 @@ describe('assumeRole input validation (nothing is sent for a bad request)', () =
     }
     const error = await attempt.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StsValidationError);
-    expect(error).toMatchObject({ code: 'ValidationError', field, operation: 'AssumeRole', retryable: false });
+    expect(error).toMatchObject({ code: 'InvalidInput', field, operation: 'AssumeRole', retryable: false });
     expect(sts.calls()).toHaveLength(0);
   });
 
@@ -130,7 +130,7 @@ describe('web identity, SAML and session token validation', () => {
       await expect(call()).resolves.toBeDefined();
       return;
     }
-    await expect(call()).rejects.toMatchObject({ name: 'StsValidationError', code: 'ValidationError', field });
+    await expect(call()).rejects.toMatchObject({ name: 'StsValidationError', code: 'InvalidInput', field });
     expect(sts.calls()).toHaveLength(0);
   });
 });

@@ -266,7 +266,7 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     const { probe, indicator } = await healthApp();
     const error = await rejection<StsValidationError>(probe('sts', { maxAgeSeconds }));
     expect(error).toBeInstanceOf(StsValidationError);
-    expect(error).toMatchObject({ code: 'ValidationError', field: 'maxAgeSeconds', rule: 'must be an integer from 0 to 3600 (seconds)' });
+    expect(error).toMatchObject({ code: 'InvalidInput', field: 'maxAgeSeconds', rule: 'must be an integer from 0 to 3600 (seconds)' });
     await expect(indicator.isHealthy('sts', { maxAgeSeconds })).rejects.toThrow(StsValidationError);
     expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 0);
   });

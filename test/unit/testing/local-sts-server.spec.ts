@@ -431,7 +431,7 @@ describe('LocalStsServer', () => {
         sts(undefined, { requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true } }).send(new GetCallerIdentityCommand({})),
       );
       expect(err.name).toMatch(/Timeout/);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(Date.now() - started).toBeLessThan(20_000); // generous for a busy machine: the answer is 60 s away
       // a second hanging call is cut short by close()
       server.injectFault({ kind: 'delay', ms: 60_000 });
       const pending = rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(undefined, { requestHandler: { requestTimeout: 30_000 } }).send(new GetCallerIdentityCommand({})));

@@ -139,7 +139,7 @@ describe('fakeStsClient(): overrideProvider(STS_CLIENT)', () => {
     const send = jest.spyOn(client, 'send');
     const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })] }).overrideProvider(STS_CLIENT).useValue(client).compile();
     modules.push(moduleRef);
-    expect(await rejection(moduleRef.get(StsService).getCredentials({ roleArn: 'not-an-arn' }))).toMatchObject({ code: 'ValidationError' });
+    expect(await rejection(moduleRef.get(StsService).getCredentials({ roleArn: 'not-an-arn' }))).toMatchObject({ code: 'InvalidInput' });
     expect(send).not.toHaveBeenCalled();
   });
 });

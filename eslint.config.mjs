@@ -1,0 +1,33 @@
+// The linter of src/, test/, bench/, demo/ and scripts/, run by `npm run lint` (part of `npm test`):
+// typescript-eslint's recommended rules, and no console (the library logs through Nest's Logger).
+import eslint from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'coverage/', '**/node_modules/'] },
+  eslint.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': 'error',
+      // A leading underscore names what is taken only to be left out (`{ secret: _secret, ...rest }`).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Plain CommonJS scripts (the build's helpers, the consumer apps' scenario, tool configs) run on Node as they are.
+    files: ['**/*.cjs', '**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The consumer apps' own Jest specs.
+    files: ['test/consumers/**/*.test.js'],
+    languageOptions: { globals: { ...globals.jest } },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+);
