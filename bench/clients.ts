@@ -108,7 +108,13 @@ export async function clientsPerRequest(): Promise<void> {
   printTable(
     '4. Per-request clients (best of 3 one-second runs; ratios = per call vs a new createClient per request, in the same run)',
     ['way', 'time vs baseline', 'µs per call', 'heap vs baseline', 'heap per call'],
-    ways.map(([name], index) => [name, `${(micros[index] / baseMicros).toFixed(4)}×`, micros[index].toFixed(2), `${(Math.max(0, heap[index]) / baseHeap).toFixed(4)}×`, kib(Math.max(0, heap[index]))]),
+    ways.map(([name], index) => [
+      name,
+      `${(micros[index] / baseMicros).toFixed(4)}×`,
+      micros[index].toFixed(2),
+      `${(Math.max(0, heap[index]) / baseHeap).toFixed(4)}×`,
+      kib(Math.max(0, heap[index])),
+    ]),
   );
   process.stdout.write(
     [

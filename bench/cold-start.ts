@@ -23,11 +23,19 @@ async function coldStart(maxConcurrentStsCalls: number) {
     const started = performance.now();
     const waits = await Promise.all(
       Array.from({ length: TENANTS }, (_, tenant) =>
-        service.getCredentials({ roleArn: tenantRole(tenant), externalId: `tenant-${tenant}-external`, sessionName: 'bench' }).then(() => performance.now() - started),
+        service
+          .getCredentials({ roleArn: tenantRole(tenant), externalId: `tenant-${tenant}-external`, sessionName: 'bench' })
+          .then(() => performance.now() - started),
       ),
     );
     waits.sort((a, b) => a - b);
-    return { wallMs: performance.now() - started, calls: simulated.calls, peak: simulated.peakInFlight, p50: percentile(waits, 50), p99: percentile(waits, 99) };
+    return {
+      wallMs: performance.now() - started,
+      calls: simulated.calls,
+      peak: simulated.peakInFlight,
+      p50: percentile(waits, 50),
+      p99: percentile(waits, 99),
+    };
   } finally {
     service.onModuleDestroy();
     sts.restore();
@@ -41,8 +49,24 @@ export async function coldStartBound(): Promise<void> {
   const unbounded = rows[0];
   printTable(
     `6. Cold start: ${TENANTS} distinct tenants at once through one instance, STS mocked at a fixed ${STS_LATENCY_MS} ms per call (ratio = wall time vs unbounded, same run)`,
-    ['bound', 'wall time vs unbounded', 'wall time (ms)', 'STS calls', 'most calls at once', 'caller wait p50 (ms)', 'caller wait p99 (ms)'],
-    rows.map((row) => [row.label, `${(row.wallMs / unbounded.wallMs).toFixed(2)}×`, row.wallMs.toFixed(0), row.calls, row.peak, row.p50.toFixed(0), row.p99.toFixed(0)]),
+    [
+      'bound',
+      'wall time vs unbounded',
+      'wall time (ms)',
+      'STS calls',
+      'most calls at once',
+      'caller wait p50 (ms)',
+      'caller wait p99 (ms)',
+    ],
+    rows.map((row) => [
+      row.label,
+      `${(row.wallMs / unbounded.wallMs).toFixed(2)}×`,
+      row.wallMs.toFixed(0),
+      row.calls,
+      row.peak,
+      row.p50.toFixed(0),
+      row.p99.toFixed(0),
+    ]),
   );
   const floors = BOUNDS.slice(1).map(({ max }) => `${Math.ceil(TENANTS / max) * STS_LATENCY_MS} ms at ${max}`);
   const longestWait = Math.max(...rows.map((row) => row.wallMs));

@@ -79,7 +79,8 @@ class VirtualTimeline implements KeepWarmTimers {
     let fired = 0;
     for (;;) {
       let next: Timer | undefined;
-      for (const timer of this.timers) if (next === undefined || timer.due < next.due || (timer.due === next.due && timer.order < next.order)) next = timer;
+      for (const timer of this.timers)
+        if (next === undefined || timer.due < next.due || (timer.due === next.due && timer.order < next.order)) next = timer;
       if (next === undefined || next.due > until) return fired;
       if (++fired > 100_000) throw new Error('keep-warm re-armed its timer 100,000 times without time passing');
       this.timers.delete(next);
@@ -155,7 +156,12 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
     answeredAt.set(answer.AccessKeyId, now);
     const tenant = tenantOf.get(roleArn)!;
     if (!firstAnsweredAt.has(tenant)) firstAnsweredAt.set(tenant, now);
-    return new TemporaryCredentials({ accessKeyId: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.SessionToken, expiration: answer.Expiration });
+    return new TemporaryCredentials({
+      accessKeyId: answer.AccessKeyId,
+      secretAccessKey: answer.SecretAccessKey,
+      sessionToken: answer.SessionToken,
+      expiration: answer.Expiration,
+    });
   };
 
   let generation = 0;
@@ -167,13 +173,16 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
     const cache: CredentialCacheOptions = { maxEntries: 2 * TENANTS };
     if (redis) cache.shared = { redis, encryptionKey: options.encryptionKey, keyPrefix };
     if (strategy.keepWarm) cache.keepWarm = { idleSeconds: IDLE_MS / 1000 };
-    const cached = new CachedCredentials(resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'x' }, cache }), {
-      baseIdentityTag: 'bench',
-      emit: (event) => void (event.type === 'refresh-started' && fetches++),
-      clock: { now: timeline.now, random: seededRandom(1_000 * ++generation + index), timers: timeline },
-      assume: (prepared) => assume(prepared.input.RoleArn),
-      principal: async () => PRINCIPAL,
-    });
+    const cached = new CachedCredentials(
+      resolveStsConfig({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'x' }, cache }),
+      {
+        baseIdentityTag: 'bench',
+        emit: (event) => void (event.type === 'refresh-started' && fetches++),
+        clock: { now: timeline.now, random: seededRandom(1_000 * ++generation + index), timers: timeline },
+        assume: (prepared) => assume(prepared.input.RoleArn),
+        principal: async () => PRINCIPAL,
+      },
+    );
     await redis?.ping();
     return { cached, redis };
   };
@@ -225,7 +234,11 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
         const missesBefore = replica.cached.control.stats().misses;
         const call = replica.cached.get({ roleArn: roles[tenant] });
         // A miss is counted as the call is made: the cache had nothing usable and the caller waits for a fetch.
-        if (replica.cached.control.stats().misses > missesBefore) call.then(() => missLatencies.push(performance.now() - started), () => undefined);
+        if (replica.cached.control.stats().misses > missesBefore)
+          call.then(
+            () => missLatencies.push(performance.now() - started),
+            () => undefined,
+          );
         pending.push(
           call.then((credentials) => {
             // Waited: handed credentials STS was still minting when the call began (its own fetch or one it joined).
@@ -245,7 +258,17 @@ async function run(options: RunOptions, schedule: number[][]): Promise<RunResult
     await Promise.all(fleet.map(stop));
   }
   if (timeline.armed > 0) throw new Error(`${timeline.armed} keep-warm timer(s) still armed after every replica closed`);
-  return { ...options, ...result, ...totals, fetches, redisCommands, missLatencies, stsCalls: sts.calls, duplicates: sts.duplicates, seconds: (performance.now() - began) / 1000 };
+  return {
+    ...options,
+    ...result,
+    ...totals,
+    fetches,
+    redisCommands,
+    missLatencies,
+    stsCalls: sts.calls,
+    duplicates: sts.duplicates,
+    seconds: (performance.now() - began) / 1000,
+  };
 }
 
 /** Counts the tier's commands as the client sends them (every command an ioredis client sends goes through `sendCommand`). */
@@ -273,9 +296,13 @@ export async function fleet(): Promise<void> {
   let server: RedisServer | undefined;
   if (availability.available) {
     server = await startRedisServer();
-    process.stdout.write(`\n(fleet: ${server.managed ? `started redis-server on ${server.url}, no persistence` : `using the Redis at REDIS_URL (${server.url})`})\n`);
+    process.stdout.write(
+      `\n(fleet: ${server.managed ? `started redis-server on ${server.url}, no persistence` : `using the Redis at REDIS_URL (${server.url})`})\n`,
+    );
   } else {
-    process.stdout.write(`\nSKIPPED the shared-tier rows of the fleet run: ${availability.reason}. Install redis-server (or set REDIS_URL) to run them.\n`);
+    process.stdout.write(
+      `\nSKIPPED the shared-tier rows of the fleet run: ${availability.reason}. Install redis-server (or set REDIS_URL) to run them.\n`,
+    );
   }
   const strategies = STRATEGIES.filter((strategy) => server !== undefined || !strategy.shared);
   const encryptionKey = randomBytes(32).toString('base64');
@@ -287,7 +314,11 @@ export async function fleet(): Promise<void> {
   try {
     // Runs are independent (own virtual clock, STS, replicas and key prefix). Keep-warm runs take longest (their
     // refreshes, at most `concurrency` at once, wait on the simulated STS in real time), one process's most of all.
-    const runs = REPLICA_COUNTS.flatMap((replicas) => strategies.flatMap((strategy) => [false, true].map((restart) => ({ steps: STEPS, replicas, strategy, restart, redisUrl: server?.url, encryptionKey }))));
+    const runs = REPLICA_COUNTS.flatMap((replicas) =>
+      strategies.flatMap((strategy) =>
+        [false, true].map((restart) => ({ steps: STEPS, replicas, strategy, restart, redisUrl: server?.url, encryptionKey })),
+      ),
+    );
     const cost = (options: RunOptions) => (options.strategy.keepWarm ? 100 / options.replicas : 0);
     const byCost = [...runs].sort((a, b) => cost(b) - cost(a));
     const done = await mapWithConcurrency(byCost, PARALLEL_RUNS, (options) => run(options, schedule));
@@ -300,12 +331,23 @@ export async function fleet(): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
   const bypassed = results.reduce((sum, row) => sum + row.shared.bypassed, 0);
 
-  const find = (replicas: number, strategy: Strategy, restart: boolean) => results.find((row) => row.replicas === replicas && row.strategy === strategy && row.restart === restart)!;
+  const find = (replicas: number, strategy: Strategy, restart: boolean) =>
+    results.find((row) => row.replicas === replicas && row.strategy === strategy && row.restart === restart)!;
   const active = activeAtRestart(schedule);
   const replicasLabel = (count: number) => (count === 1 ? '1 process' : `${count} replicas`);
   printTable(
     `5. Fleet: ${TENANTS} tenants, Zipf(1), ${STEPS * REQUESTS_PER_STEP} requests over 3 virtual hours on 1, 4 and 8 replicas behind a random load balancer, STS simulated at 20–50 ms`,
-    ['replicas', 'strategy', 'rolling restart', 'STS calls', 'vs one process', 'caller waits: all', 'after first fill', 'after first fill, tenant active within idleSeconds', 'calls added by the restart'],
+    [
+      'replicas',
+      'strategy',
+      'rolling restart',
+      'STS calls',
+      'vs one process',
+      'caller waits: all',
+      'after first fill',
+      'after first fill, tenant active within idleSeconds',
+      'calls added by the restart',
+    ],
     results.map((row) => {
       const baseline = find(1, row.strategy, false).stsCalls;
       const added = row.restart ? row.stsCalls - find(row.replicas, row.strategy, false).stsCalls : undefined;
@@ -324,7 +366,20 @@ export async function fleet(): Promise<void> {
   );
   printTable(
     'Fleet counters (summed over the replicas of each run, restarted ones included)',
-    ['replicas', 'strategy', 'rolling restart', 'local hits', 'local misses', 'refreshes', 'Redis hits', 'fills for the fleet', 'waits on another replica', 'bypassed', 'duplicate STS calls', 'real s'],
+    [
+      'replicas',
+      'strategy',
+      'rolling restart',
+      'local hits',
+      'local misses',
+      'refreshes',
+      'Redis hits',
+      'fills for the fleet',
+      'waits on another replica',
+      'bypassed',
+      'duplicate STS calls',
+      'real s',
+    ],
     results.map((row) => [
       replicasLabel(row.replicas),
       row.strategy.name,
@@ -353,8 +408,8 @@ export async function fleet(): Promise<void> {
       server === undefined
         ? 'No shared-tier rows: no Redis (see the SKIPPED line above).'
         : bypassed + missPath.reduce((sum, row) => sum + row.shared.bypassed, 0) > 0
-        ? `WARNING: the shared tier gave Redis up ${bypassed} time(s) (a command over its 200 ms timeout, or a lock holder too slow): this machine was too busy for the bench, so the shared-tier rows overstate STS calls.`
-        : 'The shared tier never gave Redis up (no command over its 200 ms timeout): no row counts a bypass.',
+          ? `WARNING: the shared tier gave Redis up ${bypassed} time(s) (a command over its 200 ms timeout, or a lock holder too slow): this machine was too busy for the bench, so the shared-tier rows overstate STS calls.`
+          : 'The shared tier never gave Redis up (no command over its 200 ms timeout): no row counts a bypass.',
       '',
     ].join('\n'),
   );
@@ -365,10 +420,17 @@ export async function fleet(): Promise<void> {
  * The miss path, one run at a time so that latencies are not another run's event-loop time: one process without the
  * tier (the baseline), then the shared tier on 1, 4 and 8 replicas, each over the first `LATENCY_STEPS` virtual minutes.
  */
-async function missPathRuns(schedule: number[][], strategies: Strategy[], redisUrl: string | undefined, encryptionKey: string): Promise<RunResult[]> {
+async function missPathRuns(
+  schedule: number[][],
+  strategies: Strategy[],
+  redisUrl: string | undefined,
+  encryptionKey: string,
+): Promise<RunResult[]> {
   const [independent, shared] = ['independent caches', 'shared tier'].map((name) => strategies.find((strategy) => strategy.name === name));
   const runs: RunOptions[] = [{ steps: LATENCY_STEPS, replicas: 1, strategy: independent!, restart: false, encryptionKey }];
-  if (shared) for (const replicas of REPLICA_COUNTS) runs.push({ steps: LATENCY_STEPS, replicas, strategy: shared, restart: false, redisUrl, encryptionKey });
+  if (shared)
+    for (const replicas of REPLICA_COUNTS)
+      runs.push({ steps: LATENCY_STEPS, replicas, strategy: shared, restart: false, redisUrl, encryptionKey });
   const results: RunResult[] = [];
   for (const options of runs) results.push(await run(options, schedule));
   return results;
@@ -385,7 +447,21 @@ function printMissPath(results: RunResult[]): void {
   const perFetch = (row: RunResult, count: number) => (row.fetches === 0 ? '—' : (count / row.fetches).toFixed(2));
   printTable(
     `6. Fleet miss path: the first ${LATENCY_STEPS} virtual minutes of the schedule, one run at a time, STS simulated at 20–50 ms, Redis on loopback`,
-    ['replicas', 'strategy', 'STS calls', 'vs one process', 'fetches (local misses and refreshes)', 'Redis commands per fetch', 'GET / SET / EVAL / PUBLISH per fetch', 'caller misses', 'miss p50 (ms)', 'vs one process', 'miss p99 (ms)', 'vs one process', 'bypassed'],
+    [
+      'replicas',
+      'strategy',
+      'STS calls',
+      'vs one process',
+      'fetches (local misses and refreshes)',
+      'Redis commands per fetch',
+      'GET / SET / EVAL / PUBLISH per fetch',
+      'caller misses',
+      'miss p50 (ms)',
+      'vs one process',
+      'miss p99 (ms)',
+      'vs one process',
+      'bypassed',
+    ],
     results.map((row) => {
       const { p50, p99 } = quantiles(row);
       const commands = row.redisCommands;
@@ -397,7 +473,9 @@ function printMissPath(results: RunResult[]): void {
         ratio(row.stsCalls, baseline.stsCalls),
         row.fetches,
         perFetch(row, total),
-        row.strategy.shared ? [commands.get, commands.set, commands.eval, commands.publish].map((count) => perFetch(row, count)).join(' / ') : '—',
+        row.strategy.shared
+          ? [commands.get, commands.set, commands.eval, commands.publish].map((count) => perFetch(row, count)).join(' / ')
+          : '—',
         row.missLatencies.length,
         p50.toFixed(1),
         ratio(p50, base.p50),
@@ -409,8 +487,8 @@ function printMissPath(results: RunResult[]): void {
   );
   process.stdout.write(
     [
-      'A fetch is what a replica\'s cache asks for when it misses or refreshes; with the shared tier it goes through Redis (a read, and on a miss the lock, a read again, then the fill: store, announce, release). Commands are counted on each replica\'s client (DEL appears only with invalidations: none here).',
-      'A caller miss is a call the replica\'s cache could not answer at once (joined fetches included); its latency runs from the call to the answer, in real time. The fill\'s store, announce and release happen after the caller has its answer.',
+      "A fetch is what a replica's cache asks for when it misses or refreshes; with the shared tier it goes through Redis (a read, and on a miss the lock, a read again, then the fill: store, announce, release). Commands are counted on each replica's client (DEL appears only with invalidations: none here).",
+      "A caller miss is a call the replica's cache could not answer at once (joined fetches included); its latency runs from the call to the answer, in real time. The fill's store, announce and release happen after the caller has its answer.",
       '"Bypassed": fetches the tier made without Redis (a command over its 200 ms bound, a holder too slow); above 0 the machine was too busy and the row mixes in STS-only misses.',
       '',
     ].join('\n'),

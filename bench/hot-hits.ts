@@ -41,7 +41,10 @@ export async function hotHits(): Promise<void> {
     roleArn: ROLE,
     externalId: 'tenant-42-external',
     tags: { tenant: '42', plan: 'pro' },
-    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::tenant-42/*' }] },
+    policy: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::tenant-42/*' }],
+    },
   });
   await service.getCredentials(scopedRequest());
   const scopedProvider = service.credentialProvider(scopedRequest());
@@ -56,7 +59,10 @@ export async function hotHits(): Promise<void> {
   const best = { bare: 0, getCredentials: 0, provider: 0, scoped: 0, scopedProvider: 0, metered: 0, meteredProvider: 0 };
   for (let round = 0; round < 3; round++) {
     best.bare = Math.max(best.bare, await rate(() => bareLookup('tenant-42')));
-    best.getCredentials = Math.max(best.getCredentials, await rate(() => service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })));
+    best.getCredentials = Math.max(
+      best.getCredentials,
+      await rate(() => service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })),
+    );
     best.provider = Math.max(best.provider, await rate(provider));
     best.scoped = Math.max(best.scoped, await rate(() => service.getCredentials(scopedRequest())));
     best.scopedProvider = Math.max(best.scopedProvider, await rate(scopedProvider));
@@ -64,7 +70,9 @@ export async function hotHits(): Promise<void> {
     best.meteredProvider = Math.max(best.meteredProvider, await rate(meteredProvider));
   }
   const { resourceMetrics } = await reader.collect();
-  const lookups = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'aws.sts.cache.lookups');
+  const lookups = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((metric) => metric.descriptor.name === 'aws.sts.cache.lookups');
   const meteredHits = lookups?.dataPoints.find((point) => point.attributes.result === 'hit')?.value ?? 0;
 
   const stsCalls = sts.commandCalls(AssumeRoleCommand).length;
@@ -72,16 +80,26 @@ export async function hotHits(): Promise<void> {
   service.onModuleDestroy();
   metered.onModuleDestroy();
 
-  const row = (name: string, perSecond: number) => [name, (best.bare / perSecond).toFixed(2) + '×', Math.round(perSecond).toLocaleString('en-US')];
-  printTable('1. Hot hits (best of 3 one-second runs; ratio = time per call vs the bare lookup)', ['lookup', 'ratio', 'calls/s'], [
-    row('bare Map.get + expiry check (async)', best.bare),
-    row('getCredentials(request), key derived each call (metrics off)', best.getCredentials),
-    row('getCredentials(request), metrics on (OpenTelemetry SDK)', best.metered),
-    row('credentialProvider(request)() (metrics off)', best.provider),
-    row('credentialProvider(request)(), metrics on', best.meteredProvider),
-    row('getCredentials(request with tags and a policy object)', best.scoped),
-    row('credentialProvider(request with tags and a policy object)()', best.scopedProvider),
-  ]);
+  const row = (name: string, perSecond: number) => [
+    name,
+    (best.bare / perSecond).toFixed(2) + '×',
+    Math.round(perSecond).toLocaleString('en-US'),
+  ];
+  printTable(
+    '1. Hot hits (best of 3 one-second runs; ratio = time per call vs the bare lookup)',
+    ['lookup', 'ratio', 'calls/s'],
+    [
+      row('bare Map.get + expiry check (async)', best.bare),
+      row('getCredentials(request), key derived each call (metrics off)', best.getCredentials),
+      row('getCredentials(request), metrics on (OpenTelemetry SDK)', best.metered),
+      row('credentialProvider(request)() (metrics off)', best.provider),
+      row('credentialProvider(request)(), metrics on', best.meteredProvider),
+      row('getCredentials(request with tags and a policy object)', best.scoped),
+      row('credentialProvider(request with tags and a policy object)()', best.scopedProvider),
+    ],
+  );
 
-  process.stdout.write(`STS calls during the run: ${stsCalls}; hits the metered service reported: ${meteredHits.toLocaleString('en-US')}\n`);
+  process.stdout.write(
+    `STS calls during the run: ${stsCalls}; hits the metered service reported: ${meteredHits.toLocaleString('en-US')}\n`,
+  );
 }

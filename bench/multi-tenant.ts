@@ -31,7 +31,11 @@ const request = (tenant: number) => ({ roleArn: tenantRole(tenant), externalId: 
 function perRequestAssumeRole(simulated: SimulatedSts): Strategy {
   const sts = mockedSts(simulated);
   const service = createService({ cache: false });
-  return { name: 'AssumeRole per request (no cache)', get: (tenant) => service.getCredentials(request(tenant)), close: () => sts.restore() };
+  return {
+    name: 'AssumeRole per request (no cache)',
+    get: (tenant) => service.getCredentials(request(tenant)),
+    close: () => sts.restore(),
+  };
 }
 
 function plainLru(simulated: SimulatedSts): Strategy {
@@ -115,7 +119,11 @@ async function run(makeStrategy: (simulated: SimulatedSts) => Strategy, schedule
       const pending = [];
       for (const tenant of schedule[tick]) {
         const started = performance.now();
-        pending.push(strategy.get(tenant).then((credentials) => ({ tenant, waited: performance.now() - started, expiration: credentials.expiration?.getTime() ?? 0 })));
+        pending.push(
+          strategy
+            .get(tenant)
+            .then((credentials) => ({ tenant, waited: performance.now() - started, expiration: credentials.expiration?.getTime() ?? 0 })),
+        );
         // Let answered calls settle before the next starts, so a hit's time is its own, not the tick's; STS
         // answers are timers, so every call of the tick is still in flight together.
         await null;
@@ -158,7 +166,17 @@ export async function multiTenant(): Promise<void> {
   const oursRow = rows[rows.length - 1];
   printTable(
     `2. Multi-tenant: ${TENANTS} tenants, Zipf(1), ${TICKS * REQUESTS_PER_TICK} requests over 3 virtual hours (1-hour credentials), STS mocked at 20–50 ms`,
-    ['strategy', 'STS calls vs ours', 'STS calls', 'duplicate calls', 'calls per tenant-hour', 'wait p50 (ms)', 'wait p99 (ms)', 'waited, creds still usable', 'waited, creds expired'],
+    [
+      'strategy',
+      'STS calls vs ours',
+      'STS calls',
+      'duplicate calls',
+      'calls per tenant-hour',
+      'wait p50 (ms)',
+      'wait p99 (ms)',
+      'waited, creds still usable',
+      'waited, creds expired',
+    ],
     rows.map((row) => [
       row.name,
       `${(row.stsCalls / oursRow.stsCalls).toFixed(2)}×`,

@@ -74,7 +74,9 @@ export function printTable(title: string, header: string[], rows: (string | numb
   const cells = [header, ...rows.map((row) => row.map(String))];
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
   const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
-  process.stdout.write(`\n${title}\n\n${line(header)}\n| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |\n${cells.slice(1).map(line).join('\n')}\n`);
+  process.stdout.write(
+    `\n${title}\n\n${line(header)}\n| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |\n${cells.slice(1).map(line).join('\n')}\n`,
+  );
 }
 
 /** A clock for virtual time: Date.now() runs on, plus whatever the benchmark skips ahead. */

@@ -4,7 +4,13 @@
  * Nothing here talks to real AWS.
  */
 import type { CustomerRoleTemplate } from '../src'; // in your app: 'nestjs-aws-sts'
-import { startLocalServiceEndpoint, startLocalSts, type LocalServiceEndpoint, type LocalStsServer, type LocalStsIdentity } from '../src/testing'; // 'nestjs-aws-sts/testing'
+import {
+  startLocalServiceEndpoint,
+  startLocalSts,
+  type LocalServiceEndpoint,
+  type LocalStsServer,
+  type LocalStsIdentity,
+} from '../src/testing'; // 'nestjs-aws-sts/testing'
 import type { Tenant } from './tenant-access.service';
 
 /** The SaaS platform's own IAM user: the base identity that signs every STS call. */
@@ -16,7 +22,12 @@ export const PLATFORM: LocalStsIdentity = {
   userId: 'AIDAPLATFORM00000001',
 };
 
-const tenant = (id: string, name: string, account: string): Tenant => ({ id, name, roleArn: `arn:aws:iam::${account}:role/TenantAccess`, externalId: `ext-${id}-7f3a9c` });
+const tenant = (id: string, name: string, account: string): Tenant => ({
+  id,
+  name,
+  roleArn: `arn:aws:iam::${account}:role/TenantAccess`,
+  externalId: `ext-${id}-7f3a9c`,
+});
 
 /** Customers as the platform's database knows them. Hooli saved its role but never set up the trust policy. */
 export const TENANTS: Tenant[] = [
@@ -58,7 +69,12 @@ async function startLocalStsWithRoles(): Promise<LocalStsServer> {
   }
   const hub = CHAINED_TENANT.via!;
   server.addRole({ arn: hub.roleArn, trustedPrincipals: [PLATFORM.arn], externalId: hub.externalId, maxSessionDuration: 43200 });
-  server.addRole({ arn: CHAINED_TENANT.roleArn, trustedPrincipals: [hub.roleArn], externalId: CHAINED_TENANT.externalId, maxSessionDuration: 43200 });
+  server.addRole({
+    arn: CHAINED_TENANT.roleArn,
+    trustedPrincipals: [hub.roleArn],
+    externalId: CHAINED_TENANT.externalId,
+    maxSessionDuration: 43200,
+  });
   return server;
 }
 
@@ -68,10 +84,21 @@ async function startLocalStsWithRoles(): Promise<LocalStsServer> {
  * with `dropExternalIdCondition`, as a customer who edits the trust policy by hand and leaves the condition out.
  * Returns the stack's `RoleArn` output.
  */
-export function createStackRole(server: LocalStsServer, template: CustomerRoleTemplate, account: string, externalId: string, { dropExternalIdCondition = false } = {}): string {
+export function createStackRole(
+  server: LocalStsServer,
+  template: CustomerRoleTemplate,
+  account: string,
+  externalId: string,
+  { dropExternalIdCondition = false } = {},
+): string {
   const { RoleName = 'CustomerRole', AssumeRolePolicyDocument, MaxSessionDuration } = template.Resources.Role.Properties;
   const [statement] = AssumeRolePolicyDocument.Statement;
   const arn = `arn:aws:iam::${account}:role/${RoleName}`;
-  server.addRole({ arn, trustedPrincipals: [statement.Principal.AWS], externalId: dropExternalIdCondition ? undefined : externalId, maxSessionDuration: MaxSessionDuration });
+  server.addRole({
+    arn,
+    trustedPrincipals: [statement.Principal.AWS],
+    externalId: dropExternalIdCondition ? undefined : externalId,
+    maxSessionDuration: MaxSessionDuration,
+  });
   return arn;
 }

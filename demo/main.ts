@@ -4,7 +4,15 @@
  */
 import { ConsoleLogger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { StsService, customerRoleTemplate, generateExternalId, quickCreateUrl, trustPolicy, type ClientPoolStats, type CredentialCacheStats } from '../src'; // in your app: 'nestjs-aws-sts'
+import {
+  StsService,
+  customerRoleTemplate,
+  generateExternalId,
+  quickCreateUrl,
+  trustPolicy,
+  type ClientPoolStats,
+  type CredentialCacheStats,
+} from '../src'; // in your app: 'nestjs-aws-sts'
 import { DemoAppModule } from './demo-app.module';
 import { CHAINED_TENANT, PLATFORM, TENANTS, createStackRole, startLocalAws, type LocalAws } from './local-aws';
 import { TenantAccessService, type Tenant } from './tenant-access.service';
@@ -55,7 +63,13 @@ export async function runDemo(write: (line: string) => void): Promise<DemoSummar
   try {
     // Errors only: the refusals the demo provokes on purpose would otherwise print a WARN line each.
     const logger = new ConsoleLogger({ logLevels: ['error'], colors: false });
-    const app = await NestFactory.createApplicationContext(DemoAppModule.forEndpoints(aws.sts.endpoint, aws.s3.url, { accessKeyId: PLATFORM.accessKeyId, secretAccessKey: PLATFORM.secretAccessKey }), { logger, abortOnError: false });
+    const app = await NestFactory.createApplicationContext(
+      DemoAppModule.forEndpoints(aws.sts.endpoint, aws.s3.url, {
+        accessKeyId: PLATFORM.accessKeyId,
+        secretAccessKey: PLATFORM.secretAccessKey,
+      }),
+      { logger, abortOnError: false },
+    );
     try {
       return await play(app, aws, write);
     } finally {
@@ -79,35 +93,67 @@ async function play(app: INestApplicationContext, aws: LocalAws, write: (line: s
 
   write('\n1. Onboard new customers: trustPrincipal, customerRoleTemplate, generateExternalId, quickCreateUrl, validateAccess');
   const principalArn = await sts.trustPrincipal();
-  const template = customerRoleTemplate({ principalArn, roleName: 'PlatformAccess', managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'], maxSessionDuration: 43200 });
+  const template = customerRoleTemplate({
+    principalArn,
+    roleName: 'PlatformAccess',
+    managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    maxSessionDuration: 43200,
+  });
   write(row(['trust principal', 16], [principalArn, 0]));
-  write(row(['template', 16], [`parameter ExternalId (NoEcho), role ${template.Resources.Role.Properties.RoleName} trusting that principal under sts:ExternalId, output RoleArn`, 0]));
+  write(
+    row(
+      ['template', 16],
+      [
+        `parameter ExternalId (NoEcho), role ${template.Resources.Role.Properties.RoleName} trusting that principal under sts:ExternalId, output RoleArn`,
+        0,
+      ],
+    ),
+  );
   const onboarding: DemoSummary['onboarding'] = [];
   for (const customer of NEW_CUSTOMERS) {
     const externalId = generateExternalId();
-    const link = quickCreateUrl({ templateUrl: TEMPLATE_URL, stackName: 'PlatformAccess', region: 'us-east-1', parameters: { ExternalId: externalId } });
+    const link = quickCreateUrl({
+      templateUrl: TEMPLATE_URL,
+      stackName: 'PlatformAccess',
+      region: 'us-east-1',
+      parameters: { ExternalId: externalId },
+    });
     write(`   ${customer.name}: a new ExternalId (shown to ${customer.name} only) and the quick-create link`);
     cut(masked(link, externalId)).forEach((line) => write(row(['', 6], [line, 0])));
     if (customer.dropExternalIdCondition) {
-      const { Statement: [{ Condition: _dropped, ...statement }], ...policy } = trustPolicy({ principalArn, externalId });
+      const {
+        Statement: [{ Condition: _dropped, ...statement }],
+        ...policy
+      } = trustPolicy({ principalArn, externalId });
       write(row(['', 6], [`${customer.name} creates the role by hand from the trust policy, and leaves out its Condition:`, 0]));
       cut(JSON.stringify({ ...policy, Statement: [statement] })).forEach((line) => write(row(['', 8], [line, 0])));
     }
     const roleArn = createStackRole(server, template, customer.account, externalId, customer);
     const tenant: Tenant = { id: customer.id, name: customer.name, roleArn, externalId };
     const check = await tenants.onboard(tenant);
-    if (check.ok) write(row(['', 6], [`validateAccess: ok, account ${check.accountId}, ExternalId enforced: ${check.externalIdEnforced} → stored`, 0]));
+    if (check.ok)
+      write(row(['', 6], [`validateAccess: ok, account ${check.accountId}, ExternalId enforced: ${check.externalIdEnforced} → stored`, 0]));
     else {
       write(row(['', 6], [`validateAccess: refused ${check.error.code} → not stored`, 0]));
       wrap(`hint: ${check.error.hint}`).forEach((line) => write(row(['', 6], [line, 0])));
     }
-    onboarding.push({ name: customer.name, ok: check.ok, externalIdEnforced: check.ok ? check.externalIdEnforced : undefined, code: check.ok ? undefined : check.error.code });
+    onboarding.push({
+      name: customer.name,
+      ok: check.ok,
+      externalIdEnforced: check.ok ? check.externalIdEnforced : undefined,
+      code: check.ok ? undefined : check.error.code,
+    });
     if (check.ok) customers.push(tenant);
   }
 
   write('\n2. Check a stored customer: validateAccess');
   const check = await tenants.onboard(acme);
-  write(row([`${acme.name}, its ExternalId`, 26], [check.ok ? `ok       account ${check.accountId}  ${check.arn}` : `refused  ${check.error.code}`, 0]));
+  write(
+    row(
+      [`${acme.name}, its ExternalId`, 26],
+      [check.ok ? `ok       account ${check.accountId}  ${check.arn}` : `refused  ${check.error.code}`, 0],
+    ),
+  );
   const wrong = await tenants.onboard({ ...acme, externalId: 'ext-acme-guessed' });
   write(row([`${acme.name}, a wrong ExternalId`, 26], [wrong.ok ? 'ok (unexpected!)' : `refused  ${wrong.error.code}`, 0]));
   if (!wrong.ok) wrap(`hint: ${wrong.error.hint}`).forEach((line) => write(row(['', 26], [line, 0])));
@@ -121,8 +167,22 @@ async function play(app: INestApplicationContext, aws: LocalAws, write: (line: s
   const second = await tenants.credentialsFor(acme);
   calls.push(server.callCount('AssumeRole'));
   const reusedFromCache = second.accessKeyId === first.accessKeyId && calls[2] === calls[1];
-  write(row(['first call', 14], [key(first.accessKeyId), 12], [`expires ${time(first.expiration)}`, 26], [`STS AssumeRole calls ${calls[0]} → ${calls[1]}`, 0]));
-  write(row(['second call', 14], [key(second.accessKeyId), 12], [reusedFromCache ? 'same keys, from the cache' : 'NEW keys', 26], [`STS AssumeRole calls ${calls[1]} → ${calls[2]}`, 0]));
+  write(
+    row(
+      ['first call', 14],
+      [key(first.accessKeyId), 12],
+      [`expires ${time(first.expiration)}`, 26],
+      [`STS AssumeRole calls ${calls[0]} → ${calls[1]}`, 0],
+    ),
+  );
+  write(
+    row(
+      ['second call', 14],
+      [key(second.accessKeyId), 12],
+      [reusedFromCache ? 'same keys, from the cache' : 'NEW keys', 26],
+      [`STS AssumeRole calls ${calls[1]} → ${calls[2]}`, 0],
+    ),
+  );
 
   write('\n4. Serve requests: clientFor(S3Client, tenant), one S3 client per tenant');
   const stark = customers.at(-1)!;
@@ -141,17 +201,29 @@ async function play(app: INestApplicationContext, aws: LocalAws, write: (line: s
   for (const tenant of new Set(served)) keyOf.set(tenant, (await tenants.credentialsFor(tenant)).accessKeyId);
   const signedWithTenantKeys = signers.every(([tenant, signer]) => keyOf.get(tenant) === signer);
   const clients = sts.cache.clientStats();
-  write(row(['clients', 14], [`${served.length} requests, ${clients.created} S3 clients built, ${clients.hits} reused, ${clients.size} in the pool`, 0]));
+  write(
+    row(
+      ['clients', 14],
+      [`${served.length} requests, ${clients.created} S3 clients built, ${clients.hits} reused, ${clients.size} in the pool`, 0],
+    ),
+  );
   write(row(['signed', 14], [signedWithTenantKeys ? "every request with its own tenant's key" : 'NOT with the tenant keys', 0]));
 
   write('\n5. Every customer at once: assumeRoleInAccounts (concurrency 3)');
   const results = await tenants.credentialsForAll(customers);
   write(row(['account', 14], ['tenant', 10], ['result', 0]));
   results.forEach((result, i) => {
-    const outcome = result.ok ? `ok     ${key(result.credentials.accessKeyId)}  expires ${time(result.credentials.expiration)}` : `error  ${result.error.code}`;
+    const outcome = result.ok
+      ? `ok     ${key(result.credentials.accessKeyId)}  expires ${time(result.credentials.expiration)}`
+      : `error  ${result.error.code}`;
     write(row([result.accountId, 14], [customers[i].name, 10], [outcome, 0]));
   });
-  const fanOut = results.map((result, i) => ({ accountId: result.accountId, tenant: customers[i].name, ok: result.ok, code: result.ok ? undefined : result.error.code }));
+  const fanOut = results.map((result, i) => ({
+    accountId: result.accountId,
+    tenant: customers[i].name,
+    ok: result.ok,
+    code: result.ok ? undefined : result.error.code,
+  }));
 
   write('\n6. Role chaining: getCredentials({ roleArn, externalId, via: { roleArn: hub, externalId } })');
   const chained = await tenants.credentialsFor(CHAINED_TENANT);
@@ -163,7 +235,12 @@ async function play(app: INestApplicationContext, aws: LocalAws, write: (line: s
   write('\n7. What the run cost');
   const cache = sts.cache.stats();
   const stsCalls = server.callCount();
-  write(row(['STS', 8], [`${stsCalls} calls: AssumeRole ${server.callCount('AssumeRole')}, GetCallerIdentity ${server.callCount('GetCallerIdentity')}`, 0]));
+  write(
+    row(
+      ['STS', 8],
+      [`${stsCalls} calls: AssumeRole ${server.callCount('AssumeRole')}, GetCallerIdentity ${server.callCount('GetCallerIdentity')}`, 0],
+    ),
+  );
   write(row(['cache', 8], [`${cache.size} entries, ${cache.hits} hits, ${cache.misses} misses, ${cache.refreshFailures} failed fetch`, 0]));
   write(row(['clients', 8], [`${clients.size} S3 clients in the pool`, 0]));
   write(row(['events', 8], [`${stsCallEvents} sts-call events on sts.events$`, 0]));
@@ -178,7 +255,23 @@ async function play(app: INestApplicationContext, aws: LocalAws, write: (line: s
   ].forEach((sentence) => wrap(sentence, 110).forEach((line, i) => write(`${i === 0 ? '' : '  '}${line}`)));
 
   const chainedArn = chained.assumedRoleUser?.arn;
-  return { onboarding, clients, requestsServed: served.length, verified: check.ok, wrongExternalIdCode: wrong.ok ? undefined : wrong.error.code, reusedFromCache, signedWithTenantKeys, stsCallsWhileServing, cacheAssumeRoles, fanOut, chainedArn, chainedSessionMinutes: minutesLeft(chained.expiration), cache, stsCalls, stsCallEvents };
+  return {
+    onboarding,
+    clients,
+    requestsServed: served.length,
+    verified: check.ok,
+    wrongExternalIdCode: wrong.ok ? undefined : wrong.error.code,
+    reusedFromCache,
+    signedWithTenantKeys,
+    stsCallsWhileServing,
+    cacheAssumeRoles,
+    fanOut,
+    chainedArn,
+    chainedSessionMinutes: minutesLeft(chained.expiration),
+    cache,
+    stsCalls,
+    stsCallEvents,
+  };
 }
 
 if (require.main === module) {

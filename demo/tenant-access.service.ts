@@ -41,13 +41,18 @@ export class TenantAccessService {
    * credentials), listing the buckets of the customer's account. Any AWS SDK v3 client works the same way.
    */
   async bucketsOf(tenant: Tenant): Promise<string[]> {
-    const { Buckets = [] } = await this.sts.clientFor(S3Client, this.requestFor(tenant), this.clientConfig).send(new ListBucketsCommand({}));
+    const { Buckets = [] } = await this.sts
+      .clientFor(S3Client, this.requestFor(tenant), this.clientConfig)
+      .send(new ListBucketsCommand({}));
     return Buckets.map((bucket) => bucket.Name ?? '');
   }
 
   /** A nightly job across every customer: one result per tenant, never a rejection as a whole. */
   credentialsForAll(tenants: Tenant[]): Promise<AccountAssumeResult[]> {
-    return this.sts.assumeRoleInAccounts(tenants.map((tenant) => this.requestFor(tenant)), { concurrency: 3 });
+    return this.sts.assumeRoleInAccounts(
+      tenants.map((tenant) => this.requestFor(tenant)),
+      { concurrency: 3 },
+    );
   }
 
   /** The one AssumeRole request per tenant: every method uses it, so they all share one cache entry. */

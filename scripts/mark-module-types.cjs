@@ -3,6 +3,9 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-for (const [folder, type] of [['esm', 'module'], ['cjs', 'commonjs']]) {
+for (const [folder, type] of [
+  ['esm', 'module'],
+  ['cjs', 'commonjs'],
+]) {
   writeFileSync(join(__dirname, '..', 'dist', folder, 'package.json'), `${JSON.stringify({ type }, null, 2)}\n`);
 }

@@ -44,8 +44,16 @@ function nearMiss(externalId: string): string {
 /** The refusal of a role whose ExternalId check did not come out `true`; never names the ExternalId. */
 function notShownEnforced(roleArn: string, probe: ProbeResult): StsError {
   const code = probe.enforced === undefined ? 'ExternalIdNotChecked' : 'ExternalIdNotEnforced';
-  const why = probe.error ? `: the probe failed (${probe.error.code})` : probe.enforced === undefined ? ': a request with MFA is not probed' : '';
-  return new StsError(`The role ${roleArn} was not shown to require its ExternalId${why}`, { code, operation: 'AssumeRole', cause: probe.error });
+  const why = probe.error
+    ? `: the probe failed (${probe.error.code})`
+    : probe.enforced === undefined
+      ? ': a request with MFA is not probed'
+      : '';
+  return new StsError(`The role ${roleArn} was not shown to require its ExternalId${why}`, {
+    code,
+    operation: 'AssumeRole',
+    cause: probe.error,
+  });
 }
 
 /** Checks on customer accounts: can a role be assumed, and credentials for many accounts at once. */
@@ -65,13 +73,20 @@ export class AccountChecks {
       const identity = await this.operations.callerIdentityOf(credentials, prepared.input.RoleArn);
       const accountId = prepared.accountId;
       if (identity.Account !== accountId) {
-        const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, { code: 'AccountMismatch', operation: 'GetCallerIdentity' });
+        const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, {
+          code: 'AccountMismatch',
+          operation: 'GetCallerIdentity',
+        });
         return { ok: false, error };
       }
       const externalId = prepared.input.ExternalId;
       // No ExternalId: not enforced by definition. MFA: not probed, as a code cannot be sent twice.
       const probe: ProbeResult =
-        externalId === undefined ? { enforced: false } : copy.mfa !== undefined ? { enforced: undefined } : await this.probeExternalId(copy, externalId);
+        externalId === undefined
+          ? { enforced: false }
+          : copy.mfa !== undefined
+            ? { enforced: undefined }
+            : await this.probeExternalId(copy, externalId);
       if (probe.enforced !== true && options.requireExternalIdEnforced) {
         return { ok: false, error: notShownEnforced(prepared.input.RoleArn, probe) };
       }
@@ -103,7 +118,11 @@ export class AccountChecks {
 
   async assumeRoleInAccounts(requests: AssumeRoleRequest[], options: FanOutOptions = {}): Promise<AccountAssumeResult[]> {
     const concurrency = options.concurrency ?? 10;
-    new RequestValidator('AssumeRole').require(Number.isInteger(concurrency) && concurrency >= 1, 'concurrency', 'must be an integer of at least 1');
+    new RequestValidator('AssumeRole').require(
+      Number.isInteger(concurrency) && concurrency >= 1,
+      'concurrency',
+      'must be an integer of at least 1',
+    );
     return mapWithConcurrency(requests, concurrency, async (request): Promise<AccountAssumeResult> => {
       const accountId = parseIamArn(request?.roleArn, 'role')?.accountId ?? '';
       try {

@@ -33,8 +33,14 @@ export class PreparedRequestIndex<T> {
     if (typeof request !== 'object' || request === null) return this.describe(prepareAssumeRole(request, this.defaults));
     const { roleArn, externalId, durationSeconds } = request;
     const plain =
-      request.sessionName === undefined && request.policy === undefined && request.policyArns === undefined && request.tags === undefined &&
-      request.transitiveTagKeys === undefined && request.sourceIdentity === undefined && request.mfa === undefined && request.via === undefined &&
+      request.sessionName === undefined &&
+      request.policy === undefined &&
+      request.policyArns === undefined &&
+      request.tags === undefined &&
+      request.transitiveTagKeys === undefined &&
+      request.sourceIdentity === undefined &&
+      request.mfa === undefined &&
+      request.via === undefined &&
       request.providedContexts === undefined;
     if (!plain) return this.#remembered(prepareAssumeRole(request, this.defaults));
     const known = this.#plain.get(roleArn)?.get(externalId)?.get(durationSeconds);

@@ -138,7 +138,12 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
         if (reason === 'evict') this.evictedForCapacity(entry);
       },
     });
-    if (settings.keepWarm) this.keepWarm = new KeepWarm(settings.keepWarm, { now: () => this.clock.now(), refresh: (key) => this.warm(key), timers: clock.timers });
+    if (settings.keepWarm)
+      this.keepWarm = new KeepWarm(settings.keepWarm, {
+        now: () => this.clock.now(),
+        refresh: (key) => this.warm(key),
+        timers: clock.timers,
+      });
   }
 
   /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
@@ -287,7 +292,10 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     const mandatoryAt = expiresAt - this.settings.mandatoryWindowSeconds * 1000;
     if (mandatoryAt <= now) {
       throw toStsError(
-        Object.assign(new Error(`STS returned credentials that expire within the ${this.settings.mandatoryWindowSeconds}s mandatory window`), { name: 'CredentialsExpireTooSoon' }),
+        Object.assign(
+          new Error(`STS returned credentials that expire within the ${this.settings.mandatoryWindowSeconds}s mandatory window`),
+          { name: 'CredentialsExpireTooSoon' },
+        ),
         'AssumeRole',
       );
     }
@@ -297,7 +305,18 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
-      this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
+      this.entries.set(lookup.key, {
+        lookup,
+        info: stored,
+        credentials,
+        refreshAt,
+        mandatoryAt,
+        expiresAt,
+        refreshAhead: lookup.refreshAhead,
+        failures: 0,
+        retryAt: 0,
+        usedAt,
+      });
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
       if (credentials.accessKeyId !== undefined) this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
       this.refusals.delete(lookup.key);

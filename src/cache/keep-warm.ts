@@ -68,8 +68,12 @@ export class KeepWarm {
   private refilledAt: number;
   private stopped = false;
 
-  constructor(settings: KeepWarmSettings, private readonly deps: KeepWarmDeps) {
-    if (!(settings.concurrency >= 1 && settings.maxCallsPerSecond > 0)) throw new RangeError('keep-warm needs concurrency >= 1 and maxCallsPerSecond > 0');
+  constructor(
+    settings: KeepWarmSettings,
+    private readonly deps: KeepWarmDeps,
+  ) {
+    if (!(settings.concurrency >= 1 && settings.maxCallsPerSecond > 0))
+      throw new RangeError('keep-warm needs concurrency >= 1 and maxCallsPerSecond > 0');
     this.settings = Object.freeze({ ...settings });
     this.timers = deps.timers ?? NODE_TIMERS;
     this.tokens = this.capacity = Math.max(1, settings.maxCallsPerSecond);
@@ -153,11 +157,14 @@ export class KeepWarm {
     if (at === this.timerAt) return;
     this.disarm();
     this.timerAt = at;
-    this.timer = this.timers.set(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.min(at - now, MAX_DELAY_MS));
+    this.timer = this.timers.set(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.min(at - now, MAX_DELAY_MS),
+    );
   }
 
   private disarm(): void {

@@ -24,8 +24,15 @@ export function defaultRefreshWindowSeconds(lifetimeSeconds: number): number {
  * their credentials, and not in the first half of the usable lifetime so it never runs on every call.
  * `random` is in [0, 1).
  */
-export function refreshTime(settings: CredentialCacheSettings, now: number, expiresAt: number, mandatoryAt: number, random: number): number {
-  const windowMs = (settings.refreshWindowSeconds ?? defaultRefreshWindowSeconds((expiresAt - now) / 1000)) * 1000 * (1 + JITTER_FRACTION * random);
+export function refreshTime(
+  settings: CredentialCacheSettings,
+  now: number,
+  expiresAt: number,
+  mandatoryAt: number,
+  random: number,
+): number {
+  const windowMs =
+    (settings.refreshWindowSeconds ?? defaultRefreshWindowSeconds((expiresAt - now) / 1000)) * 1000 * (1 + JITTER_FRACTION * random);
   const beforeMandatory = Math.min(expiresAt - windowMs, mandatoryAt - MIN_REFRESH_LEAD_MS);
   return Math.max(beforeMandatory, now + (mandatoryAt - now) / 2);
 }

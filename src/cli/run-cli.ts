@@ -103,7 +103,8 @@ or a sensitive variable that the customer fills in: the template never holds it.
       out: { type: 'string' },
     },
     async run(values, { io, sts }) {
-      if (values.format !== 'cloudformation' && values.format !== 'terraform') throw new UsageError('--format must be cloudformation or terraform');
+      if (values.format !== 'cloudformation' && values.format !== 'terraform')
+        throw new UsageError('--format must be cloudformation or terraform');
       const duration = values['max-session-duration'] as string | undefined;
       const options: CustomerRoleTemplateOptions = {
         principalArn: (values.principal as string | undefined) ?? (await sts().trustPrincipal()),
@@ -113,7 +114,8 @@ or a sensitive variable that the customer fills in: the template never holds it.
         allowSessionTags: values['allow-session-tags'] as boolean | undefined,
         allowSourceIdentity: values['allow-source-identity'] as boolean | undefined,
       };
-      const text = values.format === 'terraform' ? customerRoleTerraform(options) : `${JSON.stringify(customerRoleTemplate(options), null, 2)}\n`;
+      const text =
+        values.format === 'terraform' ? customerRoleTerraform(options) : `${JSON.stringify(customerRoleTemplate(options), null, 2)}\n`;
       deliver(io, text, values.out as string | undefined);
       return CLI_EXIT.ok;
     },
@@ -132,11 +134,18 @@ you can read), never printed. Without one, the customer types it in.
   --external-id-file <path> a file whose first line is the customer's ExternalId
   --out <file>              write the link there (needed when it holds the ExternalId)
 `,
-    options: { 'template-url': { type: 'string' }, 'stack-name': { type: 'string' }, region: { type: 'string' }, out: { type: 'string' }, ...EXTERNAL_ID_FILE },
+    options: {
+      'template-url': { type: 'string' },
+      'stack-name': { type: 'string' },
+      region: { type: 'string' },
+      out: { type: 'string' },
+      ...EXTERNAL_ID_FILE,
+    },
     async run(values, { io }) {
       const externalId = readExternalId(values['external-id-file'] as string | undefined, io.env);
       const out = values.out as string | undefined;
-      if (externalId !== undefined && out === undefined) throw new UsageError('the link would hold the ExternalId: give --out <file> to write it there');
+      if (externalId !== undefined && out === undefined)
+        throw new UsageError('the link would hold the ExternalId: give --out <file> to write it there');
       const link = quickCreateUrl({
         templateUrl: required(values, 'template-url'),
         stackName: required(values, 'stack-name'),
@@ -169,8 +178,14 @@ reachable and (with an ExternalId) shown to require it; 1 otherwise, with STS's 
         writeError(io, result.error);
         return CLI_EXIT.failed;
       }
-      const enforced = { true: 'required by the role (it refused two wrong values)', false: 'NOT required by the role', undefined: 'not checked' };
-      io.stdout.write(`OK ${roleArn} (account ${result.accountId}) as ${result.arn}\n${shown}: ${enforced[`${result.externalIdEnforced}`]}\n`);
+      const enforced = {
+        true: 'required by the role (it refused two wrong values)',
+        false: 'NOT required by the role',
+        undefined: 'not checked',
+      };
+      io.stdout.write(
+        `OK ${roleArn} (account ${result.accountId}) as ${result.arn}\n${shown}: ${enforced[`${result.externalIdEnforced}`]}\n`,
+      );
       return CLI_EXIT.ok;
     },
   },
@@ -198,7 +213,14 @@ function serviceFromEnv(io: CliIo): StsService {
   // stdout holds only the command's answer: the library's warnings and errors go to stderr, its other logs nowhere.
   const quiet = () => undefined;
   const toStderr = (level: string) => (message: unknown) => io.stderr.write(`${level}: ${String(message)}\n`);
-  Logger.overrideLogger({ log: quiet, debug: quiet, verbose: quiet, fatal: toStderr('error'), error: toStderr('error'), warn: toStderr('warning') });
+  Logger.overrideLogger({
+    log: quiet,
+    debug: quiet,
+    verbose: quiet,
+    fatal: toStderr('error'),
+    error: toStderr('error'),
+    warn: toStderr('warning'),
+  });
   const config = ServerAwsStsConfig.fromEnv(io.env);
   const resolved = resolveStsConfig({ ...config, cache: false, metrics: false });
   return new StsService(resolved, createStsClient(resolved));
@@ -221,7 +243,12 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   }
   let service: StsService | undefined;
   try {
-    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.help) {
       io.stdout.write(command.help);
       return CLI_EXIT.ok;

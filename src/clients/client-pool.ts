@@ -135,9 +135,12 @@ export function canonicalConfig(config: unknown): PlainConfig | undefined {
 
 /** What the attempts of a client destroyed at the shutdown deadline fail with (not retryable). */
 const cutOffError = () =>
-  Object.assign(new Error('The pooled client was destroyed at module destroy: its send had not settled by the deadline (operationTimeoutSeconds)'), {
-    name: 'ClientDestroyedError',
-  });
+  Object.assign(
+    new Error('The pooled client was destroyed at module destroy: its send had not settled by the deadline (operationTimeoutSeconds)'),
+    {
+      name: 'ClientDestroyedError',
+    },
+  );
 
 /**
  * A bounded LRU of AWS SDK clients, one per (client class, credential cache key, canonical config). A client leaves
@@ -180,7 +183,13 @@ export class ClientPool {
    * @param requestKey the credential cache key of the request.
    * @param configKey `canonicalConfig` of the client config (a config that has none is never pooled).
    */
-  get<Client>(ClientClass: object, requestKey: string, info: Omit<CacheEntryInfo, 'key' | 'expiration'>, configKey: string, build: () => Client): Client {
+  get<Client>(
+    ClientClass: object,
+    requestKey: string,
+    info: Omit<CacheEntryInfo, 'key' | 'expiration'>,
+    configKey: string,
+    build: () => Client,
+  ): Client {
     let classId = this.#classIds.get(ClientClass);
     if (classId === undefined) this.#classIds.set(ClientClass, (classId = this.#nextClassId++));
     const key = `${classId}\n${requestKey}\n${configKey}`;
@@ -213,7 +222,9 @@ export class ClientPool {
 
   /** Drops the clients of every request the predicate selects, but for requests in `decided` (the cache asked already). */
   dropWhere(predicate: (entry: CacheEntryInfo) => boolean, decided: ReadonlySet<string>): void {
-    const selected = [...this.#byRequest.entries()].filter(([requestKey, { info }]) => !decided.has(requestKey) && predicate({ key: requestKey, ...info }));
+    const selected = [...this.#byRequest.entries()].filter(
+      ([requestKey, { info }]) => !decided.has(requestKey) && predicate({ key: requestKey, ...info }),
+    );
     for (const [requestKey] of selected) this.dropRequest(requestKey);
   }
 
@@ -280,7 +291,12 @@ export class ClientPool {
     const stack = pooled.client.middlewareStack;
     stack.add(counting, { step: 'initialize', priority: 'high', name: 'nestjsAwsStsPooledClientInFlight', override: true });
     // First in each attempt, before credentials are resolved and the request signed.
-    stack.addRelativeTo(refusingWhenCutOff, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'nestjsAwsStsPooledClientCutOff', override: true });
+    stack.addRelativeTo(refusingWhenCutOff, {
+      relation: 'after',
+      toMiddleware: 'retryMiddleware',
+      name: 'nestjsAwsStsPooledClientCutOff',
+      override: true,
+    });
   }
 
   /** Out of the pool: destroyed now if idle, else when its last send settles. */
@@ -302,7 +318,9 @@ export class ClientPool {
   /** The deadline after `close` passed: destroys what still drains, and says so. */
   #cutOffDraining(deadlineMs: number): void {
     const late = [...this.#draining];
-    this.#logger.warn(`Destroyed ${late.length} pooled client(s) whose sends had not settled ${deadlineMs / 1000} s after module destroy (operationTimeoutSeconds)`);
+    this.#logger.warn(
+      `Destroyed ${late.length} pooled client(s) whose sends had not settled ${deadlineMs / 1000} s after module destroy (operationTimeoutSeconds)`,
+    );
     for (const pooled of late) {
       pooled.cutOff = true;
       this.#undrain(pooled);

@@ -42,7 +42,11 @@ const hasStreamedBody = (args: unknown) => {
  * body, which cannot be sent twice, is only marked retryable); or the error let through as the service answered.
  * It runs inside the SDK's retry loop, just before signing.
  */
-export function signWithCachedCredentials(client: MiddlewareStackHolder, credentials: RequestCredentials, verdicts: CredentialVerdicts): void {
+export function signWithCachedCredentials(
+  client: MiddlewareStackHolder,
+  credentials: RequestCredentials,
+  verdicts: CredentialVerdicts,
+): void {
   const middleware =
     (next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) =>
     (args: unknown): Promise<unknown> => {

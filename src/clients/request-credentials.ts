@@ -41,7 +41,12 @@ export class RequestCredentials {
   /** Makes each request of the client resolve its credentials once (outermost, so it spans every attempt). */
   install(client: MiddlewareStackHolder): void {
     const middleware = (next: (args: unknown) => Promise<unknown>) => (args: unknown) => running.run({ owner: this }, () => next(args));
-    client.middlewareStack.add(middleware, { step: 'initialize', priority: 'high', name: 'nestjsAwsStsRequestCredentials', override: true });
+    client.middlewareStack.add(middleware, {
+      step: 'initialize',
+      priority: 'high',
+      name: 'nestjsAwsStsRequestCredentials',
+      override: true,
+    });
   }
 
   /** The running request resolves its credentials again at its next attempt. */

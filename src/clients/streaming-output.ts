@@ -25,7 +25,9 @@ function watchedWebStream(stream: ReadableStream, settled: () => void): Readable
   const { readable, writable } = new TransformStream();
   // The pipe settles when the source ends or fails, or when the reader cancels (that errors the writable side).
   stream.pipeTo(writable).then(settled, settled);
-  return typeof (stream as { transformToString?: unknown }).transformToString === 'function' ? (sdkStreamMixin(readable) as ReadableStream) : readable;
+  return typeof (stream as { transformToString?: unknown }).transformToString === 'function'
+    ? (sdkStreamMixin(readable) as ReadableStream)
+    : readable;
 }
 
 /**

@@ -37,7 +37,9 @@ function sdkOrigin(credentials: AwsCredentialIdentity): string | undefined {
 function providerFailure(error: unknown): unknown {
   if (error instanceof Error && error.name === 'CredentialsProviderError' && 'tryNextLink' in error) return error;
   const name = error instanceof Error ? error.name : typeof error;
-  return Object.assign(new Error(`The base credentials provider failed (${name}; its message is not shown, as it may hold a secret)`), { name: 'CredentialsProviderError' });
+  return Object.assign(new Error(`The base credentials provider failed (${name}; its message is not shown, as it may hold a secret)`), {
+    name: 'CredentialsProviderError',
+  });
 }
 
 /**

@@ -97,7 +97,11 @@ function encryptionKeysOf(value: SharedCacheOptions['encryptionKey'], validate: 
   }
   validate.require(value.length > 0, field, 'must name at least one key');
   value.forEach((entry, index) => {
-    validate.require(typeof entry === 'object' && entry !== null && typeof entry.id === 'string' && KEY_ID.test(entry.id), `${field}[${index}].id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
+    validate.require(
+      typeof entry === 'object' && entry !== null && typeof entry.id === 'string' && KEY_ID.test(entry.id),
+      `${field}[${index}].id`,
+      'must be 1-64 characters of [A-Za-z0-9_-]',
+    );
     validate.require(isKey(entry.key), `${field}[${index}].key`, 'must be 32 bytes: a Buffer, or their base64 text');
   });
   validate.require(new Set(value.map(({ id }) => id)).size === value.length, field, 'must not name one id twice');
@@ -105,17 +109,36 @@ function encryptionKeysOf(value: SharedCacheOptions['encryptionKey'], validate: 
 }
 
 /** Applies the cache defaults; each failed rule goes to `check`, which collects the config's problems. */
-export function resolveCacheOptions(options: CredentialCacheOptions, validate: RequestValidator, check: (rule: () => void) => void): CredentialCacheSettings {
-  const settings: CredentialCacheSettings = { maxEntries: options.maxEntries ?? 10_000, mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60, refreshWindowSeconds: options.refreshWindowSeconds };
+export function resolveCacheOptions(
+  options: CredentialCacheOptions,
+  validate: RequestValidator,
+  check: (rule: () => void) => void,
+): CredentialCacheSettings {
+  const settings: CredentialCacheSettings = {
+    maxEntries: options.maxEntries ?? 10_000,
+    mandatoryWindowSeconds: options.mandatoryWindowSeconds ?? 60,
+    refreshWindowSeconds: options.refreshWindowSeconds,
+  };
   check(() => validate.integer(settings.maxEntries, 'cache.maxEntries', 1, 1_000_000, { unit: '' }));
   check(() => validate.integer(settings.mandatoryWindowSeconds, 'cache.mandatoryWindowSeconds', 0, 600, { unit: '' }));
-  check(() => settings.refreshWindowSeconds === undefined || validate.integer(settings.refreshWindowSeconds, 'cache.refreshWindowSeconds', 0, STS_LIMITS.roleDuration.max, { unit: '' }));
+  check(
+    () =>
+      settings.refreshWindowSeconds === undefined ||
+      validate.integer(settings.refreshWindowSeconds, 'cache.refreshWindowSeconds', 0, STS_LIMITS.roleDuration.max, { unit: '' }),
+  );
 
-  const keepWarmOk = options.keepWarm === undefined || typeof options.keepWarm === 'boolean' || (typeof options.keepWarm === 'object' && options.keepWarm !== null);
+  const keepWarmOk =
+    options.keepWarm === undefined ||
+    typeof options.keepWarm === 'boolean' ||
+    (typeof options.keepWarm === 'object' && options.keepWarm !== null);
   check(() => validate.require(keepWarmOk, 'cache.keepWarm', 'must be true, false or { idleSeconds?, concurrency?, maxCallsPerSecond? }'));
   if (keepWarmOk && options.keepWarm !== undefined && options.keepWarm !== false) {
     const keepWarm = options.keepWarm === true ? {} : options.keepWarm;
-    const resolved = { idleSeconds: keepWarm.idleSeconds ?? 3600, concurrency: keepWarm.concurrency ?? 4, maxCallsPerSecond: keepWarm.maxCallsPerSecond ?? 10 };
+    const resolved = {
+      idleSeconds: keepWarm.idleSeconds ?? 3600,
+      concurrency: keepWarm.concurrency ?? 4,
+      maxCallsPerSecond: keepWarm.maxCallsPerSecond ?? 10,
+    };
     check(() => validate.integer(resolved.idleSeconds, 'cache.keepWarm.idleSeconds', 60, 43_200, { unit: '' }));
     check(() => validate.integer(resolved.concurrency, 'cache.keepWarm.concurrency', 1, 100, { unit: '' }));
     check(() => validate.integer(resolved.maxCallsPerSecond, 'cache.keepWarm.maxCallsPerSecond', 1, 1_000, { unit: '' }));
@@ -125,10 +148,18 @@ export function resolveCacheOptions(options: CredentialCacheOptions, validate: R
   if (options.shared !== undefined) {
     const { redis, encryptionKey, keyPrefix = 'nestjs-aws-sts:', commandTimeoutMs = 200 } = options.shared ?? ({} as SharedCacheOptions);
     const store: RedisStore | undefined = redisStoreFor(redis);
-    check(() => validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS} (${describeRedisOption(redis)})`));
+    check(() =>
+      validate.require(store !== undefined, 'cache.shared.redis', `must be ${SUPPORTED_REDIS_CLIENTS} (${describeRedisOption(redis)})`),
+    );
     let encryptionKeys: SharedEncryptionKey[] = [];
     check(() => (encryptionKeys = encryptionKeysOf(encryptionKey, validate)));
-    check(() => validate.require(typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix), 'cache.shared.keyPrefix', 'must be 1-100 printable characters without spaces'));
+    check(() =>
+      validate.require(
+        typeof keyPrefix === 'string' && KEY_PREFIX.test(keyPrefix),
+        'cache.shared.keyPrefix',
+        'must be 1-100 printable characters without spaces',
+      ),
+    );
     check(() => validate.integer(commandTimeoutMs, 'cache.shared.commandTimeoutMs', 10, 5_000, { unit: '' }));
     // Behind functions, like EXTERNAL_ID: inspecting or serialising the resolved config shows neither the keys nor
     // the client (whose options may hold a Redis password).

@@ -28,6 +28,8 @@ export function withRequestHandlerDefaults<Config extends object>(
   const options = { ...defaults, ...(handler as object | undefined) } as { httpAgent?: unknown; httpsAgent?: unknown };
   // An agent instance (any object that can be destroyed: http.Agent, a proxy agent…) is the user's; plain agent
   // options make the SDK build agents of its own.
-  const userAgent = [options.httpAgent, options.httpsAgent].some((agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === 'function');
+  const userAgent = [options.httpAgent, options.httpsAgent].some(
+    (agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === 'function',
+  );
   return { clientConfig: { ...given, requestHandler: options as RequestHandlerInput }, ownsRequestHandler: !userAgent };
 }

@@ -125,7 +125,6 @@ export class ServerAwsStsConfig {
   }
 }
 
-
 /** The config with every default applied and every field checked: what the service runs on. */
 export interface ResolvedStsConfig {
   region?: string;
@@ -189,17 +188,46 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
   const maxConcurrentStsCalls = config.maxConcurrentStsCalls ?? DEFAULT_MAX_CONCURRENT_STS_CALLS;
   check(() => config.AWS_REGION === undefined || validate.region(config.AWS_REGION, 'AWS_REGION'));
-  check(() => validate.require(config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0), 'AWS_PROFILE', 'must be a non-empty string'));
+  check(() =>
+    validate.require(
+      config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0),
+      'AWS_PROFILE',
+      'must be a non-empty string',
+    ),
+  );
   check(() => validate.integer(maxSessionDuration, 'MAX_SESSION_DURATION', MIN_DURATION, MAX_DURATION, { unit: '' }));
-  check(() => validate.integer(defaultSessionDuration, 'DEFAULT_SESSION_DURATION', MIN_DURATION, Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION, { unit: '', maxName: 'MAX_SESSION_DURATION' }));
+  check(() =>
+    validate.integer(
+      defaultSessionDuration,
+      'DEFAULT_SESSION_DURATION',
+      MIN_DURATION,
+      Math.min(MAX_DURATION, maxSessionDuration) || MAX_DURATION,
+      { unit: '', maxName: 'MAX_SESSION_DURATION' },
+    ),
+  );
   check(() => validate.externalId(externalId, 'EXTERNAL_ID'));
   check(() => validate.text(prefix, 'sessionNamePrefix', SESSION_NAME_PREFIX_LIMITS));
-  check(() => validate.require(config.credentials === undefined || typeof config.credentials === 'function' || isStaticCredentials(config.credentials), 'credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function'));
+  check(() =>
+    validate.require(
+      config.credentials === undefined || typeof config.credentials === 'function' || isStaticCredentials(config.credentials),
+      'credentials',
+      'must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function',
+    ),
+  );
   check(() => validate.integer(operationTimeoutSeconds, 'operationTimeoutSeconds', 1, 300, { unit: '' }));
   check(() => validate.integer(maxConcurrentStsCalls, 'maxConcurrentStsCalls', 1, 1_000, { unit: '' }));
 
   const metricsOptions = config.metrics ?? {};
-  check(() => validate.require(metricsOptions === false || (typeof metricsOptions === 'object' && metricsOptions !== null && (metricsOptions.meterProvider === undefined || typeof metricsOptions.meterProvider?.getMeter === 'function')), 'metrics', 'must be false or { meterProvider?: MeterProvider }'));
+  check(() =>
+    validate.require(
+      metricsOptions === false ||
+        (typeof metricsOptions === 'object' &&
+          metricsOptions !== null &&
+          (metricsOptions.meterProvider === undefined || typeof metricsOptions.meterProvider?.getMeter === 'function')),
+      'metrics',
+      'must be false or { meterProvider?: MeterProvider }',
+    ),
+  );
 
   const cache = config.cache === false ? false : resolveCacheOptions(config.cache ?? {}, validate, check);
 

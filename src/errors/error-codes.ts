@@ -131,7 +131,8 @@ export const ERROR_CODES: Readonly<Record<StsErrorCode, ErrorCodeRules>> = {
   IDPRejectedClaim: {
     retryable: false,
     refusal: true,
-    hint: () => "The identity provider's token or assertion was rejected: check its claims (aud, sub, iss) against the role's trust policy.",
+    hint: () =>
+      "The identity provider's token or assertion was rejected: check its claims (aud, sub, iss) against the role's trust policy.",
   },
   IDPCommunicationError: {
     retryable: true,
@@ -158,7 +159,8 @@ export const ERROR_CODES: Readonly<Record<StsErrorCode, ErrorCodeRules>> = {
   SessionDurationEscalation: {
     retryable: false,
     refusal: false,
-    hint: () => 'The token would outlive the session that asked for it: ask for a durationSeconds no longer than the remaining life of the calling credentials.',
+    hint: () =>
+      'The token would outlive the session that asked for it: ask for a durationSeconds no longer than the remaining life of the calling credentials.',
   },
   JWTPayloadSizeExceeded: {
     retryable: false,

@@ -140,7 +140,8 @@ function codeOf(error: SdkErrorShape): string {
   if (name === 'TimeoutError' || system === 'ETIMEDOUT' || /wrapper for TimeoutError/.test(error.message ?? '')) return 'TimeoutError';
   if (name === 'ThrottlingException' || name === 'RequestLimitExceeded') return 'Throttling';
   // A 2xx answer the SDK could not parse (malformed XML, a proxy's HTML page).
-  if (name === 'Error' && (error.$metadata?.httpStatusCode ?? 0) < 300 && /deserializ|xml|parse/i.test(error.message ?? '')) return 'InvalidResponse';
+  if (name === 'Error' && (error.$metadata?.httpStatusCode ?? 0) < 300 && /deserializ|xml|parse/i.test(error.message ?? ''))
+    return 'InvalidResponse';
   return name;
 }
 
@@ -178,8 +179,7 @@ export function toStsError(error: unknown, operation: StsOperation, requestSecre
   const encodedMessage = ENCODED_AUTHORIZATION_MESSAGE.exec(sdkError.message ?? '')?.[1];
   const secrets = encodedMessage === undefined ? requestSecrets : [...requestSecrets, encodedMessage];
   const message = scrub(String(sdkError.message || code), secrets);
-  const retryable =
-    ALWAYS_RETRYABLE_CODES.has(code) || (isError(error) && isRetryableSdkError(error as never));
+  const retryable = ALWAYS_RETRYABLE_CODES.has(code) || (isError(error) && isRetryableSdkError(error as never));
   const text = `${operation} failed: ${code}: ${message}`;
   const hint = hintFor(code, operation, text);
   const stsError = new StsError(text, {

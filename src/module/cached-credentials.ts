@@ -73,7 +73,16 @@ interface Refusal {
 /** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
 const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
 
-const EMPTY_STATS: CredentialCacheStats = { size: 0, hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0, inflight: 0 };
+const EMPTY_STATS: CredentialCacheStats = {
+  size: 0,
+  hits: 0,
+  misses: 0,
+  refreshes: 0,
+  refreshFailures: 0,
+  staleServed: 0,
+  evictions: 0,
+  inflight: 0,
+};
 
 /**
  * Cached role credentials: requests in, through the index of prepared requests and their keys, to the credential
@@ -103,7 +112,9 @@ export class CachedCredentials {
   ) {
     const settings = config.cache;
     this.#assume = assume;
-    this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) => this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)));
+    this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) =>
+      this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)),
+    );
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
     // pooled clients with it, before anyone hears of it: a listener that asks clientFor again gets a new client.
@@ -221,7 +232,11 @@ export class CachedCredentials {
   }
 
   /** An SDK client acting as the role, signing each request with what the cache holds when it starts (see `#clientOf`). */
-  createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  createClient<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     return this.#clientOf(ClientClass, this.#lookupOrRefusal(request), clientConfig);
   }
 
@@ -231,7 +246,11 @@ export class CachedCredentials {
    * Not pooled, and so the caller's like a `createClient` client: one for a config `canonicalConfig` cannot compare,
    * for a request with an MFA code (sent, not keyed), or for a request STS would refuse (its provider rejects).
    */
-  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     const lookup = this.#lookupOrRefusal(request);
     if ('refusal' in lookup) {
       this.#clients.countUnpooled();
@@ -244,7 +263,9 @@ export class CachedCredentials {
       this.#clients.countUnpooled();
       if (!withMfaCode && !this.#closed && !this.#loggedUnpooledConfig) {
         this.#loggedUnpooledConfig = true;
-        this.#logger.debug('clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy');
+        this.#logger.debug(
+          'clientFor was given a client config that is not plain data (a function, a handler or agent instance…): each such call builds a client that is not pooled, and is yours to destroy',
+        );
       }
       return this.#clientOf(ClientClass, lookup, clientConfig);
     }
@@ -293,7 +314,11 @@ export class CachedCredentials {
     clientConfig?: Omit<Config, 'credentials'>,
   ): Client {
     const credentials = new RequestCredentials(this.#providerOf(lookup));
-    const client = new ClientClass({ region: this.config.region, ...withRequestHandlerDefaults(clientConfig, TENANT_REQUEST_HANDLER_DEFAULTS).clientConfig, credentials: credentials.provider } as unknown as Config);
+    const client = new ClientClass({
+      region: this.config.region,
+      ...withRequestHandlerDefaults(clientConfig, TENANT_REQUEST_HANDLER_DEFAULTS).clientConfig,
+      credentials: credentials.provider,
+    } as unknown as Config);
     credentials.install(client as never);
     if (!('refusal' in lookup) && this.#rejections !== undefined) {
       signWithCachedCredentials(client as never, credentials, this.#verdictsOn(lookup.key, this.#rejections));
@@ -345,18 +370,27 @@ export class CachedCredentials {
       info: { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName },
       refreshAhead: !fixedMfaCode,
       // Adopted from another instance: issued for the session length this request asks for.
-      issuedAt: (credentials) => (this.#shared?.adopted(credentials) ? credentials.expiration.getTime() - prepared.input.DurationSeconds * 1000 : undefined),
+      issuedAt: (credentials) =>
+        this.#shared?.adopted(credentials) ? credentials.expiration.getTime() - prepared.input.DurationSeconds * 1000 : undefined,
       rememberRefusals: prepared.tokenCode === undefined,
       load: (current) => {
         if (current !== undefined && fixedMfaCode) {
-          return Promise.reject(new StsValidationError('AssumeRole', 'mfa.tokenCode', 'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh'));
+          return Promise.reject(
+            new StsValidationError(
+              'AssumeRole',
+              'mfa.tokenCode',
+              'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh',
+            ),
+          );
         }
         const shared = this.#shared;
         // A request with an MFA code stays in this instance: the code proves something to this caller only.
         if (shared === undefined || hasTokenCode(prepared)) return this.#assume(prepared);
         // Waiting on another instance and then fetching still settles within the operation timeout.
         const request = { localKey: key, canonical: prepared.canonical };
-        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () => shared.load(request, current, () => this.#assume(prepared)));
+        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () =>
+          shared.load(request, current, () => this.#assume(prepared)),
+        );
       },
     };
   }

@@ -175,7 +175,11 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * rejects a tenant leaves the tenant's credentials and clients elsewhere alone. Without the cache nothing is dropped
    * or retried.
    */
-  createClient<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  createClient<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     return this.#cached.createClient(ClientClass, request, clientConfig);
   }
 
@@ -201,7 +205,11 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * yours and is never destroyed), a request with an MFA code, or a request STS would refuse (its sends reject with
    * `StsValidationError`, sending nothing).
    */
-  clientFor<Client, Config extends object>(ClientClass: AwsClientClass<Client, Config>, request: AssumeRoleRequest, clientConfig?: Omit<Config, 'credentials'>): Client {
+  clientFor<Client, Config extends object>(
+    ClientClass: AwsClientClass<Client, Config>,
+    request: AssumeRoleRequest,
+    clientConfig?: Omit<Config, 'credentials'>,
+  ): Client {
     return this.#cached.clientFor(ClientClass, request, clientConfig);
   }
 

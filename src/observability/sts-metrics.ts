@@ -32,7 +32,14 @@ const WAIT_RESULTS: Record<SharedWaitResult, Attributes> = {
 interface Counts {
   lookups: { hits: number; misses: number; stale: number };
   /** With `cache.shared` only: without it the shared tier's instruments report nothing. */
-  shared?: { adoptions: number; fills: number; bypasses: number; outages: number; invalidationsQueued: number; invalidationsPropagated: number };
+  shared?: {
+    adoptions: number;
+    fills: number;
+    bypasses: number;
+    outages: number;
+    invalidationsQueued: number;
+    invalidationsPropagated: number;
+  };
 }
 
 function countsOf(stats: CredentialCacheStats): Counts {
@@ -40,7 +47,10 @@ function countsOf(stats: CredentialCacheStats): Counts {
   const shared = stats.shared;
   if (shared === undefined) return { lookups };
   const { fills, outages, invalidationsQueued, invalidationsPropagated } = shared;
-  return { lookups, shared: { adoptions: shared.hits, fills, bypasses: shared.bypassed, outages, invalidationsQueued, invalidationsPropagated } };
+  return {
+    lookups,
+    shared: { adoptions: shared.hits, fills, bypasses: shared.bypassed, outages, invalidationsQueued, invalidationsPropagated },
+  };
 }
 
 /** Adds `from` into `into`, field by field (a shared part only `from` has is copied). */
@@ -48,7 +58,9 @@ function addCounts(into: Counts, from: Counts): void {
   for (const [name, value] of Object.entries(from.lookups) as Array<[keyof Counts['lookups'], number]>) into.lookups[name] += value;
   if (from.shared === undefined) return;
   if (into.shared === undefined) into.shared = { ...from.shared };
-  else for (const [name, value] of Object.entries(from.shared) as Array<[keyof NonNullable<Counts['shared']>, number]>) into.shared[name] += value;
+  else
+    for (const [name, value] of Object.entries(from.shared) as Array<[keyof NonNullable<Counts['shared']>, number]>)
+      into.shared[name] += value;
 }
 
 /**
@@ -72,27 +84,63 @@ class ProviderInstruments {
       description: 'Duration of STS API calls, SDK retries included',
       advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS_SECONDS },
     });
-    this.refreshes = meter.createCounter('aws.sts.cache.refreshes', { unit: '{refresh}', description: 'Credential fetches for the cache, by outcome and whether callers waited' });
+    this.refreshes = meter.createCounter('aws.sts.cache.refreshes', {
+      unit: '{refresh}',
+      description: 'Credential fetches for the cache, by outcome and whether callers waited',
+    });
     this.evictions = meter.createCounter('aws.sts.cache.evictions', { unit: '{entry}', description: 'Cache entries dropped, by reason' });
-    const lookups = meter.createObservableCounter('aws.sts.cache.lookups', { unit: '{lookup}', description: 'Cache lookups: hit, miss, or stale (served while refreshes fail)' });
-    const entries = meter.createObservableGauge('aws.sts.cache.entries', { unit: '{entry}', description: 'Credential sets cached and not yet expired' });
-    const inflight = meter.createObservableGauge('aws.sts.cache.inflight', { unit: '{fetch}', description: 'STS fetches running for the cache' });
-    const expiry = meter.createObservableGauge('aws.sts.credentials.expiry', { unit: 's', description: 'Seconds until the soonest cached credentials expire' });
+    const lookups = meter.createObservableCounter('aws.sts.cache.lookups', {
+      unit: '{lookup}',
+      description: 'Cache lookups: hit, miss, or stale (served while refreshes fail)',
+    });
+    const entries = meter.createObservableGauge('aws.sts.cache.entries', {
+      unit: '{entry}',
+      description: 'Credential sets cached and not yet expired',
+    });
+    const inflight = meter.createObservableGauge('aws.sts.cache.inflight', {
+      unit: '{fetch}',
+      description: 'STS fetches running for the cache',
+    });
+    const expiry = meter.createObservableGauge('aws.sts.credentials.expiry', {
+      unit: 's',
+      description: 'Seconds until the soonest cached credentials expire',
+    });
     this.sharedWaitDuration = meter.createHistogram('aws.sts.shared.wait.duration', {
       unit: 's',
       description: "Shared tier: from a load finding another instance's lock to its answer, by result",
       advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS_SECONDS },
     });
     const shared = {
-      adoptions: meter.createObservableCounter('aws.sts.shared.adoptions', { unit: '{credential}', description: 'Shared tier: local misses and refreshes answered from Redis, with no STS call' }),
-      fills: meter.createObservableCounter('aws.sts.shared.fills', { unit: '{fetch}', description: 'Shared tier: fetches this instance made for the fleet, holding the lock' }),
-      bypasses: meter.createObservableCounter('aws.sts.shared.bypasses', { unit: '{fetch}', description: 'Shared tier: fetches made without it (Redis failing or backing off, a holder too slow)' }),
-      outages: meter.createObservableCounter('aws.sts.shared.outages', { unit: '{outage}', description: 'Shared tier: Redis outages (from a failed command to one that succeeds)' }),
-      invalidationsQueued: meter.createObservableCounter('aws.sts.shared.invalidations.queued', { unit: '{invalidation}', description: 'Shared tier: invalidations this instance set out to tell the fleet' }),
-      invalidationsPropagated: meter.createObservableCounter('aws.sts.shared.invalidations.propagated', { unit: '{invalidation}', description: 'Shared tier: invalidations Redis carried out (value deleted, fleet told)' }),
+      adoptions: meter.createObservableCounter('aws.sts.shared.adoptions', {
+        unit: '{credential}',
+        description: 'Shared tier: local misses and refreshes answered from Redis, with no STS call',
+      }),
+      fills: meter.createObservableCounter('aws.sts.shared.fills', {
+        unit: '{fetch}',
+        description: 'Shared tier: fetches this instance made for the fleet, holding the lock',
+      }),
+      bypasses: meter.createObservableCounter('aws.sts.shared.bypasses', {
+        unit: '{fetch}',
+        description: 'Shared tier: fetches made without it (Redis failing or backing off, a holder too slow)',
+      }),
+      outages: meter.createObservableCounter('aws.sts.shared.outages', {
+        unit: '{outage}',
+        description: 'Shared tier: Redis outages (from a failed command to one that succeeds)',
+      }),
+      invalidationsQueued: meter.createObservableCounter('aws.sts.shared.invalidations.queued', {
+        unit: '{invalidation}',
+        description: 'Shared tier: invalidations this instance set out to tell the fleet',
+      }),
+      invalidationsPropagated: meter.createObservableCounter('aws.sts.shared.invalidations.propagated', {
+        unit: '{invalidation}',
+        description: 'Shared tier: invalidations Redis carried out (value deleted, fleet told)',
+      }),
     };
     const collect: BatchObservableCallback = (result) => {
-      const counts: Counts = { lookups: { ...this.closedCounts.lookups }, shared: this.closedCounts.shared && { ...this.closedCounts.shared } };
+      const counts: Counts = {
+        lookups: { ...this.closedCounts.lookups },
+        shared: this.closedCounts.shared && { ...this.closedCounts.shared },
+      };
       let entryCount = 0;
       let inflightCount = 0;
       let soonest: number | undefined;
@@ -102,7 +150,8 @@ class ProviderInstruments {
         inflightCount += stats.inflight;
         const { entries: unexpired, secondsToSoonestExpiry } = source.unexpired();
         entryCount += unexpired;
-        if (secondsToSoonestExpiry !== undefined && (soonest === undefined || secondsToSoonestExpiry < soonest)) soonest = secondsToSoonestExpiry;
+        if (secondsToSoonestExpiry !== undefined && (soonest === undefined || secondsToSoonestExpiry < soonest))
+          soonest = secondsToSoonestExpiry;
       }
       result.observe(lookups, counts.lookups.hits, LOOKUP_HIT);
       result.observe(lookups, counts.lookups.misses, LOOKUP_MISS);
@@ -110,7 +159,9 @@ class ProviderInstruments {
       result.observe(entries, entryCount);
       result.observe(inflight, inflightCount);
       if (soonest !== undefined) result.observe(expiry, soonest);
-      if (counts.shared) for (const [name, value] of Object.entries(counts.shared) as Array<[keyof typeof shared, number]>) result.observe(shared[name], value);
+      if (counts.shared)
+        for (const [name, value] of Object.entries(counts.shared) as Array<[keyof typeof shared, number]>)
+          result.observe(shared[name], value);
     };
     meter.addBatchObservableCallback(collect, [lookups, entries, inflight, expiry, ...Object.values(shared)] as Observable[]);
   }
@@ -157,7 +208,10 @@ export class StsMetrics {
       }
       case 'refresh-succeeded':
       case 'refresh-failed':
-        instruments.refreshes.add(1, { outcome: event.type === 'refresh-succeeded' ? 'success' : 'error', background: event.background === true });
+        instruments.refreshes.add(1, {
+          outcome: event.type === 'refresh-succeeded' ? 'success' : 'error',
+          background: event.background === true,
+        });
         return;
       case 'eviction':
         instruments.evictions.add(1, { reason: event.reason ?? 'expired' });

@@ -26,7 +26,15 @@ export interface CustomerRoleTemplate {
   Description: string;
   /** The one parameter: the ExternalId, hidden in the console (`NoEcho`) and held to STS's rules. */
   Parameters: {
-    ExternalId: { Type: 'String'; NoEcho: true; Description: string; MinLength: number; MaxLength: number; AllowedPattern: string; ConstraintDescription: string };
+    ExternalId: {
+      Type: 'String';
+      NoEcho: true;
+      Description: string;
+      MinLength: number;
+      MaxLength: number;
+      AllowedPattern: string;
+      ConstraintDescription: string;
+    };
   };
   /** The role, logical id `Role`. */
   Resources: {
@@ -71,8 +79,16 @@ export function checkCustomerRole(options: CustomerRoleTemplateOptions): Checked
   if (roleName !== undefined) checkRoleName(validate, roleName);
   const arns = checkManagedPolicyArns(validate, managedPolicyArns);
   const policyDocument = checkInlinePolicy(validate, policy);
-  if (maxSessionDuration !== undefined) validate.integer(maxSessionDuration, 'maxSessionDuration', IAM_ROLE_MAX_SESSION_DURATION.min, IAM_ROLE_MAX_SESSION_DURATION.max);
-  return { principalArn, session: { allowSessionTags, allowSourceIdentity }, roleName, managedPolicyArns: arns, policyDocument, maxSessionDuration };
+  if (maxSessionDuration !== undefined)
+    validate.integer(maxSessionDuration, 'maxSessionDuration', IAM_ROLE_MAX_SESSION_DURATION.min, IAM_ROLE_MAX_SESSION_DURATION.max);
+  return {
+    principalArn,
+    session: { allowSessionTags, allowSourceIdentity },
+    roleName,
+    managedPolicyArns: arns,
+    policyDocument,
+    maxSessionDuration,
+  };
 }
 
 /**

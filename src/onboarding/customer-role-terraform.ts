@@ -48,7 +48,9 @@ export function customerRoleTerraform(options: CustomerRoleTemplateOptions): str
     resource.aws_iam_role_policy_attachment = Object.fromEntries(attachments);
   }
   if (policyDocument !== undefined) {
-    resource.aws_iam_role_policy = { access_policy: { name: INLINE_POLICY_NAME, role: `\${${ROLE}.id}`, policy: terraformString(policyDocument) } };
+    resource.aws_iam_role_policy = {
+      access_policy: { name: INLINE_POLICY_NAME, role: `\${${ROLE}.id}`, policy: terraformString(policyDocument) },
+    };
   }
 
   const template = {

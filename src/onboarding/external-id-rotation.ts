@@ -32,6 +32,10 @@ export function rotationTrustPolicy(options: RotationTrustPolicyOptions): TrustP
   checkTrustPrincipal(validate, principalArn);
   validate.text(currentExternalId, 'currentExternalId', STS_LIMITS.externalId);
   validate.text(nextExternalId, 'nextExternalId', STS_LIMITS.externalId);
-  validate.require(nextExternalId !== currentExternalId, 'nextExternalId', 'must differ from currentExternalId (a rotation needs a new value)');
+  validate.require(
+    nextExternalId !== currentExternalId,
+    'nextExternalId',
+    'must differ from currentExternalId (a rotation needs a new value)',
+  );
   return trustPolicyDocument(principalArn, [currentExternalId, nextExternalId], { allowSessionTags, allowSourceIdentity });
 }

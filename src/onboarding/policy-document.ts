@@ -20,7 +20,8 @@ function checkCondition(validate: RequestValidator, condition: unknown, field: s
   if (condition === undefined) return;
   validate.require(isObject(condition), field, 'must be an object of condition operator → { key: value }');
   for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
-    const isValueOrList = (value: unknown) => isConditionValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isConditionValue));
+    const isValueOrList = (value: unknown) =>
+      isConditionValue(value) || (Array.isArray(value) && value.length > 0 && value.every(isConditionValue));
     const valuesOk = isObject(block) && Object.values(block).every(isValueOrList);
     const rule = 'must be an object of condition key → a string, number or boolean, or a non-empty array of them';
     validate.require(valuesOk, `${field}.${operator}`, rule);
@@ -46,7 +47,11 @@ function checkStatement(validate: RequestValidator, statement: unknown, field: s
   checkOneOf(validate, elements, 'Action', field);
   checkOneOf(validate, elements, 'Resource', field);
   checkCondition(validate, elements.Condition, `${field}.Condition`);
-  validate.require(Object.keys(elements).every((key) => STATEMENT_ELEMENTS.has(key)), field, `must only hold ${[...STATEMENT_ELEMENTS].join(', ')}`);
+  validate.require(
+    Object.keys(elements).every((key) => STATEMENT_ELEMENTS.has(key)),
+    field,
+    `must only hold ${[...STATEMENT_ELEMENTS].join(', ')}`,
+  );
 }
 
 /**

@@ -29,14 +29,22 @@ function isHttpsUrl(value: unknown): boolean {
 
 /** Checks the parameters (never echoing a value); returns a copy of them, read once. */
 function checkParameters(validate: RequestValidator, parameters: unknown): Array<[string, string]> {
-  validate.require(typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters), 'parameters', 'must be an object of parameter name → value');
+  validate.require(
+    typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters),
+    'parameters',
+    'must be an object of parameter name → value',
+  );
   const entries = Object.entries(parameters as Record<string, unknown>);
   validate.require(
     entries.every(([name]) => PARAMETER_NAME.test(name)),
     'parameters',
     'names must be 1–255 letters or digits (CloudFormation parameter names)',
   );
-  validate.require(entries.every(([, value]) => typeof value === 'string'), 'parameters', 'values must be strings');
+  validate.require(
+    entries.every(([, value]) => typeof value === 'string'),
+    'parameters',
+    'values must be strings',
+  );
   const externalId = entries.find(([name]) => name === 'ExternalId');
   if (externalId) validate.text(externalId[1], 'parameters.ExternalId', STS_LIMITS.externalId);
   return entries as Array<[string, string]>;
@@ -58,7 +66,11 @@ export function quickCreateUrl(options: QuickCreateUrlOptions): string {
   validate.request(options);
   const { templateUrl, stackName, region, parameters } = options;
   validate.region(region, 'region');
-  validate.require(hasCommercialConsole(region), 'region', 'must be a region of the aws partition (China, GovCloud and isolated regions have their consoles elsewhere)');
+  validate.require(
+    hasCommercialConsole(region),
+    'region',
+    'must be a region of the aws partition (China, GovCloud and isolated regions have their consoles elsewhere)',
+  );
   validate.text(stackName, 'stackName', STACK_NAME);
   validate.require(isHttpsUrl(templateUrl), 'templateUrl', 'must be an https URL');
   const entries = checkParameters(validate, parameters);

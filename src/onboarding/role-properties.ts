@@ -31,7 +31,11 @@ export function checkManagedPolicyArns(validate: RequestValidator, arns: unknown
   copy.forEach((arn, index) => {
     const field = `managedPolicyArns[${index}]`;
     validate.text(arn, field, STS_LIMITS.roleArn);
-    validate.require(parseIamArn(arn as string, 'policy') !== undefined, field, 'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>');
+    validate.require(
+      parseIamArn(arn as string, 'policy') !== undefined,
+      field,
+      'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>',
+    );
   });
   return copy as string[];
 }
@@ -45,9 +49,17 @@ export function checkInlinePolicy(validate: RequestValidator, policy: unknown): 
   } catch {
     document = undefined; // not JSON text, or not serialisable (BigInt, cycles)
   }
-  validate.require(typeof document === 'object' && document !== null && !Array.isArray(document), 'policy', 'must be a JSON policy document (an object, or its JSON text)');
+  validate.require(
+    typeof document === 'object' && document !== null && !Array.isArray(document),
+    'policy',
+    'must be a JSON policy document (an object, or its JSON text)',
+  );
   const characters = JSON.stringify(document).length;
-  validate.require(characters <= MAX_INLINE_POLICY_CHARACTERS, 'policy', `must be at most ${MAX_INLINE_POLICY_CHARACTERS} characters once serialised without whitespace (IAM's limit)`);
+  validate.require(
+    characters <= MAX_INLINE_POLICY_CHARACTERS,
+    'policy',
+    `must be at most ${MAX_INLINE_POLICY_CHARACTERS} characters once serialised without whitespace (IAM's limit)`,
+  );
   checkPolicyDocument(validate, document as Record<string, unknown>);
   return document as Record<string, unknown>;
 }

@@ -45,8 +45,15 @@ export interface TrustPolicyDocument<ExternalId = string> {
 }
 
 /** The trust policy's shape, the one home of it: `trustPolicy` and `customerRoleTemplate` both build it here. */
-export function trustPolicyDocument<ExternalId>(principal: string, externalId: ExternalId, session: TrustPolicySessionOptions = {}): TrustPolicyDocument<ExternalId> {
-  const extra: TrustPolicyAction[] = [...(session.allowSessionTags ? ['sts:TagSession' as const] : []), ...(session.allowSourceIdentity ? ['sts:SetSourceIdentity' as const] : [])];
+export function trustPolicyDocument<ExternalId>(
+  principal: string,
+  externalId: ExternalId,
+  session: TrustPolicySessionOptions = {},
+): TrustPolicyDocument<ExternalId> {
+  const extra: TrustPolicyAction[] = [
+    ...(session.allowSessionTags ? ['sts:TagSession' as const] : []),
+    ...(session.allowSourceIdentity ? ['sts:SetSourceIdentity' as const] : []),
+  ];
   return {
     Version: '2012-10-17',
     Statement: [

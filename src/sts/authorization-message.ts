@@ -49,7 +49,10 @@ export function explainDecodedMessage(text: string): AuthorizationFailureExplana
     principal: { id: asString(principal.id), name: asString(principal.name), arn: asString(principal.arn) },
     action: asString(context.action) ?? '',
     resource: asString(context.resource) ?? '',
-    conditions: items(context.conditions).map((item) => ({ key: asString(asObject(item).key) ?? '', values: values(asObject(item).values) })),
+    conditions: items(context.conditions).map((item) => ({
+      key: asString(asObject(item).key) ?? '',
+      values: values(asObject(item).values),
+    })),
     decoded: message,
   };
 }

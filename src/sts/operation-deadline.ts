@@ -25,7 +25,10 @@ export function withDeadline<T>(operation: StsOperation, timeoutMs: number, work
     running = Promise.reject(error);
   }
   return settleWithin(running, timeoutMs, () => {
-    const error = new StsError(`${operation} did not settle within ${timeoutMs / 1000} s (operationTimeoutSeconds)`, { code: 'TimeoutError', operation });
+    const error = new StsError(`${operation} did not settle within ${timeoutMs / 1000} s (operationTimeoutSeconds)`, {
+      code: 'TimeoutError',
+      operation,
+    });
     controller.abort(error);
     return error;
   });

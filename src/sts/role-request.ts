@@ -17,9 +17,11 @@ export interface RequestDefaults {
 export function sessionDuration(validate: RequestValidator, requested: unknown, chained: boolean, defaults: RequestDefaults): number {
   const { min, max } = STS_LIMITS.roleDuration;
   const ceiling = Math.min(max, defaults.maxSessionDuration);
-  if (requested !== undefined) validate.integer(requested, 'durationSeconds', min, ceiling, { why: ceiling < max ? ' (MAX_SESSION_DURATION)' : '' });
+  if (requested !== undefined)
+    validate.integer(requested, 'durationSeconds', min, ceiling, { why: ceiling < max ? ' (MAX_SESSION_DURATION)' : '' });
   const cap = STS_LIMITS.roleChainingMaxDuration;
-  if (chained && requested !== undefined) validate.integer(requested, 'durationSeconds', min, cap, { why: ' (role chaining limits sessions to one hour)' });
+  if (chained && requested !== undefined)
+    validate.integer(requested, 'durationSeconds', min, cap, { why: ' (role chaining limits sessions to one hour)' });
   const duration = (requested as number | undefined) ?? Math.min(defaults.defaultSessionDuration, ceiling);
   return chained ? Math.min(duration, cap) : duration;
 }
@@ -33,7 +35,9 @@ export interface RoleSessionInput {
 }
 
 /** The role-session fields as a command input (the SDK types want mutable arrays; the frozen ones stay untouched). */
-export function roleSessionCommandInput(session: RoleSessionInput): Omit<RoleSessionInput, 'PolicyArns'> & { PolicyArns: Array<{ arn: string }> | undefined } {
+export function roleSessionCommandInput(
+  session: RoleSessionInput,
+): Omit<RoleSessionInput, 'PolicyArns'> & { PolicyArns: Array<{ arn: string }> | undefined } {
   return { ...session, PolicyArns: session.PolicyArns?.map(({ arn }) => ({ arn })) };
 }
 
@@ -64,7 +68,9 @@ export function prepareRoleSession(
  */
 export interface PreparedAssumeRole {
   /** The AssumeRole input as sent, but for a generated session name and the MFA code (resolved at each call). */
-  readonly input: Readonly<RoleSessionInput & Pick<AssumeRoleCommandInput, 'ExternalId' | 'RoleSessionName' | 'SourceIdentity' | 'SerialNumber'>> & {
+  readonly input: Readonly<
+    RoleSessionInput & Pick<AssumeRoleCommandInput, 'ExternalId' | 'RoleSessionName' | 'SourceIdentity' | 'SerialNumber'>
+  > & {
     readonly Tags?: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
     readonly TransitiveTagKeys?: readonly string[];
     readonly ProvidedContexts?: ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }>;
@@ -131,7 +137,14 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
     providedContexts?.map(({ ProviderArn, ContextAssertion }) => [ProviderArn, ContextAssertion]) ?? null,
     preparedVia?.canonical ?? null,
   ]);
-  return Object.freeze({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia, canonical });
+  return Object.freeze({
+    input,
+    accountId,
+    ownExternalId: ownExternalId !== undefined,
+    tokenCode: mfa?.tokenCode,
+    via: preparedVia,
+    canonical,
+  });
 }
 
 /** Whether the request, or a hop it chains through, sends an MFA code (sent, but never part of a key). */

@@ -20,7 +20,12 @@ export const STS_LIMITS = {
   webIdentityTokenAudience: { maxItems: 10, min: 1, max: 1_000 },
   webIdentityTokenSigningAlgorithms: ['RS256', 'ES384'],
   /** Space-separated scope values of printable ASCII without `"`, `,` or `\\`, no leading or trailing space. */
-  webIdentityTokenScope: { min: 1, max: 2_048, pattern: /^[!#-+\--[\]-~]+( [!#-+\--[\]-~]+)*$/, rule: 'of space-separated values of printable ASCII without " , or \\' },
+  webIdentityTokenScope: {
+    min: 1,
+    max: 2_048,
+    pattern: /^[!#-+\--[\]-~]+( [!#-+\--[\]-~]+)*$/,
+    rule: 'of space-separated values of printable ASCII without " , or \\',
+  },
   /** GetSessionToken durations, in seconds. */
   sessionTokenDuration: { min: 900, max: 129_600, default: 43_200 },
   /** STS refuses a chained AssumeRole (role credentials calling AssumeRole) above one hour. */
@@ -42,7 +47,12 @@ export const STS_LIMITS = {
   transitiveTagKeys: { max: 50 },
   /** AssumeRole's `ProvidedContexts` (trusted identity propagation): how many, the provider ARN and the signed assertion. */
   providedContexts: { max: 5 },
-  contextProviderArn: { min: 20, max: 2_048, pattern: /^arn:aws[\w-]*:iam::aws:contextProvider\/[\w+=,.@-]+$/, rule: 'of the form arn:aws:iam::aws:contextProvider/<name>' },
+  contextProviderArn: {
+    min: 20,
+    max: 2_048,
+    pattern: /^arn:aws[\w-]*:iam::aws:contextProvider\/[\w+=,.@-]+$/,
+    rule: 'of the form arn:aws:iam::aws:contextProvider/<name>',
+  },
   contextAssertion: { min: 4, max: 2_048 },
   /** DecodeAuthorizationMessage's `EncodedMessage`. */
   encodedAuthorizationMessage: { min: 1, max: 10_240 },

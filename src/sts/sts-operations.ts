@@ -153,7 +153,11 @@ export class StsOperations {
       const validate = new RequestValidator('AssumeRole');
       if (this.config.requireExternalId && !prepared.ownExternalId) {
         const callerAccount = prepared.via ? prepared.via.accountId : await this.getAccountId();
-        validate.require(callerAccount === prepared.accountId, 'externalId', 'is required to assume a role in another account (requireExternalId is on; EXTERNAL_ID does not count)');
+        validate.require(
+          callerAccount === prepared.accountId,
+          'externalId',
+          'is required to assume a role in another account (requireExternalId is on; EXTERNAL_ID does not count)',
+        );
       }
       // Last, so a one-time code is not spent on a request refused above.
       const tokenCode = await this.resolveTokenCode(validate, prepared.tokenCode);
@@ -173,12 +177,16 @@ export class StsOperations {
         accountId: prepared.accountId,
         sessionName,
         sourceIdentity: prepared.input.SourceIdentity,
-        secrets: [prepared.input.ExternalId, tokenCode, ...(prepared.input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion)].filter(
-          (secret): secret is string => secret !== undefined,
-        ),
+        secrets: [
+          prepared.input.ExternalId,
+          tokenCode,
+          ...(prepared.input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion),
+        ].filter((secret): secret is string => secret !== undefined),
         signal,
       };
-      const client = prepared.via ? stsClientSignedBy(this.stsClient, this.config, await this.hopCredentials(prepared.via)) : this.stsClient;
+      const client = prepared.via
+        ? stsClientSignedBy(this.stsClient, this.config, await this.hopCredentials(prepared.via))
+        : this.stsClient;
       const output = await this.send('AssumeRole', command, context, client);
       return this.toCredentials('AssumeRole', output, prepared.accountId);
     });
@@ -191,8 +199,13 @@ export class StsOperations {
       validate.request(request);
       const { webIdentityToken, webIdentityTokenFile, providerId, sessionName: givenSessionName } = request;
       const { session, accountId } = prepareRoleSession(validate, request, false, this.config);
-      validate.require((webIdentityToken === undefined) !== (webIdentityTokenFile === undefined), 'webIdentityToken', 'give exactly one of webIdentityToken or webIdentityTokenFile');
-      if (webIdentityTokenFile !== undefined) validate.text(webIdentityTokenFile, 'webIdentityTokenFile', { max: 4_096 }, 'characters of a file path,');
+      validate.require(
+        (webIdentityToken === undefined) !== (webIdentityTokenFile === undefined),
+        'webIdentityToken',
+        'give exactly one of webIdentityToken or webIdentityTokenFile',
+      );
+      if (webIdentityTokenFile !== undefined)
+        validate.text(webIdentityTokenFile, 'webIdentityTokenFile', { max: 4_096 }, 'characters of a file path,');
       validate.optionalText(providerId, 'providerId', STS_LIMITS.providerId);
       validate.sessionName(givenSessionName);
       const token = webIdentityToken ?? (await this.readTokenFile(webIdentityTokenFile as string));
@@ -201,7 +214,12 @@ export class StsOperations {
       const sessionName = givenSessionName ?? this.generateSessionName();
       const output = await this.send(
         operation,
-        new AssumeRoleWithWebIdentityCommand({ ...roleSessionCommandInput(session), RoleSessionName: sessionName, WebIdentityToken: token, ProviderId: providerId }),
+        new AssumeRoleWithWebIdentityCommand({
+          ...roleSessionCommandInput(session),
+          RoleSessionName: sessionName,
+          WebIdentityToken: token,
+          ProviderId: providerId,
+        }),
         { roleArn: session.RoleArn, accountId, sessionName, secrets: [token], signal },
       );
       return this.toCredentials(operation, output, accountId, {
@@ -265,12 +283,21 @@ export class StsOperations {
     const operation = 'DecodeAuthorizationMessage';
     return this.bounded(operation, async (signal) => {
       const validate = new RequestValidator(operation);
-      const encoded = typeof encodedMessageOrError === 'string' ? encodedMessageOrError : encodedAuthorizationMessageOf(encodedMessageOrError);
-      validate.require(encoded !== undefined, 'encodedMessage', 'must be an encoded authorization failure message, or an error that carries one');
+      const encoded =
+        typeof encodedMessageOrError === 'string' ? encodedMessageOrError : encodedAuthorizationMessageOf(encodedMessageOrError);
+      validate.require(
+        encoded !== undefined,
+        'encodedMessage',
+        'must be an encoded authorization failure message, or an error that carries one',
+      );
       validate.text(encoded, 'encodedMessage', STS_LIMITS.encodedAuthorizationMessage);
-      const output = await this.send(operation, new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }), { secrets: [encoded as string], signal });
+      const output = await this.send(operation, new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }), {
+        secrets: [encoded as string],
+        signal,
+      });
       const explanation = explainDecodedMessage(output.DecodedMessage ?? '');
-      if (!explanation) throw new StsError(`${operation} returned no JSON document`, { code: 'InvalidResponse', operation, retryable: true });
+      if (!explanation)
+        throw new StsError(`${operation} returned no JSON document`, { code: 'InvalidResponse', operation, retryable: true });
       return explanation;
     });
   }
@@ -280,7 +307,10 @@ export class StsOperations {
     const operation = 'GetAccessKeyInfo';
     return this.bounded(operation, async (signal) => {
       new RequestValidator(operation).text(accessKeyId, 'accessKeyId', STS_LIMITS.accessKeyId);
-      const output = await this.send(operation, new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }), { secrets: [accessKeyId], signal });
+      const output = await this.send(operation, new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }), {
+        secrets: [accessKeyId],
+        signal,
+      });
       if (!output.Account) throw new StsError(`${operation} returned no account`, { code: 'InvalidResponse', operation, retryable: true });
       return { account: output.Account };
     });
@@ -335,7 +365,12 @@ export class StsOperations {
   /** Calls GetCallerIdentity signed by `credentials` (an access check), on the module client's sockets. */
   callerIdentityOf(credentials: TemporaryCredentials, roleArn: string): Promise<GetCallerIdentityCommandOutput> {
     return this.bounded('GetCallerIdentity', (signal) =>
-      this.send('GetCallerIdentity', new GetCallerIdentityCommand({}), { roleArn, accountId: credentials.accountId, secrets: [], signal }, stsClientSignedBy(this.stsClient, this.config, credentials)),
+      this.send(
+        'GetCallerIdentity',
+        new GetCallerIdentityCommand({}),
+        { roleArn, accountId: credentials.accountId, secrets: [], signal },
+        stsClientSignedBy(this.stsClient, this.config, credentials),
+      ),
     );
   }
 
@@ -378,11 +413,21 @@ export class StsOperations {
    * Sends one command in a turn of the instance's STS call limit, emits its event, and maps a failure to a scrubbed
    * `StsError`. A caller whose deadline passes while it waits for a turn sent nothing: it rejects without an event.
    */
-  private send<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient = this.stsClient): Promise<StsOutputs[Operation]> {
+  private send<Operation extends keyof StsOutputs>(
+    operation: Operation,
+    command: StsCommand,
+    context: CallContext,
+    client: STSClient = this.stsClient,
+  ): Promise<StsOutputs[Operation]> {
     return this.turns.run(context.signal, () => this.sendNow(operation, command, context, client));
   }
 
-  private async sendNow<Operation extends keyof StsOutputs>(operation: Operation, command: StsCommand, context: CallContext, client: STSClient): Promise<StsOutputs[Operation]> {
+  private async sendNow<Operation extends keyof StsOutputs>(
+    operation: Operation,
+    command: StsCommand,
+    context: CallContext,
+    client: STSClient,
+  ): Promise<StsOutputs[Operation]> {
     const started = performance.now();
     const { secrets, signal, logFailure = true, ...facts } = context;
     try {
@@ -391,7 +436,14 @@ export class StsOperations {
       return output;
     } catch (error) {
       const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
-      this.emit({ type: 'sts-call', operation, ...facts, outcome: 'error', errorCode: stsError.code, durationMs: performance.now() - started });
+      this.emit({
+        type: 'sts-call',
+        operation,
+        ...facts,
+        outcome: 'error',
+        errorCode: stsError.code,
+        durationMs: performance.now() - started,
+      });
       if (logFailure) this.failures.report(stsError, facts.roleArn);
       throw stsError;
     }
@@ -400,7 +452,12 @@ export class StsOperations {
   /** Builds `TemporaryCredentials` from an answer, with the session facts every role operation returns. */
   private toCredentials(
     operation: StsOperation,
-    output: { Credentials?: Credentials; AssumedRoleUser?: { Arn?: string; AssumedRoleId?: string }; SourceIdentity?: string; PackedPolicySize?: number },
+    output: {
+      Credentials?: Credentials;
+      AssumedRoleUser?: { Arn?: string; AssumedRoleId?: string };
+      SourceIdentity?: string;
+      PackedPolicySize?: number;
+    },
     accountId: string | undefined,
     details: TemporaryCredentialsDetails = {},
   ): TemporaryCredentials {
@@ -410,7 +467,12 @@ export class StsOperations {
     }
     const user = output.AssumedRoleUser;
     return new TemporaryCredentials(
-      { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken, expiration: new Date(credentials.Expiration) },
+      {
+        accessKeyId: credentials.AccessKeyId,
+        secretAccessKey: credentials.SecretAccessKey,
+        sessionToken: credentials.SessionToken,
+        expiration: new Date(credentials.Expiration),
+      },
       {
         accountId,
         assumedRoleUser: user && { arn: user.Arn ?? '', assumedRoleId: user.AssumedRoleId ?? '' },

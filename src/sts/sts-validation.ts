@@ -93,7 +93,11 @@ export class RequestValidator {
    */
   integer(value: unknown, field: string, min: number, max: number, { unit = 'seconds', why = '', maxName = String(max) } = {}): void {
     const range = `between ${min} and ${maxName}${unit ? ` ${unit}` : ''}`;
-    this.require(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `must be an integer ${range}${why}`);
+    this.require(
+      Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
+      field,
+      `must be an integer ${range}${why}`,
+    );
   }
 
   /** An AWS region name such as `us-east-1` (the config's `AWS_REGION`, a quick-create link's region). */
@@ -110,7 +114,11 @@ export class RequestValidator {
 
   samlProviderArn(value: unknown, field = 'principalArn'): void {
     this.text(value, field, STS_LIMITS.roleArn);
-    this.require(parseIamArn(value as string, 'saml-provider') !== undefined, field, 'must be an IAM SAML provider ARN: arn:<partition>:iam::<12-digit account id>:saml-provider/<name>');
+    this.require(
+      parseIamArn(value as string, 'saml-provider') !== undefined,
+      field,
+      'must be an IAM SAML provider ARN: arn:<partition>:iam::<12-digit account id>:saml-provider/<name>',
+    );
   }
 
   sessionName(value: unknown, field = 'sessionName'): void {
@@ -133,7 +141,11 @@ export class RequestValidator {
     this.require(typeof mfa === 'object' && mfa !== null, 'mfa', 'must be { serialNumber, tokenCode }');
     const { serialNumber, tokenCode } = mfa;
     this.text(serialNumber, 'mfa.serialNumber', STS_LIMITS.mfaSerialNumber);
-    this.require(typeof tokenCode === 'string' || typeof tokenCode === 'function', 'mfa.tokenCode', 'must be a 6-digit code or a function returning one');
+    this.require(
+      typeof tokenCode === 'string' || typeof tokenCode === 'function',
+      'mfa.tokenCode',
+      'must be a 6-digit code or a function returning one',
+    );
     return { serialNumber, tokenCode };
   }
 
@@ -164,10 +176,18 @@ export class RequestValidator {
   providedContexts(contexts: unknown): ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }> | undefined {
     if (contexts === undefined) return undefined;
     const { max } = STS_LIMITS.providedContexts;
-    this.require(Array.isArray(contexts) && contexts.length <= max, 'providedContexts', `must be an array of at most ${max} { providerArn, contextAssertion }`);
+    this.require(
+      Array.isArray(contexts) && contexts.length <= max,
+      'providedContexts',
+      `must be an array of at most ${max} { providerArn, contextAssertion }`,
+    );
     return Object.freeze(
       [...(contexts as unknown[])].map((context, index) => {
-        this.require(typeof context === 'object' && context !== null, `providedContexts[${index}]`, 'must be { providerArn, contextAssertion }');
+        this.require(
+          typeof context === 'object' && context !== null,
+          `providedContexts[${index}]`,
+          'must be { providerArn, contextAssertion }',
+        );
         const { providerArn, contextAssertion } = context as Record<string, unknown>;
         this.text(providerArn, `providedContexts[${index}].providerArn`, STS_LIMITS.contextProviderArn);
         this.text(contextAssertion, `providedContexts[${index}].contextAssertion`, STS_LIMITS.contextAssertion);
@@ -179,11 +199,19 @@ export class RequestValidator {
   /** Checks managed policy ARNs; returns a copy of them. */
   policyArns(arns: unknown): string[] | undefined {
     if (arns === undefined) return undefined;
-    this.require(Array.isArray(arns) && arns.length <= STS_LIMITS.policyArns.max, 'policyArns', `must be an array of at most ${STS_LIMITS.policyArns.max} managed policy ARNs`);
+    this.require(
+      Array.isArray(arns) && arns.length <= STS_LIMITS.policyArns.max,
+      'policyArns',
+      `must be an array of at most ${STS_LIMITS.policyArns.max} managed policy ARNs`,
+    );
     const copy = [...(arns as unknown[])];
     copy.forEach((arn, index) => {
       this.text(arn, `policyArns[${index}]`, STS_LIMITS.roleArn);
-      this.require(parseIamArn(arn as string, 'policy') !== undefined, `policyArns[${index}]`, 'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>');
+      this.require(
+        parseIamArn(arn as string, 'policy') !== undefined,
+        `policyArns[${index}]`,
+        'must be an IAM policy ARN: arn:<partition>:iam::<account id or aws>:policy/<name>',
+      );
     });
     return copy as string[];
   }
@@ -207,30 +235,53 @@ export class RequestValidator {
     }
     if (transitiveTagKeys !== undefined) {
       const { max } = STS_LIMITS.transitiveTagKeys;
-      this.require(Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max, 'transitiveTagKeys', `must be an array of at most ${max} keys`);
+      this.require(
+        Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max,
+        'transitiveTagKeys',
+        `must be an array of at most ${max} keys`,
+      );
       const tagKeys = new Set((entries ?? []).map(([key]) => key));
-      this.require((transitiveTagKeys as unknown[]).every((key) => typeof key === 'string' && tagKeys.has(key)), 'transitiveTagKeys', 'must only name keys present in tags');
+      this.require(
+        (transitiveTagKeys as unknown[]).every((key) => typeof key === 'string' && tagKeys.has(key)),
+        'transitiveTagKeys',
+        'must only name keys present in tags',
+      );
     }
     return entries as Array<[string, string]> | undefined;
   }
 }
 
 /** Checks a GetWebIdentityToken request; returns the command input (defaults filled in), read once. */
-export function validateWebIdentityTokenRequest(validate: RequestValidator, request: GetWebIdentityTokenRequest): GetWebIdentityTokenCommandInput {
+export function validateWebIdentityTokenRequest(
+  validate: RequestValidator,
+  request: GetWebIdentityTokenRequest,
+): GetWebIdentityTokenCommandInput {
   validate.request(request);
   const { audience, signingAlgorithm = 'RS256', durationSeconds, scope, subjectMode } = request;
   const audiences: unknown[] = Array.isArray(audience) ? [...audience] : [audience];
   const audienceLimits = STS_LIMITS.webIdentityTokenAudience;
-  validate.require(audiences.length >= 1 && audiences.length <= audienceLimits.maxItems, 'audience', `must hold 1–${audienceLimits.maxItems} audiences`);
+  validate.require(
+    audiences.length >= 1 && audiences.length <= audienceLimits.maxItems,
+    'audience',
+    `must hold 1–${audienceLimits.maxItems} audiences`,
+  );
   audiences.forEach((value, index) => validate.text(value, `audience[${index}]`, audienceLimits));
   const algorithms: readonly string[] = STS_LIMITS.webIdentityTokenSigningAlgorithms;
   validate.require(algorithms.includes(signingAlgorithm), 'signingAlgorithm', `must be one of ${algorithms.join(', ')}`);
   const { min, max } = STS_LIMITS.webIdentityTokenDuration;
   if (durationSeconds !== undefined) validate.integer(durationSeconds, 'durationSeconds', min, max);
-  validate.require(subjectMode === undefined || subjectMode === 'AWSIdentity' || subjectMode === 'OriginIdentity', 'subjectMode', 'must be AWSIdentity or OriginIdentity');
+  validate.require(
+    subjectMode === undefined || subjectMode === 'AWSIdentity' || subjectMode === 'OriginIdentity',
+    'subjectMode',
+    'must be AWSIdentity or OriginIdentity',
+  );
   if (scope !== undefined) {
     validate.text(scope, 'scope', STS_LIMITS.webIdentityTokenScope);
-    validate.require(subjectMode === 'OriginIdentity' && audiences.length === 1, 'scope', "is only allowed with subjectMode 'OriginIdentity' and exactly one audience");
+    validate.require(
+      subjectMode === 'OriginIdentity' && audiences.length === 1,
+      'scope',
+      "is only allowed with subjectMode 'OriginIdentity' and exactly one audience",
+    );
     const values = (scope as string).split(' ');
     validate.require(new Set(values).size === values.length, 'scope', 'must not repeat a value');
   }

@@ -14,14 +14,18 @@ import { parseIamArn } from './sts-validation.js';
  */
 export function trustPrincipalOf(identity: CallerIdentity, knownRoleArn?: string): string {
   if (identity.type === 'unknown') {
-    throw new StsError('STS answered GetCallerIdentity with an ARN that names no IAM principal', { code: 'InvalidResponse', operation: 'GetCallerIdentity' });
+    throw new StsError('STS answered GetCallerIdentity with an ARN that names no IAM principal', {
+      code: 'InvalidResponse',
+      operation: 'GetCallerIdentity',
+    });
   }
   const { partition, accountId, resource } = parseArn(identity.arn);
   if (identity.type === 'user' || identity.type === 'role') return identity.arn;
   if (identity.type === 'assumed-role') {
     const roleName = resource.split('/')[1];
     const known = knownRoleArn === undefined ? undefined : parseIamArn(knownRoleArn, 'role');
-    if (known?.accountId === accountId && known.partition === partition && known.resource.split('/').pop() === roleName) return knownRoleArn as string;
+    if (known?.accountId === accountId && known.partition === partition && known.resource.split('/').pop() === roleName)
+      return knownRoleArn as string;
     return `arn:${partition}:iam::${accountId}:role/${roleName}`;
   }
   return `arn:${partition}:iam::${accountId}:root`;

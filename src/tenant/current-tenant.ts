@@ -36,7 +36,12 @@ export class CurrentTenant {
    * @param cls The app's nestjs-cls context, once the module has looked for it (at module init).
    */
   // Private fields, so inspecting the service never shows the config or the resolver.
-  constructor(source: TenantCredentialSource, options: RequestTenantOptions | undefined, defaults: RequestDefaults, cls: () => ClsContext | undefined) {
+  constructor(
+    source: TenantCredentialSource,
+    options: RequestTenantOptions | undefined,
+    defaults: RequestDefaults,
+    cls: () => ClsContext | undefined,
+  ) {
     this.#source = source;
     this.#options = options;
     this.#defaults = defaults;

@@ -58,8 +58,7 @@ export type StsHealthDownDetails = StsHealthCacheFigures & {
 
 /** What `isHealthy(key)` resolves to: `{ [key]: { status: 'up', ... } }` or `{ [key]: { status: 'down', ... } }`. */
 export type StsHealthResult<Key extends string = 'sts'> =
-  | HealthIndicatorResult<Key, 'up', StsHealthUpDetails>
-  | HealthIndicatorResult<Key, 'down', StsHealthDownDetails>;
+  HealthIndicatorResult<Key, 'up', StsHealthUpDetails> | HealthIndicatorResult<Key, 'down', StsHealthDownDetails>;
 
 /** The most `maxAgeSeconds` may be: an hour. */
 const MAX_AGE_LIMIT_SECONDS = 3600;
@@ -115,7 +114,9 @@ export class StsHealthIndicator implements OnModuleDestroy {
   isHealthy<const Key extends string = 'sts'>(key: Key = 'sts' as Key, options: StsHealthCheckOptions = {}): Promise<StsHealthResult<Key>> {
     const { maxAgeSeconds = 60 } = options;
     if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0 || maxAgeSeconds > MAX_AGE_LIMIT_SECONDS) {
-      return Promise.reject(new StsValidationError('Configuration', 'maxAgeSeconds', `must be an integer from 0 to ${MAX_AGE_LIMIT_SECONDS} (seconds)`));
+      return Promise.reject(
+        new StsValidationError('Configuration', 'maxAgeSeconds', `must be an integer from 0 to ${MAX_AGE_LIMIT_SECONDS} (seconds)`),
+      );
     }
     const answer = this.#shuttingDown ? Promise.resolve(SHUTTING_DOWN) : this.answerWithin(maxAgeSeconds * 1000);
     return answer.then((outcome) => {

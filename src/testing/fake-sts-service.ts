@@ -225,13 +225,19 @@ export class FakeStsService implements StsServiceShape {
     this.calls.push({ method: 'getFederationToken' });
     const answer = stsAnswer('GetFederationToken', { Name: request.name, DurationSeconds: request.durationSeconds }, this.#options);
     const { Arn, FederatedUserId } = answer.FederatedUser as { Arn: string; FederatedUserId: string };
-    return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, { federatedUser: { arn: Arn, federatedUserId: FederatedUserId } });
+    return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, {
+      federatedUser: { arn: Arn, federatedUserId: FederatedUserId },
+    });
   }
 
   /** A fresh fake JWT per call (not a real signature), valid for `durationSeconds` (default 300). */
   async getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
     this.calls.push({ method: 'getWebIdentityToken' });
-    const answer = stsAnswer('GetWebIdentityToken', { Audience: request.audience, DurationSeconds: request.durationSeconds }, this.#options);
+    const answer = stsAnswer(
+      'GetWebIdentityToken',
+      { Audience: request.audience, DurationSeconds: request.durationSeconds },
+      this.#options,
+    );
     return new WebIdentityToken(String(answer.WebIdentityToken), answer.Expiration as Date);
   }
 

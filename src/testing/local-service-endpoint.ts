@@ -28,7 +28,13 @@ export type ServiceRule = (request: SignedRequest) => string | undefined;
 
 const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
-const S3_STATUS: Record<string, number> = { InvalidAccessKeyId: 403, SignatureDoesNotMatch: 403, AccessDenied: 403, ExpiredToken: 400, InternalError: 500 };
+const S3_STATUS: Record<string, number> = {
+  InvalidAccessKeyId: 403,
+  SignatureDoesNotMatch: 403,
+  AccessDenied: 403,
+  ExpiredToken: 400,
+  InternalError: 500,
+};
 const DYNAMODB_STATUS: Record<string, number> = { InternalFailure: 500, InternalServerError: 500 };
 
 /**
@@ -98,7 +104,12 @@ export class LocalServiceEndpoint {
     }
     const xml = '<?xml version="1.0" encoding="UTF-8"?>\n';
     if (code === undefined) {
-      return this.#send(res, 200, 'application/xml', `${xml}<ListAllMyBucketsResult><Owner><ID>local</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>`);
+      return this.#send(
+        res,
+        200,
+        'application/xml',
+        `${xml}<ListAllMyBucketsResult><Owner><ID>local</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>`,
+      );
     }
     const message = code === 'InvalidAccessKeyId' ? 'The AWS Access Key Id you provided does not exist in our records.' : code;
     const body = `${xml}<Error><Code>${code}</Code><Message>${message}</Message><AWSAccessKeyId>${request.accessKeyId}</AWSAccessKeyId><RequestId>LOCAL</RequestId><HostId>local</HostId></Error>`;
@@ -107,7 +118,12 @@ export class LocalServiceEndpoint {
 
   #send(res: ServerResponse, status: number, contentType: string, body: string): void {
     // The Date header by the global Date, as the SDK reads it: a test that fakes Date sees no clock skew.
-    const headers = { 'content-type': contentType, 'x-amz-request-id': 'LOCAL', 'content-length': Buffer.byteLength(body), date: new Date().toUTCString() };
+    const headers = {
+      'content-type': contentType,
+      'x-amz-request-id': 'LOCAL',
+      'content-length': Buffer.byteLength(body),
+      date: new Date().toUTCString(),
+    };
     res.writeHead(status, headers);
     res.end(body);
   }

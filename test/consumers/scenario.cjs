@@ -22,7 +22,15 @@ async function withLocalSts(testing, run) {
   });
   const { accessKeyId, secretAccessKey, account } = server.baseIdentity;
   try {
-    await run({ server, endpoint: server.endpoint, credentials: { accessKeyId, secretAccessKey }, account, roleArn: ROLE_ARN, externalId: EXTERNAL_ID, deniedRoleArn: DENIED_ROLE_ARN });
+    await run({
+      server,
+      endpoint: server.endpoint,
+      credentials: { accessKeyId, secretAccessKey },
+      account,
+      roleArn: ROLE_ARN,
+      externalId: EXTERNAL_ID,
+      deniedRoleArn: DENIED_ROLE_ARN,
+    });
   } finally {
     await server.close();
   }
@@ -30,7 +38,11 @@ async function withLocalSts(testing, run) {
 
 /** An app provider that gets StsService injected, as `constructor(private readonly sts: StsService)` would. */
 function tenantAccessProvider(library) {
-  return { provide: 'TenantAccess', inject: [library.StsService], useFactory: (sts) => ({ credentialsFor: (request) => sts.getCredentials(request), sts }) };
+  return {
+    provide: 'TenantAccess',
+    inject: [library.StsService],
+    useFactory: (sts) => ({ credentialsFor: (request) => sts.getCredentials(request), sts }),
+  };
 }
 
 /** `ServerAwsStsModule.configure(...)`: who am I, cached credentials for a tenant, and a refused role. */
@@ -40,7 +52,13 @@ function configureScenario({ library, testing, Test }) {
 
 async function configureAgainst(sts, { library, Test }) {
   const moduleRef = await Test.createTestingModule({
-    imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: sts.credentials, clientConfig: { endpoint: sts.endpoint } })],
+    imports: [
+      library.ServerAwsStsModule.configure({
+        AWS_REGION: 'us-east-1',
+        credentials: sts.credentials,
+        clientConfig: { endpoint: sts.endpoint },
+      }),
+    ],
     providers: [tenantAccessProvider(library)],
   }).compile();
   try {
@@ -80,7 +98,11 @@ async function configureAsyncAgainst(sts, { library, Test, ConfigModule, ConfigS
         imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ STS_ENDPOINT: sts.endpoint, AWS_REGION: 'eu-west-1' })] })],
         inject: [ConfigService],
         useFactory: (config) =>
-          new library.ServerAwsStsConfig({ AWS_REGION: config.get('AWS_REGION'), credentials: sts.credentials, clientConfig: { endpoint: config.get('STS_ENDPOINT') } }),
+          new library.ServerAwsStsConfig({
+            AWS_REGION: config.get('AWS_REGION'),
+            credentials: sts.credentials,
+            clientConfig: { endpoint: config.get('STS_ENDPOINT') },
+          }),
       }),
     ],
     providers: [tenantAccessProvider(library)],
@@ -117,7 +139,10 @@ async function overrideClientScenario({ library, testing, Test }) {
 /** `overrideProvider(StsService)` with the kit's `fakeStsService()`: a refused role is the app's own StsError. */
 async function fakeServiceScenario({ library, testing, Test }) {
   const fake = testing.fakeStsService();
-  const moduleRef = await Test.createTestingModule({ imports: [library.ServerAwsStsModule.configure({})], providers: [tenantAccessProvider(library)] })
+  const moduleRef = await Test.createTestingModule({
+    imports: [library.ServerAwsStsModule.configure({})],
+    providers: [tenantAccessProvider(library)],
+  })
     .overrideProvider(library.StsService)
     .useValue(fake)
     .compile();
@@ -125,10 +150,16 @@ async function fakeServiceScenario({ library, testing, Test }) {
     const tenantAccess = moduleRef.get('TenantAccess');
     assert.equal((await tenantAccess.credentialsFor({ roleArn: ROLE_ARN })).accountId, '222222222222');
     fake.refuseRole(DENIED_ROLE_ARN);
-    const refused = await tenantAccess.credentialsFor({ roleArn: DENIED_ROLE_ARN }).then(() => assert.fail('a refused role resolved'), (error) => error);
+    const refused = await tenantAccess.credentialsFor({ roleArn: DENIED_ROLE_ARN }).then(
+      () => assert.fail('a refused role resolved'),
+      (error) => error,
+    );
     assert.ok(refused instanceof library.StsError, 'the error is the StsError class the app imported');
     assert.equal(refused.code, 'AccessDenied');
-    assert.deepEqual(fake.calls.map((call) => call.roleArn), [ROLE_ARN, DENIED_ROLE_ARN]);
+    assert.deepEqual(
+      fake.calls.map((call) => call.roleArn),
+      [ROLE_ARN, DENIED_ROLE_ARN],
+    );
   } finally {
     await moduleRef.close();
   }
@@ -147,7 +178,14 @@ function healthScenario({ library, testing, terminus, Terminus, Test }) {
 async function healthAgainst(sts, { library, terminus, Terminus, Test }) {
   const healthApp = async (credentials) => {
     const moduleRef = await Test.createTestingModule({
-      imports: [Terminus.TerminusModule, library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials, clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 } })],
+      imports: [
+        Terminus.TerminusModule,
+        library.ServerAwsStsModule.configure({
+          AWS_REGION: 'us-east-1',
+          credentials,
+          clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 },
+        }),
+      ],
       providers: [terminus.StsHealthIndicator],
     }).compile();
     const health = moduleRef.get(Terminus.HealthCheckService);
@@ -163,7 +201,10 @@ async function healthAgainst(sts, { library, terminus, Terminus, Test }) {
     assert.equal(result.status, 'ok');
     assert.deepEqual(Object.keys(result.details), ['sts']);
     const { status, account, arn, entries, inflight, refreshFailures } = result.details.sts;
-    assert.deepEqual({ status, account, entries, inflight, refreshFailures }, { status: 'up', account: sts.account, entries: 0, inflight: 0, refreshFailures: 0 });
+    assert.deepEqual(
+      { status, account, entries, inflight, refreshFailures },
+      { status: 'up', account: sts.account, entries: 0, inflight: 0, refreshFailures: 0 },
+    );
     assert.match(arn, new RegExp(`^arn:aws:iam::${sts.account}:`));
     await up.check();
     await up.check();
@@ -218,10 +259,20 @@ async function httpAgainst(sts, { library, Test, common }) {
       consumer.apply(library.StsTenantMiddleware).forRoutes(TenantController);
     }
   }
-  const tenants = { ok: { roleArn: sts.roleArn, externalId: sts.externalId }, denied: { roleArn: sts.deniedRoleArn, externalId: sts.externalId } };
+  const tenants = {
+    ok: { roleArn: sts.roleArn, externalId: sts.externalId },
+    denied: { roleArn: sts.deniedRoleArn, externalId: sts.externalId },
+  };
   const tenant = { resolve: (request) => tenants[request.headers['x-tenant']] };
   common.Module({
-    imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: sts.credentials, clientConfig: { endpoint: sts.endpoint }, tenant })],
+    imports: [
+      library.ServerAwsStsModule.configure({
+        AWS_REGION: 'us-east-1',
+        credentials: sts.credentials,
+        clientConfig: { endpoint: sts.endpoint },
+        tenant,
+      }),
+    ],
     controllers: [TenantController],
   })(AppModule);
 
@@ -241,10 +292,14 @@ async function httpAgainst(sts, { library, Test, common }) {
     const denied = await get('denied');
     assert.equal(denied.status, 403, 'a role that refuses the app is a 403, not a 500');
     assert.equal(JSON.parse(denied.text).code, 'AccessDenied');
-    for (const secret of [sts.externalId, sts.deniedRoleArn]) assert.ok(!denied.text.includes(secret), 'the answer names neither the ExternalId nor the role');
+    for (const secret of [sts.externalId, sts.deniedRoleArn])
+      assert.ok(!denied.text.includes(secret), 'the answer names neither the ExternalId nor the role');
     // A request the resolver finds no tenant for is the app's own gap (NoRequestTenant): a bare 500, nothing named.
     const none = await get('unknown');
-    assert.deepEqual({ status: none.status, body: JSON.parse(none.text) }, { status: 500, body: { statusCode: 500, error: 'Internal Server Error' } });
+    assert.deepEqual(
+      { status: none.status, body: JSON.parse(none.text) },
+      { status: 500, body: { statusCode: 500, error: 'Internal Server Error' } },
+    );
   } finally {
     await app.close();
   }

@@ -25,8 +25,16 @@ describe('validateAccess over the wire', () => {
       roles: [
         { arn: ENFORCING_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalId: EXTERNAL_ID },
         { arn: OPEN_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'] },
-        { arn: PREFIX_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalIdCondition: { operator: 'StringLike', values: ['tenant-*'] } },
-        { arn: LIST_ROLE, trustedPrincipals: ['arn:aws:iam::111111111111:root'], externalIdCondition: { operator: 'StringEquals', values: [EXTERNAL_ID, 'other-customer-id'] } },
+        {
+          arn: PREFIX_ROLE,
+          trustedPrincipals: ['arn:aws:iam::111111111111:root'],
+          externalIdCondition: { operator: 'StringLike', values: ['tenant-*'] },
+        },
+        {
+          arn: LIST_ROLE,
+          trustedPrincipals: ['arn:aws:iam::111111111111:root'],
+          externalIdCondition: { operator: 'StringEquals', values: [EXTERNAL_ID, 'other-customer-id'] },
+        },
       ],
     });
     moduleRef = await Test.createTestingModule({
@@ -48,7 +56,9 @@ describe('validateAccess over the wire', () => {
 
   it('a role that requires the ExternalId: enforced, after two probes STS refused', async () => {
     const before = server.calls.length;
-    await expect(sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+    await expect(
+      sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true }),
+    ).resolves.toMatchObject({
       ok: true,
       accountId: '222222222222',
       externalIdEnforced: true,
@@ -59,17 +69,25 @@ describe('validateAccess over the wire', () => {
 
   it('a trust policy with StringLike "tenant-*": refuses a random value, lets the near miss in, so not enforced', async () => {
     const before = server.calls.length;
-    await expect(sts.validateAccess({ roleArn: PREFIX_ROLE, externalId: PREFIXED_EXTERNAL_ID })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    await expect(sts.validateAccess({ roleArn: PREFIX_ROLE, externalId: PREFIXED_EXTERNAL_ID })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: false,
+    });
     const assumes = server.calls.slice(before).filter((call) => call.action === 'AssumeRole');
     expect(assumes.map((call) => call.status)).toEqual([200, 403, 200]);
-    await expect(sts.validateAccess({ roleArn: PREFIX_ROLE, externalId: PREFIXED_EXTERNAL_ID }, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+    await expect(
+      sts.validateAccess({ roleArn: PREFIX_ROLE, externalId: PREFIXED_EXTERNAL_ID }, { requireExternalIdEnforced: true }),
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: 'ExternalIdNotEnforced' },
     });
   });
 
   it("what a true cannot prove: a list naming another customer's value passes as enforced", async () => {
-    await expect(sts.validateAccess({ roleArn: LIST_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
+    await expect(sts.validateAccess({ roleArn: LIST_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: true,
+    });
   });
 
   it.each([
@@ -77,17 +95,28 @@ describe('validateAccess over the wire', () => {
     ['the near miss', 2],
   ])('%s throttled: ok with externalIdEnforced undefined, or ExternalIdNotChecked caused by the throttling', async (_label, after) => {
     server.injectFault({ kind: 'throttle' }, { action: 'AssumeRole', after, times: 1 });
-    await expect(sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({ ok: true, accountId: '222222222222', externalIdEnforced: undefined });
+    await expect(sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({
+      ok: true,
+      accountId: '222222222222',
+      externalIdEnforced: undefined,
+    });
     server.injectFault({ kind: 'throttle' }, { action: 'AssumeRole', after, times: 1 });
-    await expect(sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+    await expect(
+      sts.validateAccess({ roleArn: ENFORCING_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true }),
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: 'ExternalIdNotChecked', cause: { code: 'Throttling' } },
     });
   });
 
   it('a role that lets anyone in with its ARN: not enforced, and refused with requireExternalIdEnforced', async () => {
-    await expect(sts.validateAccess({ roleArn: OPEN_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
-    await expect(sts.validateAccess({ roleArn: OPEN_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+    await expect(sts.validateAccess({ roleArn: OPEN_ROLE, externalId: EXTERNAL_ID })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: false,
+    });
+    await expect(
+      sts.validateAccess({ roleArn: OPEN_ROLE, externalId: EXTERNAL_ID }, { requireExternalIdEnforced: true }),
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: 'ExternalIdNotEnforced' },
     });

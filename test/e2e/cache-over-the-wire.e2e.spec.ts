@@ -16,7 +16,15 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials, type AssumeRoleRequest, type CacheEvent, type StsEvent } from '../../src';
+import {
+  ServerAwsStsModule,
+  StsError,
+  StsService,
+  TemporaryCredentials,
+  type AssumeRoleRequest,
+  type CacheEvent,
+  type StsEvent,
+} from '../../src';
 import { eventually, rejection } from '../support/async-helpers';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
 
@@ -67,7 +75,8 @@ async function quiescent(service: StsService, timeoutMs = 10_000): Promise<void>
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-const cacheEvents = (events: Array<StsEvent & { at: number }>) => events.filter((event): event is CacheEvent & { at: number } => event.type !== 'sts-call');
+const cacheEvents = (events: Array<StsEvent & { at: number }>) =>
+  events.filter((event): event is CacheEvent & { at: number } => event.type !== 'sts-call');
 
 describe('credential cache over the wire (real @aws-sdk/client-sts against LocalStsServer, fake Date)', () => {
   let server: LocalStsServer;
@@ -193,7 +202,11 @@ describe('credential cache over the wire (real @aws-sdk/client-sts against Local
     expect(tries.every((event) => event.background === true)).toBe(true);
     expect(tries[1]!.at - tries[0]!.at).toBeLessThanOrEqual(5_000);
     expect(tries[tries.length - 1]!.at - tries[tries.length - 2]!.at).toBeGreaterThanOrEqual(30_000);
-    expect(cacheEvents(events).filter((event) => event.type === 'refresh-failed').every((event) => event.errorCode === 'Throttling' && event.background)).toBe(true);
+    expect(
+      cacheEvents(events)
+        .filter((event) => event.type === 'refresh-failed')
+        .every((event) => event.errorCode === 'Throttling' && event.background),
+    ).toBe(true);
 
     // STS recovers. The last failure was at minute 53 at the latest, so its backoff (at most 5 min) is over by
     // 58:30, still before the mandatory window (59:00): the next lookup refreshes in the background.
@@ -217,53 +230,56 @@ describe('credential cache over the wire (real @aws-sdk/client-sts against Local
   it.each([
     ['the trust policy no longer names the caller', 'trust' as const, { trustedPrincipals: [] as string[] }],
     ['the ExternalId was rotated', 'externalId' as const, { externalId: 'rotated-ext-78' }],
-  ])('evicts on a revoked role (%s), remembers the AccessDenied briefly, and recovers once access is back', async (_what, which, revoke) => {
-    const roleArn = REVOKED_ROLES[which];
-    const { service, events } = await app({ maxAttempts: 3 });
-    const request: AssumeRoleRequest = { roleArn, externalId: EXTERNAL_ID, sessionName: 'revoked' };
-    const filled = await service.getCredentials(request);
-    server.updateRole(roleArn, revoke);
-    server.resetCalls();
-    events.length = 0;
+  ])(
+    'evicts on a revoked role (%s), remembers the AccessDenied briefly, and recovers once access is back',
+    async (_what, which, revoke) => {
+      const roleArn = REVOKED_ROLES[which];
+      const { service, events } = await app({ maxAttempts: 3 });
+      const request: AssumeRoleRequest = { roleArn, externalId: EXTERNAL_ID, sessionName: 'revoked' };
+      const filled = await service.getCredentials(request);
+      server.updateRole(roleArn, revoke);
+      server.resetCalls();
+      events.length = 0;
 
-    // In the advisory window: the caller still gets the cached credentials; the background refresh is refused.
-    at(46 * MIN);
-    await expect(service.getCredentials(request)).resolves.toBe(filled);
-    await quiescent(service);
-    expect(server.calls).toEqual([{ action: 'AssumeRole', status: 403, roleArn, errorCode: 'AccessDenied' }]); // not retried by the SDK
-    expect(cacheEvents(events).map(({ type, reason, errorCode, background }) => ({ type, reason, errorCode, background }))).toEqual([
-      { type: 'refresh-started', reason: undefined, errorCode: undefined, background: true },
-      { type: 'refresh-failed', reason: undefined, errorCode: 'AccessDenied', background: true },
-      { type: 'eviction', reason: 'error', errorCode: undefined, background: undefined },
-    ]);
-    expect(service.cache.stats()).toMatchObject({ size: 0, inflight: 0, evictions: 1 });
+      // In the advisory window: the caller still gets the cached credentials; the background refresh is refused.
+      at(46 * MIN);
+      await expect(service.getCredentials(request)).resolves.toBe(filled);
+      await quiescent(service);
+      expect(server.calls).toEqual([{ action: 'AssumeRole', status: 403, roleArn, errorCode: 'AccessDenied' }]); // not retried by the SDK
+      expect(cacheEvents(events).map(({ type, reason, errorCode, background }) => ({ type, reason, errorCode, background }))).toEqual([
+        { type: 'refresh-started', reason: undefined, errorCode: undefined, background: true },
+        { type: 'refresh-failed', reason: undefined, errorCode: 'AccessDenied', background: true },
+        { type: 'eviction', reason: 'error', errorCode: undefined, background: undefined },
+      ]);
+      expect(service.cache.stats()).toMatchObject({ size: 0, inflight: 0, evictions: 1 });
 
-    // The next caller gets the AccessDenied (with its hint), not the evicted credentials.
-    const error = await rejection(service.getCredentials(request));
-    expect(error).toBeInstanceOf(StsError);
-    expect(error).toMatchObject({ code: 'AccessDenied', operation: 'AssumeRole', retryable: false, httpStatusCode: 403 });
-    expect(error.hint).toMatch(/trust policy/);
-    expect(error.hint).toMatch(/sts:ExternalId/);
+      // The next caller gets the AccessDenied (with its hint), not the evicted credentials.
+      const error = await rejection(service.getCredentials(request));
+      expect(error).toBeInstanceOf(StsError);
+      expect(error).toMatchObject({ code: 'AccessDenied', operation: 'AssumeRole', retryable: false, httpStatusCode: 403 });
+      expect(error.hint).toMatch(/trust policy/);
+      expect(error.hint).toMatch(/sts:ExternalId/);
 
-    // A burst right after: every caller is refused, and STS sees at most one more call (the failure is remembered).
-    const burst = await Promise.allSettled(Array.from({ length: 500 }, () => service.getCredentials(request)));
-    expect(burst.every((result) => result.status === 'rejected' && (result.reason as StsError).code === 'AccessDenied')).toBe(true);
-    expect(server.callCount('AssumeRole')).toBeLessThanOrEqual(2);
+      // A burst right after: every caller is refused, and STS sees at most one more call (the failure is remembered).
+      const burst = await Promise.allSettled(Array.from({ length: 500 }, () => service.getCredentials(request)));
+      expect(burst.every((result) => result.status === 'rejected' && (result.reason as StsError).code === 'AccessDenied')).toBe(true);
+      expect(server.callCount('AssumeRole')).toBeLessThanOrEqual(2);
 
-    // Once the memory lapses (2-4 s), a burst makes exactly one call again (single flight), still refused.
-    at(46 * MIN + 5_000);
-    server.resetCalls();
-    const later = await Promise.allSettled(Array.from({ length: 500 }, () => service.getCredentials(request)));
-    expect(later.every((result) => result.status === 'rejected' && (result.reason as StsError).code === 'AccessDenied')).toBe(true);
-    expect(server.callCount('AssumeRole')).toBe(1);
+      // Once the memory lapses (2-4 s), a burst makes exactly one call again (single flight), still refused.
+      at(46 * MIN + 5_000);
+      server.resetCalls();
+      const later = await Promise.allSettled(Array.from({ length: 500 }, () => service.getCredentials(request)));
+      expect(later.every((result) => result.status === 'rejected' && (result.reason as StsError).code === 'AccessDenied')).toBe(true);
+      expect(server.callCount('AssumeRole')).toBe(1);
 
-    // Access restored: after the memory lapses, the next caller gets new credentials that work.
-    server.updateRole(roleArn, { trustedPrincipals: [server.baseIdentity.arn], externalId: EXTERNAL_ID });
-    at(46 * MIN + 10_000);
-    const restored = await service.getCredentials(request);
-    expect(restored.accessKeyId).not.toBe(filled.accessKeyId);
-    await expect(whoAmI(restored)).resolves.toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').pop()}/revoked`);
-  });
+      // Access restored: after the memory lapses, the next caller gets new credentials that work.
+      server.updateRole(roleArn, { trustedPrincipals: [server.baseIdentity.arn], externalId: EXTERNAL_ID });
+      at(46 * MIN + 10_000);
+      const restored = await service.getCredentials(request);
+      expect(restored.accessKeyId).not.toBe(filled.accessKeyId);
+      await expect(whoAmI(restored)).resolves.toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').pop()}/revoked`);
+    },
+  );
 
   it('never hands out credentials inside the mandatory window, and each one works: 3 hours in 2-minute steps, then an idle gap', async () => {
     const { service } = await app({ maxAttempts: 1 });
@@ -363,7 +379,9 @@ describe('credential cache over the wire (real @aws-sdk/client-sts against Local
     expect(second).toBe(first);
     expect(server.callCount()).toBe(2);
     // The first hop alone is cached too: asking for A directly makes no call either.
-    await expect(service.getCredentials({ roleArn: CHAIN_A, sessionName: 'hop-a' })).resolves.toMatchObject({ assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ChainA/hop-a` } });
+    await expect(service.getCredentials({ roleArn: CHAIN_A, sessionName: 'hop-a' })).resolves.toMatchObject({
+      assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ChainA/hop-a` },
+    });
     expect(server.callCount()).toBe(2);
     await expect(whoAmI(first)).resolves.toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/ChainB/hop-b`);
     server.resetCalls();

@@ -43,9 +43,14 @@ describe('nestjs-aws-sts (the command line)', () => {
       TS_NODE_PROJECT: join(root, 'tsconfig.json'), // ts-node, run from a temporary folder, reads the project's
     };
     return new Promise((resolve) => {
-      execFile(process.execPath, ['-r', join(root, 'scripts', 'register-ts.cjs'), join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: dir, env: { ...base, ...env } }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        ['-r', join(root, 'scripts', 'register-ts.cjs'), join(root, 'src', 'cli', 'main.ts'), ...args],
+        { cwd: dir, env: { ...base, ...env } },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -69,7 +74,12 @@ describe('nestjs-aws-sts (the command line)', () => {
   });
 
   it('--help lists the commands and exit codes (exit 0); no command prints the usage with exit 2; an unknown one exits 2', async () => {
-    const [help, none, unknown, badOption] = await Promise.all([cli(['--help']), cli([]), cli(['frobnicate']), cli(['template', '--nope'])]);
+    const [help, none, unknown, badOption] = await Promise.all([
+      cli(['--help']),
+      cli([]),
+      cli(['frobnicate']),
+      cli(['template', '--nope']),
+    ]);
     expect(help.code).toBe(0);
     for (const command of ['principal', 'template', 'quick-create-url', 'check-role']) expect(help.stdout).toContain(command);
     expect(help.stdout).toContain('Exit codes');
@@ -95,7 +105,11 @@ describe('nestjs-aws-sts (the command line)', () => {
       cli(['template', '--format', 'terraform', '--principal', BASE_ACCOUNT_ROOT, '--max-session-duration', '7200', '--out', out]),
     ]);
     expect(cloudFormation.code).toBe(0);
-    const expected = customerRoleTemplate({ principalArn: server.baseIdentity.arn, roleName: 'VendorAccess', managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] });
+    const expected = customerRoleTemplate({
+      principalArn: server.baseIdentity.arn,
+      roleName: 'VendorAccess',
+      managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    });
     expect(JSON.parse(cloudFormation.stdout)).toEqual(expected);
     expect(terraform).toMatchObject({ code: 0, stdout: `wrote ${out}\n` });
     expect(readFileSync(out, 'utf8')).toBe(customerRoleTerraform({ principalArn: BASE_ACCOUNT_ROOT, maxSessionDuration: 7200 }));
@@ -120,7 +134,9 @@ describe('nestjs-aws-sts (the command line)', () => {
       cli([...link, '--external-id-file', externalIdFile, '--out', out]),
     ]);
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=us-east-1#\/stacks\/quickcreate\?templateURL=/);
+    expect(plain.stdout).toMatch(
+      /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=us-east-1#\/stacks\/quickcreate\?templateURL=/,
+    );
     expect(plain.stdout).not.toContain('param_ExternalId');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--out');

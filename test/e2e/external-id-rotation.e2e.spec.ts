@@ -20,7 +20,10 @@ const CALLS_PER_STEP = 20;
 /** The local STS role settings a trust policy document stands for: its `StringEquals` on `sts:ExternalId`. */
 function roleConditionOf(document: TrustPolicyDocument<string | string[]>) {
   const value = document.Statement[0].Condition.StringEquals['sts:ExternalId'];
-  return { externalId: undefined, externalIdCondition: { operator: 'StringEquals' as const, values: Array.isArray(value) ? value : [value] } };
+  return {
+    externalId: undefined,
+    externalIdCondition: { operator: 'StringEquals' as const, values: Array.isArray(value) ? value : [value] },
+  };
 }
 
 describe('ExternalId rotation over the wire', () => {
@@ -31,7 +34,9 @@ describe('ExternalId rotation over the wire', () => {
   beforeAll(async () => {
     server = await startLocalSts({ roles: [{ arn: ROLE, trustedPrincipals: [PRINCIPAL] }] });
     moduleRef = await Test.createTestingModule({
-      imports: [ServerAwsStsModule.configure(server.moduleConfig({ cache: false, clientConfig: { endpoint: server.endpoint, maxAttempts: 1 } }))],
+      imports: [
+        ServerAwsStsModule.configure(server.moduleConfig({ cache: false, clientConfig: { endpoint: server.endpoint, maxAttempts: 1 } })),
+      ],
     }).compile();
     sts = moduleRef.get(StsService);
   });
@@ -71,11 +76,17 @@ describe('ExternalId rotation over the wire', () => {
     await callers.moreCalls();
 
     // Step 1: the customer's role accepts both values.
-    server.updateRole(ROLE, roleConditionOf(rotationTrustPolicy({ principalArn: PRINCIPAL, currentExternalId: CURRENT, nextExternalId: NEXT })));
+    server.updateRole(
+      ROLE,
+      roleConditionOf(rotationTrustPolicy({ principalArn: PRINCIPAL, currentExternalId: CURRENT, nextExternalId: NEXT })),
+    );
     await callers.moreCalls();
 
     // Step 2: the next value is checked, then the app switches to it.
-    await expect(sts.validateAccess({ roleArn: ROLE, externalId: NEXT }, { requireExternalIdEnforced: true })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
+    await expect(sts.validateAccess({ roleArn: ROLE, externalId: NEXT }, { requireExternalIdEnforced: true })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: true,
+    });
     app.externalId = NEXT;
     await callers.moreCalls();
 
@@ -86,7 +97,10 @@ describe('ExternalId rotation over the wire', () => {
 
     expect(callers.tally).toMatchObject({ failed: 0 });
     expect(callers.tally.ok).toBeGreaterThanOrEqual(4 * CALLS_PER_STEP);
-    await expect(sts.validateAccess({ roleArn: ROLE, externalId: CURRENT })).resolves.toMatchObject({ ok: false, error: { code: 'AccessDenied' } });
+    await expect(sts.validateAccess({ roleArn: ROLE, externalId: CURRENT })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'AccessDenied' },
+    });
   });
 
   it('the control: switching the trust policy straight to the next value locks out the callers still sending the old one', async () => {
@@ -103,7 +117,10 @@ describe('ExternalId rotation over the wire', () => {
   it('step 1 is a trust policy naming both values, as trustPolicy shapes it', () => {
     const both = rotationTrustPolicy({ principalArn: PRINCIPAL, currentExternalId: CURRENT, nextExternalId: NEXT, allowSessionTags: true });
     const shape = trustPolicy({ principalArn: PRINCIPAL, externalId: CURRENT, allowSessionTags: true });
-    expect(both).toEqual({ ...shape, Statement: [{ ...shape.Statement[0], Condition: { StringEquals: { 'sts:ExternalId': [CURRENT, NEXT] } } }] });
+    expect(both).toEqual({
+      ...shape,
+      Statement: [{ ...shape.Statement[0], Condition: { StringEquals: { 'sts:ExternalId': [CURRENT, NEXT] } } }],
+    });
   });
 
   it.each([
@@ -112,7 +129,9 @@ describe('ExternalId rotation over the wire', () => {
     ['a current value too short', { currentExternalId: 'x' }, 'currentExternalId'],
     ['an assumed-role session principal', { principalArn: 'arn:aws:sts::111111111111:assumed-role/R/s' }, 'principalArn'],
   ])('step 1 refuses %s, without showing a value', (_label, patch, field) => {
-    const error = validationRefusal(() => rotationTrustPolicy({ principalArn: PRINCIPAL, currentExternalId: CURRENT, nextExternalId: NEXT, ...patch }));
+    const error = validationRefusal(() =>
+      rotationTrustPolicy({ principalArn: PRINCIPAL, currentExternalId: CURRENT, nextExternalId: NEXT, ...patch }),
+    );
     expect(error.field).toBe(field);
     expect(`${error.message} ${error.hint ?? ''}`).not.toMatch(new RegExp(`${CURRENT}|${NEXT}|has space`));
   });

@@ -12,7 +12,13 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ServerAwsStsModule, StsError, StsService, StsValidationError, TemporaryCredentials, type StsEvent } from '../../src';
-import { makeLocalSamlAssertion, makeLocalWebIdentityToken, startLocalSts, type LocalStsErrorCode, type LocalStsServer } from '../../src/testing';
+import {
+  makeLocalSamlAssertion,
+  makeLocalWebIdentityToken,
+  startLocalSts,
+  type LocalStsErrorCode,
+  type LocalStsServer,
+} from '../../src/testing';
 import { LOCAL_STS_ERRORS } from '../../src/testing/local-sts';
 import { eventually, rejection } from '../support/async-helpers';
 import { capturingLogger, visibleText } from '../support/visible-text';
@@ -33,8 +39,8 @@ const MFA_SERIAL = 'arn:aws:iam::111111111111:mfa/local-test';
 const VALID_MFA_CODE = '123456';
 const REQUEST_ID = /^[0-9a-f-]{36}$/;
 
-const webToken = (sub: string, extra: Record<string, unknown> = {}) => makeLocalWebIdentityToken({ sub, aud: AUDIENCE, iss: ISSUER, ...extra });
-
+const webToken = (sub: string, extra: Record<string, unknown> = {}) =>
+  makeLocalWebIdentityToken({ sub, aud: AUDIENCE, iss: ISSUER, ...extra });
 
 describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsServer)', () => {
   let server: LocalStsServer;
@@ -57,7 +63,10 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       imports: [
         ServerAwsStsModule.configure({
           AWS_REGION: 'us-east-1',
-          credentials: options.credentials ?? { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
+          credentials: options.credentials ?? {
+            accessKeyId: server.baseIdentity.accessKeyId,
+            secretAccessKey: server.baseIdentity.secretAccessKey,
+          },
           clientConfig: {
             endpoint: options.endpoint ?? server.endpoint,
             maxAttempts: options.maxAttempts ?? 1,
@@ -140,13 +149,24 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(ttl).toBeGreaterThan(3_590_000);
       expect(ttl).toBeLessThanOrEqual(3_610_000);
       await expect(whoAmI(credentials)).resolves.toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/TenantAccess/tenant-42`);
-      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'AssumeRole', roleArn: TENANT_ROLE, accountId: ACCOUNT, sessionName: 'tenant-42', outcome: 'success' })]);
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'sts-call',
+          operation: 'AssumeRole',
+          roleArn: TENANT_ROLE,
+          accountId: ACCOUNT,
+          sessionName: 'tenant-42',
+          outcome: 'success',
+        }),
+      ]);
     });
 
     it('assumeRole with a generated session name (valid on the wire)', async () => {
       const { service } = await app();
       const credentials = await service.assumeRole({ roleArn: TENANT_ROLE, externalId: EXTERNAL_ID });
-      expect(credentials.assumedRoleUser?.arn).toMatch(new RegExp(`^arn:aws:sts::${ACCOUNT}:assumed-role/TenantAccess/nestjs-aws-sts-\\d+-[0-9a-f]{6}$`));
+      expect(credentials.assumedRoleUser?.arn).toMatch(
+        new RegExp(`^arn:aws:sts::${ACCOUNT}:assumed-role/TenantAccess/nestjs-aws-sts-\\d+-[0-9a-f]{6}$`),
+      );
     });
 
     it('assumeRole with a wrong ExternalId: AccessDenied with a hint on the trust policy and sts:ExternalId', async () => {
@@ -171,15 +191,23 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     it('assumeRole with MFA: the tokenCode function is asked at call time; a wrong code is AccessDenied', async () => {
       const { service } = await app();
       const tokenCode = jest.fn(() => VALID_MFA_CODE);
-      const credentials = await service.assumeRole({ roleArn: MFA_ROLE, sessionName: 'with-mfa', mfa: { serialNumber: MFA_SERIAL, tokenCode } });
+      const credentials = await service.assumeRole({
+        roleArn: MFA_ROLE,
+        sessionName: 'with-mfa',
+        mfa: { serialNumber: MFA_SERIAL, tokenCode },
+      });
       expect(tokenCode).toHaveBeenCalledTimes(1);
       await expect(whoAmI(credentials)).resolves.toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/MfaProtected/with-mfa`);
 
       const asyncCode = jest.fn(async () => VALID_MFA_CODE);
-      await expect(service.assumeRole({ roleArn: MFA_ROLE, mfa: { serialNumber: MFA_SERIAL, tokenCode: asyncCode } })).resolves.toBeInstanceOf(TemporaryCredentials);
+      await expect(
+        service.assumeRole({ roleArn: MFA_ROLE, mfa: { serialNumber: MFA_SERIAL, tokenCode: asyncCode } }),
+      ).resolves.toBeInstanceOf(TemporaryCredentials);
       expect(asyncCode).toHaveBeenCalledTimes(1);
 
-      const wrong = await rejection(service.assumeRole({ roleArn: MFA_ROLE, mfa: { serialNumber: MFA_SERIAL, tokenCode: () => '000000' } }));
+      const wrong = await rejection(
+        service.assumeRole({ roleArn: MFA_ROLE, mfa: { serialNumber: MFA_SERIAL, tokenCode: () => '000000' } }),
+      );
       expect(wrong).toBeInstanceOf(StsError);
       expect(wrong).toMatchObject({ code: 'AccessDenied', httpStatusCode: 403 });
       expect(wrong.message).toMatch(/MultiFactorAuthentication failed/);
@@ -210,7 +238,11 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
 
     it('assumeRoleWithWebIdentity with a token', async () => {
       const { service, events } = await app();
-      const credentials = await service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: webToken('alice-sub'), sessionName: 'web-session' });
+      const credentials = await service.assumeRoleWithWebIdentity({
+        roleArn: WEB_ROLE,
+        webIdentityToken: webToken('alice-sub'),
+        sessionName: 'web-session',
+      });
       expect(credentials).toMatchObject({
         accountId: ACCOUNT,
         subjectFromWebIdentityToken: 'alice-sub',
@@ -233,7 +265,9 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(second.subjectFromWebIdentityToken).toBe('pod-v2');
       expect(server.callCount('AssumeRoleWithWebIdentity')).toBe(2);
 
-      const missing = await rejection(service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityTokenFile: join(tokenDir, 'missing') }));
+      const missing = await rejection(
+        service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityTokenFile: join(tokenDir, 'missing') }),
+      );
       expect(missing).toMatchObject({ code: 'WebIdentityTokenFileError', operation: 'AssumeRoleWithWebIdentity' });
       expect(server.callCount('AssumeRoleWithWebIdentity')).toBe(2);
     });
@@ -265,10 +299,15 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       expect(plain.expiration.getTime() - before).toBeGreaterThan(43_190_000);
       await expect(whoAmI(plain)).resolves.toBe(server.baseIdentity.arn);
 
-      const withMfa = await service.getSessionToken({ durationSeconds: 900, mfa: { serialNumber: MFA_SERIAL, tokenCode: async () => VALID_MFA_CODE } });
+      const withMfa = await service.getSessionToken({
+        durationSeconds: 900,
+        mfa: { serialNumber: MFA_SERIAL, tokenCode: async () => VALID_MFA_CODE },
+      });
       expect(withMfa.expiration.getTime() - before).toBeLessThanOrEqual(910_000);
       await expect(whoAmI(withMfa)).resolves.toBe(server.baseIdentity.arn);
-      await expect(service.getSessionToken({ mfa: { serialNumber: MFA_SERIAL, tokenCode: '654321' } })).rejects.toMatchObject({ code: 'AccessDenied' });
+      await expect(service.getSessionToken({ mfa: { serialNumber: MFA_SERIAL, tokenCode: '654321' } })).rejects.toMatchObject({
+        code: 'AccessDenied',
+      });
     });
   });
 
@@ -276,7 +315,11 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     it('assumeRole({ roleArn: B, via: { roleArn: A } }): two hops, the second signed by A, result is B', async () => {
       const { service } = await app();
       const before = Date.now();
-      const credentials = await service.assumeRole({ roleArn: CHAIN_TARGET, sessionName: 'hop-b', via: { roleArn: TENANT_ROLE, externalId: EXTERNAL_ID, sessionName: 'hop-a' } });
+      const credentials = await service.assumeRole({
+        roleArn: CHAIN_TARGET,
+        sessionName: 'hop-b',
+        via: { roleArn: TENANT_ROLE, externalId: EXTERNAL_ID, sessionName: 'hop-a' },
+      });
       expect(credentials.assumedRoleUser?.arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/ChainTarget/hop-b`);
       expect(credentials.expiration.getTime() - before).toBeLessThanOrEqual(3_610_000);
       expect(server.calls.map(({ action, roleArn, status }) => ({ action, roleArn, status }))).toEqual([
@@ -290,7 +333,9 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
 
     it('durationSeconds 7200 on a chain is refused before any call', async () => {
       const { service } = await app();
-      const error = await rejection(service.assumeRole({ roleArn: CHAIN_TARGET, durationSeconds: 7200, via: { roleArn: TENANT_ROLE, externalId: EXTERNAL_ID } }));
+      const error = await rejection(
+        service.assumeRole({ roleArn: CHAIN_TARGET, durationSeconds: 7200, via: { roleArn: TENANT_ROLE, externalId: EXTERNAL_ID } }),
+      );
       expect(error).toBeInstanceOf(StsValidationError);
       expect(error).toMatchObject({ code: 'InvalidInput', field: 'durationSeconds' });
       expect(error.message).toMatch(/role chaining/);
@@ -352,29 +397,25 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
   });
 
   describe('transport failures', () => {
-    it(
-      'a hung endpoint (delay beyond requestTimeout 300 ms, maxAttempts 1): TimeoutError before the delay ends',
-      async () => {
-        const { service } = await app({ requestTimeout: 300, maxAttempts: 1 });
-        server.injectFault({ kind: 'delay', ms: 8_000 }, { times: 1 });
-        const outcome = service.getCallerIdentity().then(
-          () => 'resolved',
-          (error: unknown) => error,
-        );
-        const delayOver = new Promise<string>((resolve) => {
-          const timer = setTimeout(() => resolve('the delay ended first'), 7_000);
-          void outcome.finally(() => clearTimeout(timer));
-        });
-        const first = await Promise.race([outcome, delayOver]);
-        expect(first).toBeInstanceOf(StsError);
-        expect(first).toMatchObject({ code: 'TimeoutError', retryable: true, operation: 'GetCallerIdentity' });
-        expect((first as StsError).hint).toMatch(/did not answer in time/);
-        // The server saw the client give up (status 0) and the same app works right after.
-        await eventually(() => server.calls.some((call) => call.fault === 'delay' && call.status === 0));
-        await expect(service.getCallerIdentity()).resolves.toMatchObject({ type: 'user' });
-      },
-      20_000,
-    );
+    it('a hung endpoint (delay beyond requestTimeout 300 ms, maxAttempts 1): TimeoutError before the delay ends', async () => {
+      const { service } = await app({ requestTimeout: 300, maxAttempts: 1 });
+      server.injectFault({ kind: 'delay', ms: 8_000 }, { times: 1 });
+      const outcome = service.getCallerIdentity().then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      const delayOver = new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('the delay ended first'), 7_000);
+        void outcome.finally(() => clearTimeout(timer));
+      });
+      const first = await Promise.race([outcome, delayOver]);
+      expect(first).toBeInstanceOf(StsError);
+      expect(first).toMatchObject({ code: 'TimeoutError', retryable: true, operation: 'GetCallerIdentity' });
+      expect((first as StsError).hint).toMatch(/did not answer in time/);
+      // The server saw the client give up (status 0) and the same app works right after.
+      await eventually(() => server.calls.some((call) => call.fault === 'delay' && call.status === 0));
+      await expect(service.getCallerIdentity()).resolves.toMatchObject({ type: 'user' });
+    }, 20_000);
 
     it('a reset socket: a retryable StsError (network/timeout class)', async () => {
       const { service } = await app({ maxAttempts: 1 });
@@ -445,7 +486,8 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     type Call = (service: StsService) => Promise<unknown>;
     const viaAssumeRole: Call = (service) => service.assumeRole({ roleArn: OPEN_ROLE });
     const viaWebIdentity: Call = (service) => service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: webToken('carol') });
-    const viaSaml: Call = (service) => service.assumeRoleWithSaml({ roleArn: SAML_ROLE, principalArn: SAML_PROVIDER, samlAssertion: makeLocalSamlAssertion() });
+    const viaSaml: Call = (service) =>
+      service.assumeRoleWithSaml({ roleArn: SAML_ROLE, principalArn: SAML_PROVIDER, samlAssertion: makeLocalSamlAssertion() });
     const cases: Array<[LocalStsErrorCode, string, Call, boolean]> = [
       ['MalformedPolicyDocument', 'AssumeRole', viaAssumeRole, false],
       ['PackedPolicyTooLarge', 'AssumeRole', viaAssumeRole, false],
@@ -476,16 +518,25 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       const { service } = await app({ maxAttempts: 1 });
       // Within every client-side limit (50 tags, 128/256 characters, a 2 KB policy), yet too large once packed.
       const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key-${i}-${'k'.repeat(100)}`, 'v'.repeat(250)]));
-      await expect(service.assumeRole({ roleArn: OPEN_ROLE, tags })).rejects.toMatchObject({ code: 'PackedPolicyTooLarge', hint: expect.stringMatching(/packedPolicySize/) });
+      await expect(service.assumeRole({ roleArn: OPEN_ROLE, tags })).rejects.toMatchObject({
+        code: 'PackedPolicyTooLarge',
+        hint: expect.stringMatching(/packedPolicySize/),
+      });
 
       const expired = webToken('old', { exp: Math.floor(Date.now() / 1000) - 60 });
       const expiredError = await rejection(service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: expired }));
       expect(expiredError).toMatchObject({ code: 'ExpiredTokenException', retryable: false });
       expect(expiredError.hint).toMatch(/web identity token has expired/);
 
-      await expect(service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: 'not-a-jwt-at-all' })).rejects.toMatchObject({ code: 'InvalidIdentityToken' });
-      await expect(service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: webToken('x', { aud: 'another-client' }) })).rejects.toMatchObject({ code: 'InvalidIdentityToken' });
-      await expect(service.assumeRoleWithSaml({ roleArn: SAML_ROLE, principalArn: SAML_PROVIDER, samlAssertion: 'bm90IHhtbA==' })).rejects.toMatchObject({ code: 'InvalidIdentityToken' });
+      await expect(service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: 'not-a-jwt-at-all' })).rejects.toMatchObject({
+        code: 'InvalidIdentityToken',
+      });
+      await expect(
+        service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: webToken('x', { aud: 'another-client' }) }),
+      ).rejects.toMatchObject({ code: 'InvalidIdentityToken' });
+      await expect(
+        service.assumeRoleWithSaml({ roleArn: SAML_ROLE, principalArn: SAML_PROVIDER, samlAssertion: 'bm90IHhtbA==' }),
+      ).rejects.toMatchObject({ code: 'InvalidIdentityToken' });
     });
   });
 
@@ -508,8 +559,13 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
       const assertion = makeLocalSamlAssertion({ subject: 'SECRETsamlMARKER' });
       const externalId = 'SECRETexternalIdMARKER';
       const mfaCode = '918273';
-      const secret = { AssumeRoleWithWebIdentity: token, AssumeRoleWithSAML: assertion, AssumeRole: externalId, GetSessionToken: mfaCode }[action];
-      server.injectFault({ kind: 'error', code, message: `Value '${secret}' failed to satisfy constraint (${secret})` }, { times: 1, action });
+      const secret = { AssumeRoleWithWebIdentity: token, AssumeRoleWithSAML: assertion, AssumeRole: externalId, GetSessionToken: mfaCode }[
+        action
+      ];
+      server.injectFault(
+        { kind: 'error', code, message: `Value '${secret}' failed to satisfy constraint (${secret})` },
+        { times: 1, action },
+      );
       const calls = {
         AssumeRoleWithWebIdentity: () => service.assumeRoleWithWebIdentity({ roleArn: WEB_ROLE, webIdentityToken: token }),
         AssumeRoleWithSAML: () => service.assumeRoleWithSaml({ roleArn: SAML_ROLE, principalArn: SAML_PROVIDER, samlAssertion: assertion }),
@@ -530,7 +586,12 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
     const openTcp = () => process.getActiveResourcesInfo().filter((kind) => kind.startsWith('TCP')).length;
 
     it('moduleRef.close() and server.close() leave no socket, server or pending delay open', async () => {
-      const own = await startLocalSts({ roles: [{ arn: OPEN_ROLE, trustedPrincipals: ['*'] }, { arn: CHAIN_TARGET, trustedPrincipals: [OPEN_ROLE] }] });
+      const own = await startLocalSts({
+        roles: [
+          { arn: OPEN_ROLE, trustedPrincipals: ['*'] },
+          { arn: CHAIN_TARGET, trustedPrincipals: [OPEN_ROLE] },
+        ],
+      });
       const baseline = openTcp() - 1; // minus the listening socket of `own`
       try {
         const moduleRef = await Test.createTestingModule({
@@ -538,7 +599,11 @@ describe('StsService over the wire (real @aws-sdk/client-sts against LocalStsSer
             ServerAwsStsModule.configure({
               AWS_REGION: 'us-east-1',
               credentials: { accessKeyId: own.baseIdentity.accessKeyId, secretAccessKey: own.baseIdentity.secretAccessKey },
-              clientConfig: { endpoint: own.endpoint, maxAttempts: 1, requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } },
+              clientConfig: {
+                endpoint: own.endpoint,
+                maxAttempts: 1,
+                requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true },
+              },
             }),
           ],
         }).compile();

@@ -22,7 +22,18 @@ const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };
 const OTHER_TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/OtherTenant` };
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
-const REAL_APIS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+const REAL_APIS = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 /** Moves the (fake) wall clock to T0 + ms. */
 const at = (ms: number) => jest.setSystemTime(T0 + ms);
 
@@ -86,7 +97,8 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       const sts = await app();
       endpoint.answer(() => 'InvalidAccessKeyId');
       const failures: ServiceFailure[] = [];
-      for (let request = 0; request < 30; request++) failures.push(await rejection<ServiceFailure>(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))));
+      for (let request = 0; request < 30; request++)
+        failures.push(await rejection<ServiceFailure>(listBuckets(sts.clientFor(S3Client, TENANT, s3Config()))));
       for (const failure of failures) expect(failure).toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
       expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
       // The first request was signed again with fresh credentials, within its one attempt (no SDK retry spent); the
@@ -189,7 +201,8 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       await listBuckets(sts.clientFor(S3Client, TENANT, s3Config()));
       // When the tenant's credentials are dropped, drop those of the other role of its account too.
       const subscription = sts.events$.subscribe((event) => {
-        if (event.type === 'invalidation' && event.roleArn === TENANT.roleArn) sts.cache.invalidateWhere(({ roleArn }) => roleArn === OTHER_TENANT.roleArn);
+        if (event.type === 'invalidation' && event.roleArn === TENANT.roleArn)
+          sts.cache.invalidateWhere(({ roleArn }) => roleArn === OTHER_TENANT.roleArn);
       });
       const tenantKey = endpoint.requests.at(-1)!.accessKeyId;
       endpoint.answer(({ accessKeyId }) => (accessKeyId === tenantKey ? 'InvalidAccessKeyId' : undefined));
@@ -211,7 +224,12 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       const client = sts.clientFor(S3Client, TENANT, s3Config());
       let first: string | undefined;
       endpoint.answer(({ accessKeyId }) => ((first ??= accessKeyId) === accessKeyId ? 'InvalidAccessKeyId' : undefined));
-      const upload = new PutObjectCommand({ Bucket: 'reports', Key: 'a.txt', Body: Readable.from([Buffer.from('hello')]), ContentLength: 5 });
+      const upload = new PutObjectCommand({
+        Bucket: 'reports',
+        Key: 'a.txt',
+        Body: Readable.from([Buffer.from('hello')]),
+        ContentLength: 5,
+      });
       const sdkWarning = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
       let warnings: unknown[][];
       try {
@@ -234,16 +252,24 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1', 'ap-east-1'];
       endpoint.answer(({ region }) => (region === 'ap-east-1' ? 'UnrecognizedClientException' : undefined));
       for (let scan = 0; scan < 20; scan++) {
-        const results = await Promise.allSettled(regions.map((region) => listTables(sts.clientFor(DynamoDBClient, TENANT, dynamoConfig(region)))));
+        const results = await Promise.allSettled(
+          regions.map((region) => listTables(sts.clientFor(DynamoDBClient, TENANT, dynamoConfig(region)))),
+        );
         results.forEach((result, index) => {
-          if (regions[index] === 'ap-east-1') expect(result).toMatchObject({ status: 'rejected', reason: { name: 'UnrecognizedClientException' } });
+          if (regions[index] === 'ap-east-1')
+            expect(result).toMatchObject({ status: 'rejected', reason: { name: 'UnrecognizedClientException' } });
           else expect(result).toMatchObject({ status: 'fulfilled' });
         });
       }
       expect(assumeRoleCalls()).toBeLessThanOrEqual(3);
       expect(sts.cache.clientStats()).toMatchObject({ size: 5, created: 5, hits: 95, destroyed: 0 });
       // After the first scan, every healthy region signs with one and the same key.
-      const healthyKeys = new Set(endpoint.requests.slice(10).filter(({ region }) => region !== 'ap-east-1').map(({ accessKeyId }) => accessKeyId));
+      const healthyKeys = new Set(
+        endpoint.requests
+          .slice(10)
+          .filter(({ region }) => region !== 'ap-east-1')
+          .map(({ accessKeyId }) => accessKeyId),
+      );
       expect(healthyKeys.size).toBe(1);
     });
   });
@@ -275,7 +301,10 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
       const clients = [sts.clientFor(S3Client, TENANT, s3Config()), sts.clientFor(S3Client, OTHER_TENANT, s3Config())] as const;
       await Promise.all(clients.map(listBuckets));
       const [firstKey, otherKey] = endpoint.requests.map(({ accessKeyId }) => accessKeyId);
-      const owners = new Map<string, number>([[firstKey!, 0], [otherKey!, 1]]);
+      const owners = new Map<string, number>([
+        [firstKey!, 0],
+        [otherKey!, 1],
+      ]);
       // The tenant's first key is rejected from now on: its requests in flight are retried with a fresh one.
       endpoint.answer(({ accessKeyId }) => (accessKeyId === firstKey ? 'InvalidAccessKeyId' : undefined));
       const signedBy: Array<{ tenant: number; key: string }> = [];
@@ -283,11 +312,14 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
         Array.from({ length: 200 }, async (_, index) => {
           const tenant = index % 2;
           const command = new ListBucketsCommand({});
-          command.middlewareStack.add((next) => async (args) => {
-            const authorization = (args.request as { headers: Record<string, string> }).headers.authorization ?? '';
-            signedBy.push({ tenant, key: /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '' });
-            return next(args);
-          }, { step: 'finalizeRequest', priority: 'low' });
+          command.middlewareStack.add(
+            (next) => async (args) => {
+              const authorization = (args.request as { headers: Record<string, string> }).headers.authorization ?? '';
+              signedBy.push({ tenant, key: /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '' });
+              return next(args);
+            },
+            { step: 'finalizeRequest', priority: 'low' },
+          );
           await clients[tenant].send(command);
         }),
       );

@@ -154,37 +154,41 @@ describe('the tenant of the request, through a real Nest HTTP app (1,000 interle
     });
   }
 
-  it.each(['middleware', 'nestjs-cls'] as const)('with %s: every downstream request is signed by its request tenant', async (binding) => {
-    const { sts, url, resolutions } = await start(binding);
-    const tenantOfRequest = Array.from({ length: REQUESTS }, () => tenantIds[Math.floor(random() * TENANTS)]!);
-    const statuses: number[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < REQUESTS) {
-        const id = next++;
-        statuses[id] = await get(url, id, tenantOfRequest[id]!);
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  it.each(['middleware', 'nestjs-cls'] as const)(
+    'with %s: every downstream request is signed by its request tenant',
+    async (binding) => {
+      const { sts, url, resolutions } = await start(binding);
+      const tenantOfRequest = Array.from({ length: REQUESTS }, () => tenantIds[Math.floor(random() * TENANTS)]!);
+      const statuses: number[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < REQUESTS) {
+          const id = next++;
+          statuses[id] = await get(url, id, tenantOfRequest[id]!);
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 
-    expect(statuses.filter((status) => status !== 200)).toEqual([]);
-    // Each tenant's key, as the cache holds it now (nothing expired or refreshed during the run).
-    const keyOf = new Map<string, string>();
-    for (const tenant of new Set(tenantOfRequest)) keyOf.set(tenant, (await sts.getCredentials(roleOf(tenant))).accessKeyId);
-    expect(new Set(keyOf.values()).size).toBe(keyOf.size);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      // Each tenant's key, as the cache holds it now (nothing expired or refreshed during the run).
+      const keyOf = new Map<string, string>();
+      for (const tenant of new Set(tenantOfRequest)) keyOf.set(tenant, (await sts.getCredentials(roleOf(tenant))).accessKeyId);
+      expect(new Set(keyOf.values()).size).toBe(keyOf.size);
 
-    // The send of every request reached the endpoint (an SDK retry after a reset keep-alive socket may add some).
-    expect(new Set(endpoint.requests.map(({ url: path }) => /prefix=r(\d+)\./.exec(path)?.[1])).size).toBe(REQUESTS);
-    const wrong = endpoint.requests.filter(({ url: path, accessKeyId }) => {
-      const [, id] = /prefix=r(\d+)\./.exec(path) ?? [];
-      return id === undefined || keyOf.get(tenantOfRequest[Number(id)]!) !== accessKeyId;
-    });
-    expect(wrong).toEqual([]);
-    // Resolved once per request (at first use), however many times the request used it; singletons stayed single.
-    expect(resolutions()).toBe(REQUESTS);
-    expect(Files.instances).toBe(1);
-    expect(localSts.callCount('AssumeRole')).toBeLessThanOrEqual(keyOf.size);
-  }, 180_000);
+      // The send of every request reached the endpoint (an SDK retry after a reset keep-alive socket may add some).
+      expect(new Set(endpoint.requests.map(({ url: path }) => /prefix=r(\d+)\./.exec(path)?.[1])).size).toBe(REQUESTS);
+      const wrong = endpoint.requests.filter(({ url: path, accessKeyId }) => {
+        const [, id] = /prefix=r(\d+)\./.exec(path) ?? [];
+        return id === undefined || keyOf.get(tenantOfRequest[Number(id)]!) !== accessKeyId;
+      });
+      expect(wrong).toEqual([]);
+      // Resolved once per request (at first use), however many times the request used it; singletons stayed single.
+      expect(resolutions()).toBe(REQUESTS);
+      expect(Files.instances).toBe(1);
+      expect(localSts.callCount('AssumeRole')).toBeLessThanOrEqual(keyOf.size);
+    },
+    180_000,
+  );
 
   it('refuses outside a request (a timer) with a clear StsError, without calling the resolver', async () => {
     const { sts, resolutions } = await start('middleware');

@@ -76,7 +76,9 @@ describe('ServerAwsStsModule', () => {
         return new ServerAwsStsConfig({ AWS_REGION: 'ap-southeast-2', credentials: BASE_CREDENTIALS });
       }
     }
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configureAsync({ useClass: StsConfigFactory })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configureAsync({ useClass: StsConfigFactory })],
+    }).compile();
     expect(await moduleRef.get<STSClient>(STS_CLIENT).config.region()).toBe('ap-southeast-2');
     await moduleRef.close();
   });
@@ -94,18 +96,26 @@ describe('ServerAwsStsModule', () => {
   it('without isGlobal, a module that does not import it cannot inject StsService', async () => {
     @Module({ providers: [TenantGateway] })
     class FeatureModule {}
-    const compile = Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS }), FeatureModule] }).compile();
+    const compile = Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS }), FeatureModule],
+    }).compile();
     await expect(compile).rejects.toThrow(/StsService/);
   });
 
-  it('InjectStsClient() injects the module\'s STSClient, and an overridden STS_CLIENT reaches it too', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })], providers: [RawStsCaller] }).compile();
+  it("InjectStsClient() injects the module's STSClient, and an overridden STS_CLIENT reaches it too", async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })],
+      providers: [RawStsCaller],
+    }).compile();
     expect(moduleRef.get(RawStsCaller).client).toBe(moduleRef.get(STS_CLIENT));
     expect(moduleRef.get(RawStsCaller).client).toBe(moduleRef.get(StsService).stsClient);
     await moduleRef.close();
 
     const fake = { send: jest.fn().mockResolvedValue({ Account: '999999999999' }), destroy: jest.fn() };
-    const overridden = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })], providers: [RawStsCaller] })
+    const overridden = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })],
+      providers: [RawStsCaller],
+    })
       .overrideProvider(STS_CLIENT)
       .useValue(fake)
       .compile();
@@ -114,13 +124,19 @@ describe('ServerAwsStsModule', () => {
   });
 
   it('lets tests override STS_CLIENT', async () => {
-    const fake = { send: jest.fn().mockResolvedValue({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/fake', UserId: 'AIDAFAKE' }), destroy: jest.fn() };
+    const fake = {
+      send: jest.fn().mockResolvedValue({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/fake', UserId: 'AIDAFAKE' }),
+      destroy: jest.fn(),
+    };
     const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ credentials: BASE_CREDENTIALS })] })
       .overrideProvider(STS_CLIENT)
       .useValue(fake)
       .compile();
     await expect(moduleRef.get(StsService).getAccountId()).resolves.toBe('999999999999');
-    expect(fake.send).toHaveBeenCalledWith(expect.any(GetCallerIdentityCommand), expect.objectContaining({ abortSignal: expect.any(AbortSignal) }));
+    expect(fake.send).toHaveBeenCalledWith(
+      expect.any(GetCallerIdentityCommand),
+      expect.objectContaining({ abortSignal: expect.any(AbortSignal) }),
+    );
     await moduleRef.close();
     expect(fake.destroy).toHaveBeenCalled();
   });
@@ -137,7 +153,13 @@ describe('ServerAwsStsModule', () => {
     await sync.close();
 
     const async = await Test.createTestingModule({
-      imports: [ServerAwsStsModule.forRootAsync({ imports: [AppConfigModule], inject: [AppConfig], useFactory: (config: AppConfig) => config.stsConfig })],
+      imports: [
+        ServerAwsStsModule.forRootAsync({
+          imports: [AppConfigModule],
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => config.stsConfig,
+        }),
+      ],
       providers: [TenantGateway],
     }).compile();
     await async.get(TenantGateway).accessFor(ROLE_ARN, 'tenant-7');
@@ -145,15 +167,26 @@ describe('ServerAwsStsModule', () => {
     expect(await async.get<STSClient>(STS_CLIENT).config.region()).toBe('eu-west-1');
     await async.close();
 
-    const withoutGlobal = Test.createTestingModule({ imports: [ServerAwsStsModule.forRoot({ credentials: BASE_CREDENTIALS }), FeatureModule] }).compile();
+    const withoutGlobal = Test.createTestingModule({
+      imports: [ServerAwsStsModule.forRoot({ credentials: BASE_CREDENTIALS }), FeatureModule],
+    }).compile();
     await expect(withoutGlobal).rejects.toThrow(/StsService/);
-    const bad = Test.createTestingModule({ imports: [ServerAwsStsModule.forRootAsync({ useFactory: () => ({ AWS_REGION: 'nowhere' }) })] }).compile();
+    const bad = Test.createTestingModule({
+      imports: [ServerAwsStsModule.forRootAsync({ useFactory: () => ({ AWS_REGION: 'nowhere' }) })],
+    }).compile();
     await expect(bad).rejects.toThrow('Invalid ServerAwsStsConfig: AWS_REGION must be a region name such as us-east-1');
   });
 
   it('fails the bootstrap with one message naming each bad field', async () => {
     const compile = Test.createTestingModule({
-      imports: [ServerAwsStsModule.configure({ MAX_SESSION_DURATION: 50_000, DEFAULT_SESSION_DURATION: 100, EXTERNAL_ID: 'x', AWS_REGION: 'nowhere' })],
+      imports: [
+        ServerAwsStsModule.configure({
+          MAX_SESSION_DURATION: 50_000,
+          DEFAULT_SESSION_DURATION: 100,
+          EXTERNAL_ID: 'x',
+          AWS_REGION: 'nowhere',
+        }),
+      ],
     }).compile();
     await expect(compile).rejects.toThrow(
       'Invalid ServerAwsStsConfig: AWS_REGION must be a region name such as us-east-1; MAX_SESSION_DURATION must be an integer between 900 and 43200; DEFAULT_SESSION_DURATION must be an integer between 900 and MAX_SESSION_DURATION; EXTERNAL_ID must be 2–1224 characters of [\\w+=,.@:/-]',

@@ -40,7 +40,11 @@ interface AppClient {
 }
 
 /** A node-redis client or cluster client, as the spec connects and closes it, and as `cache.shared.redis` takes it. */
-type NodeRedisClient = SharedCacheOptions['redis'] & { connect(): Promise<unknown>; destroy(): void; on(event: 'error', listener: () => void): unknown };
+type NodeRedisClient = SharedCacheOptions['redis'] & {
+  connect(): Promise<unknown>;
+  destroy(): void;
+  on(event: 'error', listener: () => void): unknown;
+};
 
 interface ClientKind {
   name: string;
@@ -76,9 +80,17 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     { name: 'ioredis', topology: 'server', connect: async () => ioredis(new Redis(server.url)) },
     { name: 'iovalkey', topology: 'server', connect: async () => ioredis(new Valkey(server.url)) },
     { name: 'ioredis Cluster', topology: 'cluster', connect: async () => ioredis(new Redis.Cluster(cluster.nodes)) },
-    { name: 'ioredis through Sentinel', topology: 'sentinel', connect: async () => ioredis(new Redis({ sentinels: sentinel.sentinels, name: sentinel.masterName })) },
+    {
+      name: 'ioredis through Sentinel',
+      topology: 'sentinel',
+      connect: async () => ioredis(new Redis({ sentinels: sentinel.sentinels, name: sentinel.masterName })),
+    },
     { name: 'iovalkey Cluster', topology: 'cluster', connect: async () => ioredis(new Valkey.Cluster(cluster.nodes)) },
-    { name: 'iovalkey through Sentinel', topology: 'sentinel', connect: async () => ioredis(new Valkey({ sentinels: sentinel.sentinels, name: sentinel.masterName })) },
+    {
+      name: 'iovalkey through Sentinel',
+      topology: 'sentinel',
+      connect: async () => ioredis(new Valkey({ sentinels: sentinel.sentinels, name: sentinel.masterName })),
+    },
     { name: 'node-redis v5', topology: 'server', connect: () => nodeRedis(createClient({ url: server.url })) },
     { name: 'node-redis v6', topology: 'server', connect: () => nodeRedis(createClient6({ url: server.url })) },
     { name: 'node-redis v5 on RESP3', topology: 'server', connect: () => nodeRedis(createClient({ url: server.url, RESP: 3 })) },
@@ -115,7 +127,12 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
 
   /** The masters holding `topology`'s data, each through a raw ioredis client, as an operator would look. */
   async function masters(topology: Topology): Promise<Redis[]> {
-    const ports = topology === 'server' ? [server.port] : topology === 'cluster' ? cluster.nodes.map(({ port }) => port) : [await sentinel.masterPort()];
+    const ports =
+      topology === 'server'
+        ? [server.port]
+        : topology === 'cluster'
+          ? cluster.nodes.map(({ port }) => port)
+          : [await sentinel.masterPort()];
     return ports.map((port) => {
       const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
       clients.push(ioredis(client));
@@ -128,7 +145,13 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     const found = await Promise.all(
       (await masters(topology)).map(async (node) => {
         const keys = await node.keys(`${prefix}*`);
-        return Promise.all(keys.map(async (key) => ({ key, value: (await node.type(key)) === 'string' ? await node.get(key) : null, pttl: await node.pttl(key) })));
+        return Promise.all(
+          keys.map(async (key) => ({
+            key,
+            value: (await node.type(key)) === 'string' ? await node.get(key) : null,
+            pttl: await node.pttl(key),
+          })),
+        );
       }),
     );
     return found.flat();
@@ -136,7 +159,7 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
 
   /** Polls an asynchronous condition (in real time) until it holds. */
   async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-    for (const deadline = performance.now() + timeoutMs; !(await condition()); ) {
+    for (const deadline = performance.now() + timeoutMs; !(await condition());) {
       if (performance.now() > deadline) throw new Error('condition not met in time');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -251,7 +274,16 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
         expect(pttl).toBeLessThanOrEqual(life - MANDATORY_WINDOW_MS + 1_000);
       }
       const text = JSON.stringify(everything);
-      for (const secret of [EXTERNAL_ID, TENANT, ACCOUNT, 'planted-session', answers[0].secretAccessKey, answers[0].sessionToken, answers[0].accessKeyId, sharedKey]) {
+      for (const secret of [
+        EXTERNAL_ID,
+        TENANT,
+        ACCOUNT,
+        'planted-session',
+        answers[0].secretAccessKey,
+        answers[0].sessionToken,
+        answers[0].accessKeyId,
+        sharedKey,
+      ]) {
         expect(text).not.toContain(secret);
       }
     });
@@ -286,7 +318,9 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     const service = moduleRef.get(StsService);
     const events: StsEvent[] = [];
     service.events$.subscribe((event) => events.push(event));
-    await expect(service.getCredentials({ roleArn: TENANT, externalId: EXTERNAL_ID })).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    await expect(service.getCredentials({ roleArn: TENANT, externalId: EXTERNAL_ID })).resolves.toMatchObject({
+      accessKeyId: expect.any(String),
+    });
     expect(events).toContainEqual({ type: 'shared-tier', state: 'unavailable', errorCode: 'CLIENT_CLOSED' });
   });
 
@@ -299,7 +333,11 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     let failedOver = false;
     void failover.then(() => (failedOver = true));
     for (let i = 0; !failedOver; i++) {
-      served.push(...[a, b].map(({ service }) => service.getCredentials({ roleArn: TENANT, externalId: EXTERNAL_ID, durationSeconds: 900 + (i % 20) * 60 })));
+      served.push(
+        ...[a, b].map(({ service }) =>
+          service.getCredentials({ roleArn: TENANT, externalId: EXTERNAL_ID, durationSeconds: 900 + (i % 20) * 60 }),
+        ),
+      );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await failover;
@@ -309,7 +347,7 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
     // After its backoff each app tries Redis again (an invalidation sends a DEL) and finds the new master.
     const tierState = (events: StsEvent[]) => events.flatMap((event) => (event.type === 'shared-tier' ? [event.state] : [])).at(-1);
     const recovered = () => [a, b].every(({ events }) => tierState(events) !== 'unavailable');
-    for (const deadline = performance.now() + 20_000; !recovered() && performance.now() < deadline; ) {
+    for (const deadline = performance.now() + 20_000; !recovered() && performance.now() < deadline;) {
       [a, b].forEach(({ service }) => service.cache.invalidate({ roleArn: TENANT, sessionName: 'probe' }));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

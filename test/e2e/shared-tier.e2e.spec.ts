@@ -20,9 +20,26 @@ const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const EXTERNAL_ID = 'planted-external-id-5f3a9c';
 const TENANTS = Array.from({ length: 6 }, (_, i) => role(`Tenant${i}`));
 const GUARDED = role('Guarded');
-const OTHER_APP: LocalStsIdentity = { accessKeyId: 'AKIAOTHERAPP00000002', secretAccessKey: 'otherAppSecretAccessKey000000000000000000', arn: 'arn:aws:iam::111111111111:user/other-app', account: '111111111111', userId: 'AIDAOTHERAPP' };
+const OTHER_APP: LocalStsIdentity = {
+  accessKeyId: 'AKIAOTHERAPP00000002',
+  secretAccessKey: 'otherAppSecretAccessKey000000000000000000',
+  arn: 'arn:aws:iam::111111111111:user/other-app',
+  account: '111111111111',
+  userId: 'AIDAOTHERAPP',
+};
 const MIN = 60_000;
-const REAL_APIS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+const REAL_APIS = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 
 const newKey = () => randomBytes(32).toString('base64');
 
@@ -63,7 +80,10 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       clientConfig: { endpoint: sts.endpoint, maxAttempts: 1 },
       operationTimeoutSeconds: options.operationTimeoutSeconds,
       sessionNamePrefix: options.sessionNamePrefix,
-      cache: { maxEntries: options.maxEntries, shared: { redis: client, encryptionKey: options.encryptionKey ?? sharedKey, keyPrefix: prefix } },
+      cache: {
+        maxEntries: options.maxEntries,
+        shared: { redis: client, encryptionKey: options.encryptionKey ?? sharedKey, keyPrefix: prefix },
+      },
     });
     @Module({ providers: [{ provide: 'REDIS', useValue: redis }], exports: ['REDIS'] })
     class RedisModule {}
@@ -82,7 +102,8 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   async function stored(): Promise<Array<{ key: string; value: string | null; ttl: number }>> {
     const client = inspector();
     const keys = await client.keys(`${prefix}*`);
-    const valueOf = async (key: string) => ((await client.type(key)) === 'stream' ? JSON.stringify(await client.xrange(key, '-', '+')) : client.get(key));
+    const valueOf = async (key: string) =>
+      (await client.type(key)) === 'stream' ? JSON.stringify(await client.xrange(key, '-', '+')) : client.get(key);
     return Promise.all(keys.map(async (key) => ({ key, value: await valueOf(key), ttl: await client.pttl(key) })));
   }
   /** Credential values only: not locks, generations or the fleet's invalidation log. */
@@ -132,7 +153,11 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const first = await app();
     const filled = await first.service.getCredentials({ roleArn: TENANTS[1] });
     const later = await app();
-    await expect(later.service.getCredentials({ roleArn: TENANTS[1] })).resolves.toMatchObject({ accessKeyId: filled.accessKeyId, secretAccessKey: filled.secretAccessKey, sessionToken: filled.sessionToken });
+    await expect(later.service.getCredentials({ roleArn: TENANTS[1] })).resolves.toMatchObject({
+      accessKeyId: filled.accessKeyId,
+      secretAccessKey: filled.secretAccessKey,
+      sessionToken: filled.sessionToken,
+    });
     expect(assumeCalls()).toBe(1);
   });
 
@@ -200,7 +225,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     expect(assumeCalls() - before).toBe(1);
   });
 
-  it('a caller that stops waiting on a slow holder still gets the holder\'s answer within the operation timeout', async () => {
+  it("a caller that stops waiting on a slow holder still gets the holder's answer within the operation timeout", async () => {
     // STS answers in 700 ms; the operation timeout is 1 s. The waiter gives up waiting after 500 ms and fetches
     // itself, which alone would end at 1.2 s, past its deadline: the holder's value, arriving at 700 ms, answers it.
     const [a, b] = [await app({ operationTimeoutSeconds: 1 }), await app({ operationTimeoutSeconds: 1 })];
@@ -239,13 +264,16 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const warnings = logger.lines.filter((line) => /Redis failed/.test(line));
     expect(warnings).toHaveLength(2); // one per app, for the whole outage
     for (const { events } of fleet) {
-      expect(events.filter((event) => event.type === 'shared-tier')).toEqual([{ type: 'shared-tier', state: 'unavailable', errorCode: 'TimeoutError' }]);
+      expect(events.filter((event) => event.type === 'shared-tier')).toEqual([
+        { type: 'shared-tier', state: 'unavailable', errorCode: 'TimeoutError' },
+      ]);
     }
 
     await redisServer().restart();
     // After its backoff each app tries Redis again (here through an invalidation, which sends a DEL) and uses it.
-    const recovered = () => fleet.every(({ events }) => events.some((event) => event.type === 'shared-tier' && event.state === 'available'));
-    for (const deadline = performance.now() + 15_000; !recovered() && performance.now() < deadline; ) {
+    const recovered = () =>
+      fleet.every(({ events }) => events.some((event) => event.type === 'shared-tier' && event.state === 'available'));
+    for (const deadline = performance.now() + 15_000; !recovered() && performance.now() < deadline;) {
       fleet.forEach(({ service }) => service.cache.invalidate({ roleArn: TENANTS[4], sessionName: 'probe' }));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -254,7 +282,9 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     // What one app fetches now, the other reads.
     const before = assumeCalls();
     const fetched = await fleet[0].service.getCredentials({ roleArn: TENANTS[1], durationSeconds: 3000 });
-    await expect(fleet[1].service.getCredentials({ roleArn: TENANTS[1], durationSeconds: 3000 })).resolves.toMatchObject({ accessKeyId: fetched.accessKeyId });
+    await expect(fleet[1].service.getCredentials({ roleArn: TENANTS[1], durationSeconds: 3000 })).resolves.toMatchObject({
+      accessKeyId: fetched.accessKeyId,
+    });
     expect(assumeCalls() - before).toBe(1);
   }, 30_000);
 
@@ -299,7 +329,14 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     expect((await sameIdReader.service.getCredentials(y)).accessKeyId).not.toBe(yCredentials.accessKeyId);
     expect(assumeCalls() - calls).toBe(1);
     // And the same value under the right key opens: the miss above was the key's doing.
-    await raw.set(own.key, new CredentialEnvelope(rotated.map(({ id, key }) => ({ id, key: Buffer.from(key, 'base64') })), prefix).seal(own.key, yCredentials, '0'), 'KEEPTTL');
+    await raw.set(
+      own.key,
+      new CredentialEnvelope(
+        rotated.map(({ id, key }) => ({ id, key: Buffer.from(key, 'base64') })),
+        prefix,
+      ).seal(own.key, yCredentials, '0'),
+      'KEEPTTL',
+    );
     calls = assumeCalls();
     expect((await (await app({ encryptionKey: rotated })).service.getCredentials(y)).accessKeyId).toBe(yCredentials.accessKeyId);
     expect(assumeCalls()).toBe(calls);
@@ -324,8 +361,17 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     expect(await valueKeys()).toHaveLength(2);
     const text = JSON.stringify([everything, heard]);
     const planted = [
-      EXTERNAL_ID, GUARDED, TENANTS[0], ACCOUNT, 'planted-session', 'Guarded', 'Tenant0',
-      sts.baseIdentity.secretAccessKey, sts.baseIdentity.accessKeyId, sharedKey, Buffer.from(sharedKey, 'base64').toString('hex'),
+      EXTERNAL_ID,
+      GUARDED,
+      TENANTS[0],
+      ACCOUNT,
+      'planted-session',
+      'Guarded',
+      'Tenant0',
+      sts.baseIdentity.secretAccessKey,
+      sts.baseIdentity.accessKeyId,
+      sharedKey,
+      Buffer.from(sharedKey, 'base64').toString('hex'),
       ...issued.flatMap((credentials) => [credentials.secretAccessKey, credentials.sessionToken, credentials.accessKeyId]),
     ];
     for (const secret of planted) expect(text).not.toContain(secret);
@@ -345,7 +391,11 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
     const otherApp = await app({ identity: OTHER_APP });
     const otherKey = await app({ encryptionKey: newKey() });
     const request = { roleArn: TENANTS[5] };
-    const answers = [await replica.service.getCredentials(request), await otherApp.service.getCredentials(request), await otherKey.service.getCredentials(request)];
+    const answers = [
+      await replica.service.getCredentials(request),
+      await otherApp.service.getCredentials(request),
+      await otherKey.service.getCredentials(request),
+    ];
     expect(new Set(answers.map((credentials) => credentials.accessKeyId)).size).toBe(3);
     expect(assumeCalls()).toBe(3);
   });
@@ -398,7 +448,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       expect((await late.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);
     }, 30_000);
 
-    it('invalidations made while a replica\'s subscription is down reach it after it resubscribes (item 2)', async () => {
+    it("invalidations made while a replica's subscription is down reach it after it resubscribes (item 2)", async () => {
       const [a, b] = [await app(), await app()];
       const requests = TENANTS.slice(0, 3).map((roleArn) => ({ roleArn }));
       const held = await Promise.all(requests.map((request) => b.service.getCredentials(request)));
@@ -408,7 +458,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       for (const [i, request] of requests.entries()) expect(await movesOff(b.service, request, held[i].accessKeyId)).toBe(true);
     }, 30_000);
 
-    it('a fill that started before another replica\'s invalidation is not adopted by anyone (item 3)', async () => {
+    it("a fill that started before another replica's invalidation is not adopted by anyone (item 3)", async () => {
       const [a, b] = [await app(), await app()];
       await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
       const request: AssumeRoleRequest = { roleArn: TENANTS[4] };
@@ -447,18 +497,28 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       }
     }, 60_000);
 
-    it('during a key rotation an [old] replica\'s invalidation also removes what [new] replicas sealed (item 5)', async () => {
+    it("during a key rotation an [old] replica's invalidation also removes what [new] replicas sealed (item 5)", async () => {
       const [oldKey, newKeyText] = [newKey(), newKey()];
       const request: AssumeRoleRequest = { roleArn: TENANTS[1] };
-      const newer = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      const newer = await app({
+        encryptionKey: [
+          { id: 'k2', key: newKeyText },
+          { id: 'k1', key: oldKey },
+        ],
+      });
       const held = await newer.service.getCredentials(request); // sealed with k2: [old] replicas cannot read it
       const older = await app({ encryptionKey: oldKey });
       await older.service.getCredentials(request);
       older.service.cache.invalidate(request);
       await eventually(() => newer.service.cache.stats().size === 0);
       // Nothing either side sealed stays in Redis: a replica started now adopts nothing invalidated.
-      for (const deadline = performance.now() + 5_000; (await valueKeys()).length > 0 && performance.now() < deadline; ) await sleep(50);
-      const started = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      for (const deadline = performance.now() + 5_000; (await valueKeys()).length > 0 && performance.now() < deadline;) await sleep(50);
+      const started = await app({
+        encryptionKey: [
+          { id: 'k2', key: newKeyText },
+          { id: 'k1', key: oldKey },
+        ],
+      });
       expect((await started.service.getCredentials(request)).accessKeyId).not.toBe(held.accessKeyId);
       expect(await movesOff(newer.service, request, held.accessKeyId)).toBe(true);
     }, 30_000);
@@ -520,7 +580,8 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       sts.injectFault({ kind: 'delay', ms: 20_000 }, { action: 'AssumeRole', times: 1 });
       void a.service.getCredentials(request).catch(() => undefined); // takes the lock, then hangs on STS
       const locks = async () => (await stored()).filter(({ key }) => key.endsWith(':lock')).length;
-      for (const deadline = performance.now() + 5_000; (await locks()) === 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const deadline = performance.now() + 5_000; (await locks()) === 0 && performance.now() < deadline;)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await locks()).toBe(1);
       a.redis.disconnect(); // the holder is gone: it renews and releases nothing any more
       const started = performance.now();
@@ -554,12 +615,17 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
       expect(assumeCalls()).toBe(2);
     });
 
-    it('the README\'s rotation from a single key shares between old and new replicas: one STS call (item 11)', async () => {
+    it("the README's rotation from a single key shares between old and new replicas: one STS call (item 11)", async () => {
       const [oldKey, newKeyText] = [newKey(), newKey()];
       const request = { roleArn: TENANTS[3] };
       const older = await app({ encryptionKey: oldKey });
       const fetched = await older.service.getCredentials(request);
-      const newer = await app({ encryptionKey: [{ id: 'k2', key: newKeyText }, { id: 'k1', key: oldKey }] });
+      const newer = await app({
+        encryptionKey: [
+          { id: 'k2', key: newKeyText },
+          { id: 'k1', key: oldKey },
+        ],
+      });
       await expect(newer.service.getCredentials(request)).resolves.toMatchObject({ accessKeyId: fetched.accessKeyId });
       expect(assumeCalls()).toBe(1);
     });

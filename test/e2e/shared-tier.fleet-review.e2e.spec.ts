@@ -89,13 +89,22 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
 
   /** One replica: its tier, its local cache, and the switch that cuts its Redis. */
   function replica(options: ReplicaOptions = {}) {
-    const { principal = async () => 'arn:aws:iam::123456789012:user/app', keys = [key], redis = () => new IoredisStore(client()) } = options;
+    const {
+      principal = async () => 'arn:aws:iam::123456789012:user/app',
+      keys = [key],
+      redis = () => new IoredisStore(client()),
+    } = options;
     const store = new BreakableStore(redis());
     const local = new Map<string, TemporaryCredentials>();
     const canonicals = new Map<string, string>();
     const events: SharedTierEvent[] = [];
     const tier = new SharedTier(
-      { store: () => store, encryptionKeys: () => keys.map((bytes, i) => ({ id: `k${i}`, key: bytes })), keyPrefix: prefix, commandTimeoutMs: 1_000 },
+      {
+        store: () => store,
+        encryptionKeys: () => keys.map((bytes, i) => ({ id: `k${i}`, key: bytes })),
+        keyPrefix: prefix,
+        commandTimeoutMs: 1_000,
+      },
       {
         principal,
         now: () => Date.now(),
@@ -167,7 +176,7 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect((await late.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(first.accessKeyId);
   }, 30_000);
 
-  it('a replica whose place in the fleet\'s log was trimmed away (MAXLEN ~) still drops the credentials invalidated there', async () => {
+  it("a replica whose place in the fleet's log was trimmed away (MAXLEN ~) still drops the credentials invalidated there", async () => {
     const [a, b] = [replica(), replica()];
     const held = await a.load('tenant', credentials('held'));
     await b.load('tenant', credentials('unused'));
@@ -180,14 +189,15 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     const inspector = client();
     const pipeline = inspector.pipeline();
     // Another replica's invalidateWhere of thousands of entries: the log keeps about the last 10,000.
-    for (let i = 0; i < 12_000; i++) pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
+    for (let i = 0; i < 12_000; i++)
+      pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
     await pipeline.exec();
     b.store.broken = false;
     // b must not keep serving what was invalidated while it could not read.
     await eventually(() => !b.local.has('tenant'), 10_000);
   }, 30_000);
 
-  it('during a key rotation, a [new, old] replica started after an [old] replica\'s invalidation does not adopt what [new] sealed before', async () => {
+  it("during a key rotation, a [new, old] replica started after an [old] replica's invalidation does not adopt what [new] sealed before", async () => {
     const newKey = randomBytes(32).toString('base64');
     const rotated = replica({ keys: [newKey, key] });
     const sealedByNew = await rotated.load('tenant', credentials('new'));
@@ -201,7 +211,7 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect((await started.load('tenant', credentials('fresh'))).accessKeyId).not.toBe(sealedByNew.accessKeyId);
   }, 30_000);
 
-  it('one invalidation in a rotating fleet writes a bounded log: the originator\'s entries, relays only where needed', async () => {
+  it("one invalidation in a rotating fleet writes a bounded log: the originator's entries, relays only where needed", async () => {
     const newKey = randomBytes(32).toString('base64');
     const fleet = Array.from({ length: 5 }, () => replica({ keys: [newKey, key] }));
     for (const member of fleet) await member.load('tenant', credentials('held'));
@@ -265,7 +275,7 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect((await replica().load('tenant', credentials('fresh'))).accessKeyId).not.toBe(stale.accessKeyId);
   }, 30_000);
 
-  it('credentials loaded while the base principal was unknown (fetched past the tier) are still dropped by the fleet\'s invalidation', async () => {
+  it("credentials loaded while the base principal was unknown (fetched past the tier) are still dropped by the fleet's invalidation", async () => {
     let stsAnswers = false;
     const a = replica({
       principal: async () => {
@@ -292,7 +302,7 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     expect(a.local.has('kept')).toBe(true);
   }, 30_000);
 
-  it('on node-redis v5 (RESP3), invalidations made while a replica\'s subscription was killed reach it, and a trimmed log is noticed', async () => {
+  it("on node-redis v5 (RESP3), invalidations made while a replica's subscription was killed reach it, and a trimmed log is noticed", async () => {
     const connections: Array<{ destroy(): void; isReady: boolean }> = [];
     try {
       const redis = () => {
@@ -316,7 +326,8 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
       a.tier.invalidate(a.requestOf('t3'), undefined);
       await eventually(() => a.tier.stats().invalidationsPropagated === 3, 5_000);
       const pipeline = client().pipeline();
-      for (let i = 0; i < 12_000; i++) pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
+      for (let i = 0; i < 12_000; i++)
+        pipeline.xadd(`${prefix}log`, 'MAXLEN', '~', '10000', '*', 'a', `${prefix}{x${i}}`, 'o', `o${i}`, 'i', 'other', 't', '');
       await pipeline.exec();
       b.store.broken = false;
       await eventually(() => !b.local.has('t3'), 10_000);
@@ -393,11 +404,21 @@ describeWithRedis('shared tier: the fleet promise under review', (redisServer) =
     const inspector = client();
     const keys = await inspector.keys(`${prefix}*`);
     const contents = await Promise.all(
-      keys.map(async (name) => ((await inspector.type(name)) === 'stream' ? JSON.stringify(await inspector.xrange(name, '-', '+')) : inspector.get(name))),
+      keys.map(async (name) =>
+        (await inspector.type(name)) === 'stream' ? JSON.stringify(await inspector.xrange(name, '-', '+')) : inspector.get(name),
+      ),
     );
     const text = JSON.stringify([keys, contents, heard]);
     expect(contents.join('\n')).toMatch(/"t","[\w-]{22}"/); // the conditional invalidation's tag is there, an HMAC
-    const planted = ['plantedTenant', 'canonical', '123456789012', 'user/app', key, newKey, ...issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken])];
+    const planted = [
+      'plantedTenant',
+      'canonical',
+      '123456789012',
+      'user/app',
+      key,
+      newKey,
+      ...issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
+    ];
     for (const secret of planted) expect(text).not.toContain(secret);
   }, 30_000);
 });

@@ -18,7 +18,11 @@ describe('concurrent STS calls per instance, over the wire', () => {
 
   beforeAll(async () => {
     server = await startLocalSts({
-      roles: Array.from({ length: TENANTS }, (_, index) => ({ arn: tenantRole(index), trustedPrincipals: ['*'], externalId: externalIdOf(index) })),
+      roles: Array.from({ length: TENANTS }, (_, index) => ({
+        arn: tenantRole(index),
+        trustedPrincipals: ['*'],
+        externalId: externalIdOf(index),
+      })),
     });
   });
   afterEach(async () => {
@@ -46,16 +50,19 @@ describe('concurrent STS calls per instance, over the wire', () => {
   it.each([
     ['the default bound, 16', {}, 16],
     ['maxConcurrentStsCalls: 5', { maxConcurrentStsCalls: 5 }, 5],
-  ])('400 distinct tenants at once: STS sees at most %s AssumeRole requests at once, and every tenant gets its own', async (_label, config, bound) => {
-    const sts = await service(config);
-    server.injectFault({ kind: 'delay', ms: 100 }, { action: 'AssumeRole', rate: 1 }); // so that calls overlap
-    const credentials = await Promise.all(Array.from({ length: TENANTS }, (_, index) => sts.getCredentials(request(index))));
-    expect(new Set(credentials.map((set) => set.accountId)).size).toBe(TENANTS);
-    expect(server.callCount('AssumeRole')).toBe(TENANTS);
-    expect(server.peakInFlight('AssumeRole')).toBeLessThanOrEqual(bound);
-    // Not a bound met by accident: the calls did overlap up to it (on a busy machine the server may lag a little).
-    expect(server.peakInFlight('AssumeRole')).toBeGreaterThanOrEqual(Math.ceil(bound / 2));
-  });
+  ])(
+    '400 distinct tenants at once: STS sees at most %s AssumeRole requests at once, and every tenant gets its own',
+    async (_label, config, bound) => {
+      const sts = await service(config);
+      server.injectFault({ kind: 'delay', ms: 100 }, { action: 'AssumeRole', rate: 1 }); // so that calls overlap
+      const credentials = await Promise.all(Array.from({ length: TENANTS }, (_, index) => sts.getCredentials(request(index))));
+      expect(new Set(credentials.map((set) => set.accountId)).size).toBe(TENANTS);
+      expect(server.callCount('AssumeRole')).toBe(TENANTS);
+      expect(server.peakInFlight('AssumeRole')).toBeLessThanOrEqual(bound);
+      // Not a bound met by accident: the calls did overlap up to it (on a busy machine the server may lag a little).
+      expect(server.peakInFlight('AssumeRole')).toBeGreaterThanOrEqual(Math.ceil(bound / 2));
+    },
+  );
 
   it('bounds every STS call the instance makes, validateAccess and its probes included', async () => {
     const sts = await service({ maxConcurrentStsCalls: 3 });
@@ -75,7 +82,9 @@ describe('concurrent STS calls per instance, over the wire', () => {
     for (let index = 0; index < 5; index++) server.addRole({ arn: spoke(index), trustedPrincipals: [hub] });
     const sts = await service({ maxConcurrentStsCalls: 1, operationTimeoutSeconds: 20 });
     server.injectFault({ kind: 'delay', ms: 20 }, { rate: 1 });
-    const chained = await Promise.all(Array.from({ length: 5 }, (_, index) => sts.getCredentials({ roleArn: spoke(index), via: { roleArn: hub } })));
+    const chained = await Promise.all(
+      Array.from({ length: 5 }, (_, index) => sts.getCredentials({ roleArn: spoke(index), via: { roleArn: hub } })),
+    );
     expect(chained.map((set) => set.accountId)).toEqual(Array.from({ length: 5 }, (_, index) => `30000000000${index}`));
     expect(server.callCount('AssumeRole')).toBe(6); // the hub once (cached), each spoke once
     expect(server.peakInFlight()).toBe(1);

@@ -6,7 +6,18 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
-import { Controller, ForbiddenException, Get, Module, Query, Res, type ArgumentsHost, type INestApplication, type LoggerService, type Provider } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Module,
+  Query,
+  Res,
+  type ArgumentsHost,
+  type INestApplication,
+  type LoggerService,
+  type Provider,
+} from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -53,8 +64,19 @@ function recordingLogger() {
     (level: string) =>
     (message: unknown, ...rest: unknown[]) =>
       lines.push({ level, context: rest.at(-1), text: format(message, ...rest) });
-  const logger: LoggerService = { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
-  return { logger, lines, problems: () => lines.filter((line) => line.level === 'warn' || line.level === 'error' || line.level === 'fatal') };
+  const logger: LoggerService = {
+    log: keep('log'),
+    error: keep('error'),
+    warn: keep('warn'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+    fatal: keep('fatal'),
+  };
+  return {
+    logger,
+    lines,
+    problems: () => lines.filter((line) => line.level === 'warn' || line.level === 'error' || line.level === 'fatal'),
+  };
 }
 
 @Controller()
@@ -94,7 +116,12 @@ class TenantController {
 
   /** A handler that started its answer itself before failing. */
   @Get('partial')
-  partial(@Res() response: { raw?: NodeJS.WritableStream & { writeHead(status: number): void } } & NodeJS.WritableStream & { writeHead(status: number): void }): never {
+  partial(
+    @Res()
+    response: { raw?: NodeJS.WritableStream & { writeHead(status: number): void } } & NodeJS.WritableStream & {
+        writeHead(status: number): void;
+      },
+  ): never {
     const node = response.raw ?? response;
     node.writeHead(200);
     node.write('partial ');
@@ -133,7 +160,11 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
           ServerAwsStsModule.configure({
             AWS_REGION: 'us-east-1',
             credentials: { accessKeyId: sts.baseIdentity.accessKeyId, secretAccessKey: sts.baseIdentity.secretAccessKey },
-            clientConfig: { endpoint: sts.endpoint, maxAttempts: 1, requestHandler: { requestTimeout: 1_000, throwOnRequestTimeout: true } },
+            clientConfig: {
+              endpoint: sts.endpoint,
+              maxAttempts: 1,
+              requestHandler: { requestTimeout: 1_000, throwOnRequestTimeout: true },
+            },
           }),
         ],
         controllers: [TenantController],
@@ -144,7 +175,16 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       app = await NestFactory.create(AppModule, adapter(), { logger: logs.logger, abortOnError: false });
       if (registration !== 'APP_FILTER') app.useGlobalFilters(new StsExceptionFilter());
       await app.listen(0, '127.0.0.1');
-      planted = [EXTERNAL_ID, 'planted-wrong-id', TENANT_ACCOUNT, TENANT_ROLE, 'PlantedTenantRole', 'PlantedStorageRole', sts.baseIdentity.arn, 'not authorized'];
+      planted = [
+        EXTERNAL_ID,
+        'planted-wrong-id',
+        TENANT_ACCOUNT,
+        TENANT_ROLE,
+        'PlantedTenantRole',
+        'PlantedStorageRole',
+        sts.baseIdentity.arn,
+        'not authorized',
+      ];
     });
     afterAll(() => app.close());
     beforeEach(() => {
@@ -163,9 +203,17 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       expect(answer.headers['content-type']).toMatch(/^application\/json/);
       expect(answer.headers['retry-after']).toBeUndefined();
       const body = JSON.parse(answer.text);
-      expect(body).toEqual({ statusCode: 403, error: 'Forbidden', code: 'AccessDenied', hint: hintFor('AccessDenied', 'AssumeRole'), requestId: expect.stringMatching(REQUEST_ID) });
+      expect(body).toEqual({
+        statusCode: 403,
+        error: 'Forbidden',
+        code: 'AccessDenied',
+        hint: hintFor('AccessDenied', 'AssumeRole'),
+        requestId: expect.stringMatching(REQUEST_ID),
+      });
       expectNothingPlanted(answer);
-      expect(logs.problems()).toEqual([expect.objectContaining({ level: 'warn', context: 'StsService', text: expect.stringContaining(body.requestId) })]);
+      expect(logs.problems()).toEqual([
+        expect.objectContaining({ level: 'warn', context: 'StsService', text: expect.stringContaining(body.requestId) }),
+      ]);
     });
 
     it('the same refusal reached through a clientFor client (the Quick start path): the same 403', async () => {
@@ -187,7 +235,9 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
         rule: expect.stringMatching(/^must be 2–1224 characters/),
       });
       expectNothingPlanted(answer);
-      expect(logs.problems()).toEqual([expect.objectContaining({ level: 'warn', context: 'StsExceptionFilter', text: expect.stringContaining('externalId') })]);
+      expect(logs.problems()).toEqual([
+        expect.objectContaining({ level: 'warn', context: 'StsExceptionFilter', text: expect.stringContaining('externalId') }),
+      ]);
       expect(logs.problems()[0].text).not.toContain('has spaces!');
     });
 
@@ -196,7 +246,13 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       const answer = await get(app, `/access?externalId=${wrongExternalId()}`);
       expect(answer.status).toBe(503);
       expect(answer.headers['retry-after']).toBe('5');
-      expect(JSON.parse(answer.text)).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'Throttling', hint: hintFor('Throttling', 'AssumeRole'), requestId: expect.stringMatching(REQUEST_ID) });
+      expect(JSON.parse(answer.text)).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'Throttling',
+        hint: hintFor('Throttling', 'AssumeRole'),
+        requestId: expect.stringMatching(REQUEST_ID),
+      });
       expectNothingPlanted(answer);
       expect(logs.problems()).toEqual([expect.objectContaining({ level: 'warn', context: 'StsService' })]);
     });
@@ -206,7 +262,12 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       const answer = await get(app, `/access?externalId=${wrongExternalId()}`);
       expect(answer.status).toBe(504);
       expect(answer.headers['retry-after']).toBe('5');
-      expect(JSON.parse(answer.text)).toEqual({ statusCode: 504, error: 'Gateway Timeout', code: 'TimeoutError', hint: hintFor('TimeoutError', 'AssumeRole') });
+      expect(JSON.parse(answer.text)).toEqual({
+        statusCode: 504,
+        error: 'Gateway Timeout',
+        code: 'TimeoutError',
+        hint: hintFor('TimeoutError', 'AssumeRole'),
+      });
       expect(logs.problems()).toEqual([expect.objectContaining({ level: 'warn', context: 'StsService' })]);
     });
 
@@ -215,7 +276,9 @@ describe.each(platforms)('StsExceptionFilter on %s', (_platform, adapter) => {
       expect(answer.status).toBe(500);
       expect(answer.headers['retry-after']).toBeUndefined();
       expect(JSON.parse(answer.text)).toEqual({ statusCode: 500, error: 'Internal Server Error' });
-      expect(logs.problems()).toEqual([expect.objectContaining({ level: 'warn', context: 'StsExceptionFilter', text: expect.stringContaining('maxAgeSeconds') })]);
+      expect(logs.problems()).toEqual([
+        expect.objectContaining({ level: 'warn', context: 'StsExceptionFilter', text: expect.stringContaining('maxAgeSeconds') }),
+      ]);
     });
 
     it("leaves every other exception to Nest: the app's HttpException, and a plain Error as Nest's 500", async () => {

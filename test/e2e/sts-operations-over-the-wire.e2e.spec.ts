@@ -15,7 +15,14 @@ const DENIAL = {
   allowed: false,
   explicitDeny: true,
   matchedStatements: {
-    items: [{ statementId: 'NoBigInstances', effect: 'DENY', actions: { items: [{ value: 'ec2:RunInstances' }] }, resources: { items: [{ value: '*' }] } }],
+    items: [
+      {
+        statementId: 'NoBigInstances',
+        effect: 'DENY',
+        actions: { items: [{ value: 'ec2:RunInstances' }] },
+        resources: { items: [{ value: '*' }] },
+      },
+    ],
   },
   failures: { items: [] },
   context: {
@@ -86,7 +93,14 @@ describe('STS operations over the wire', () => {
     it('decodes the message an AWS AccessDenied carries: the StsError says how, and never shows the message', async () => {
       const { service, logs } = await app();
       const encoded = server.encodeAuthorizationMessage(DENIAL);
-      server.injectFault({ kind: 'error', code: 'AccessDenied', message: `You are not authorized to perform this operation. Encoded authorization failure message: ${encoded}` }, { action: 'GetCallerIdentity' });
+      server.injectFault(
+        {
+          kind: 'error',
+          code: 'AccessDenied',
+          message: `You are not authorized to perform this operation. Encoded authorization failure message: ${encoded}`,
+        },
+        { action: 'GetCallerIdentity' },
+      );
 
       const error = await rejection(service.getCallerIdentity());
 
@@ -96,7 +110,9 @@ describe('STS operations over the wire', () => {
       expect(logs.join('\n')).not.toContain(encoded);
       await expect(service.explainAuthorizationFailure(error)).resolves.toMatchObject({ explicitDeny: true, action: 'ec2:RunInstances' });
       // Any other service's error carries it in its message.
-      await expect(service.explainAuthorizationFailure(new Error(`Encoded authorization failure message: ${encoded}`))).resolves.toMatchObject({ explicitDeny: true });
+      await expect(
+        service.explainAuthorizationFailure(new Error(`Encoded authorization failure message: ${encoded}`)),
+      ).resolves.toMatchObject({ explicitDeny: true });
     });
 
     it('answers a message STS cannot decode with InvalidAuthorizationMessage and its hint, the message scrubbed', async () => {
@@ -105,9 +121,16 @@ describe('STS operations over the wire', () => {
 
       const error = await rejection(service.explainAuthorizationFailure(forged));
 
-      expect(error).toMatchObject({ code: 'InvalidAuthorizationMessage', operation: 'DecodeAuthorizationMessage', retryable: false, httpStatusCode: 400 });
+      expect(error).toMatchObject({
+        code: 'InvalidAuthorizationMessage',
+        operation: 'DecodeAuthorizationMessage',
+        retryable: false,
+        httpStatusCode: 400,
+      });
       expect(error.hint).toMatch(/encoded authorization failure message whole/);
-      expect(events).toEqual([expect.objectContaining({ operation: 'DecodeAuthorizationMessage', outcome: 'error', errorCode: 'InvalidAuthorizationMessage' })]);
+      expect(events).toEqual([
+        expect.objectContaining({ operation: 'DecodeAuthorizationMessage', outcome: 'error', errorCode: 'InvalidAuthorizationMessage' }),
+      ]);
       expect(visibleText([error, events, logs])).not.toContain(forged);
     });
 
@@ -153,7 +176,12 @@ describe('STS operations over the wire', () => {
     it("issues a federated user's session that works, with its ARN, account and packed policy size", async () => {
       const { service, events } = await app();
 
-      const credentials = await service.getFederationToken({ name: 'support-bob', policy: POLICY, durationSeconds: 900, tags: { team: 'support' } });
+      const credentials = await service.getFederationToken({
+        name: 'support-bob',
+        policy: POLICY,
+        durationSeconds: 900,
+        tags: { team: 'support' },
+      });
 
       const federatedArn = `arn:aws:sts::${server.baseIdentity.account}:federated-user/support-bob`;
       expect(credentials).toMatchObject({
@@ -168,7 +196,9 @@ describe('STS operations over the wire', () => {
       } finally {
         client.destroy();
       }
-      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetFederationToken', outcome: 'success', sessionName: 'support-bob' })]);
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'sts-call', operation: 'GetFederationToken', outcome: 'success', sessionName: 'support-bob' }),
+      ]);
       expect(visibleText(events)).not.toContain(credentials.sessionToken);
     });
 
@@ -185,7 +215,11 @@ describe('STS operations over the wire', () => {
         [{ name: 'bob', tags: { 'aws:reserved': 'x' } }, 'tags'],
       ];
       for (const [request, field] of bad) {
-        expect(await rejection(service.getFederationToken(request as never))).toMatchObject({ name: 'StsValidationError', field, operation: 'GetFederationToken' });
+        expect(await rejection(service.getFederationToken(request as never))).toMatchObject({
+          name: 'StsValidationError',
+          field,
+          operation: 'GetFederationToken',
+        });
       }
       expect(server.callCount()).toBe(0);
     });
@@ -207,35 +241,64 @@ describe('STS operations over the wire', () => {
   });
 
   describe('getWebIdentityToken, webIdentityToken, webIdentityTokenProvider (GetWebIdentityToken)', () => {
-    const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+    const claimsOf = (jwt: string) =>
+      JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
 
     afterEach(() => server.setOutboundWebIdentityFederation(true));
 
-    it.each(['RS256', 'ES384'] as const)('issues a %s token signed by STS for the base identity, never shown in events or inspect', async (signingAlgorithm) => {
-      const { service, events } = await app();
+    it.each(['RS256', 'ES384'] as const)(
+      'issues a %s token signed by STS for the base identity, never shown in events or inspect',
+      async (signingAlgorithm) => {
+        const { service, events } = await app();
 
-      const token = await service.getWebIdentityToken({ audience: 'https://api.example.com', signingAlgorithm, durationSeconds: 120, tags: { tenant: 'acme' } });
+        const token = await service.getWebIdentityToken({
+          audience: 'https://api.example.com',
+          signingAlgorithm,
+          durationSeconds: 120,
+          tags: { tenant: 'acme' },
+        });
 
-      const [header, payload, signature] = token.token.split('.') as [string, string, string];
-      const verifier = { key: server.webIdentityTokenPublicKey(signingAlgorithm), ...(signingAlgorithm === 'ES384' ? { dsaEncoding: 'ieee-p1363' as const } : {}) };
-      expect(verify(signingAlgorithm === 'RS256' ? 'sha256' : 'sha384', Buffer.from(`${header}.${payload}`), verifier, Buffer.from(signature, 'base64url'))).toBe(true);
-      expect(claimsOf(token.token)).toMatchObject({ sub: server.baseIdentity.arn, aud: 'https://api.example.com', request_tags: { tenant: 'acme' } });
-      expect(token.expiration.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
-      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetWebIdentityToken', outcome: 'success' })]);
-      expect(visibleText([token, events])).not.toContain(token.token);
-    });
+        const [header, payload, signature] = token.token.split('.') as [string, string, string];
+        const verifier = {
+          key: server.webIdentityTokenPublicKey(signingAlgorithm),
+          ...(signingAlgorithm === 'ES384' ? { dsaEncoding: 'ieee-p1363' as const } : {}),
+        };
+        expect(
+          verify(
+            signingAlgorithm === 'RS256' ? 'sha256' : 'sha384',
+            Buffer.from(`${header}.${payload}`),
+            verifier,
+            Buffer.from(signature, 'base64url'),
+          ),
+        ).toBe(true);
+        expect(claimsOf(token.token)).toMatchObject({
+          sub: server.baseIdentity.arn,
+          aud: 'https://api.example.com',
+          request_tags: { tenant: 'acme' },
+        });
+        expect(token.expiration.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+        expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetWebIdentityToken', outcome: 'success' })]);
+        expect(visibleText([token, events])).not.toContain(token.token);
+      },
+    );
 
     it('serves the cached token per set of inputs: one STS call for many callers, another for another audience', async () => {
       const { service } = await app();
       const tokenFor = service.webIdentityTokenProvider({ audience: ['https://api.example.com'] });
 
-      const tokens = await Promise.all([tokenFor(), tokenFor(), service.webIdentityToken({ audience: 'https://api.example.com' }).then((t) => t.token)]);
+      const tokens = await Promise.all([
+        tokenFor(),
+        tokenFor(),
+        service.webIdentityToken({ audience: 'https://api.example.com' }).then((t) => t.token),
+      ]);
       expect(new Set(tokens).size).toBe(1);
       expect(server.callCount('GetWebIdentityToken')).toBe(1);
 
       const other = await service.webIdentityToken({ audience: 'https://other.example.com' });
       expect(other.token).not.toBe(tokens[0]);
-      expect(await service.webIdentityToken({ audience: 'https://api.example.com', tags: { tenant: 'acme' } })).not.toEqual(expect.objectContaining({ token: tokens[0] }));
+      expect(await service.webIdentityToken({ audience: 'https://api.example.com', tags: { tenant: 'acme' } })).not.toEqual(
+        expect.objectContaining({ token: tokens[0] }),
+      );
       expect(server.callCount('GetWebIdentityToken')).toBe(3);
     });
 
@@ -245,7 +308,12 @@ describe('STS operations over the wire', () => {
 
       const error = await rejection(service.webIdentityToken({ audience: 'https://api.example.com' }));
 
-      expect(error).toMatchObject({ code: 'OutboundWebIdentityFederationDisabled', operation: 'GetWebIdentityToken', retryable: false, httpStatusCode: 403 });
+      expect(error).toMatchObject({
+        code: 'OutboundWebIdentityFederationDisabled',
+        operation: 'GetWebIdentityToken',
+        retryable: false,
+        httpStatusCode: 403,
+      });
       expect(error.hint).toMatch(/enable it once in IAM/);
     });
 
@@ -257,7 +325,9 @@ describe('STS operations over the wire', () => {
       }).compile();
       apps.push(moduleRef);
 
-      const error = await rejection(moduleRef.get(StsService).getWebIdentityToken({ audience: 'https://api.example.com', durationSeconds: 3600 }));
+      const error = await rejection(
+        moduleRef.get(StsService).getWebIdentityToken({ audience: 'https://api.example.com', durationSeconds: 3600 }),
+      );
 
       expect(error).toMatchObject({ code: 'SessionDurationEscalation', operation: 'GetWebIdentityToken', retryable: false });
       expect(error.hint).toMatch(/no longer than the remaining life/);
@@ -324,7 +394,10 @@ describe('STS operations over the wire', () => {
         [[{ providerArn: PROVIDER, contextAssertion: 'a'.repeat(2_049) }], 'providedContexts[0].contextAssertion'],
       ];
       for (const [providedContexts, field] of bad) {
-        expect(await rejection(service.getCredentials({ roleArn: ROLE, providedContexts: providedContexts as never }))).toMatchObject({ name: 'StsValidationError', field });
+        expect(await rejection(service.getCredentials({ roleArn: ROLE, providedContexts: providedContexts as never }))).toMatchObject({
+          name: 'StsValidationError',
+          field,
+        });
       }
       expect(server.callCount()).toBe(0);
     });

@@ -1,5 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { AssumeRoleCommand, AssumeRoleWithSAMLCommand, AssumeRoleWithWebIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithSAMLCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetSessionTokenCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StsEvent } from '../../src';
 import { ROLE_ARN, createService, serviceError } from '../support/fixtures';
@@ -30,14 +36,23 @@ function expectNoMarkers(values: unknown[]): void {
   for (const marker of MARKERS) expect(text).not.toContain(marker);
 }
 
-const stsCredentials = { AccessKeyId: 'ASIAVISIBLE', SecretAccessKey: SECRET_KEY, SessionToken: SESSION_TOKEN, Expiration: new Date(Date.now() + 3600_000) };
+const stsCredentials = {
+  AccessKeyId: 'ASIAVISIBLE',
+  SecretAccessKey: SECRET_KEY,
+  SessionToken: SESSION_TOKEN,
+  Expiration: new Date(Date.now() + 3600_000),
+};
 
 describe('secrets never show', () => {
   it('in TemporaryCredentials printed, inspected, stringified or interpolated, yet the SDK can read them', async () => {
     sts.on(AssumeRoleCommand).resolves({ Credentials: stsCredentials });
     const credentials = await createService().assumeRole({ roleArn: ROLE_ARN, externalId: EXTERNAL_ID });
     expectNoMarkers([credentials, { wrapped: credentials }, [credentials], `${credentials}`]);
-    expect(JSON.parse(JSON.stringify(credentials))).toMatchObject({ accessKeyId: 'ASIAVISIBLE', secretAccessKey: '[redacted]', sessionToken: '[redacted]' });
+    expect(JSON.parse(JSON.stringify(credentials))).toMatchObject({
+      accessKeyId: 'ASIAVISIBLE',
+      secretAccessKey: '[redacted]',
+      sessionToken: '[redacted]',
+    });
     expect(credentials.secretAccessKey).toBe(SECRET_KEY);
     expect(credentials.sessionToken).toBe(SESSION_TOKEN);
   });
@@ -45,7 +60,10 @@ describe('secrets never show', () => {
   it('in errors, their causes and the logs when STS echoes the request back', async () => {
     // STS validation messages quote the offending input; each operation echoes its own secrets.
     const echo = (...values: string[]) => `Value '${values.join("' and '")}' failed to satisfy constraint`;
-    const withBody = { $response: { body: `<Credentials><SecretAccessKey>${SECRET_KEY}</SecretAccessKey><SessionToken>${SESSION_TOKEN}</SessionToken>` }, $responseBodyText: SESSION_TOKEN };
+    const withBody = {
+      $response: { body: `<Credentials><SecretAccessKey>${SECRET_KEY}</SecretAccessKey><SessionToken>${SESSION_TOKEN}</SessionToken>` },
+      $responseBodyText: SESSION_TOKEN,
+    };
     sts.on(AssumeRoleCommand).rejects(serviceError('ValidationError', echo(EXTERNAL_ID, MFA_CODE), 400, withBody));
     sts.on(AssumeRoleWithWebIdentityCommand).rejects(serviceError('InvalidIdentityTokenException', echo(WEB_TOKEN)));
     sts.on(AssumeRoleWithSAMLCommand).rejects(serviceError('AccessDenied', echo(SAML), 403));
@@ -55,9 +73,13 @@ describe('secrets never show', () => {
     service.events$.subscribe((event) => events.push(event));
 
     const errors = await Promise.all([
-      service.assumeRole({ roleArn: ROLE_ARN, externalId: EXTERNAL_ID, mfa: { serialNumber: 'GAHT12345678', tokenCode: MFA_CODE } }).catch((e: unknown) => e),
+      service
+        .assumeRole({ roleArn: ROLE_ARN, externalId: EXTERNAL_ID, mfa: { serialNumber: 'GAHT12345678', tokenCode: MFA_CODE } })
+        .catch((e: unknown) => e),
       service.assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: WEB_TOKEN }).catch((e: unknown) => e),
-      service.assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: SAML }).catch((e: unknown) => e),
+      service
+        .assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: SAML })
+        .catch((e: unknown) => e),
       service.getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: MFA_CODE } }).catch((e: unknown) => e),
     ]);
     expect(errors.every((error) => error instanceof Error)).toBe(true);
@@ -80,7 +102,12 @@ describe('secrets never show', () => {
       service.assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: WEB_TOKEN.repeat(1000) }).catch((e: unknown) => e),
       service.assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: ROLE_ARN, samlAssertion: SAML }).catch((e: unknown) => e),
     ]);
-    expect(errors.map((error) => (error as { code: string }).code)).toEqual(['InvalidInput', 'InvalidInput', 'InvalidInput', 'InvalidInput']);
+    expect(errors.map((error) => (error as { code: string }).code)).toEqual([
+      'InvalidInput',
+      'InvalidInput',
+      'InvalidInput',
+      'InvalidInput',
+    ]);
     expectNoMarkers([...errors, ...logged]);
     expect(sts.calls()).toHaveLength(0);
   });

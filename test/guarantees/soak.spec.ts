@@ -32,7 +32,6 @@ const accountOf = (i: number) => String(100_000_000_000 + (i % 500));
 const roleArns = Array.from({ length: KEYS }, (_, i) => `arn:aws:iam::${accountOf(i)}:role/Tenant${i % 3}`);
 const externalIds = Array.from({ length: KEYS }, (_, i) => `tenant-${i}-ext`);
 
-
 /** A real forced GC (the jest worker runs without --expose-gc); undefined if this Node refuses. */
 function forcedGc(): (() => void) | undefined {
   try {
@@ -79,15 +78,23 @@ it(
           SessionToken: sessionToken(n), // ~1 KB, like a real one
           Expiration: new Date(Date.now() + 3600_000),
         },
-        AssumedRoleUser: { Arn: `arn:aws:sts::${account}:assumed-role/${resource?.split('/').pop()}/${input.RoleSessionName}`, AssumedRoleId: `AROAEXAMPLE:${input.RoleSessionName}` },
+        AssumedRoleUser: {
+          Arn: `arn:aws:sts::${account}:assumed-role/${resource?.split('/').pop()}/${input.RoleSessionName}`,
+          AssumedRoleId: `AROAEXAMPLE:${input.RoleSessionName}`,
+        },
         PackedPolicySize: undefined,
       };
     });
 
-    const countByType = () => process.getActiveResourcesInfo().reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
+    const countByType = () =>
+      process
+        .getActiveResourcesInfo()
+        .reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
     const handlesBefore = countByType();
     const moduleRef = await Test.createTestingModule({
-      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, cache: { maxEntries: MAX_ENTRIES } })],
+      imports: [
+        ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS, cache: { maxEntries: MAX_ENTRIES } }),
+      ],
     }).compile();
     const service = moduleRef.get(StsService);
     let eventsSeen = 0;
@@ -119,7 +126,8 @@ it(
         credentials.sessionToken.length > 1000;
       if (!ok) {
         mismatches++;
-        if (mismatch.length < 5) mismatch.push(`key ${key} got ${credentials.accessKeyId} (issued to ${issuedTo[n]}, account ${credentials.accountId})`);
+        if (mismatch.length < 5)
+          mismatch.push(`key ${key} got ${credentials.accessKeyId} (issued to ${issuedTo[n]}, account ${credentials.accountId})`);
       }
     };
     const sampleSize = () => {
@@ -133,7 +141,9 @@ it(
         const pending: Array<Promise<void>> = [];
         for (let j = 0; j < BATCH; j++) {
           const key = pickKey(call + j);
-          pending.push(service.getCredentials({ roleArn: roleArns[key], externalId: externalIds[key] }).then((credentials) => check(key, credentials)));
+          pending.push(
+            service.getCredentials({ roleArn: roleArns[key], externalId: externalIds[key] }).then((credentials) => check(key, credentials)),
+          );
           if (j % 100 === 0) sampleSize();
         }
         await Promise.all(pending);
@@ -192,7 +202,13 @@ it(
     expect(opened()).toEqual([]);
     if (process.env.SOAK_REPORT) {
       // eslint-disable-next-line no-console
-      console.log({ seconds: (Date.now() - started) / 1000, stats, issued, gc: Boolean(gc), heapMB: [heapAtStart, heapAtMiddle, heapAtEnd].map((h) => Math.round(h / MB)) });
+      console.log({
+        seconds: (Date.now() - started) / 1000,
+        stats,
+        issued,
+        gc: Boolean(gc),
+        heapMB: [heapAtStart, heapAtMiddle, heapAtEnd].map((h) => Math.round(h / MB)),
+      });
     }
   },
   // Generous: the soak counts entries, calls and bytes, never time; a busy 2-core machine may take minutes.

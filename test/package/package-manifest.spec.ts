@@ -28,7 +28,9 @@ function importsOf(dir: string): Set<string> {
 describe('package.json', () => {
   it('declares every package the library imports as a dependency or peer dependency', () => {
     const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
-    const undeclared = [...importsOf(join(root, 'src'))].filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name));
+    const undeclared = [...importsOf(join(root, 'src'))].filter(
+      (name) => !name.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name),
+    );
     expect(undeclared).toEqual([]);
   });
 
@@ -66,10 +68,20 @@ describe('package.json', () => {
       import: { types: './dist/esm/testing/index.d.ts', default: './dist/esm/testing/index.js' },
       require: { types: './dist/cjs/testing/index.d.ts', default: './dist/cjs/testing/index.js' },
     });
-    expect(manifest.typesVersions).toEqual({ '*': { terminus: ['./dist/cjs/terminus/index.d.ts'], testing: ['./dist/cjs/testing/index.d.ts'] } });
+    expect(manifest.typesVersions).toEqual({
+      '*': { terminus: ['./dist/cjs/terminus/index.d.ts'], testing: ['./dist/cjs/testing/index.d.ts'] },
+    });
     // The local STS verifies signatures with @smithy/signature-v4, which @aws-sdk/client-sts installs anyway.
     expect(manifest.dependencies['@smithy/signature-v4']).toBe('^5.3.2');
-    expect([...importsOf(join(root, 'src', 'testing'))].sort()).toEqual(['@aws-sdk/client-sts', '@aws-sdk/types', '@smithy/signature-v4', 'node:crypto', 'node:http', 'node:net', 'rxjs']);
+    expect([...importsOf(join(root, 'src', 'testing'))].sort()).toEqual([
+      '@aws-sdk/client-sts',
+      '@aws-sdk/types',
+      '@smithy/signature-v4',
+      'node:crypto',
+      'node:http',
+      'node:net',
+      'rxjs',
+    ]);
   });
 
   it('takes nestjs-cls as an optional peer (>=6: 7 needs Node 22), tested on an exact 6.x, and never imports it statically', () => {
@@ -110,7 +122,10 @@ describe('the packed package', () => {
     expect(esmFiles.length).toBeGreaterThan(10);
     const bare = esmFiles.flatMap((file) => {
       const code = execFileSync('tar', ['-xzOf', tarball, file], { encoding: 'utf8' });
-      return [...code.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']*)'/g)].map(([, specifier]) => specifier).filter((specifier) => !specifier.endsWith('.js')).map((specifier) => `${file}: ${specifier}`);
+      return [...code.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']*)'/g)]
+        .map(([, specifier]) => specifier)
+        .filter((specifier) => !specifier.endsWith('.js'))
+        .map((specifier) => `${file}: ${specifier}`);
     });
     expect(bare).toEqual([]);
   });
@@ -119,15 +134,27 @@ describe('the packed package', () => {
     const section = readFileSync(join(root, 'docs', 'reference', 'exports.md'), 'utf8');
     const [main, rest] = section.split('And from `nestjs-aws-sts/terminus`');
     const [terminus, testing] = rest.split('And from `nestjs-aws-sts/testing`');
-    const documented = (table: string) => [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`(\w+)(?:\(\))?`/g)].map(([, name]) => name)).filter((name) => name !== 'name').sort();
+    const documented = (table: string) =>
+      [...table.matchAll(/^\| (.+?) \|/gm)]
+        .flatMap(([, cell]) => [...cell.matchAll(/`(\w+)(?:\(\))?`/g)].map(([, name]) => name))
+        .filter((name) => name !== 'name')
+        .sort();
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-exports-'));
     try {
       execFileSync('tar', ['-xzf', tarball, '-C', dir]);
       const exported = (entry: string) => {
-        const program = ts.createProgram([join(dir, 'package', 'dist', 'esm', entry)], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true });
+        const program = ts.createProgram([join(dir, 'package', 'dist', 'esm', entry)], {
+          module: ts.ModuleKind.ESNext,
+          moduleResolution: ts.ModuleResolutionKind.Bundler,
+          skipLibCheck: true,
+          noEmit: true,
+        });
         const checker = program.getTypeChecker();
         const symbol = checker.getSymbolAtLocation(program.getSourceFile(join(dir, 'package', 'dist', 'esm', entry))!)!;
-        return checker.getExportsOfModule(symbol).map((exportedSymbol) => exportedSymbol.name).sort();
+        return checker
+          .getExportsOfModule(symbol)
+          .map((exportedSymbol) => exportedSymbol.name)
+          .sort();
       };
       expect(exported('index.d.ts')).toEqual(documented(main));
       expect(exported('terminus/index.d.ts')).toEqual(documented(terminus));
@@ -141,7 +168,9 @@ describe('the packed package', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect([...new Set(files.map((file) => file.split('/')[1]))].sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', 'src']);
     // Every source the maps point at, and nothing else of src/: its folder notes are for contributors.
-    const sources = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => `package/src/${file}`);
+    const sources = (readdirSync(join(root, 'src'), { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => `package/src/${file}`);
     expect(files.filter((file) => file.startsWith('package/src/')).sort()).toEqual(sources.sort());
     expect(files.filter((file) => file.endsWith('.md'))).toEqual(['package/README.md']);
     expect(readFileSync(join(root, 'src', 'errors', 'README.md'), 'utf8')).toMatch(/^# errors/);
@@ -150,15 +179,18 @@ describe('the packed package', () => {
   it('holds both builds with source maps, declaration maps and the sources they point at', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     for (const build of ['esm', 'cjs']) {
-      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'package.json']) expect(files).toContain(`package/dist/${build}/${suffix}`);
+      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'package.json'])
+        expect(files).toContain(`package/dist/${build}/${suffix}`);
     }
     const map = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/dist/esm/module/sts.service.js.map'], { encoding: 'utf8' }));
     expect(map.sources).toEqual(['../../../src/module/sts.service.ts']);
     expect(files).toContain('package/src/module/sts.service.ts');
     expect(files.filter((file) => file.startsWith('package/test/'))).toEqual([]);
     for (const build of ['esm', 'cjs']) {
-      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'sts-health.indicator.js']) expect(files).toContain(`package/dist/${build}/terminus/${suffix}`);
-      for (const suffix of ['index.js', 'index.d.ts', 'local-sts/local-sts-server.js']) expect(files).toContain(`package/dist/${build}/testing/${suffix}`);
+      for (const suffix of ['index.js', 'index.js.map', 'index.d.ts', 'index.d.ts.map', 'sts-health.indicator.js'])
+        expect(files).toContain(`package/dist/${build}/terminus/${suffix}`);
+      for (const suffix of ['index.js', 'index.d.ts', 'local-sts/local-sts-server.js'])
+        expect(files).toContain(`package/dist/${build}/testing/${suffix}`);
     }
   });
 
@@ -174,7 +206,10 @@ describe('the packed package', () => {
       const main = join(dir, 'package', 'dist', 'cjs', 'cli', 'main.js');
       expect(readFileSync(main, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
       expect(readFileSync(join(dir, 'package', 'dist', 'cjs', 'package.json'), 'utf8')).toContain('"commonjs"');
-      const help = execFileSync(process.execPath, [main, '--help'], { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+      const help = execFileSync(process.execPath, [main, '--help'], {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
       expect(help).toContain('Usage: nestjs-aws-sts <command>');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -186,7 +221,9 @@ describe('the packed package', () => {
     try {
       execFileSync('tar', ['-xzf', tarball, '-C', dir]);
       const dist = join(dir, 'package', 'dist');
-      const outsideTesting = (readdirSync(dist, { recursive: true }) as string[]).filter((file) => /\.js$/.test(file) && !/^(cjs|esm)\/testing\//.test(file));
+      const outsideTesting = (readdirSync(dist, { recursive: true }) as string[]).filter(
+        (file) => /\.js$/.test(file) && !/^(cjs|esm)\/testing\//.test(file),
+      );
       expect(outsideTesting.filter((file) => /testing\//.test(readFileSync(join(dist, file), 'utf8')))).toEqual([]);
       // The fakes build the StsError and TemporaryCredentials of the app's own build (the dual-package hazard).
       expect(readFileSync(join(dist, 'cjs', 'testing', 'fake-sts-service.js'), 'utf8')).toContain('require("../errors/sts-error.js")');
@@ -206,10 +243,14 @@ describe('the packed package', () => {
         .filter((file) => /require\("@nestjs\/terminus"\)|from '@nestjs\/terminus'/.test(readFileSync(join(dist, file), 'utf8')))
         .sort();
       expect(loadingTerminus).toEqual(
-        ['cjs', 'esm'].flatMap((build) => [`${build}/terminus/sts-health.indicator.d.ts`, `${build}/terminus/sts-health.indicator.js`]).sort(),
+        ['cjs', 'esm']
+          .flatMap((build) => [`${build}/terminus/sts-health.indicator.d.ts`, `${build}/terminus/sts-health.indicator.js`])
+          .sort(),
       );
       // The indicator injects the StsService of its own build (one class per build: the dual-package hazard).
-      expect(readFileSync(join(dist, 'cjs', 'terminus', 'sts-health.indicator.js'), 'utf8')).toContain('require("../module/sts.service.js")');
+      expect(readFileSync(join(dist, 'cjs', 'terminus', 'sts-health.indicator.js'), 'utf8')).toContain(
+        'require("../module/sts.service.js")',
+      );
       expect(readFileSync(join(dist, 'esm', 'terminus', 'sts-health.indicator.js'), 'utf8')).toContain("from '../module/sts.service.js'");
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ts from 'typescript';
-import { blockSource, blockTitle, typeScriptBlocks, type BlockSource, type ModuleKindOfApp, type ReadmeBlock } from '../support/readme-blocks';
+import {
+  blockSource,
+  blockTitle,
+  typeScriptBlocks,
+  type BlockSource,
+  type ModuleKindOfApp,
+  type ReadmeBlock,
+} from '../support/readme-blocks';
 import { packedTarball } from '../support/packed-package';
 
 /*
@@ -16,9 +23,15 @@ import { packedTarball } from '../support/packed-package';
 
 const root = join(__dirname, '..', '..');
 /** Every Markdown file under docs/, in a stable order. */
-const docsPages = (readdirSync(join(root, 'docs'), { recursive: true }) as string[]).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`).sort();
+const docsPages = (readdirSync(join(root, 'docs'), { recursive: true }) as string[])
+  .filter((file) => file.endsWith('.md'))
+  .map((file) => `docs/${file}`)
+  .sort();
 /** The Markdown files whose examples are checked, and the prefix of their blocks' default file names. */
-const MARKDOWN = ['README.md', ...docsPages].map((file) => ({ file, prefix: file.replace(/\.md$/, '').replace(/[/.]/g, '-').toLowerCase() }));
+const MARKDOWN = ['README.md', ...docsPages].map((file) => ({
+  file,
+  prefix: file.replace(/\.md$/, '').replace(/[/.]/g, '-').toLowerCase(),
+}));
 /** The Markdown file each block comes from, and the file name it is checked under. */
 const markdownOf = new Map<ReadmeBlock, string>();
 const fileNameOf = new Map<ReadmeBlock, string>();
@@ -95,9 +108,12 @@ function createApp(packageJson: object): { dir: string; app: string } {
 /** One line per diagnostic: where it is in the Markdown (in the block, or in the prelude before it), its code and its message. */
 function describeDiagnostic(diagnostic: ts.Diagnostic, block: ReadmeBlock, source: BlockSource, markdown: string): string {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-  const position = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : undefined;
+  const position =
+    diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : undefined;
   const inMarkdown = position && source.markdownPosition(position.line, position.character);
-  const where = inMarkdown ? `${markdown}:${inMarkdown.line}:${inMarkdown.column}` : `${markdown}:${block.directivesLine ?? block.line} (prelude)`;
+  const where = inMarkdown
+    ? `${markdown}:${inMarkdown.line}:${inMarkdown.column}`
+    : `${markdown}:${block.directivesLine ?? block.line} (prelude)`;
   return `${where} TS${diagnostic.code}: ${message}`;
 }
 
@@ -120,18 +136,34 @@ describe('typeScriptBlocks (how the README is read)', () => {
       '  ```',
     ].join('\n');
     expect(typeScriptBlocks(markdown)).toEqual([
-      { line: 12, heading: 'Usage', code: 'a + 1;', indent: 2, prelude: 'declare const a: number;', directivesLine: 8, fileName: undefined, skipReason: 'needs a network' },
+      {
+        line: 12,
+        heading: 'Usage',
+        code: 'a + 1;',
+        indent: 2,
+        prelude: 'declare const a: number;',
+        directivesLine: 8,
+        fileName: undefined,
+        skipReason: 'needs a network',
+      },
     ]);
   });
 
   it('refuses a directive that is not right before a code block, or that it does not know', () => {
-    expect(() => typeScriptBlocks('<!-- prelude: declare const a: number; -->\nSome prose.\n```ts\na;\n```', 'x.md')).toThrow('x.md:1: directives must come right before a code block');
+    expect(() => typeScriptBlocks('<!-- prelude: declare const a: number; -->\nSome prose.\n```ts\na;\n```', 'x.md')).toThrow(
+      'x.md:1: directives must come right before a code block',
+    );
     expect(() => typeScriptBlocks('<!-- readme-check: skip -->\n```ts\na;\n```', 'x.md')).toThrow('x.md:1: unknown directive');
   });
 });
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
-const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-');
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+    .replace(/ /g, '-');
 
 /** The anchors of a Markdown file's headings (not of `#` lines inside code blocks). */
 function anchorsOf(markdown: string): Set<string> {
@@ -166,7 +198,7 @@ describe('links between README.md and docs/', () => {
 describe('blockSource (how a block is written for each kind of app)', () => {
   const [fragment, file] = typeScriptBlocks(
     [
-      "<!-- prelude: declare const sts: { getAccountId(): Promise<string> }; -->",
+      '<!-- prelude: declare const sts: { getAccountId(): Promise<string> }; -->',
       '```ts',
       "import { AppModule } from './app.module';",
       'const id = await sts.getAccountId();',
@@ -210,7 +242,9 @@ describe.each(KINDS)('README.md and docs/ compile against the packed package, in
   beforeAll(() => {
     let app: string;
     ({ dir, app } = createApp(packageJson));
-    const sources = new Map<ReadmeBlock, BlockSource>([...readme, canary].map((block) => [block, blockSource(block, kind, fileNameOf.get(block))]));
+    const sources = new Map<ReadmeBlock, BlockSource>(
+      [...readme, canary].map((block) => [block, blockSource(block, kind, fileNameOf.get(block))]),
+    );
     const files = [...sources.values()].map((source) => join(app, source.fileName));
     const duplicate = files.find((file, index) => files.indexOf(file) !== index);
     if (duplicate) throw new Error(`two blocks are checked as ${duplicate}: give one another "readme-check: file" name`);
@@ -221,7 +255,10 @@ describe.each(KINDS)('README.md and docs/ compile against the packed package, in
       const file = program.getSourceFile(join(app, source.fileName));
       if (!file) throw new Error(`${source.fileName} is not in the program`);
       const found = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
-      diagnostics.set(block, found.map((diagnostic) => describeDiagnostic(diagnostic, block, source, markdownOf.get(block) ?? 'canary.md')));
+      diagnostics.set(
+        block,
+        found.map((diagnostic) => describeDiagnostic(diagnostic, block, source, markdownOf.get(block) ?? 'canary.md')),
+      );
     }
   }, 120_000);
 
@@ -233,14 +270,22 @@ describe.each(KINDS)('README.md and docs/ compile against the packed package, in
     const files = program.getSourceFiles().map((file) => file.fileName);
     expect(files).toContain(join(dir, `app/node_modules/nestjs-aws-sts/dist/${build}/index.d.ts`));
     const other = build === 'esm' ? 'cjs' : 'esm';
-    const wrongBuild = files.filter((file) => file.startsWith(join(root, 'src')) || file.startsWith(join(root, 'dist')) || file.includes(`/nestjs-aws-sts/dist/${other}/`));
+    const wrongBuild = files.filter(
+      (file) =>
+        file.startsWith(join(root, 'src')) || file.startsWith(join(root, 'dist')) || file.includes(`/nestjs-aws-sts/dist/${other}/`),
+    );
     expect(wrongBuild).toEqual([]);
-    expect([...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))).toEqual([]);
+    expect(
+      [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map((diagnostic) =>
+        ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'),
+      ),
+    ).toEqual([]);
   });
 
   it('reports a broken example with its line and the compiler message (canary)', () => {
     // A block named as a file stands for a whole file: a CommonJS one may not await at its top level.
-    const topLevelAwait = (line: number, column: number) => `canary.md:${line}:${column} TS1378: Top-level 'await' expressions are only allowed when`;
+    const topLevelAwait = (line: number, column: number) =>
+      `canary.md:${line}:${column} TS1378: Top-level 'await' expressions are only allowed when`;
     const expected = kind === 'commonjs' ? [topLevelAwait(6, 20), topLevelAwait(7, 1)] : [];
     const found = diagnostics.get(canary) ?? [];
     expect(found.filter((line) => line.includes('TS1378')).map((line) => line.slice(0, line.indexOf(' when') + 5))).toEqual(expected);

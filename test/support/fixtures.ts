@@ -24,7 +24,10 @@ export function assumeRoleOutput(roleArn = ROLE_ARN, seconds = 3600, label?: str
   const [, , , , account, resource] = roleArn.split(':');
   return {
     Credentials: stsCredentials(seconds, label),
-    AssumedRoleUser: { Arn: `arn:aws:sts::${account}:assumed-role/${resource.split('/').pop()}/session`, AssumedRoleId: 'AROAEXAMPLE:session' },
+    AssumedRoleUser: {
+      Arn: `arn:aws:sts::${account}:assumed-role/${resource.split('/').pop()}/session`,
+      AssumedRoleId: 'AROAEXAMPLE:session',
+    },
     PackedPolicySize: 6,
   };
 }

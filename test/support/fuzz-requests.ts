@@ -10,7 +10,10 @@ import { serviceError } from './fixtures';
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.string({ unit: fc.constantFrom('\u0000', '\u0007', '\n', '\r', '\t', '\u0085', '\u2028', '\uFEFF', '\uD800', 'a', ':'), maxLength: 30 }),
+  fc.string({
+    unit: fc.constantFrom('\u0000', '\u0007', '\n', '\r', '\t', '\u0085', '\u2028', '\uFEFF', '\uD800', 'a', ':'),
+    maxLength: 30,
+  }),
   fc.double(),
   fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, -1, 900.5, 2 ** 53, Number.MAX_VALUE, 1e-300),
   fc.integer(),
@@ -19,7 +22,16 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
   fc.date({ noInvalidDate: false }),
-  fc.anything({ maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }),
+  fc.anything({
+    maxDepth: 2,
+    withBigInt: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withTypedArray: true,
+    withSparseArray: true,
+    withNullPrototype: true,
+  }),
 );
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: arb });
 /** A field: mostly valid (or absent when optional), sometimes near-valid, sometimes anything at all. */
@@ -35,16 +47,37 @@ const ofLength = (char: string, length: number) => char.repeat(length);
 const accountId = fc.stringMatching(/^\d{12}$/);
 const roleName = fc.stringMatching(/^[\w+=,.@-]{1,64}$/);
 const roleArn: fc.Arbitrary<unknown> = field(
-  fc.tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), accountId, fc.constantFrom('', 'team/', 'a/b/'), roleName).map(([p, a, path, n]) => `arn:${p}:iam::${a}:role/${path}${n}`),
+  fc
+    .tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), accountId, fc.constantFrom('', 'team/', 'a/b/'), roleName)
+    .map(([p, a, path, n]) => `arn:${p}:iam::${a}:role/${path}${n}`),
   fc.oneof(
     fc.tuple(accountId, fc.string({ unit: 'binary', minLength: 1, maxLength: 30 })).map(([a, n]) => `arn:aws:iam::${a}:role/${n}`),
-    fc.constantFrom('arn:aws:iam::123456789012:role/tab\there', 'arn:aws:iam::123456789012:role/nul\u0000', 'arn:aws:iam::123456789012:role/bell\u0007', 'arn:aws:iam::123456789012:user/Bob', 'arn:aws:iam::12345678901:role/X', 'arn:aws:sts::123456789012:role/X', 'arn:aws:iam::123456789012:role/', `arn:aws:iam::123456789012:role/${'r'.repeat(2030)}`, 'arn:aws:iam:us-east-1:123456789012:role/X'),
+    fc.constantFrom(
+      'arn:aws:iam::123456789012:role/tab\there',
+      'arn:aws:iam::123456789012:role/nul\u0000',
+      'arn:aws:iam::123456789012:role/bell\u0007',
+      'arn:aws:iam::123456789012:user/Bob',
+      'arn:aws:iam::12345678901:role/X',
+      'arn:aws:sts::123456789012:role/X',
+      'arn:aws:iam::123456789012:role/',
+      `arn:aws:iam::123456789012:role/${'r'.repeat(2030)}`,
+      'arn:aws:iam:us-east-1:123456789012:role/X',
+    ),
   ),
   false,
 );
-const sessionName = field(fc.stringMatching(/^[\w+=,.@-]{2,64}$/), fc.constantFrom('a', ofLength('s', 65), 'has space', 'tab\there', 'ünïcode'));
-const externalId = field(fc.stringMatching(/^[\w+=,.@:/-]{2,40}$/), fc.constantFrom('x', ofLength('e', 1224), ofLength('e', 1225), 'with space', 'semi;colon'));
-const sourceIdentity = field(fc.stringMatching(/^[\w+=,.@-]{2,64}$/), fc.constantFrom('aws:x', 'AWS:admin', 'Aws:x', 'a', ofLength('s', 65), 'with space'));
+const sessionName = field(
+  fc.stringMatching(/^[\w+=,.@-]{2,64}$/),
+  fc.constantFrom('a', ofLength('s', 65), 'has space', 'tab\there', 'ünïcode'),
+);
+const externalId = field(
+  fc.stringMatching(/^[\w+=,.@:/-]{2,40}$/),
+  fc.constantFrom('x', ofLength('e', 1224), ofLength('e', 1225), 'with space', 'semi;colon'),
+);
+const sourceIdentity = field(
+  fc.stringMatching(/^[\w+=,.@-]{2,64}$/),
+  fc.constantFrom('aws:x', 'AWS:admin', 'Aws:x', 'a', ofLength('s', 65), 'with space'),
+);
 const sixDigits = fc.stringMatching(/^\d{6}$/);
 const tokenCode = fc.oneof(
   sixDigits,
@@ -56,12 +89,19 @@ const tokenCode = fc.oneof(
   junk,
 );
 const mfa = field(
-  fc.record({ serialNumber: fc.oneof(fc.stringMatching(/^[\w+=/:,.@-]{9,60}$/), fc.constant('arn:aws:iam::123456789012:mfa/alice')), tokenCode }),
+  fc.record({
+    serialNumber: fc.oneof(fc.stringMatching(/^[\w+=/:,.@-]{9,60}$/), fc.constant('arn:aws:iam::123456789012:mfa/alice')),
+    tokenCode,
+  }),
   fc.record({ serialNumber: fc.oneof(fc.constantFrom('GAHT1234', ofLength('s', 257), 'has space in it'), junk), tokenCode }),
 );
 const durationSeconds = field(
   fc.oneof(fc.integer({ min: 900, max: 3600 }), fc.constantFrom(900, 3600, 43_200)),
-  fc.oneof(fc.integer({ min: 0, max: 140_000 }), fc.constantFrom(899, 3601, 7200, 43_201, 129_600, 129_601, 900.5, -900, NaN, Infinity, -Infinity, 2 ** 31, '3600'), fc.double()),
+  fc.oneof(
+    fc.integer({ min: 0, max: 140_000 }),
+    fc.constantFrom(899, 3601, 7200, 43_201, 129_600, 129_601, 900.5, -900, NaN, Infinity, -Infinity, 2 ** 31, '3600'),
+    fc.double(),
+  ),
 );
 const statement = fc.record({ Effect: fc.constantFrom('Allow', 'Deny'), Action: fc.string({ maxLength: 30 }), Resource: fc.constant('*') });
 const policy = field(
@@ -76,16 +116,39 @@ const policy = field(
     fc.bigInt().map((n) => ({ Version: '2012-10-17', Condition: n })),
   ),
 );
-const validPolicyArn = fc.oneof(fc.tuple(fc.oneof(accountId, fc.constant('aws')), roleName).map(([a, n]) => `arn:aws:iam::${a}:policy/${n}`), fc.constant('arn:aws:iam::aws:policy/ReadOnlyAccess'));
+const validPolicyArn = fc.oneof(
+  fc.tuple(fc.oneof(accountId, fc.constant('aws')), roleName).map(([a, n]) => `arn:aws:iam::${a}:policy/${n}`),
+  fc.constant('arn:aws:iam::aws:policy/ReadOnlyAccess'),
+);
 const policyArn = fc.oneof(
   { weight: 6, arbitrary: validPolicyArn },
   { weight: 1, arbitrary: fc.constantFrom('arn:aws:iam::123456789012:role/NotAPolicy', `arn:aws:iam::aws:policy/${'p'.repeat(2030)}`) },
-  { weight: 1, arbitrary: fc.tuple(accountId, fc.string({ unit: 'binary', minLength: 1, maxLength: 10 })).map(([a, n]) => `arn:aws:iam::${a}:policy/${n}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(accountId, fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }))
+      .map(([a, n]) => `arn:aws:iam::${a}:policy/${n}`),
+  },
   { weight: 1, arbitrary: junk },
 );
 const policyArns = field(fc.array(validPolicyArn, { maxLength: 10 }), fc.array(policyArn, { maxLength: 12 }));
 const tagKey = fc.oneof(
-  fc.constantFrom('Team', 'team', 'Env', 'Project', 'aws:reserved', 'AWS:x', '', ofLength('k', 128), ofLength('k', 129), 'ключ', '𝒜𝒷', 'a b', 'a\tb', 'a;b'),
+  fc.constantFrom(
+    'Team',
+    'team',
+    'Env',
+    'Project',
+    'aws:reserved',
+    'AWS:x',
+    '',
+    ofLength('k', 128),
+    ofLength('k', 129),
+    'ключ',
+    '𝒜𝒷',
+    'a b',
+    'a\tb',
+    'a;b',
+  ),
   fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,20}$/u),
   fc.string({ unit: 'binary', maxLength: 10 }),
 );
@@ -94,8 +157,14 @@ const tagValue = fc.oneof(
   fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u),
   junk,
 );
-const tags = field(fc.dictionary(fc.constantFrom('Team', 'Env', 'Project'), fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u), { maxKeys: 3 }), fc.dictionary(tagKey, tagValue, { maxKeys: 55 }));
-const transitiveTagKeys = field(fc.subarray(['Team', 'Env']), fc.array(fc.oneof(fc.constantFrom('Team', 'team', 'Env', 'Project', 'Nope'), junk), { maxLength: 52 }));
+const tags = field(
+  fc.dictionary(fc.constantFrom('Team', 'Env', 'Project'), fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u), { maxKeys: 3 }),
+  fc.dictionary(tagKey, tagValue, { maxKeys: 55 }),
+);
+const transitiveTagKeys = field(
+  fc.subarray(['Team', 'Env']),
+  fc.array(fc.oneof(fc.constantFrom('Team', 'team', 'Env', 'Project', 'Nope'), junk), { maxLength: 52 }),
+);
 
 /** The fields AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML share, in the order each record lists them. */
 const roleSessionFields = { roleArn, durationSeconds, policy, policyArns };
@@ -118,15 +187,37 @@ const validAssumeRoleFields = {
   policyArns: maybe(fc.array(validPolicyArn, { maxLength: 10 })),
   externalId: maybe(fc.stringMatching(/^[\w+=,.@:/-]{2,40}$/)),
   sessionName: maybe(fc.stringMatching(/^[\w+=,.@-]{2,64}$/)),
-  tags: maybe(fc.dictionary(fc.constantFrom('Team', 'Env', 'Project'), fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u), { maxKeys: 3 })),
+  tags: maybe(
+    fc.dictionary(fc.constantFrom('Team', 'Env', 'Project'), fc.stringMatching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,30}$/u), { maxKeys: 3 }),
+  ),
   sourceIdentity: maybe(fc.stringMatching(/^[\w+=,.@-]{2,64}$/)),
-  mfa: maybe(fc.record({ serialNumber: fc.stringMatching(/^[\w+=/:,.@-]{9,60}$/), tokenCode: fc.oneof(sixDigits, sixDigits.map((code) => async () => code)) })),
+  mfa: maybe(
+    fc.record({
+      serialNumber: fc.stringMatching(/^[\w+=/:,.@-]{9,60}$/),
+      tokenCode: fc.oneof(
+        sixDigits,
+        sixDigits.map((code) => async () => code),
+      ),
+    }),
+  ),
 };
 
 /** assumeRole requests: mostly fields of every kind, some with only valid values (and a `via` chain), some junk. */
 export const assumeRoleRequest: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ ...assumeRoleFields, via: maybe(fc.oneof(fc.record(assumeRoleFields, { requiredKeys: [] }), junk)) }, { requiredKeys: [] }) },
-  { weight: 2, arbitrary: fc.record({ ...validAssumeRoleFields, via: fc.oneof(fc.constant(undefined), fc.record(validAssumeRoleFields, { requiredKeys: ['roleArn'] })) }, { requiredKeys: ['roleArn'] }) },
+  {
+    weight: 6,
+    arbitrary: fc.record(
+      { ...assumeRoleFields, via: maybe(fc.oneof(fc.record(assumeRoleFields, { requiredKeys: [] }), junk)) },
+      { requiredKeys: [] },
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record(
+      { ...validAssumeRoleFields, via: fc.oneof(fc.constant(undefined), fc.record(validAssumeRoleFields, { requiredKeys: ['roleArn'] })) },
+      { requiredKeys: ['roleArn'] },
+    ),
+  },
   { weight: 1, arbitrary: junk },
 );
 
@@ -142,12 +233,38 @@ export function webIdentityRequest(tokenDir: string, validTokenFile: string): fc
         {
           ...roleSessionFields,
           sessionName,
-          webIdentityToken: field(fc.string({ minLength: 4, maxLength: 200 }), fc.constantFrom('abc', ofLength('t', 20_000), ofLength('t', 20_001), '😀😀', '😀😀😀😀')),
+          webIdentityToken: field(
+            fc.string({ minLength: 4, maxLength: 200 }),
+            fc.constantFrom('abc', ofLength('t', 20_000), ofLength('t', 20_001), '😀😀', '😀😀😀😀'),
+          ),
           webIdentityTokenFile: fc.oneof(
             { weight: 4, arbitrary: fc.constant(undefined) },
             { weight: 2, arbitrary: fc.constant(validTokenFile) },
-            { weight: 1, arbitrary: fc.oneof(fc.constant(join(tokenDir, 'missing')), fc.constant(tokenDir), fc.string({ unit: 'binary', maxLength: 20 }).map((name) => join(tokenDir, name))) },
-            { weight: 1, arbitrary: fc.constantFrom(null, true, 0, 1, 2, -1, NaN, {}, [], { path: 'x' }, Object.create(null), Buffer.from(validTokenFile)) },
+            {
+              weight: 1,
+              arbitrary: fc.oneof(
+                fc.constant(join(tokenDir, 'missing')),
+                fc.constant(tokenDir),
+                fc.string({ unit: 'binary', maxLength: 20 }).map((name) => join(tokenDir, name)),
+              ),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(
+                null,
+                true,
+                0,
+                1,
+                2,
+                -1,
+                NaN,
+                {},
+                [],
+                { path: 'x' },
+                Object.create(null),
+                Buffer.from(validTokenFile),
+              ),
+            },
           ),
           providerId: field(fc.constantFrom('www.amazon.com', 'graph.facebook.com'), fc.constantFrom('abc', ofLength('p', 2049))),
         },
@@ -165,8 +282,16 @@ export const samlRequest: fc.Arbitrary<unknown> = fc.oneof(
     arbitrary: fc.record(
       {
         ...roleSessionFields,
-        principalArn: field(accountId.map((a) => `arn:aws:iam::${a}:saml-provider/Okta`), fc.constantFrom('arn:aws:iam::123456789012:role/Okta', 'arn:aws:iam::123456789012:saml-provider/'), false),
-        samlAssertion: field(fc.base64String({ minLength: 4, maxLength: 400 }), fc.constantFrom('abc', ofLength('A', 100_000), ofLength('A', 100_001), '😀😀', '😀😀😀😀'), false),
+        principalArn: field(
+          accountId.map((a) => `arn:aws:iam::${a}:saml-provider/Okta`),
+          fc.constantFrom('arn:aws:iam::123456789012:role/Okta', 'arn:aws:iam::123456789012:saml-provider/'),
+          false,
+        ),
+        samlAssertion: field(
+          fc.base64String({ minLength: 4, maxLength: 400 }),
+          fc.constantFrom('abc', ofLength('A', 100_000), ofLength('A', 100_001), '😀😀', '😀😀😀😀'),
+          false,
+        ),
       },
       { requiredKeys: [] },
     ),
@@ -194,7 +319,21 @@ export const stsAnswer = fc.oneof(
     weight: 1,
     arbitrary: fc
       .oneof(
-        fc.tuple(fc.constantFrom('AccessDenied', 'Throttling', 'ValidationError', 'MalformedPolicyDocumentException', 'ExpiredTokenException', 'TimeoutError', 'Error'), fc.string(), fc.constantFrom(400, 403, 500, 503)).map(([name, message, status]) => serviceError(name, message, status) as unknown),
+        fc
+          .tuple(
+            fc.constantFrom(
+              'AccessDenied',
+              'Throttling',
+              'ValidationError',
+              'MalformedPolicyDocumentException',
+              'ExpiredTokenException',
+              'TimeoutError',
+              'Error',
+            ),
+            fc.string(),
+            fc.constantFrom(400, 403, 500, 503),
+          )
+          .map(([name, message, status]) => serviceError(name, message, status) as unknown),
         fc.string(),
         fc.constantFrom(undefined, null, 0, { message: 'plain object' }),
       )

@@ -12,7 +12,19 @@ function packageInputs(): string[] {
   const sources = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
-  return ['package.json', 'package-lock.json', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.build.cjs.json', 'tsconfig.build.esm.json', '.npmignore', 'scripts/mark-module-types.cjs', 'README.md', ...sources.sort()];
+  return [
+    'package.json',
+    'package-lock.json',
+    'LICENSE',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'tsconfig.build.cjs.json',
+    'tsconfig.build.esm.json',
+    '.npmignore',
+    'scripts/mark-module-types.cjs',
+    'README.md',
+    ...sources.sort(),
+  ];
 }
 
 /**
@@ -37,7 +49,11 @@ export default function packLibrary(): void {
 
 function pack(cacheDir: string, tarball: string): void {
   const staging = mkdtempSync(join(tmpdir(), 'nestjs-aws-sts-pack-'));
-  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', staging], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   mkdirSync(cacheDir, { recursive: true });
   renameSync(join(staging, output.trim().split('\n').pop() as string), tarball);
   rmSync(staging, { recursive: true, force: true });

@@ -95,7 +95,8 @@ export function typeScriptBlocks(markdown: string, source = 'README.md'): Readme
       const directives = pending;
       pending = undefined;
       if (!TYPESCRIPT.has(language.toLowerCase())) {
-        if (directives) throw new Error(`${source}:${directives.line}: directives before a "${language || 'plain'}" block, which is not checked`);
+        if (directives)
+          throw new Error(`${source}:${directives.line}: directives before a "${language || 'plain'}" block, which is not checked`);
         continue;
       }
       blocks.push({
@@ -172,12 +173,19 @@ function endOfLeadingImports(code: string): number {
  *
  * Both rewrites keep every line of the code on its line, so a diagnostic maps back to the Markdown.
  */
-export function blockSource(block: ReadmeBlock, kind: ModuleKindOfApp = 'esm', fileName = block.fileName ?? `readme-line-${block.line}.ts`): BlockSource {
+export function blockSource(
+  block: ReadmeBlock,
+  kind: ModuleKindOfApp = 'esm',
+  fileName = block.fileName ?? `readme-line-${block.line}.ts`,
+): BlockSource {
   let code = block.code;
   let prelude = block.prelude;
   let footer = 'export {};';
   if (kind === 'esm') {
-    code = code.replace(BARE_RELATIVE_IMPORT, (_match, before: string, quote: string, specifier: string) => `${before}${quote}${specifier}.js${quote}`);
+    code = code.replace(
+      BARE_RELATIVE_IMPORT,
+      (_match, before: string, quote: string, specifier: string) => `${before}${quote}${specifier}.js${quote}`,
+    );
   } else if (!block.fileName && awaitsAtTopLevel(code)) {
     const end = endOfLeadingImports(code);
     const opener = 'async function fragment(): Promise<void> {';

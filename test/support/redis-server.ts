@@ -36,9 +36,13 @@ export function redisAvailability(): { available: true } | { available: false; r
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 5_000 });
   if (probe.error) {
     const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { available: false, reason: `REDIS_URL is not set and ${missing ? 'redis-server is not on PATH' : `redis-server does not run (${probe.error.message})`}` };
+    return {
+      available: false,
+      reason: `REDIS_URL is not set and ${missing ? 'redis-server is not on PATH' : `redis-server does not run (${probe.error.message})`}`,
+    };
   }
-  if (probe.status !== 0) return { available: false, reason: `REDIS_URL is not set and redis-server --version failed (exit ${probe.status ?? probe.signal})` };
+  if (probe.status !== 0)
+    return { available: false, reason: `REDIS_URL is not set and redis-server --version failed (exit ${probe.status ?? probe.signal})` };
   return { available: true };
 }
 
@@ -178,7 +182,8 @@ async function spawnReady(port: number, args: string[], readyLine = 'Ready to ac
         throw /already in use/i.test(output) ? new PortTaken(why) : new Error(why);
       }
       if (listening && (await answersPing(port))) break;
-      if (performance.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port} within ${startTimeoutMs} ms:\n${output}`);
+      if (performance.now() > deadline)
+        throw new Error(`redis-server did not answer PING on port ${port} within ${startTimeoutMs} ms:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   } catch (error) {
@@ -302,14 +307,27 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterServers> 
   const nodes: RedisNodeAddress[] = [];
   try {
     for (let i = 0; i < size; i++) {
-      const clusterArgs = (port: number) => [...serverArgs(port), '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`];
+      const clusterArgs = (port: number) => [
+        ...serverArgs(port),
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+      ];
       const { port, child } = await spawnOnFreePort(clusterArgs);
       children.push(child);
       nodes.push({ host: '127.0.0.1', port });
     }
     const addresses = nodes.map(({ host, port }) => `${host}:${port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: topologyTimeoutMs });
-    for (const { port } of nodes) await until(`the cluster node on ${port} did not say cluster_state:ok`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'));
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: topologyTimeoutMs,
+    });
+    for (const { port } of nodes)
+      await until(`the cluster node on ${port} did not say cluster_state:ok`, async () =>
+        (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'),
+      );
   } catch (error) {
     await stopAll(children, dir);
     throw error;
@@ -336,20 +354,25 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
       servers.set(port, child);
       children.push(child);
     }
-    await until('the replica did not sync with its master', async () => (await cli(replica.port, 'info', 'replication')).includes('master_link_status:up'));
-    const sentinel = await spawnOnFreePort(
-      (port) => {
-        const config = join(dir, `sentinel-${port}.conf`);
-        // Sentinel rewrites its config file as it learns, so it gets a file of its own (written before it starts).
-        const rules = [`monitor ${masterName} 127.0.0.1 ${master.port} 1`, `down-after-milliseconds ${masterName} 1000`, `failover-timeout ${masterName} 10000`];
-        writeFileSync(config, rules.map((rule) => `sentinel ${rule}\n`).join(''));
-        return [config, '--sentinel', '--bind', '127.0.0.1', '--port', String(port)];
-      },
-      '+monitor master',
+    await until('the replica did not sync with its master', async () =>
+      (await cli(replica.port, 'info', 'replication')).includes('master_link_status:up'),
     );
+    const sentinel = await spawnOnFreePort((port) => {
+      const config = join(dir, `sentinel-${port}.conf`);
+      // Sentinel rewrites its config file as it learns, so it gets a file of its own (written before it starts).
+      const rules = [
+        `monitor ${masterName} 127.0.0.1 ${master.port} 1`,
+        `down-after-milliseconds ${masterName} 1000`,
+        `failover-timeout ${masterName} 10000`,
+      ];
+      writeFileSync(config, rules.map((rule) => `sentinel ${rule}\n`).join(''));
+      return [config, '--sentinel', '--bind', '127.0.0.1', '--port', String(port)];
+    }, '+monitor master');
     children.push(sentinel.child);
     sentinels.push({ host: '127.0.0.1', port: sentinel.port });
-    await until('the Sentinel did not see the replica', async () => (await cli(sentinel.port, 'sentinel', 'replicas', masterName)).includes(String(replica.port)));
+    await until('the Sentinel did not see the replica', async () =>
+      (await cli(sentinel.port, 'sentinel', 'replicas', masterName)).includes(String(replica.port)),
+    );
   } catch (error) {
     await stopAll(children, dir);
     throw error;
@@ -377,7 +400,8 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
 export function redisProcessesAvailability(): { available: true } | { available: false; reason: string } {
   for (const binary of ['redis-server', 'redis-cli']) {
     const probe = spawnSync(binary, ['--version'], { stdio: 'ignore', timeout: 5_000 });
-    if (probe.error || probe.status !== 0) return { available: false, reason: `${binary} does not run (${probe.error?.message ?? `exit ${probe.status}`})` };
+    if (probe.error || probe.status !== 0)
+      return { available: false, reason: `${binary} does not run (${probe.error?.message ?? `exit ${probe.status}`})` };
   }
   return { available: true };
 }

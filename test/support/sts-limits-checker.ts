@@ -17,7 +17,15 @@ const ARN_CHARS = /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\u
 const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
-function stringWithin(violations: string[], rule: string, value: unknown, min: number, max: number, pattern?: RegExp, required = false): void {
+function stringWithin(
+  violations: string[],
+  rule: string,
+  value: unknown,
+  min: number,
+  max: number,
+  pattern?: RegExp,
+  required = false,
+): void {
   if (value === undefined) {
     if (required) violations.push(`${rule}: missing`);
     return;
@@ -29,7 +37,8 @@ function stringWithin(violations: string[], rule: string, value: unknown, min: n
 
 function durationWithin(violations: string[], value: unknown, min: number, max: number): void {
   if (value === undefined) return;
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) violations.push(`DurationSeconds: integer ${min}–${max}`);
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+    violations.push(`DurationSeconds: integer ${min}–${max}`);
 }
 
 function roleSessionLimits(violations: string[], input: CommandInput): void {
@@ -38,7 +47,9 @@ function roleSessionLimits(violations: string[], input: CommandInput): void {
   stringWithin(violations, 'Policy', input.Policy, 1, 2048, POLICY_CHARS);
   if (input.PolicyArns !== undefined) {
     if (!Array.isArray(input.PolicyArns) || input.PolicyArns.length > 10) violations.push('PolicyArns: at most 10');
-    else for (const entry of input.PolicyArns as Array<{ arn?: unknown }>) stringWithin(violations, 'PolicyArns[].arn', entry?.arn, 20, 2048, ARN_CHARS, true);
+    else
+      for (const entry of input.PolicyArns as Array<{ arn?: unknown }>)
+        stringWithin(violations, 'PolicyArns[].arn', entry?.arn, 20, 2048, ARN_CHARS, true);
   }
 }
 
@@ -46,14 +57,18 @@ function roleSessionLimits(violations: string[], input: CommandInput): void {
 export function checkAssumeRole(input: CommandInput, chained: boolean): string[] {
   const violations: string[] = [];
   roleSessionLimits(violations, input);
-  if (chained && typeof input.DurationSeconds === 'number' && input.DurationSeconds > 3600) violations.push('DurationSeconds: at most 3600 when chained');
+  if (chained && typeof input.DurationSeconds === 'number' && input.DurationSeconds > 3600)
+    violations.push('DurationSeconds: at most 3600 when chained');
   stringWithin(violations, 'RoleSessionName', input.RoleSessionName, 2, 64, WORD_SESSION, true);
   stringWithin(violations, 'ExternalId', input.ExternalId, 2, 1224, WORD_EXTERNAL_ID);
   stringWithin(violations, 'SourceIdentity', input.SourceIdentity, 2, 64, WORD_SESSION);
-  if (typeof input.SourceIdentity === 'string' && input.SourceIdentity.toLowerCase().startsWith('aws:')) violations.push('SourceIdentity: aws: prefix');
+  if (typeof input.SourceIdentity === 'string' && input.SourceIdentity.toLowerCase().startsWith('aws:'))
+    violations.push('SourceIdentity: aws: prefix');
   stringWithin(violations, 'SerialNumber', input.SerialNumber, 9, 256, WORD_SERIAL);
-  if (input.TokenCode !== undefined && !(typeof input.TokenCode === 'string' && /^\d{6}$/.test(input.TokenCode))) violations.push('TokenCode: 6 digits');
-  if ((input.TokenCode === undefined) !== (input.SerialNumber === undefined)) violations.push('SerialNumber and TokenCode: both or neither');
+  if (input.TokenCode !== undefined && !(typeof input.TokenCode === 'string' && /^\d{6}$/.test(input.TokenCode)))
+    violations.push('TokenCode: 6 digits');
+  if ((input.TokenCode === undefined) !== (input.SerialNumber === undefined))
+    violations.push('SerialNumber and TokenCode: both or neither');
   const tagKeys: string[] = [];
   if (input.Tags !== undefined) {
     const list = input.Tags as Array<{ Key?: unknown; Value?: unknown }>;
@@ -73,7 +88,8 @@ export function checkAssumeRole(input: CommandInput, chained: boolean): string[]
   if (input.TransitiveTagKeys !== undefined) {
     const keys = input.TransitiveTagKeys as unknown[];
     if (!Array.isArray(keys) || keys.length > 50) violations.push('TransitiveTagKeys: at most 50');
-    else if (!keys.every((key) => typeof key === 'string' && tagKeys.includes(key))) violations.push('TransitiveTagKeys: subset of the tag keys');
+    else if (!keys.every((key) => typeof key === 'string' && tagKeys.includes(key)))
+      violations.push('TransitiveTagKeys: subset of the tag keys');
   }
   return violations;
 }
@@ -102,7 +118,9 @@ export function checkSessionToken(input: CommandInput): string[] {
   const violations: string[] = [];
   durationWithin(violations, input.DurationSeconds, 900, 129_600);
   stringWithin(violations, 'SerialNumber', input.SerialNumber, 9, 256, WORD_SERIAL);
-  if (input.TokenCode !== undefined && !(typeof input.TokenCode === 'string' && /^\d{6}$/.test(input.TokenCode))) violations.push('TokenCode: 6 digits');
-  if ((input.TokenCode === undefined) !== (input.SerialNumber === undefined)) violations.push('SerialNumber and TokenCode: both or neither');
+  if (input.TokenCode !== undefined && !(typeof input.TokenCode === 'string' && /^\d{6}$/.test(input.TokenCode)))
+    violations.push('TokenCode: 6 digits');
+  if ((input.TokenCode === undefined) !== (input.SerialNumber === undefined))
+    violations.push('SerialNumber and TokenCode: both or neither');
   return violations;
 }

@@ -59,7 +59,10 @@ export function defaultKeyId(key: string | Buffer): string {
 export class CredentialEnvelope {
   readonly #keys: DerivedKey[];
 
-  constructor(keys: SharedEncryptionKey[], private readonly keyPrefix: string) {
+  constructor(
+    keys: SharedEncryptionKey[],
+    private readonly keyPrefix: string,
+  ) {
     this.#keys = keys.map(({ key }) => {
       const bytes = keyBytes(key);
       return { fingerprint: defaultKeyId(bytes), cipher: derive(bytes, 'values'), address: derive(bytes, 'addresses') };
@@ -77,7 +80,10 @@ export class CredentialEnvelope {
    * `addresses(…)[keyIndex]`, so only an instance with that key can tell whether it holds them.
    */
   accessKeyTag(keyIndex: number, address: string, accessKeyId: string): string {
-    return createHmac('sha256', this.#keys[keyIndex].address).update(`access key\n${address}\n${accessKeyId}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.#keys[keyIndex].address)
+      .update(`access key\n${address}\n${accessKeyId}`)
+      .digest('base64url')
+      .slice(0, 22);
   }
 
   /** The value stored under `address` at `generation`: `v2.<key fingerprint>.<iv>.<ciphertext>.<tag>`, base64url parts. */
@@ -115,8 +121,18 @@ type Plaintext = { accessKeyId: string; secretAccessKey: string; sessionToken: s
 
 function plaintextOf(credentials: TemporaryCredentials): Plaintext {
   // Field by field: the credentials redact themselves for JSON.stringify.
-  const { accessKeyId, secretAccessKey, sessionToken, expiration, accountId, assumedRoleUser, sourceIdentity, packedPolicySize } = credentials;
-  return { accessKeyId, secretAccessKey, sessionToken, expiration: expiration.toISOString(), accountId, assumedRoleUser, sourceIdentity, packedPolicySize };
+  const { accessKeyId, secretAccessKey, sessionToken, expiration, accountId, assumedRoleUser, sourceIdentity, packedPolicySize } =
+    credentials;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+    expiration: expiration.toISOString(),
+    accountId,
+    assumedRoleUser,
+    sourceIdentity,
+    packedPolicySize,
+  };
 }
 
 /** Credentials from an opened value, or undefined when its shape is not ours (an authentic value from a future format). */
@@ -124,6 +140,15 @@ function credentialsOf(plain: Partial<Plaintext> | null): TemporaryCredentials |
   if (typeof plain !== 'object' || plain === null) return undefined;
   const { accessKeyId, secretAccessKey, sessionToken, expiration, accountId, assumedRoleUser, sourceIdentity, packedPolicySize } = plain;
   const expiresAt = new Date(expiration ?? NaN);
-  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof sessionToken !== 'string' || Number.isNaN(expiresAt.getTime())) return undefined;
-  return new TemporaryCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration: expiresAt }, { accountId, assumedRoleUser, sourceIdentity, packedPolicySize });
+  if (
+    typeof accessKeyId !== 'string' ||
+    typeof secretAccessKey !== 'string' ||
+    typeof sessionToken !== 'string' ||
+    Number.isNaN(expiresAt.getTime())
+  )
+    return undefined;
+  return new TemporaryCredentials(
+    { accessKeyId, secretAccessKey, sessionToken, expiration: expiresAt },
+    { accountId, assumedRoleUser, sourceIdentity, packedPolicySize },
+  );
 }

@@ -69,7 +69,9 @@ export class FleetLog {
           if (oldest !== '' && isAfter(oldest, this.#cursor)) {
             const dropped = this.lost();
             if (dropped > 0) {
-              this.#logger.warn(`The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`);
+              this.#logger.warn(
+                `The fleet's invalidation log was trimmed past what this instance had read: it dropped the ${dropped} credentials it held`,
+              );
             }
           }
           for (const [id, fields] of page) {

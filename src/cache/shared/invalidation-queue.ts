@@ -62,7 +62,9 @@ export class InvalidationQueue {
     if (this.#pending.size > this.maxPending) {
       const [oldest] = this.#pending.keys();
       this.#pending.delete(oldest);
-      this.#logger.warn(`More than ${this.maxPending} invalidations wait for Redis: the oldest is dropped, and stays local to this instance`);
+      this.#logger.warn(
+        `More than ${this.maxPending} invalidations wait for Redis: the oldest is dropped, and stays local to this instance`,
+      );
     }
     void this.flush();
   }

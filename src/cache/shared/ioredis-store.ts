@@ -29,7 +29,11 @@ const IOREDIS_COMMANDS = ['get', 'set', 'del', 'eval', 'publish', 'duplicate'] a
 
 /** Whether `client` has the ioredis / iovalkey commands the tier sends. */
 export function isIoredisLike(client: unknown): client is SharedRedisClient {
-  return typeof client === 'object' && client !== null && IOREDIS_COMMANDS.every((command) => typeof (client as Record<string, unknown>)[command] === 'function');
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    IOREDIS_COMMANDS.every((command) => typeof (client as Record<string, unknown>)[command] === 'function')
+  );
 }
 
 /** The tier's view of an ioredis or iovalkey client (a `Cluster` too). */
@@ -90,6 +94,8 @@ export class IoredisStore implements RedisStore {
    */
   #subscriber(): SharedRedisSubscriber {
     if ((this.client as { isCluster?: unknown }).isCluster === true) return this.client.duplicate();
-    return (this.client.duplicate as (override: { autoResubscribe: boolean }) => SharedRedisSubscriber).call(this.client, { autoResubscribe: false });
+    return (this.client.duplicate as (override: { autoResubscribe: boolean }) => SharedRedisSubscriber).call(this.client, {
+      autoResubscribe: false,
+    });
   }
 }

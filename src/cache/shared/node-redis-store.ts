@@ -69,7 +69,8 @@ export class NodeRedisStore implements RedisStore {
       : (_firstKey: unknown, args: string[]) => client.sendCommand(args);
     this.#send = async (firstKey, args) => {
       // A client the app never connected: node-redis says only 'Error', so the outage warning names the cause.
-      if (!client.isOpen) throw Object.assign(new Error('the node-redis client is not open: connect() it first'), { code: 'CLIENT_CLOSED' });
+      if (!client.isOpen)
+        throw Object.assign(new Error('the node-redis client is not open: connect() it first'), { code: 'CLIENT_CLOSED' });
       return send(firstKey, args);
     };
   }

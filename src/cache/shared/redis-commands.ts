@@ -71,7 +71,10 @@ export class RedisCommands {
    * command is sent even while backing off (a lock's renewal and release, an invalidation the fleet must hear): its
    * success ends the outage at once.
    */
-  run<T>(command: (store: RedisStore) => Promise<T>, { late, force = false }: { late?: (answer: T) => void; force?: boolean } = {}): Promise<T> {
+  run<T>(
+    command: (store: RedisStore) => Promise<T>,
+    { late, force = false }: { late?: (answer: T) => void; force?: boolean } = {},
+  ): Promise<T> {
     if (!force && !this.available) return Promise.reject(new SharedTierBackingOff('Redis failed lately; the shared tier is backing off'));
     const sentAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -84,7 +87,10 @@ export class RedisCommands {
       }, this.timeoutMs);
       timer.unref();
     });
-    answer.then((value) => timedOut && late?.(value), () => undefined);
+    answer.then(
+      (value) => timedOut && late?.(value),
+      () => undefined,
+    );
     return Promise.race([answer, deadline]).then(
       (value) => {
         clearTimeout(timer);
@@ -124,6 +130,8 @@ export class RedisCommands {
     this.#warned = now - this.#warnedAt >= WARNING_INTERVAL_MS;
     if (!this.#warned) return;
     this.#warnedAt = now;
-    this.#logger.warn(`Redis failed (${code}): the shared credential tier is skipped (local cache and STS serve as without it) until Redis answers again; next try in ${backoff / 1000} s`);
+    this.#logger.warn(
+      `Redis failed (${code}): the shared credential tier is skipped (local cache and STS serve as without it) until Redis answers again; next try in ${backoff / 1000} s`,
+    );
   }
 }

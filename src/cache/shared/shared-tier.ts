@@ -56,7 +56,6 @@ export interface DroppedCredentials {
  */
 export type SharedWaitResult = 'adopted' | 'fetched' | 'failed';
 
-
 /** A waiter looks again this often even without a `fill` message (which pub/sub may lose) (ms). */
 const POLL_MS = 100;
 /**
@@ -143,7 +142,10 @@ export class SharedTier {
   #closed = false;
   readonly #stats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
-  constructor(settings: SharedTierSettings, private readonly context: SharedTierContext) {
+  constructor(
+    settings: SharedTierSettings,
+    private readonly context: SharedTierContext,
+  ) {
     const store = settings.store();
     const keyCount = settings.encryptionKeys().length;
     this.#commands = new RedisCommands(store, settings.commandTimeoutMs, context.emit);
@@ -171,14 +173,21 @@ export class SharedTier {
     );
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
     this.#maintenance.unref();
-    this.#subscription = store.subscribe(this.#channel, { message: (message) => this.#heard(message), ready: () => void this.#log.catchUp() });
+    this.#subscription = store.subscribe(this.#channel, {
+      message: (message) => this.#heard(message),
+      ready: () => void this.#log.catchUp(),
+    });
   }
 
   /**
    * Credentials for `request` from the fleet: a usable value from Redis (newer than `current`, the credentials the
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
-  async load(request: SharedRequest, current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+  async load(
+    request: SharedRequest,
+    current: TemporaryCredentials | undefined,
+    fetch: () => Promise<TemporaryCredentials>,
+  ): Promise<TemporaryCredentials> {
     const wait: { since?: number } = {};
     let result: SharedWaitResult = 'failed';
     try {
@@ -334,7 +343,9 @@ export class SharedTier {
     const addresses = this.#addresses.get(localKey) ?? [];
     const heardIndex = addresses.indexOf(address);
     const onlyIf =
-      accessKeyTag === undefined ? undefined : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
+      accessKeyTag === undefined
+        ? undefined
+        : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
     const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
     this.#remember(localKey, dropped?.expiration);
     if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
@@ -373,7 +384,8 @@ export class SharedTier {
 
   /** A value put back after an invalidation (a DEL not yet sent, a late fill) holds these or older credentials. */
   #remember(localKey: string, droppedExpiration: number | undefined): void {
-    if (droppedExpiration !== undefined) this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
+    if (droppedExpiration !== undefined)
+      this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
   }
 
   #bypass(fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
@@ -392,10 +404,18 @@ export class SharedTier {
    * an invalidation came since `generation` was read, announces it and releases the lock, in one script sent past any
    * backoff: a store Redis refuses still releases the lock.
    */
-  async #fill(address: string, generation: string, token: string, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+  async #fill(
+    address: string,
+    generation: string,
+    token: string,
+    fetch: () => Promise<TemporaryCredentials>,
+  ): Promise<TemporaryCredentials> {
     const lock = `${address}:lock`;
     this.#stats.fills++;
-    const renewal = setInterval(() => void this.#run((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }), this.#lockMs / 3);
+    const renewal = setInterval(
+      () => void this.#run((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }),
+      this.#lockMs / 3,
+    );
     renewal.unref();
     let credentials: TemporaryCredentials;
     try {
@@ -423,7 +443,12 @@ export class SharedTier {
    * Its own fetch, for a waiter that gave up on the holder; should the holder's value arrive first, that one. Without
    * the tier the caller would have fetched at once, so the holder's slowness must not cost it its answer.
    */
-  #fetchWhileWatching(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined, fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
+  #fetchWhileWatching(
+    request: SharedRequest,
+    addresses: string[],
+    current: TemporaryCredentials | undefined,
+    fetch: () => Promise<TemporaryCredentials>,
+  ): Promise<TemporaryCredentials> {
     let settled = false;
     const own = this.#bypass(fetch).finally(() => (settled = true));
     const watched = (async (): Promise<TemporaryCredentials> => {
@@ -439,7 +464,11 @@ export class SharedTier {
   }
 
   /** The value and generation at `address`, and its lock when there is no value (or only `unusable`). */
-  async #readAndLock(address: string, token: string, unusable: string): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
+  async #readAndLock(
+    address: string,
+    token: string,
+    unusable: string,
+  ): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
     const keys = [address, `${address}:gen`, `${address}:lock`];
     const answer = await this.#run((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
       // Taken after we gave up, so nobody fetches under it: released at once.
@@ -451,7 +480,11 @@ export class SharedTier {
   }
 
   /** The first usable value at these addresses (see `#usable`), undefined when none is. */
-  async #readAll(request: SharedRequest, addresses: string[], current: TemporaryCredentials | undefined): Promise<TemporaryCredentials | undefined | 'failed'> {
+  async #readAll(
+    request: SharedRequest,
+    addresses: string[],
+    current: TemporaryCredentials | undefined,
+  ): Promise<TemporaryCredentials | undefined | 'failed'> {
     for (const address of addresses) {
       const answer = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []));
       if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
@@ -467,7 +500,12 @@ export class SharedTier {
    * mandatory window, newer than `current`, and newer than what this instance last invalidated under the key (an
    * invalidation still waiting for Redis must not be undone here).
    */
-  #usable(request: SharedRequest, address: string, { value, generation }: Found, current: TemporaryCredentials | undefined): TemporaryCredentials | undefined {
+  #usable(
+    request: SharedRequest,
+    address: string,
+    { value, generation }: Found,
+    current: TemporaryCredentials | undefined,
+  ): TemporaryCredentials | undefined {
     if (this.#queue.has(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
     const credentials = this.#envelope.open(address, value, generation);
     if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation

@@ -30,7 +30,10 @@ export async function authenticate(auth: AuthenticationContext, request: Receive
   }
   const amzDate = headers['x-amz-date'];
   if (!amzDate) {
-    throw new LocalStsFailure('IncompleteSignature', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    throw new LocalStsFailure(
+      'IncompleteSignature',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   }
   const signingDate = parseAmzDate(amzDate);
   if (!signingDate) throw new LocalStsFailure('IncompleteSignature', 'X-Amz-Date must be in the ISO8601 Long Format');

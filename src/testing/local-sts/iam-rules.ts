@@ -103,13 +103,16 @@ function trusts(role: LocalStsRole, caller: Caller): boolean {
 
 /** IAM's `StringLike`: `*` matches any run of characters, `?` one character, everything else itself. */
 function stringLike(pattern: string, value: string): boolean {
-  const source = [...pattern].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const source = [...pattern]
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${source}$`, 's').test(value);
 }
 
 /** Whether the trust policy's `sts:ExternalId` condition (if any) lets `externalId` in. */
 function externalIdAllowed(role: LocalStsRole, externalId: string | null): boolean {
-  const condition = role.externalIdCondition ?? (role.externalId === undefined ? undefined : { operator: 'StringEquals', values: [role.externalId] });
+  const condition =
+    role.externalIdCondition ?? (role.externalId === undefined ? undefined : { operator: 'StringEquals', values: [role.externalId] });
   if (condition === undefined) return true;
   if (externalId === null) return false;
   return condition.values.some((value) => (condition.operator === 'StringLike' ? stringLike(value, externalId) : value === externalId));

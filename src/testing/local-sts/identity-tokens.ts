@@ -68,9 +68,7 @@ export function readSamlClaims(xml: string): SamlClaims {
   const nameId = /<(?:[\w-]+:)?NameID\b([^>]*)>([^<]*)<\/(?:[\w-]+:)?NameID>/.exec(xml);
   const subject = nameId ? unescapeXml(nameId[2]!.trim()) : 'local-saml-subject';
   const format = nameId ? /\bFormat\s*=\s*"([^"]*)"/.exec(nameId[1]!)?.[1] : undefined;
-  const subjectType = !format
-    ? 'persistent'
-    : /nameid-format:(persistent|transient)$/.exec(format)?.[1] ?? format;
+  const subjectType = !format ? 'persistent' : (/nameid-format:(persistent|transient)$/.exec(format)?.[1] ?? format);
   const sessionAttr = matchXml(
     xml,
     /Name="https:\/\/aws\.amazon\.com\/SAML\/Attributes\/RoleSessionName"[^>]*>\s*<(?:[\w-]+:)?AttributeValue\b[^>]*>([^<]*)</,
@@ -92,7 +90,13 @@ export function samlNameQualifier(issuer: string, principalArn: string, fallback
 }
 
 /** Builds an unsigned JWT-shaped web identity token the server accepts. */
-export function makeLocalWebIdentityToken(claims: { sub: string; aud: string | string[]; iss: string; exp?: number; [k: string]: unknown }): string {
+export function makeLocalWebIdentityToken(claims: {
+  sub: string;
+  aud: string | string[];
+  iss: string;
+  exp?: number;
+  [k: string]: unknown;
+}): string {
   const enc = (v: unknown): string => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
   return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.local-unsigned`;
 }

@@ -34,19 +34,25 @@ export class OutboundTokens {
   issue(params: URLSearchParams, caller: Caller): XmlNode {
     const audiences = [...params.keys()].filter((key) => /^Audience\.member\.\d+$/.test(key)).map((key) => params.get(key) as string);
     if (audiences.length === 0) {
-      throw validationFailure("1 validation error detected: Value null at 'audience' failed to satisfy constraint: Member must not be null");
+      throw validationFailure(
+        "1 validation error detected: Value null at 'audience' failed to satisfy constraint: Member must not be null",
+      );
     }
     const algorithm = params.get('SigningAlgorithm');
     if (algorithm !== 'RS256' && algorithm !== 'ES384') {
-      throw validationFailure("1 validation error detected: Value at 'signingAlgorithm' failed to satisfy constraint: Member must be RS256 or ES384");
+      throw validationFailure(
+        "1 validation error detected: Value at 'signingAlgorithm' failed to satisfy constraint: Member must be RS256 or ES384",
+      );
     }
     const seconds = parseDuration(params.get('DurationSeconds'), 60, 3600) ?? 300;
     if (!this.enabled) throw new LocalStsFailure('OutboundWebIdentityFederationDisabledException');
     const now = this.now();
-    if (caller.kind === 'issued' && now + seconds * 1000 > caller.cred.expiresAt) throw new LocalStsFailure('SessionDurationEscalationException');
+    if (caller.kind === 'issued' && now + seconds * 1000 > caller.cred.expiresAt)
+      throw new LocalStsFailure('SessionDurationEscalationException');
 
     const tags: Record<string, string> = {};
-    for (let n = 1; params.has(`Tags.member.${n}.Key`); n++) tags[params.get(`Tags.member.${n}.Key`) as string] = params.get(`Tags.member.${n}.Value`) ?? '';
+    for (let n = 1; params.has(`Tags.member.${n}.Key`); n++)
+      tags[params.get(`Tags.member.${n}.Key`) as string] = params.get(`Tags.member.${n}.Value`) ?? '';
     const expiresAt = Math.floor(now / 1000) + seconds;
     const claims = {
       iss: LOCAL_TOKEN_ISSUER,
@@ -73,7 +79,8 @@ export class OutboundTokens {
   private keyPair(algorithm: Algorithm): { privateKey: KeyObject; publicKey: KeyObject } {
     let pair = this.keys.get(algorithm);
     if (!pair) {
-      pair = algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      pair =
+        algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-384' });
       this.keys.set(algorithm, pair);
     }
     return pair;

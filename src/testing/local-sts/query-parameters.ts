@@ -67,7 +67,9 @@ export function requireRoleArn(value: string | null): string {
 /** The RoleSessionName parameter: 2..64 of `[\w+=,.@-]`. */
 export function requireSessionName(value: string | null): string {
   if (value === null) {
-    throw validationFailure("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+    throw validationFailure(
+      "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (!SESSION_NAME_PATTERN.test(value)) {
     throw validationFailure(
@@ -82,7 +84,9 @@ export function parseDuration(value: string | null, min: number, max: number): n
   if (value === null) return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw validationFailure(`1 validation error detected: Value '${value}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+    throw validationFailure(
+      `1 validation error detected: Value '${value}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`,
+    );
   }
   if (n < min) {
     throw validationFailure(
@@ -120,7 +124,10 @@ export function packedPolicySize(params: URLSearchParams): number | undefined {
   if (!any) return undefined;
   const percent = Math.max(1, Math.ceil((bytes * 100) / 2048));
   if (percent > 100) {
-    throw new LocalStsFailure('PackedPolicyTooLarge', `Packed policy consumes ${percent}% of allotted space, please use smaller policy for this role.`);
+    throw new LocalStsFailure(
+      'PackedPolicyTooLarge',
+      `Packed policy consumes ${percent}% of allotted space, please use smaller policy for this role.`,
+    );
   }
   return percent;
 }

@@ -82,7 +82,9 @@ export function assumeRoleWithWebIdentity(sts: StsActionContext, params: URLSear
   const sessionName = requireSessionName(params.get('RoleSessionName'));
   const token = params.get('WebIdentityToken');
   if (token === null) {
-    throw validationFailure("1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null");
+    throw validationFailure(
+      "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null",
+    );
   }
   const duration = parseDuration(params.get('DurationSeconds'), 900, 43200);
   const claims = parseJwt(token);
@@ -118,11 +120,15 @@ export function assumeRoleWithSaml(sts: StsActionContext, params: URLSearchParam
   const roleArn = requireRoleArn(params.get('RoleArn'));
   const principalArn = params.get('PrincipalArn');
   if (principalArn === null) {
-    throw validationFailure("1 validation error detected: Value null at 'principalArn' failed to satisfy constraint: Member must not be null");
+    throw validationFailure(
+      "1 validation error detected: Value null at 'principalArn' failed to satisfy constraint: Member must not be null",
+    );
   }
   const assertion = params.get('SAMLAssertion');
   if (assertion === null) {
-    throw validationFailure("1 validation error detected: Value null at 'sAMLAssertion' failed to satisfy constraint: Member must not be null");
+    throw validationFailure(
+      "1 validation error detected: Value null at 'sAMLAssertion' failed to satisfy constraint: Member must not be null",
+    );
   }
   const duration = parseDuration(params.get('DurationSeconds'), 900, 43200);
   const xml = decodeSamlAssertion(assertion);
@@ -159,7 +165,9 @@ export function getFederationToken(sts: StsActionContext, params: URLSearchParam
   if (caller.kind === 'issued') throw new LocalStsFailure('AccessDenied', 'Cannot call GetFederationToken with session credentials');
   const name = requireParameter(params, 'Name', 'name');
   if (!/^[\w+=,.@-]{2,32}$/.test(name)) {
-    throw validationFailure("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+    throw validationFailure(
+      "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
   }
   const requested = parseDuration(params.get('DurationSeconds'), 900, 129600) ?? DEFAULT_SESSION_TOKEN_DURATION;
   // A root caller's session is cut to one hour, as STS does.
@@ -179,7 +187,9 @@ export function getCallerIdentity(caller: Caller): XmlNode {
 export function decodeAuthorizationMessage(sts: StsActionContext, params: URLSearchParams): XmlNode {
   const encoded = requireParameter(params, 'EncodedMessage', 'encodedMessage');
   if (encoded.length > 10_240) {
-    throw validationFailure("1 validation error detected: Value at 'encodedMessage' failed to satisfy constraint: Member must have length less than or equal to 10240");
+    throw validationFailure(
+      "1 validation error detected: Value at 'encodedMessage' failed to satisfy constraint: Member must have length less than or equal to 10240",
+    );
   }
   const decoded = sts.authorizationMessages.get(encoded);
   if (decoded === undefined) throw new LocalStsFailure('InvalidAuthorizationMessageException');
@@ -190,7 +200,9 @@ export function decodeAuthorizationMessage(sts: StsActionContext, params: URLSea
 export function getAccessKeyInfo(sts: StsActionContext, params: URLSearchParams): XmlNode {
   const accessKeyId = requireParameter(params, 'AccessKeyId', 'accessKeyId');
   if (!/^\w{16,128}$/.test(accessKeyId)) {
-    throw validationFailure("1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*");
+    throw validationFailure(
+      "1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*",
+    );
   }
   // Real STS reads the account out of any key id; the local one only knows the keys it holds or issued.
   const account = sts.credentials.identity(accessKeyId)?.account ?? sts.credentials.issuedCredential(accessKeyId)?.account;

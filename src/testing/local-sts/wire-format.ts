@@ -34,9 +34,7 @@ export type LocalStsErrorCode =
   | 'ServiceUnavailable';
 
 /** HTTP status, fault type and default message of each STS error code. */
-export const LOCAL_STS_ERRORS: Readonly<
-  Record<LocalStsErrorCode, { status: number; type: 'Sender' | 'Receiver'; message: string }>
-> = {
+export const LOCAL_STS_ERRORS: Readonly<Record<LocalStsErrorCode, { status: number; type: 'Sender' | 'Receiver'; message: string }>> = {
   AccessDenied: { status: 403, type: 'Sender', message: 'Access denied' },
   ValidationError: { status: 400, type: 'Sender', message: 'Validation error' },
   Throttling: { status: 400, type: 'Sender', message: 'Rate exceeded' },
@@ -62,14 +60,16 @@ export const LOCAL_STS_ERRORS: Readonly<
   IDPCommunicationError: {
     status: 400,
     type: 'Sender',
-    message: 'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.',
+    message:
+      'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.',
   },
   MalformedPolicyDocument: { status: 400, type: 'Sender', message: 'The policy is not in the valid JSON format.' },
   PackedPolicyTooLarge: { status: 400, type: 'Sender', message: 'Packed policy consumes more than the allotted space.' },
   RegionDisabledException: {
     status: 403,
     type: 'Sender',
-    message: 'STS is not activated in this region for account. Your account administrator can activate STS in this region using the IAM Console.',
+    message:
+      'STS is not activated in this region for account. Your account administrator can activate STS in this region using the IAM Console.',
   },
   InvalidAuthorizationMessageException: { status: 400, type: 'Sender', message: 'The message is invalid' },
   OutboundWebIdentityFederationDisabledException: {
@@ -178,5 +178,8 @@ export function malformedXml(action: string): string {
 
 /** An instant as STS writes it in signature messages: ISO 8601 basic, no milliseconds (`20240101T000000Z`). */
 export function compactDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }

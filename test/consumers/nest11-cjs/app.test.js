@@ -8,7 +8,14 @@ const library = require('nestjs-aws-sts');
 const terminus = require('nestjs-aws-sts/terminus');
 const testing = require('nestjs-aws-sts/testing');
 const common = require('@nestjs/common');
-const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, httpScenario, overrideClientScenario } = require('./scenario.cjs');
+const {
+  configureAsyncScenario,
+  configureScenario,
+  fakeServiceScenario,
+  healthScenario,
+  httpScenario,
+  overrideClientScenario,
+} = require('./scenario.cjs');
 
 test('loads the CommonJS build', () => {
   expect(require.resolve('nestjs-aws-sts')).toMatch(/dist[\\/]cjs[\\/]index\.js$/);
@@ -16,7 +23,8 @@ test('loads the CommonJS build', () => {
   expect(require.resolve('nestjs-aws-sts/testing')).toMatch(/dist[\\/]cjs[\\/]testing[\\/]index\.js$/);
 });
 
-test('configure(): getCallerIdentity, getCredentials and AccessDenied against the kit\'s local STS', () => configureScenario({ library, testing, Test }));
+test("configure(): getCallerIdentity, getCredentials and AccessDenied against the kit's local STS", () =>
+  configureScenario({ library, testing, Test }));
 
 test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, testing, Test, ConfigModule, ConfigService }));
 
@@ -24,15 +32,19 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => overrideClientSc
 
 test('overrideProvider(StsService) with fakeStsService()', () => fakeServiceScenario({ library, testing, Test }));
 
-test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 11, CommonJS), up and down', () => healthScenario({ library, testing, terminus, Terminus, Test }));
+test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 11, CommonJS), up and down', () =>
+  healthScenario({ library, testing, terminus, Terminus, Test }));
 
-test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => httpScenario({ library, testing, Test, common }));
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () =>
+  httpScenario({ library, testing, Test, common }));
 
-test('docs/testing.md: with one copy of @aws-sdk/client-sts, stsClientMockAnswers(mockClient(STSClient)) answers the module\'s client', async () => {
+test("docs/testing.md: with one copy of @aws-sdk/client-sts, stsClientMockAnswers(mockClient(STSClient)) answers the module's client", async () => {
   const sts = testing.stsClientMockAnswers(mockClient(STSClient), { identity: { account: '444444444444' } });
   try {
     const moduleRef = await Test.createTestingModule({
-      imports: [library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIA', secretAccessKey: 's' } })],
+      imports: [
+        library.ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIA', secretAccessKey: 's' } }),
+      ],
     }).compile();
     const service = moduleRef.get(library.StsService);
     const credentials = await service.getCredentials({ roleArn: 'arn:aws:iam::123456789012:role/TenantAccess' });

@@ -8,7 +8,14 @@ const library = require('nestjs-aws-sts');
 const terminus = require('nestjs-aws-sts/terminus');
 const testing = require('nestjs-aws-sts/testing');
 const common = require('@nestjs/common');
-const { configureAsyncScenario, configureScenario, fakeServiceScenario, healthScenario, httpScenario, overrideClientScenario } = require('./scenario.cjs');
+const {
+  configureAsyncScenario,
+  configureScenario,
+  fakeServiceScenario,
+  healthScenario,
+  httpScenario,
+  overrideClientScenario,
+} = require('./scenario.cjs');
 
 test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
   assert.match(require.resolve('nestjs-aws-sts'), /dist[\\/]cjs[\\/]index\.js$/);
@@ -16,7 +23,8 @@ test('loads the CommonJS build, which requires Nest 12 as ES modules', () => {
   assert.match(require.resolve('nestjs-aws-sts/testing'), /dist[\\/]cjs[\\/]testing[\\/]index\.js$/);
 });
 
-test("configure(): getCallerIdentity, getCredentials and AccessDenied against the kit's local STS", () => configureScenario({ library, testing, Test }));
+test("configure(): getCallerIdentity, getCredentials and AccessDenied against the kit's local STS", () =>
+  configureScenario({ library, testing, Test }));
 
 test('configureAsync() with ConfigService', () => configureAsyncScenario({ library, testing, Test, ConfigModule, ConfigService }));
 
@@ -24,6 +32,8 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => overrideClientSc
 
 test('overrideProvider(StsService) with fakeStsService()', () => fakeServiceScenario({ library, testing, Test }));
 
-test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12 through require(esm)), up and down', () => healthScenario({ library, testing, terminus, Terminus, Test }));
+test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12 through require(esm)), up and down', () =>
+  healthScenario({ library, testing, terminus, Terminus, Test }));
 
-test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => httpScenario({ library, testing, Test, common }));
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () =>
+  httpScenario({ library, testing, Test, common }));

@@ -14,7 +14,8 @@ test('loads the ES module build', () => {
   expect(import.meta.resolve('nestjs-aws-sts/testing')).toMatch(/dist\/esm\/testing\/index\.js$/);
 });
 
-test("configure(): getCallerIdentity, getCredentials and AccessDenied against the kit's local STS", () => scenario.configureScenario({ library, testing, Test }));
+test("configure(): getCallerIdentity, getCredentials and AccessDenied against the kit's local STS", () =>
+  scenario.configureScenario({ library, testing, Test }));
 
 test('configureAsync() with ConfigService', () => scenario.configureAsyncScenario({ library, testing, Test, ConfigModule, ConfigService }));
 
@@ -22,6 +23,8 @@ test('overrideProvider(STS_CLIENT) with fakeStsClient()', () => scenario.overrid
 
 test('overrideProvider(StsService) with fakeStsService()', () => scenario.fakeServiceScenario({ library, testing, Test }));
 
-test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12, ES modules), up and down', () => scenario.healthScenario({ library, testing, terminus, Terminus, Test }));
+test('nestjs-aws-sts/terminus: StsHealthIndicator in a HealthCheckService (Terminus 12, ES modules), up and down', () =>
+  scenario.healthScenario({ library, testing, terminus, Terminus, Test }));
 
-test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () => scenario.httpScenario({ library, testing, Test, common }));
+test('HTTP (platform-express): sts.current per request, StsExceptionFilter answering a refusal with 403', () =>
+  scenario.httpScenario({ library, testing, Test, common }));

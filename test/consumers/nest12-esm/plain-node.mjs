@@ -9,7 +9,8 @@ import * as terminus from 'nestjs-aws-sts/terminus';
 import * as testing from 'nestjs-aws-sts/testing';
 import scenario from './scenario.cjs';
 
-test('plain Node: configure(), getCallerIdentity, getCredentials and AccessDenied', () => scenario.configureScenario({ library, testing, Test }));
+test('plain Node: configure(), getCallerIdentity, getCredentials and AccessDenied', () =>
+  scenario.configureScenario({ library, testing, Test }));
 
 test('plain Node: overrideProvider(StsService) with fakeStsService()', () => scenario.fakeServiceScenario({ library, testing, Test }));
 

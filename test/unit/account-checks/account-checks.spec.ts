@@ -10,9 +10,17 @@ beforeEach(() => sts.reset());
 describe('validateAccess', () => {
   it('assumes the role for the shortest session and confirms the account', async () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
-    sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', UserId: 'AROA:s' });
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', UserId: 'AROA:s' });
     const result = await createService().validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' });
-    expect(result).toEqual({ ok: true, accountId: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s', expiration: expect.any(Date), externalIdEnforced: false }); // this mock lets anyone in
+    expect(result).toEqual({
+      ok: true,
+      accountId: '123456789012',
+      arn: 'arn:aws:sts::123456789012:assumed-role/TenantAccess/s',
+      expiration: expect.any(Date),
+      externalIdEnforced: false,
+    }); // this mock lets anyone in
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { DurationSeconds: 900, ExternalId: 'tenant-1' });
     const identityCall = sts.commandCalls(GetCallerIdentityCommand)[0];
     expect((await (identityCall.thisValue as STSClient).config.credentials()).accessKeyId).toMatch(/^ASIAEXAMPLE/);
@@ -27,11 +35,17 @@ describe('validateAccess', () => {
   it('reports credentials that land in another account than the ARN names', async () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
     sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999', Arn: 'arn:aws:sts::999999999999:assumed-role/X/s', UserId: 'u' });
-    await expect(createService().validateAccess({ roleArn: ROLE_ARN })).resolves.toMatchObject({ ok: false, error: { code: 'AccountMismatch' } });
+    await expect(createService().validateAccess({ roleArn: ROLE_ARN })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'AccountMismatch' },
+    });
   });
 
   it('returns a validation error for a bad request without calling STS', async () => {
-    await expect(createService().validateAccess({ roleArn: 'not-an-arn' })).resolves.toMatchObject({ ok: false, error: { code: 'InvalidInput', field: 'roleArn' } });
+    await expect(createService().validateAccess({ roleArn: 'not-an-arn' })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'InvalidInput', field: 'roleArn' },
+    });
     expect(sts.calls()).toHaveLength(0);
   });
 });
@@ -41,9 +55,13 @@ describe('validateAccess: is the ExternalId enforced?', () => {
   /** A role whose trust policy demands the ExternalId `tenant-1`, or (`enforced: false`) lets any caller in. */
   function role(enforced: boolean) {
     sts.on(GetCallerIdentityCommand).resolves(identity);
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
-      !enforced || input.ExternalId === 'tenant-1' ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized to perform: sts:AssumeRole', 403)),
-    );
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake((input: { ExternalId?: string }) =>
+        !enforced || input.ExternalId === 'tenant-1'
+          ? Promise.resolve(assumeRoleOutput())
+          : Promise.reject(serviceError('AccessDenied', 'not authorized to perform: sts:AssumeRole', 403)),
+      );
   }
 
   it('probes with a random wrong ExternalId, then a near miss of the right one: two refusals mean enforced, unlogged and uncached', async () => {
@@ -52,7 +70,10 @@ describe('validateAccess: is the ExternalId enforced?', () => {
     Logger.overrideLogger(logger);
     try {
       const service = createService();
-      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: true });
+      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({
+        ok: true,
+        externalIdEnforced: true,
+      });
       const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
       expect(calls).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/), 'tenant-0']);
       expect(logger.lines).toEqual([]);
@@ -65,7 +86,10 @@ describe('validateAccess: is the ExternalId enforced?', () => {
   it('reports a role that lets anyone in with its ARN, and refuses it with requireExternalIdEnforced', async () => {
     role(false);
     const service = createService();
-    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: false,
+    });
     const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' }, { requireExternalIdEnforced: true });
     expect(refused).toMatchObject({ ok: false, error: { code: 'ExternalIdNotEnforced', hint: expect.stringContaining('sts:ExternalId') } });
     expect(visibleText((refused as { error: Error }).error)).not.toContain('tenant-1');
@@ -73,11 +97,16 @@ describe('validateAccess: is the ExternalId enforced?', () => {
 
   it('unmasks a condition that only asks for some ExternalId (StringLike *, Null): not enforced', async () => {
     sts.on(GetCallerIdentityCommand).resolves(identity);
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId?: string }) =>
-      input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
-    );
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake((input: { ExternalId?: string }) =>
+        input.ExternalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+      );
     const service = createService({ EXTERNAL_ID: 'partner-external-id', requireExternalId: true });
-    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toMatchObject({
+      ok: true,
+      externalIdEnforced: false,
+    });
     const sent = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId);
     expect(sent).toEqual(['tenant-1', expect.stringMatching(/^[0-9a-f]{32}$/)]);
     expect(sent[1]).not.toBe('partner-external-id');
@@ -85,7 +114,11 @@ describe('validateAccess: is the ExternalId enforced?', () => {
 
   it('does not probe a request with MFA (a code cannot be sent twice): not checked, and refused when enforcement is required', async () => {
     role(false);
-    const request = { roleArn: ROLE_ARN, externalId: 'tenant-1', mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/ops', tokenCode: '123456' } };
+    const request = {
+      roleArn: ROLE_ARN,
+      externalId: 'tenant-1',
+      mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/ops', tokenCode: '123456' },
+    };
     await expect(createService().validateAccess(request)).resolves.toMatchObject({ ok: true, externalIdEnforced: undefined });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
     await expect(createService().validateAccess(request, { requireExternalIdEnforced: true })).resolves.toMatchObject({
@@ -103,39 +136,58 @@ describe('validateAccess: is the ExternalId enforced?', () => {
   it.each([
     ['the random probe', (externalId: string) => externalId !== 'tenant-1'],
     ['the near miss', (externalId: string) => externalId === 'tenant-0'],
-  ])('a throttled probe (%s) leaves the check ok, not checked; with requireExternalIdEnforced ExternalIdNotChecked, caused by it', async (_label, throttled) => {
-    sts.on(GetCallerIdentityCommand).resolves(identity);
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
-      input.ExternalId === 'tenant-1'
-        ? Promise.resolve(assumeRoleOutput())
-        : Promise.reject(throttled(input.ExternalId) ? serviceError('Throttling', 'Rate exceeded', 400) : serviceError('AccessDenied', 'not authorized', 403)),
-    );
-    const service = createService();
-    await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toEqual({
-      ok: true,
-      accountId: '123456789012',
-      arn: identity.Arn,
-      expiration: expect.any(Date),
-      externalIdEnforced: undefined,
-    });
-    const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' }, { requireExternalIdEnforced: true });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'ExternalIdNotChecked', hint: expect.stringContaining('probe'), cause: { code: 'Throttling', retryable: true } } });
-    expect(visibleText((refused as { error: Error }).error)).not.toMatch(/tenant-[01]/);
-  });
+  ])(
+    'a throttled probe (%s) leaves the check ok, not checked; with requireExternalIdEnforced ExternalIdNotChecked, caused by it',
+    async (_label, throttled) => {
+      sts.on(GetCallerIdentityCommand).resolves(identity);
+      sts
+        .on(AssumeRoleCommand)
+        .callsFake((input: { ExternalId: string }) =>
+          input.ExternalId === 'tenant-1'
+            ? Promise.resolve(assumeRoleOutput())
+            : Promise.reject(
+                throttled(input.ExternalId)
+                  ? serviceError('Throttling', 'Rate exceeded', 400)
+                  : serviceError('AccessDenied', 'not authorized', 403),
+              ),
+        );
+      const service = createService();
+      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' })).resolves.toEqual({
+        ok: true,
+        accountId: '123456789012',
+        arn: identity.Arn,
+        expiration: expect.any(Date),
+        externalIdEnforced: undefined,
+      });
+      const refused = await service.validateAccess({ roleArn: ROLE_ARN, externalId: 'tenant-1' }, { requireExternalIdEnforced: true });
+      expect(refused).toMatchObject({
+        ok: false,
+        error: { code: 'ExternalIdNotChecked', hint: expect.stringContaining('probe'), cause: { code: 'Throttling', retryable: true } },
+      });
+      expect(visibleText((refused as { error: Error }).error)).not.toMatch(/tenant-[01]/);
+    },
+  );
 
   it('a role that lets in a near miss of the ExternalId (StringLike "tenant-*") is not enforced, though it refuses a random value', async () => {
     const customerValue = 'tenant-9f86d081884c7d659a2feaa0c55ad015';
     sts.on(GetCallerIdentityCommand).resolves(identity);
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
-      input.ExternalId.startsWith('tenant-') ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
-    );
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake((input: { ExternalId: string }) =>
+        input.ExternalId.startsWith('tenant-')
+          ? Promise.resolve(assumeRoleOutput())
+          : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+      );
     const logger = capturingLogger();
     Logger.overrideLogger(logger);
     try {
       const service = createService();
       const events: unknown[] = [];
       service.events$.subscribe((event) => events.push(event));
-      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: customerValue })).resolves.toMatchObject({ ok: true, externalIdEnforced: false });
+      await expect(service.validateAccess({ roleArn: ROLE_ARN, externalId: customerValue })).resolves.toMatchObject({
+        ok: true,
+        externalIdEnforced: false,
+      });
       const [, random, nearMiss] = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId as string);
       expect(random).toMatch(/^[0-9a-f]{32}$/);
       expect(nearMiss).toHaveLength(customerValue.length);
@@ -153,13 +205,22 @@ describe('validateAccess: is the ExternalId enforced?', () => {
   it("the near miss differs from the customer's value in any letter case, whatever its last character", async () => {
     sts.on(GetCallerIdentityCommand).resolves(identity);
     for (const externalId of ['ab', 'x0', 'X1', 'tenant-Z', 'a:/=,.@+-_']) {
-      sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) =>
-        input.ExternalId === externalId ? Promise.resolve(assumeRoleOutput()) : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
-      );
+      sts
+        .on(AssumeRoleCommand)
+        .callsFake((input: { ExternalId: string }) =>
+          input.ExternalId === externalId
+            ? Promise.resolve(assumeRoleOutput())
+            : Promise.reject(serviceError('AccessDenied', 'not authorized', 403)),
+        );
       sts.resetHistory();
       await createService().validateAccess({ roleArn: ROLE_ARN, externalId });
       const nearMiss = sts.commandCalls(AssumeRoleCommand)[2]?.args[0].input.ExternalId as string;
-      expect({ externalId, length: nearMiss.length, prefix: nearMiss.slice(0, -1), differs: nearMiss.toLowerCase() !== externalId.toLowerCase() }).toEqual({
+      expect({
+        externalId,
+        length: nearMiss.length,
+        prefix: nearMiss.slice(0, -1),
+        differs: nearMiss.toLowerCase() !== externalId.toLowerCase(),
+      }).toEqual({
         externalId,
         length: externalId.length,
         prefix: externalId.slice(0, -1),
@@ -187,8 +248,16 @@ describe('trustPrincipal', () => {
   it.each([
     ['an IAM user, as is', 'arn:aws:iam::111111111111:user/team/app', 'arn:aws:iam::111111111111:user/team/app'],
     ['an IAM role, as is', 'arn:aws:iam::111111111111:role/app', 'arn:aws:iam::111111111111:role/app'],
-    ['an assumed-role session, as its role', 'arn:aws:sts::111111111111:assumed-role/AppRole/i-0abc', 'arn:aws:iam::111111111111:role/AppRole'],
-    ['an assumed-role session in another partition', 'arn:aws-cn:sts::111111111111:assumed-role/AppRole/s', 'arn:aws-cn:iam::111111111111:role/AppRole'],
+    [
+      'an assumed-role session, as its role',
+      'arn:aws:sts::111111111111:assumed-role/AppRole/i-0abc',
+      'arn:aws:iam::111111111111:role/AppRole',
+    ],
+    [
+      'an assumed-role session in another partition',
+      'arn:aws-cn:sts::111111111111:assumed-role/AppRole/s',
+      'arn:aws-cn:iam::111111111111:role/AppRole',
+    ],
     ['root, as the account', 'arn:aws:iam::111111111111:root', 'arn:aws:iam::111111111111:root'],
     ['a federated user, as the account', 'arn:aws:sts::111111111111:federated-user/bob', 'arn:aws:iam::111111111111:root'],
   ])('%s', async (_, arn, principal) => {
@@ -200,9 +269,15 @@ describe('trustPrincipal', () => {
   });
 
   it("keeps the role's path when AWS_ROLE_ARN names the same role, and ignores it when it names another", async () => {
-    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/AppRole')).resolves.toBe('arn:aws:iam::111111111111:role/service/AppRole');
-    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/Other')).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
-    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::222222222222:role/AppRole')).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
+    await expect(
+      principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/AppRole'),
+    ).resolves.toBe('arn:aws:iam::111111111111:role/service/AppRole');
+    await expect(
+      principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::111111111111:role/service/Other'),
+    ).resolves.toBe('arn:aws:iam::111111111111:role/AppRole');
+    await expect(principalFor('arn:aws:sts::111111111111:assumed-role/AppRole/s', 'arn:aws:iam::222222222222:role/AppRole')).resolves.toBe(
+      'arn:aws:iam::111111111111:role/AppRole',
+    );
   });
 });
 

@@ -24,22 +24,32 @@ const word = fc.stringMatching(/^[a-z0-9+=,.@-]{2,6}$/);
 /** Tag keys and values allow no comma. */
 const tagWord = fc.stringMatching(/^[a-z0-9+=.@-]{2,6}$/);
 const roleArn = fc.constantFrom('arn:aws:iam::123456789012:role/A', 'arn:aws:iam::123456789012:role/B', 'arn:aws:iam::210987654321:role/A');
-const hop: fc.Arbitrary<AssumeRoleRequest> = fc.record({ roleArn, externalId: fc.option(word, { nil: undefined }) }, { requiredKeys: ['roleArn'] });
-const request: fc.Arbitrary<AssumeRoleRequest> = fc.record(
-  {
-    roleArn,
-    externalId: word,
-    sessionName: word,
-    policy: fc.dictionary(fc.constantFrom('Version', 'Statement', 'Id'), fc.oneof(word, fc.array(word, { maxLength: 2 })), { minKeys: 1 }),
-    policyArns: fc.uniqueArray(word.map((name) => `arn:aws:iam::aws:policy/${name}`), { minLength: 1, maxLength: 3 }),
-    tags: fc.dictionary(tagWord, tagWord, { minKeys: 1, maxKeys: 3 }),
-    sourceIdentity: word,
-    durationSeconds: fc.integer({ min: 900, max: 43_200 }),
-    mfa: word.map((serial) => ({ serialNumber: `arn:aws:iam::111111111111:mfa/${serial}`, tokenCode: '123456' })),
-    via: hop,
-  },
+const hop: fc.Arbitrary<AssumeRoleRequest> = fc.record(
+  { roleArn, externalId: fc.option(word, { nil: undefined }) },
   { requiredKeys: ['roleArn'] },
-).filter((r) => r.via === undefined || r.durationSeconds === undefined || r.durationSeconds <= 3600); // STS's chaining cap
+);
+const request: fc.Arbitrary<AssumeRoleRequest> = fc
+  .record(
+    {
+      roleArn,
+      externalId: word,
+      sessionName: word,
+      policy: fc.dictionary(fc.constantFrom('Version', 'Statement', 'Id'), fc.oneof(word, fc.array(word, { maxLength: 2 })), {
+        minKeys: 1,
+      }),
+      policyArns: fc.uniqueArray(
+        word.map((name) => `arn:aws:iam::aws:policy/${name}`),
+        { minLength: 1, maxLength: 3 },
+      ),
+      tags: fc.dictionary(tagWord, tagWord, { minKeys: 1, maxKeys: 3 }),
+      sourceIdentity: word,
+      durationSeconds: fc.integer({ min: 900, max: 43_200 }),
+      mfa: word.map((serial) => ({ serialNumber: `arn:aws:iam::111111111111:mfa/${serial}`, tokenCode: '123456' })),
+      via: hop,
+    },
+    { requiredKeys: ['roleArn'] },
+  )
+  .filter((r) => r.via === undefined || r.durationSeconds === undefined || r.durationSeconds <= 3600); // STS's chaining cap
 
 /** An independent oracle of what changes the credentials: each field in plain, order-free form. */
 function meaning(r: AssumeRoleRequest): unknown {
@@ -100,11 +110,21 @@ describe('cache keys', () => {
       ['policy', (r) => ({ ...r, policy: { ...(r.policy as object), Extra: 'X' } })],
       ['policyArns', (r) => ({ ...r, policyArns: [...(r.policyArns ?? []), 'arn:aws:iam::aws:policy/X'] })],
       ['tags', (r) => ({ ...r, tags: { ...r.tags, extra: 'X' } })],
-      ['transitiveTagKeys', (r) => ({ ...r, transitiveTagKeys: r.transitiveTagKeys?.length ? undefined : Object.keys(r.tags ?? {}).slice(0, 1) })],
+      [
+        'transitiveTagKeys',
+        (r) => ({ ...r, transitiveTagKeys: r.transitiveTagKeys?.length ? undefined : Object.keys(r.tags ?? {}).slice(0, 1) }),
+      ],
       ['sourceIdentity', (r) => ({ ...r, sourceIdentity: `${r.sourceIdentity ?? 's'}X` })],
       ['durationSeconds', (r) => ({ ...r, via: undefined, durationSeconds: (r.durationSeconds ?? 3600) === 900 ? 901 : 900 })],
       ['mfa', (r) => ({ ...r, mfa: { serialNumber: `${r.mfa?.serialNumber ?? 'GAHT1234567'}X`, tokenCode: '123456' } })],
-      ['via', (r) => ({ ...r, via: { roleArn: 'arn:aws:iam::999999999999:role/Hub' }, durationSeconds: r.durationSeconds && Math.min(r.durationSeconds, 3600) })],
+      [
+        'via',
+        (r) => ({
+          ...r,
+          via: { roleArn: 'arn:aws:iam::999999999999:role/Hub' },
+          durationSeconds: r.durationSeconds && Math.min(r.durationSeconds, 3600),
+        }),
+      ],
     ];
     fc.assert(
       fc.property(request, fc.constantFrom(...fields), (a, [, change]) => {
@@ -131,11 +151,18 @@ describe('cache keys', () => {
     const index = keyIndex();
     const withDate = (iso: string) => ({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': new Date(iso) } } }],
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': new Date(iso) } } },
+      ],
     });
-    const scoped = (prefix: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: { toJSON: () => `arn:aws:s3:::${prefix}/*` } }] });
+    const scoped = (prefix: string) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: { toJSON: () => `arn:aws:s3:::${prefix}/*` } }],
+    });
     const base = { roleArn: 'arn:aws:iam::123456789012:role/A', externalId: 'tenant-a' };
-    expect(index.keyOf({ ...base, policy: withDate('2026-01-01T00:00:00Z') })).not.toBe(index.keyOf({ ...base, policy: withDate('2027-01-01T00:00:00Z') }));
+    expect(index.keyOf({ ...base, policy: withDate('2026-01-01T00:00:00Z') })).not.toBe(
+      index.keyOf({ ...base, policy: withDate('2027-01-01T00:00:00Z') }),
+    );
     expect(index.keyOf({ ...base, policy: scoped('tenant-a') })).not.toBe(index.keyOf({ ...base, policy: scoped('tenant-b') }));
     // Equal text, equal key: a policy given as its JSON text is the same policy.
     expect(index.keyOf({ ...base, policy: JSON.stringify(scoped('tenant-a')) })).toBe(index.keyOf({ ...base, policy: scoped('tenant-a') }));

@@ -63,7 +63,13 @@ class StubLoad {
   load = (): Promise<TemporaryCredentials> => {
     const number = ++this.calls;
     if (this.outcome && 'fail' in this.outcome) return Promise.reject(this.outcome.fail);
-    const issue = () => new TemporaryCredentials({ accessKeyId: `ASIA${number}`, secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date(this.clock.now() + this.lifetimeMs) });
+    const issue = () =>
+      new TemporaryCredentials({
+        accessKeyId: `ASIA${number}`,
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+        expiration: new Date(this.clock.now() + this.lifetimeMs),
+      });
     if (this.outcome && 'hang' in this.outcome) return new Promise((resolve) => this.pending.push(() => resolve(issue())));
     return Promise.resolve(issue());
   };

@@ -60,7 +60,10 @@ afterEach(() => {
  * A keep-warm on virtual time whose refreshes are recorded and answered as `answer` decides: 'hold' settles when the
  * test calls `settle` (never, if it does not), 'resolve' at once, 'reject' fails at once, 'decline' starts nothing.
  */
-function keepWarmOn(settings: Partial<KeepWarmSettings> = {}, answer: (key: string) => 'hold' | 'resolve' | 'decline' | 'reject' = () => 'hold') {
+function keepWarmOn(
+  settings: Partial<KeepWarmSettings> = {},
+  answer: (key: string) => 'hold' | 'resolve' | 'decline' | 'reject' = () => 'hold',
+) {
   const time = new VirtualTime();
   everyClock.push(time);
   const starts: Array<{ key: string; at: number }> = [];

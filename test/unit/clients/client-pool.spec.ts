@@ -27,7 +27,9 @@ const MIN = 60_000;
 /** STS answers AssumeRole with fresh credentials of the given lifetime, numbered 1, 2, 3… */
 function answerAssumeRole(seconds = 3600) {
   let issued = 0;
-  stsMock.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn, seconds, `N${++issued}`)));
+  stsMock
+    .on(AssumeRoleCommand)
+    .callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn, seconds, `N${++issued}`)));
 }
 
 /** Every S3Client destroyed while the spy is on, in order. */
@@ -67,7 +69,9 @@ describe('clientFor: the configuration', () => {
   });
 
   it.each([0, 10_001, 1.5, '100'])('refuses clients.maxEntries %p, naming the field and the range', (maxEntries) => {
-    expect(() => resolveStsConfig({ clients: { maxEntries: maxEntries as number } })).toThrow(/clients\.maxEntries must be an integer between 1 and 10000/);
+    expect(() => resolveStsConfig({ clients: { maxEntries: maxEntries as number } })).toThrow(
+      /clients\.maxEntries must be an integer between 1 and 10000/,
+    );
   });
 
   it('refuses a clients option that is not an object', () => {
@@ -81,7 +85,9 @@ describe('clientFor: one client per (class, request, config)', () => {
   it('returns the same client object for the same inputs, however the request and config objects are built', () => {
     const sts = service();
     const first = sts.clientFor(S3Client, { ...tenant }, { region: 'eu-west-1', maxAttempts: 2 });
-    expect(sts.clientFor(S3Client, { externalId: tenant.externalId, roleArn: tenant.roleArn }, { maxAttempts: 2, region: 'eu-west-1' })).toBe(first);
+    expect(
+      sts.clientFor(S3Client, { externalId: tenant.externalId, roleArn: tenant.roleArn }, { maxAttempts: 2, region: 'eu-west-1' }),
+    ).toBe(first);
     expect(sts.clientFor(S3Client, { ...tenant, durationSeconds: 3600 }, { region: 'eu-west-1', maxAttempts: 2 })).toBe(first); // the default duration, said out loud
     const bare = sts.clientFor(S3Client, tenant);
     expect(sts.clientFor(S3Client, tenant, {})).toBe(bare);
@@ -119,7 +125,7 @@ describe('clientFor: one client per (class, request, config)', () => {
     expect(service().clientFor(S3Client, tenant)).not.toBe(service().clientFor(S3Client, tenant));
   });
 
-  it('builds the client from a copy of the config: changing the caller\'s object later reaches neither the client nor its key', async () => {
+  it("builds the client from a copy of the config: changing the caller's object later reaches neither the client nor its key", async () => {
     const sts = service();
     const config = { region: 'eu-west-1', requestHandler: { requestTimeout: 5_000 } };
     const first = sts.clientFor(S3Client, tenant, config);
@@ -165,7 +171,9 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
   it('keeps at most clients.maxEntries clients: 200 tenants through a pool of 100 leave 100 alive, the least recently used destroyed', () => {
     const destroyed = destroyedS3Clients();
     const sts = service({ clients: { maxEntries: 100 } });
-    const clients = Array.from({ length: 200 }, (_, index) => sts.clientFor(S3Client, { roleArn: tenantRole(index), externalId: `tenant-${index}` }));
+    const clients = Array.from({ length: 200 }, (_, index) =>
+      sts.clientFor(S3Client, { roleArn: tenantRole(index), externalId: `tenant-${index}` }),
+    );
     expect(new Set(clients).size).toBe(200);
     expect(destroyed).toHaveLength(100);
     expect(new Set(destroyed)).toEqual(new Set(clients.slice(0, 100)));
@@ -194,20 +202,23 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
     ['invalidateWhere (cached credentials)', async (sts) => sts.cache.invalidateWhere((entry) => entry.accountId === '123456789012')],
     ['invalidateIfCurrent', async (sts) => sts.cache.invalidateIfCurrent(await sts.getCredentials(tenant))],
     ['clear', async (sts) => sts.cache.clear()],
-  ])('%s drops the client with its credentials: the old one is destroyed, the next clientFor builds a new one', async (_how, invalidate) => {
-    const destroyed = destroyedS3Clients();
-    const sts = service();
-    const client = sts.clientFor(S3Client, tenant);
-    const other = sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'x-1' });
-    await client.config.credentials(); // cached
-    await invalidate(sts);
-    expect(destroyed).toContain(client);
-    const next = sts.clientFor(S3Client, tenant);
-    expect(next).not.toBe(client);
-    expect((await next.config.credentials()).accessKeyId).toBe('ASIAEXAMPLEN2');
-    expect(destroyed).not.toContain(next);
-    if (!destroyed.includes(other)) expect(sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'x-1' })).toBe(other);
-  });
+  ])(
+    '%s drops the client with its credentials: the old one is destroyed, the next clientFor builds a new one',
+    async (_how, invalidate) => {
+      const destroyed = destroyedS3Clients();
+      const sts = service();
+      const client = sts.clientFor(S3Client, tenant);
+      const other = sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'x-1' });
+      await client.config.credentials(); // cached
+      await invalidate(sts);
+      expect(destroyed).toContain(client);
+      const next = sts.clientFor(S3Client, tenant);
+      expect(next).not.toBe(client);
+      expect((await next.config.credentials()).accessKeyId).toBe('ASIAEXAMPLEN2');
+      expect(destroyed).not.toContain(next);
+      if (!destroyed.includes(other)) expect(sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'x-1' })).toBe(other);
+    },
+  );
 
   it('invalidate and invalidateWhere also drop a client whose credentials are not cached (never fetched, or cache: false)', () => {
     const destroyed = destroyedS3Clients();
@@ -235,7 +246,11 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
   it('module destroy destroys every pooled client', () => {
     const destroyed = destroyedS3Clients();
     const sts = createService();
-    const clients = [sts.clientFor(S3Client, tenant), sts.clientFor(S3Client, tenant, { region: 'eu-west-1' }), sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN })];
+    const clients = [
+      sts.clientFor(S3Client, tenant),
+      sts.clientFor(S3Client, tenant, { region: 'eu-west-1' }),
+      sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN }),
+    ];
     const dynamo = sts.clientFor(DynamoDBClient, tenant);
     const dynamoDestroy = jest.spyOn(dynamo, 'destroy');
     sts.onModuleDestroy();
@@ -275,14 +290,23 @@ describe('clientFor: a config that cannot be compared gets its own client each t
   it.each<[string, () => S3ClientConfig]>([
     ['a request handler instance', () => ({ requestHandler: handler })],
     ['an agent instance in the handler options', () => ({ requestHandler: { httpAgent: agent } })],
-    ['a function', () => ({ region: 'eu-west-1', logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } })],
+    [
+      'a function',
+      () => ({
+        region: 'eu-west-1',
+        logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      }),
+    ],
     ['a class instance', () => ({ endpoint: new URL('https://s3.example.com') as never })],
     ['a symbol key', () => ({ region: 'eu-west-1', [Symbol('extra')]: true }) as S3ClientConfig],
-    ['a cycle', () => {
-      const looped: Record<string, unknown> = { requestTimeout: 5_000 };
-      looped.self = looped;
-      return { requestHandler: looped as never };
-    }],
+    [
+      'a cycle',
+      () => {
+        const looped: Record<string, unknown> = { requestTimeout: 5_000 };
+        looped.self = looped;
+        return { requestHandler: looped as never };
+      },
+    ],
   ])('%s', (_what, config) => {
     const destroyed = destroyedS3Clients();
     const sts = service();
@@ -333,7 +357,15 @@ describe('clientFor: a config that cannot be compared gets its own client each t
         return ++reads % 2 === 1 ? 'ap-south-1' : 'sa-east-1';
       },
     };
-    const callers = [alternating, { region: 'ap-south-1' }, alternating, { region: 'sa-east-1' }, alternating, { region: 'ap-south-1' }, { region: 'sa-east-1' }];
+    const callers = [
+      alternating,
+      { region: 'ap-south-1' },
+      alternating,
+      { region: 'sa-east-1' },
+      alternating,
+      { region: 'ap-south-1' },
+      { region: 'sa-east-1' },
+    ];
     for (const config of callers) {
       const client = sts.clientFor(S3Client, tenant, config);
       const region = await client.config.region();
@@ -377,13 +409,15 @@ describe('clientFor: credentials from the cache', () => {
     expect(sts.cache.stats()).toMatchObject({ refreshes: 1 });
   });
 
-  it('a request STS would refuse rejects like createClient\'s provider, sends nothing, and pools nothing', async () => {
+  it("a request STS would refuse rejects like createClient's provider, sends nothing, and pools nothing", async () => {
     const sts = service();
     const client = sts.clientFor(S3Client, { roleArn: 'not-an-arn', externalId: 'tenant-1-external' });
     const error = await rejection<StsValidationError>(client.config.credentials());
     expect(error).toBeInstanceOf(StsValidationError);
     expect(error.field).toBe('roleArn');
-    const fromCreateClient = await rejection<StsValidationError>(sts.createClient(S3Client, { roleArn: 'not-an-arn' }).config.credentials());
+    const fromCreateClient = await rejection<StsValidationError>(
+      sts.createClient(S3Client, { roleArn: 'not-an-arn' }).config.credentials(),
+    );
     expect(fromCreateClient.message).toBe(error.message);
     expect(assumeRoleCalls()).toBe(0);
     expect(sts.cache.clientStats()).toMatchObject({ size: 0, unpooled: 1 });
@@ -401,7 +435,10 @@ describe('clientFor: credentials from the cache', () => {
 });
 
 /** One S3 SelectObjectContent event in the real `application/vnd.amazon.eventstream` framing. */
-const eventStreamCodec = new EventStreamCodec((bytes) => Buffer.from(bytes).toString('utf8'), (text) => new Uint8Array(Buffer.from(text, 'utf8')));
+const eventStreamCodec = new EventStreamCodec(
+  (bytes) => Buffer.from(bytes).toString('utf8'),
+  (text) => new Uint8Array(Buffer.from(text, 'utf8')),
+);
 function selectEvent(eventType: 'Records' | 'End', payload = ''): Uint8Array {
   return eventStreamCodec.encode({
     headers: {
@@ -472,7 +509,9 @@ class LocalS3 {
       return;
     }
     response.writeHead(200, { 'content-type': 'application/xml' });
-    response.end('<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets></Buckets></ListAllMyBucketsResult>');
+    response.end(
+      '<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets></Buckets></ListAllMyBucketsResult>',
+    );
   }
 }
 
@@ -482,17 +521,20 @@ describe('clientFor over real sockets (a local S3)', () => {
   beforeAll(() => s3.start());
   afterAll(() => s3.stop());
 
-  it('serves 100 concurrent requests of one tenant with one client and one AssumeRole, signed with the role\'s credentials', async () => {
+  it("serves 100 concurrent requests of one tenant with one client and one AssumeRole, signed with the role's credentials", async () => {
     const sts = service();
     const signedWith = new Set<string>();
     const results = await Promise.all(
       Array.from({ length: 100 }, async () => {
         const client = sts.clientFor(S3Client, { ...tenant }, config());
-        client.middlewareStack.add((next) => async (args) => {
-          const headers = (args.request as { headers: Record<string, string> }).headers;
-          signedWith.add(/Credential=([A-Z0-9]+)\//.exec(headers.authorization)?.[1] ?? 'unsigned');
-          return next(args);
-        }, { step: 'finalizeRequest', priority: 'low', name: 'specSeesSignature', override: true });
+        client.middlewareStack.add(
+          (next) => async (args) => {
+            const headers = (args.request as { headers: Record<string, string> }).headers;
+            signedWith.add(/Credential=([A-Z0-9]+)\//.exec(headers.authorization)?.[1] ?? 'unsigned');
+            return next(args);
+          },
+          { step: 'finalizeRequest', priority: 'low', name: 'specSeesSignature', override: true },
+        );
         return { client, output: await client.send(new ListBucketsCommand({})) };
       }),
     );
@@ -505,7 +547,9 @@ describe('clientFor over real sockets (a local S3)', () => {
   it('an invalid request fails the send before anything reaches STS or S3', async () => {
     const sts = service();
     const before = s3.requests.length;
-    const error = await rejection(sts.clientFor(S3Client, { roleArn: 'arn:aws:iam::12345:role/Short' }, config()).send(new ListBucketsCommand({})));
+    const error = await rejection(
+      sts.clientFor(S3Client, { roleArn: 'arn:aws:iam::12345:role/Short' }, config()).send(new ListBucketsCommand({})),
+    );
     expect(error).toBeInstanceOf(StsValidationError);
     expect(assumeRoleCalls()).toBe(0);
     expect(s3.requests.length).toBe(before);
@@ -573,33 +617,39 @@ describe('clientFor over real sockets (a local S3)', () => {
   it.each<[string, (sts: StsService) => void]>([
     ['evicted', (sts) => sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN }, config())],
     ['invalidated', (sts) => sts.cache.invalidate(tenant)],
-  ])('an event stream (S3 SelectObjectContent) keeps its client when %s mid-stream: all ten records arrive, then the client is destroyed', async (_how, leave) => {
-    const sts = service({ clients: { maxEntries: 1 } });
-    const client = sts.clientFor(S3Client, tenant, config());
-    const destroy = jest.spyOn(client, 'destroy');
-    const { Payload } = await client.send(selectRecords());
-    const received: string[] = [];
-    let left = false;
-    let destroyedMidStream = false;
-    const reading = (async () => {
-      for await (const event of Payload!) {
-        if (event.Records?.Payload) received.push(Buffer.from(event.Records.Payload).toString());
-        if (left) destroyedMidStream ||= destroy.mock.calls.length > 0;
-        if (received.length === 3 && !left) {
-          left = true;
-          leave(sts); // out of the pool while seven records are still to come
-          s3.finishSlowBodies();
+  ])(
+    'an event stream (S3 SelectObjectContent) keeps its client when %s mid-stream: all ten records arrive, then the client is destroyed',
+    async (_how, leave) => {
+      const sts = service({ clients: { maxEntries: 1 } });
+      const client = sts.clientFor(S3Client, tenant, config());
+      const destroy = jest.spyOn(client, 'destroy');
+      const { Payload } = await client.send(selectRecords());
+      const received: string[] = [];
+      let left = false;
+      let destroyedMidStream = false;
+      const reading = (async () => {
+        for await (const event of Payload!) {
+          if (event.Records?.Payload) received.push(Buffer.from(event.Records.Payload).toString());
+          if (left) destroyedMidStream ||= destroy.mock.calls.length > 0;
+          if (received.length === 3 && !left) {
+            left = true;
+            leave(sts); // out of the pool while seven records are still to come
+            s3.finishSlowBodies();
+          }
         }
-      }
-    })();
-    const failure = await reading.then(() => undefined, (error: Error) => error.message);
-    expect(received).toEqual(allRecords);
-    expect(failure).toBeUndefined();
-    expect(destroyedMidStream).toBe(false);
-    expect(destroy).toHaveBeenCalledTimes(1);
-    expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
-    expect(assumeRoleCalls()).toBe(1);
-  });
+      })();
+      const failure = await reading.then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(received).toEqual(allRecords);
+      expect(failure).toBeUndefined();
+      expect(destroyedMidStream).toBe(false);
+      expect(destroy).toHaveBeenCalledTimes(1);
+      expect(sts.cache.clientStats()).toMatchObject({ draining: 0, destroyed: 1 });
+      expect(assumeRoleCalls()).toBe(1);
+    },
+  );
 
   it('an event stream left early (break out of for await) releases its client: destroyed then, not before', async () => {
     const sts = service();
@@ -710,18 +760,26 @@ describe('clientFor over real sockets (a local S3)', () => {
     const sts = service();
     for (const client of [sts.clientFor(S3Client, tenant, config()), sts.createClient(S3Client, tenant, config())]) {
       await client.send(new ListBucketsCommand({}));
-      expect((client.config.requestHandler as NodeHttpHandler).httpHandlerConfigs()).toMatchObject({ connectionTimeout: 3_000, requestTimeout: 60_000, throwOnRequestTimeout: true });
+      expect((client.config.requestHandler as NodeHttpHandler).httpHandlerConfigs()).toMatchObject({
+        connectionTimeout: 3_000,
+        requestTimeout: 60_000,
+        throwOnRequestTimeout: true,
+      });
       if (client !== sts.clientFor(S3Client, tenant, config())) client.destroy();
     }
   });
 
-  it('a request handler of the user\'s own is left as it is: no defaults merged into it, never destroyed by the library', async () => {
+  it("a request handler of the user's own is left as it is: no defaults merged into it, never destroyed by the library", async () => {
     const handler = new NodeHttpHandler({ connectionTimeout: 1_000 });
     const sts = createService();
     const client = sts.clientFor(S3Client, tenant, { ...config(), requestHandler: handler });
     expect(client.config.requestHandler).toBe(handler);
     await client.send(new ListBucketsCommand({}));
-    expect(handler.httpHandlerConfigs()).toMatchObject({ connectionTimeout: 1_000, requestTimeout: undefined, throwOnRequestTimeout: undefined });
+    expect(handler.httpHandlerConfigs()).toMatchObject({
+      connectionTimeout: 1_000,
+      requestTimeout: undefined,
+      throwOnRequestTimeout: undefined,
+    });
     const handlerDestroy = jest.spyOn(handler, 'destroy');
     await sts.onModuleDestroy();
     expect(handlerDestroy).not.toHaveBeenCalled();
@@ -769,7 +827,7 @@ describe('clientFor at shutdown, against an endpoint that accepts and never answ
     expect(assumeRoleCalls()).toBe(1);
   }, 20_000);
 
-  it('a request timeout of the user\'s is merged over the defaults: it throws instead of only warning and waiting on', async () => {
+  it("a request timeout of the user's is merged over the defaults: it throws instead of only warning and waiting on", async () => {
     const sts = service();
     const timed = { endpoint, forcePathStyle: true, maxAttempts: 1, requestHandler: { requestTimeout: 300 } };
     const fromCreateClient = sts.createClient(S3Client, tenant, timed);

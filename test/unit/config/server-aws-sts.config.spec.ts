@@ -26,11 +26,19 @@ describe('ServerAwsStsConfig', () => {
       STS_EXTERNAL_ID: '',
     });
     expect(config).toBeInstanceOf(ServerAwsStsConfig);
-    expect(config).toMatchObject({ AWS_REGION: 'eu-central-1', AWS_PROFILE: 'tenant-admin', DEFAULT_SESSION_DURATION: 1800, MAX_SESSION_DURATION: 7200, EXTERNAL_ID: undefined });
+    expect(config).toMatchObject({
+      AWS_REGION: 'eu-central-1',
+      AWS_PROFILE: 'tenant-admin',
+      DEFAULT_SESSION_DURATION: 1800,
+      MAX_SESSION_DURATION: 7200,
+      EXTERNAL_ID: undefined,
+    });
   });
 
   it('a non-numeric duration from the environment fails resolution, naming the variable it maps to', () => {
-    expect(() => resolveStsConfig(ServerAwsStsConfig.fromEnv({ STS_SESSION_DURATION: 'one hour' }))).toThrow(/DEFAULT_SESSION_DURATION must be an integer/);
+    expect(() => resolveStsConfig(ServerAwsStsConfig.fromEnv({ STS_SESSION_DURATION: 'one hour' }))).toThrow(
+      /DEFAULT_SESSION_DURATION must be an integer/,
+    );
   });
 
   it('applies the documented defaults', () => {
@@ -66,20 +74,30 @@ describe('ServerAwsStsConfig', () => {
 
   it('merges user request handler options over the defaults: other timeouts stay, and a request timeout throws', () => {
     const resolved = resolveStsConfig({ clientConfig: { maxAttempts: 5, requestHandler: { requestTimeout: 500 } } });
-    expect(resolved.clientConfig).toEqual({ maxAttempts: 5, requestHandler: { connectionTimeout: 3000, requestTimeout: 500, throwOnRequestTimeout: true } });
+    expect(resolved.clientConfig).toEqual({
+      maxAttempts: 5,
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 500, throwOnRequestTimeout: true },
+    });
     expect(resolved.ownsRequestHandler).toBe(true);
   });
 
   it('keeps a handler instance or an agent the user passes as theirs (never destroyed by the library)', () => {
     const httpsAgent = new HttpsAgent();
     const withAgent = resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent } } });
-    expect(withAgent.clientConfig.requestHandler).toEqual({ connectionTimeout: 3000, requestTimeout: 10000, throwOnRequestTimeout: true, httpsAgent });
+    expect(withAgent.clientConfig.requestHandler).toEqual({
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      throwOnRequestTimeout: true,
+      httpsAgent,
+    });
     expect(withAgent.ownsRequestHandler).toBe(false);
     // A proxy agent (agent-base) extends http.Agent and is passed as httpsAgent: still the user's.
     const proxyAgent = new HttpAgent();
     expect(resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent: proxyAgent as never } } }).ownsRequestHandler).toBe(false);
     proxyAgent.destroy();
-    expect(resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent: { keepAlive: true } as never } } }).ownsRequestHandler).toBe(true);
+    expect(resolveStsConfig({ clientConfig: { requestHandler: { httpsAgent: { keepAlive: true } as never } } }).ownsRequestHandler).toBe(
+      true,
+    );
     const handler = new NodeHttpHandler({ requestTimeout: 400 });
     const withHandler = resolveStsConfig({ clientConfig: { requestHandler: handler } });
     expect(withHandler.clientConfig.requestHandler).toBe(handler);
@@ -91,9 +109,13 @@ describe('ServerAwsStsConfig', () => {
     expect(() => resolveStsConfig({ operationTimeoutSeconds: 0 })).toThrow(/operationTimeoutSeconds must be an integer between 1 and 300/);
     expect(resolveStsConfig({}).maxConcurrentStsCalls).toBe(16);
     for (const bad of [0, 1_001, 2.5, '8']) {
-      expect(() => resolveStsConfig({ maxConcurrentStsCalls: bad as number })).toThrow(/maxConcurrentStsCalls must be an integer between 1 and 1000/);
+      expect(() => resolveStsConfig({ maxConcurrentStsCalls: bad as number })).toThrow(
+        /maxConcurrentStsCalls must be an integer between 1 and 1000/,
+      );
     }
-    expect(() => resolveStsConfig({ cache: { maxEntries: 10_000_000 } })).toThrow(/cache.maxEntries must be an integer between 1 and 1000000/);
+    expect(() => resolveStsConfig({ cache: { maxEntries: 10_000_000 } })).toThrow(
+      /cache.maxEntries must be an integer between 1 and 1000000/,
+    );
   });
 
   it('never shows EXTERNAL_ID to inspect or JSON', () => {
@@ -110,7 +132,9 @@ describe('ServerAwsStsConfig', () => {
     [{ credentials: { accessKeyId: 'only-the-id' } }, 'credentials'],
     [{ DEFAULT_SESSION_DURATION: 7200, MAX_SESSION_DURATION: 3600 }, 'DEFAULT_SESSION_DURATION'],
   ])('rejects %j, naming %s', (config, field) => {
-    expect(() => resolveStsConfig(config as ServerAwsStsConfig)).toThrow(new RegExp(`Invalid ServerAwsStsConfig: .*${field.replace('.', '\\.')} must`));
+    expect(() => resolveStsConfig(config as ServerAwsStsConfig)).toThrow(
+      new RegExp(`Invalid ServerAwsStsConfig: .*${field.replace('.', '\\.')} must`),
+    );
   });
 
   it('accepts cache: false', () => {
@@ -129,7 +153,15 @@ function redisClient(): SharedRedisClient {
 /** Every text form of key bytes a user could recognise: base64, base64url, hex, and Buffer's inspect spelling. */
 function keyTexts(bytes: Buffer): string[] {
   const spacedHex = [...bytes.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
-  return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), spacedHex, bytes.toString('base64').slice(0, 24), bytes.toString('hex').slice(0, 24), JSON.stringify([...bytes.subarray(0, 16)]).slice(1, -1)];
+  return [
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    spacedHex,
+    bytes.toString('base64').slice(0, 24),
+    bytes.toString('hex').slice(0, 24),
+    JSON.stringify([...bytes.subarray(0, 16)]).slice(1, -1),
+  ];
 }
 
 /** The error `resolveStsConfig` throws for `shared`, as every text a user could print. */
@@ -147,7 +179,11 @@ const plantedKey = (length: number) => Buffer.from('PLANTEDKEY'.repeat(4).slice(
 
 describe('cache.shared', () => {
   const key = randomBytes(32);
-  const shared = (overrides: Partial<SharedCacheOptions> = {}): SharedCacheOptions => ({ redis: redisClient(), encryptionKey: key.toString('base64'), ...overrides });
+  const shared = (overrides: Partial<SharedCacheOptions> = {}): SharedCacheOptions => ({
+    redis: redisClient(),
+    encryptionKey: key.toString('base64'),
+    ...overrides,
+  });
   const sharedSettings = (options: SharedCacheOptions) => {
     const { cache } = resolveStsConfig({ cache: { shared: options } });
     if (cache === false || cache.shared === undefined) throw new Error('no shared settings');
@@ -159,7 +195,12 @@ describe('cache.shared', () => {
     const opener = new CredentialEnvelope(b, 'p:');
     const addresses = sealer.addresses('principal', 'canonical');
     expect(opener.addresses('principal', 'canonical')).toEqual(addresses);
-    const credentials = new TemporaryCredentials({ accessKeyId: 'ASIASAME', secretAccessKey: 's', sessionToken: 't', expiration: new Date(2_000_000_000_000) });
+    const credentials = new TemporaryCredentials({
+      accessKeyId: 'ASIASAME',
+      secretAccessKey: 's',
+      sessionToken: 't',
+      expiration: new Date(2_000_000_000_000),
+    });
     return opener.open(addresses[0], sealer.seal(addresses[0], credentials))?.accessKeyId === 'ASIASAME';
   };
 
@@ -187,29 +228,65 @@ describe('cache.shared', () => {
 
   it('resolves a rotation list in order, ids as given, base64 and Buffer keys mixed', () => {
     const old = randomBytes(32);
-    const settings = sharedSettings(shared({ encryptionKey: [{ id: 'k-2026-02', key: key.toString('base64') }, { id: 'k_2026-01', key: old }], keyPrefix: 'app:sts:', commandTimeoutMs: 10 }));
+    const settings = sharedSettings(
+      shared({
+        encryptionKey: [
+          { id: 'k-2026-02', key: key.toString('base64') },
+          { id: 'k_2026-01', key: old },
+        ],
+        keyPrefix: 'app:sts:',
+        commandTimeoutMs: 10,
+      }),
+    );
     expect(settings).toMatchObject({ keyPrefix: 'app:sts:', commandTimeoutMs: 10 });
     expect(settings.encryptionKeys().map(({ id }) => id)).toEqual(['k-2026-02', 'k_2026-01']);
-    expect(sameKeys(settings.encryptionKeys(), [{ id: 'k-2026-02', key }, { id: 'k_2026-01', key: old }])).toBe(true);
+    expect(
+      sameKeys(settings.encryptionKeys(), [
+        { id: 'k-2026-02', key },
+        { id: 'k_2026-01', key: old },
+      ]),
+    ).toBe(true);
   });
 
   it.each([
     ['a plain object', {}],
     ['null', null],
     ['a string', 'redis://localhost:6379'],
-    ['a client without duplicate', (() => { const { duplicate: _d, ...rest } = redisClient(); return rest; })()],
+    [
+      'a client without duplicate',
+      (() => {
+        const { duplicate: _d, ...rest } = redisClient();
+        return rest;
+      })(),
+    ],
     ['a client whose eval is not a function', { ...redisClient(), eval: 'EVAL' }],
   ])('refuses redis as %s, naming cache.shared.redis', (_name, redis) => {
-    expect(refusalOf(shared({ redis: redis as never })).message).toMatch(/^Invalid ServerAwsStsConfig: .*cache\.shared\.redis must be an ioredis or iovalkey client/);
+    expect(refusalOf(shared({ redis: redis as never })).message).toMatch(
+      /^Invalid ServerAwsStsConfig: .*cache\.shared\.redis must be an ioredis or iovalkey client/,
+    );
   });
 
   it.each<[string, unknown, string]>([
     ['a string', 'redis://:planted-redis-password@localhost:6379', 'got a string'],
     ['null', null, 'got null'],
-    ['an object with two of the methods', { get: () => undefined, set: () => undefined, options: { password: 'planted-redis-password' } }, 'got an object with methods get, set'],
-    ['a class instance', new (class RedisLookalike { get(): void {} })(), 'got a RedisLookalike with methods get'],
+    [
+      'an object with two of the methods',
+      { get: () => undefined, set: () => undefined, options: { password: 'planted-redis-password' } },
+      'got an object with methods get, set',
+    ],
+    [
+      'a class instance',
+      new (class RedisLookalike {
+        get(): void {}
+      })(),
+      'got a RedisLookalike with methods get',
+    ],
     // node-redis v4: ioredis's method names and node-redis's shape, but no destroy() (v5): not to be taken for ioredis.
-    ['node-redis v4', { ...redisClient(), isOpen: true, sendCommand: () => undefined, disconnect: () => undefined }, 'got a node-redis client older than v5'],
+    [
+      'node-redis v4',
+      { ...redisClient(), isOpen: true, sendCommand: () => undefined, disconnect: () => undefined },
+      'got a node-redis client older than v5',
+    ],
   ])('names what was given as redis (%s), never its values', (_name, redis, given) => {
     const { message, shown } = refusalOf(shared({ redis: redis as never }));
     expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (${given})`);
@@ -217,9 +294,15 @@ describe('cache.shared', () => {
   });
 
   it('refuses a node-redis Sentinel client, naming it without its password', () => {
-    const sentinel = createSentinel({ name: 'main', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }], nodeClientOptions: { password: 'planted-redis-password' } });
+    const sentinel = createSentinel({
+      name: 'main',
+      sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }],
+      nodeClientOptions: { password: 'planted-redis-password' },
+    });
     const { message, shown } = refusalOf(shared({ redis: sentinel as never }));
-    expect(message).toContain(`cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (got a node-redis Sentinel client, which the tier does not support`);
+    expect(message).toContain(
+      `cache.shared.redis must be ${SUPPORTED_REDIS_CLIENTS} (got a node-redis Sentinel client, which the tier does not support`,
+    );
     expect(shown).not.toContain('planted-redis-password');
   });
 
@@ -258,28 +341,51 @@ describe('cache.shared', () => {
   ])('refuses encryptionKey as %s, naming the field and showing nothing of the key', (_name, encryptionKey) => {
     const { message, shown } = refusalOf(shared({ encryptionKey: encryptionKey as never }));
     expect(message).toMatch(/cache\.shared\.encryptionKey must be 32 bytes/);
-    for (const text of [...keyTexts(plantedKey(33)), ...keyTexts(plantedKey(32)), ...keyTexts(plantedKey(31)), 'PLANTEDKEY', 'PLANTED']) expect(shown).not.toContain(text);
+    for (const text of [...keyTexts(plantedKey(33)), ...keyTexts(plantedKey(32)), ...keyTexts(plantedKey(31)), 'PLANTEDKEY', 'PLANTED'])
+      expect(shown).not.toContain(text);
     if (typeof encryptionKey === 'string') expect(shown).not.toContain(encryptionKey.trim());
   });
 
   it.each([
     ['an empty list', [], 'cache.shared.encryptionKey must name at least one key'],
-    ['a duplicate id', [{ id: 'k', key }, { id: 'k', key: randomBytes(32) }], 'cache.shared.encryptionKey must not name one id twice'],
+    [
+      'a duplicate id',
+      [
+        { id: 'k', key },
+        { id: 'k', key: randomBytes(32) },
+      ],
+      'cache.shared.encryptionKey must not name one id twice',
+    ],
     ['an id with a space', [{ id: 'key 1', key }], 'cache.shared.encryptionKey[0].id must'],
-    ['an id with a colon', [{ id: 'ok', key }, { id: 'key:1', key: randomBytes(32) }], 'cache.shared.encryptionKey[1].id must'],
+    [
+      'an id with a colon',
+      [
+        { id: 'ok', key },
+        { id: 'key:1', key: randomBytes(32) },
+      ],
+      'cache.shared.encryptionKey[1].id must',
+    ],
     ['an empty id', [{ id: '', key }], 'cache.shared.encryptionKey[0].id must'],
     ['an id of 65 characters', [{ id: 'k'.repeat(65), key }], 'cache.shared.encryptionKey[0].id must'],
     ['an id with a newline', [{ id: 'k\n', key }], 'cache.shared.encryptionKey[0].id must'],
     ['a null entry', [null], 'cache.shared.encryptionKey[0].id must'],
     ['a string entry', [key.toString('base64')], 'cache.shared.encryptionKey[0].id must'],
     ['a Buffer entry', [key], 'cache.shared.encryptionKey[0].'],
-    ['a wrong-length base64 key in the list', [{ id: 'new', key }, { id: 'old', key: plantedKey(31).toString('base64') }], 'cache.shared.encryptionKey[1].key must be 32 bytes'],
+    [
+      'a wrong-length base64 key in the list',
+      [
+        { id: 'new', key },
+        { id: 'old', key: plantedKey(31).toString('base64') },
+      ],
+      'cache.shared.encryptionKey[1].key must be 32 bytes',
+    ],
     ['a wrong-length Buffer in the list', [{ id: 'new', key: plantedKey(33) }], 'cache.shared.encryptionKey[0].key must be 32 bytes'],
     ['a missing key', [{ id: 'k' }], 'cache.shared.encryptionKey[0].key must be 32 bytes'],
   ])('refuses a rotation list with %s, naming the entry and showing no key', (_name, encryptionKey, problem) => {
     const { message, shown } = refusalOf(shared({ encryptionKey: encryptionKey as never }));
     expect(message).toContain(problem);
-    for (const text of [...keyTexts(key), ...keyTexts(plantedKey(31)), ...keyTexts(plantedKey(33)), 'PLANTED']) expect(shown).not.toContain(text);
+    for (const text of [...keyTexts(key), ...keyTexts(plantedKey(31)), ...keyTexts(plantedKey(33)), 'PLANTED'])
+      expect(shown).not.toContain(text);
   });
 
   it.each([
@@ -290,7 +396,9 @@ describe('cache.shared', () => {
     ['with a non-ASCII character', 'appé:'],
     ['a number', 7],
   ])('refuses keyPrefix %s, naming cache.shared.keyPrefix', (_name, keyPrefix) => {
-    expect(refusalOf(shared({ keyPrefix: keyPrefix as never })).message).toMatch(/cache\.shared\.keyPrefix must be 1-100 printable characters without spaces/);
+    expect(refusalOf(shared({ keyPrefix: keyPrefix as never })).message).toMatch(
+      /cache\.shared\.keyPrefix must be 1-100 printable characters without spaces/,
+    );
   });
 
   it('accepts keyPrefix of 1 and of 100 printable characters', () => {
@@ -298,9 +406,14 @@ describe('cache.shared', () => {
     expect(sharedSettings(shared({ keyPrefix: `${'p'.repeat(99)}:` })).keyPrefix).toHaveLength(100);
   });
 
-  it.each([9, 5001, 0, -200, 200.5, Number.NaN, Number.POSITIVE_INFINITY, '200'])('refuses commandTimeoutMs %p, naming it', (commandTimeoutMs) => {
-    expect(refusalOf(shared({ commandTimeoutMs: commandTimeoutMs as never })).message).toMatch(/cache\.shared\.commandTimeoutMs must be an integer between 10 and 5000/);
-  });
+  it.each([9, 5001, 0, -200, 200.5, Number.NaN, Number.POSITIVE_INFINITY, '200'])(
+    'refuses commandTimeoutMs %p, naming it',
+    (commandTimeoutMs) => {
+      expect(refusalOf(shared({ commandTimeoutMs: commandTimeoutMs as never })).message).toMatch(
+        /cache\.shared\.commandTimeoutMs must be an integer between 10 and 5000/,
+      );
+    },
+  );
 
   it('accepts commandTimeoutMs at both ends, 10 and 5000', () => {
     expect(sharedSettings(shared({ commandTimeoutMs: 10 })).commandTimeoutMs).toBe(10);
@@ -309,16 +422,21 @@ describe('cache.shared', () => {
 
   it('reports every bad shared field at once', () => {
     const { message } = refusalOf({ redis: {} as never, encryptionKey: 'short', keyPrefix: '', commandTimeoutMs: 1 });
-    for (const field of ['cache.shared.redis', 'cache.shared.encryptionKey', 'cache.shared.keyPrefix', 'cache.shared.commandTimeoutMs']) expect(message).toContain(`${field} must`);
+    for (const field of ['cache.shared.redis', 'cache.shared.encryptionKey', 'cache.shared.keyPrefix', 'cache.shared.commandTimeoutMs'])
+      expect(message).toContain(`${field} must`);
   });
 
   // A regular expression would turn any id into text first ('undefined', 'null', '1'), and values stored under the
   // text would be looked up by ===: they would never open.
-  it.each([['missing', undefined], ['null', null], ['a number', 1]])('refuses a key id that is %s, naming cache.shared.encryptionKey[0].id', (_name, id) => {
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['a number', 1],
+  ])('refuses a key id that is %s, naming cache.shared.encryptionKey[0].id', (_name, id) => {
     expect(refusalOf(shared({ encryptionKey: [{ id: id as never, key }] })).message).toContain('cache.shared.encryptionKey[0].id must');
   });
 
-  it('refuses a key id with a dot (the stored value\'s separator), naming cache.shared.encryptionKey[0].id', () => {
+  it("refuses a key id with a dot (the stored value's separator), naming cache.shared.encryptionKey[0].id", () => {
     expect(refusalOf(shared({ encryptionKey: [{ id: 'key.2026-01', key }] })).message).toContain('cache.shared.encryptionKey[0].id must');
   });
 
@@ -334,8 +452,12 @@ describe('cache.shared', () => {
 
 describe('cache.keepWarm', () => {
   it('true gives the defaults: idle 3600 s, 4 at once, 10 per second', () => {
-    expect(resolveStsConfig({ cache: { keepWarm: true } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 } });
-    expect(resolveStsConfig({ cache: { keepWarm: {} } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 } });
+    expect(resolveStsConfig({ cache: { keepWarm: true } }).cache).toMatchObject({
+      keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 },
+    });
+    expect(resolveStsConfig({ cache: { keepWarm: {} } }).cache).toMatchObject({
+      keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 },
+    });
   });
 
   it('false or unset leaves keep-warm off', () => {
@@ -346,9 +468,15 @@ describe('cache.keepWarm', () => {
   });
 
   it('keeps given values and defaults the rest; accepts both ends of each range', () => {
-    expect(resolveStsConfig({ cache: { keepWarm: { concurrency: 1 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 3600, concurrency: 1, maxCallsPerSecond: 10 } });
-    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 } });
-    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 } } }).cache).toMatchObject({ keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 } });
+    expect(resolveStsConfig({ cache: { keepWarm: { concurrency: 1 } } }).cache).toMatchObject({
+      keepWarm: { idleSeconds: 3600, concurrency: 1, maxCallsPerSecond: 10 },
+    });
+    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 } } }).cache).toMatchObject({
+      keepWarm: { idleSeconds: 60, concurrency: 100, maxCallsPerSecond: 1 },
+    });
+    expect(resolveStsConfig({ cache: { keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 } } }).cache).toMatchObject({
+      keepWarm: { idleSeconds: 43_200, maxCallsPerSecond: 1000 },
+    });
   });
 
   it.each([
@@ -383,7 +511,7 @@ describe('cache.keepWarm', () => {
   });
 });
 
-describe('the shared tier\'s sharing scope', () => {
+describe("the shared tier's sharing scope", () => {
   const scope = (config: ServerAwsStsConfig) => JSON.stringify(sharingScope(resolveStsConfig(config)));
 
   it('decides every field of the resolved config: a new one must be placed in or out of the scope', () => {

@@ -14,19 +14,44 @@ import { serviceError } from '../../support/fixtures';
 describe('the error codes table', () => {
   it('derives the refusals: the STS refusals, and the library validation renamed InvalidInput', () => {
     expect([...REFUSAL_CODES].sort()).toEqual(
-      ['AccessDenied', 'IDPRejectedClaim', 'InvalidIdentityToken', 'InvalidInput', 'MalformedPolicyDocument', 'PackedPolicyTooLarge', 'RegionDisabledException', 'ValidationError'].sort(),
+      [
+        'AccessDenied',
+        'IDPRejectedClaim',
+        'InvalidIdentityToken',
+        'InvalidInput',
+        'MalformedPolicyDocument',
+        'PackedPolicyTooLarge',
+        'RegionDisabledException',
+        'ValidationError',
+      ].sort(),
     );
   });
 
   it('derives the codes no retry fixes and those of rejected credentials', () => {
-    expect([...NON_RETRYABLE_CODES]).toEqual(expect.arrayContaining(['AccessDenied', 'InvalidClientTokenId', 'ExpiredTokenException', 'ValidationError', 'InvalidInput']));
+    expect([...NON_RETRYABLE_CODES]).toEqual(
+      expect.arrayContaining(['AccessDenied', 'InvalidClientTokenId', 'ExpiredTokenException', 'ValidationError', 'InvalidInput']),
+    );
     expect(NON_RETRYABLE_CODES.has('Throttling')).toBe(false);
-    expect([...CREDENTIALS_REJECTED_CODES].sort()).toEqual(['ExpiredToken', 'ExpiredTokenException', 'InvalidAccessKeyId', 'InvalidClientTokenId', 'UnrecognizedClientException'].sort());
+    expect([...CREDENTIALS_REJECTED_CODES].sort()).toEqual(
+      ['ExpiredToken', 'ExpiredTokenException', 'InvalidAccessKeyId', 'InvalidClientTokenId', 'UnrecognizedClientException'].sort(),
+    );
   });
 
   it("keeps the library's validation apart from STS's ValidationError", () => {
-    expect(new StsValidationError('AssumeRole', 'roleArn', 'must be an IAM role ARN')).toMatchObject({ code: 'InvalidInput', retryable: false });
-    expect(toStsError(serviceError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.', 400), 'AssumeRole')).toMatchObject({
+    expect(new StsValidationError('AssumeRole', 'roleArn', 'must be an IAM role ARN')).toMatchObject({
+      code: 'InvalidInput',
+      retryable: false,
+    });
+    expect(
+      toStsError(
+        serviceError(
+          'ValidationError',
+          'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+          400,
+        ),
+        'AssumeRole',
+      ),
+    ).toMatchObject({
       code: 'ValidationError',
       retryable: false,
       hint: hintFor('ValidationError', 'AssumeRole', 'role chaining'),

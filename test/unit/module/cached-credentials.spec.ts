@@ -16,7 +16,9 @@ const MIN = 60_000;
 /** STS answers AssumeRole with fresh credentials of the given lifetime, numbered 1, 2, 3… */
 function answerAssumeRole(seconds = 3600) {
   let issued = 0;
-  sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn, seconds, `N${++issued}`)));
+  sts
+    .on(AssumeRoleCommand)
+    .callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn, seconds, `N${++issued}`)));
 }
 
 function collectEvents(service: StsService): StsEvent[] {
@@ -25,7 +27,8 @@ function collectEvents(service: StsService): StsEvent[] {
   return events;
 }
 
-const cacheEvents = (events: StsEvent[]) => events.filter((event): event is CacheEvent => event.type !== 'sts-call').map((event) => event.type);
+const cacheEvents = (events: StsEvent[]) =>
+  events.filter((event): event is CacheEvent => event.type !== 'sts-call').map((event) => event.type);
 
 beforeEach(() => {
   sts.reset();
@@ -77,10 +80,15 @@ describe('credential cache: hits and single flight', () => {
 });
 
 describe('credential cache: keys', () => {
-  it('never lets two tenants with the same role but different ExternalIds see each other\'s credentials', async () => {
-    sts.on(AssumeRoleCommand).callsFake((input: { ExternalId: string }) => Promise.resolve(assumeRoleOutput(ROLE_ARN, 3600, input.ExternalId.toUpperCase())));
+  it("never lets two tenants with the same role but different ExternalIds see each other's credentials", async () => {
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake((input: { ExternalId: string }) => Promise.resolve(assumeRoleOutput(ROLE_ARN, 3600, input.ExternalId.toUpperCase())));
     const service = createService();
-    const [a, b] = await Promise.all([service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' }), service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-b' })]);
+    const [a, b] = await Promise.all([
+      service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' }),
+      service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-b' }),
+    ]);
     expect([a.accessKeyId, b.accessKeyId]).toEqual(['ASIAEXAMPLETENANT-A', 'ASIAEXAMPLETENANT-B']);
     expect((await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' })).accessKeyId).toBe('ASIAEXAMPLETENANT-A');
     expect((await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-b' })).accessKeyId).toBe('ASIAEXAMPLETENANT-B');
@@ -111,8 +119,17 @@ describe('credential cache: keys', () => {
   it('shares an entry between requests that mean the same (field order, default duration, policy ARN order, the policy as its text)', async () => {
     answerAssumeRole();
     const service = createService();
-    const first = await service.getCredentials({ roleArn: ROLE_ARN, policy: { Version: '2012-10-17', Statement: [] }, policyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/B'] });
-    const same = await service.getCredentials({ policyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'], durationSeconds: 3600, policy: '{"Version":"2012-10-17","Statement":[]}', roleArn: ROLE_ARN });
+    const first = await service.getCredentials({
+      roleArn: ROLE_ARN,
+      policy: { Version: '2012-10-17', Statement: [] },
+      policyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/B'],
+    });
+    const same = await service.getCredentials({
+      policyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'],
+      durationSeconds: 3600,
+      policy: '{"Version":"2012-10-17","Statement":[]}',
+      roleArn: ROLE_ARN,
+    });
     expect(same).toBe(first);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
   });
@@ -200,7 +217,10 @@ describe('credential cache: refresh ahead', () => {
 
   it('refuses credentials STS issues already inside the mandatory window', async () => {
     answerAssumeRole(30);
-    await expect(createService().getCredentials(request)).rejects.toMatchObject({ code: 'CredentialsExpireTooSoon', hint: expect.stringContaining('clock') });
+    await expect(createService().getCredentials(request)).rejects.toMatchObject({
+      code: 'CredentialsExpireTooSoon',
+      hint: expect.stringContaining('clock'),
+    });
   });
 
   it('calls an MFA code function on each refresh', async () => {
@@ -225,7 +245,10 @@ describe('credential cache: refresh ahead', () => {
     await settle();
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     at(60 * MIN - 30_000);
-    await expect(service.getCredentials(mfaRequest)).rejects.toMatchObject({ field: 'mfa.tokenCode', message: expect.stringContaining('function') });
+    await expect(service.getCredentials(mfaRequest)).rejects.toMatchObject({
+      field: 'mfa.tokenCode',
+      message: expect.stringContaining('function'),
+    });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
   });
 });
@@ -233,7 +256,10 @@ describe('credential cache: refresh ahead', () => {
 describe('credential cache: failures', () => {
   it('keeps serving cached credentials through a retryable failure and backs off before trying again', async () => {
     const service = createService();
-    sts.on(AssumeRoleCommand).resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD')).rejects(serviceError('Throttling', 'Rate exceeded'));
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD'))
+      .rejects(serviceError('Throttling', 'Rate exceeded'));
     const cached = await service.getCredentials(request);
     const events = collectEvents(service);
 
@@ -260,7 +286,10 @@ describe('credential cache: failures', () => {
 
   it('caps the backoff so a refresh is tried again before the mandatory window', async () => {
     const service = createService();
-    sts.on(AssumeRoleCommand).resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD')).rejects(serviceError('ServiceUnavailable', 'down', 503));
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD'))
+      .rejects(serviceError('ServiceUnavailable', 'down', 503));
     await service.getCredentials(request);
     for (let minute = 46; minute < 59; minute++) {
       at(minute * MIN);
@@ -277,7 +306,10 @@ describe('credential cache: failures', () => {
 
   it('evicts on a non-retryable failure, reaches the callers, and remembers it briefly so a revoked tenant cannot storm STS', async () => {
     const service = createService();
-    sts.on(AssumeRoleCommand).resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD')).rejects(serviceError('AccessDenied', 'not authorized', 403));
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumeRoleOutput(ROLE_ARN, 3600, 'OLD'))
+      .rejects(serviceError('AccessDenied', 'not authorized', 403));
     await service.getCredentials(request);
     const events = collectEvents(service);
     at(50 * MIN);
@@ -375,15 +407,37 @@ describe('credential cache: role chains', () => {
 
 describe('events$', () => {
   it('emits one sts-call event per STS call with its facts and outcome', async () => {
-    sts.on(AssumeRoleCommand).resolvesOnce(assumeRoleOutput()).rejects(serviceError('AccessDenied', 'no', 403));
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumeRoleOutput())
+      .rejects(serviceError('AccessDenied', 'no', 403));
     const service = createService();
     const events = collectEvents(service);
     await service.assumeRole({ roleArn: ROLE_ARN, sessionName: 'audit', sourceIdentity: 'alice' });
     await service.assumeRole({ roleArn: ROLE_ARN, sessionName: 'audit' }).catch(() => undefined);
     const calls = events.filter((event) => event.type === 'sts-call');
     expect(calls).toEqual([
-      { type: 'sts-call', operation: 'AssumeRole', roleArn: ROLE_ARN, accountId: '123456789012', sessionName: 'audit', sourceIdentity: 'alice', outcome: 'success', durationMs: expect.any(Number) },
-      { type: 'sts-call', operation: 'AssumeRole', roleArn: ROLE_ARN, accountId: '123456789012', sessionName: 'audit', sourceIdentity: undefined, outcome: 'error', errorCode: 'AccessDenied', durationMs: expect.any(Number) },
+      {
+        type: 'sts-call',
+        operation: 'AssumeRole',
+        roleArn: ROLE_ARN,
+        accountId: '123456789012',
+        sessionName: 'audit',
+        sourceIdentity: 'alice',
+        outcome: 'success',
+        durationMs: expect.any(Number),
+      },
+      {
+        type: 'sts-call',
+        operation: 'AssumeRole',
+        roleArn: ROLE_ARN,
+        accountId: '123456789012',
+        sessionName: 'audit',
+        sourceIdentity: undefined,
+        outcome: 'error',
+        errorCode: 'AccessDenied',
+        durationMs: expect.any(Number),
+      },
     ]);
   });
 });

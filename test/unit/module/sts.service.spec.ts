@@ -12,7 +12,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Test } from '@nestjs/testing';
 import { ServerAwsStsModule, StsError, StsService, TemporaryCredentials } from '../../../src';
-import { BASE_ACCOUNT, BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, serviceError, stsCredentials } from '../../support/fixtures';
+import {
+  BASE_ACCOUNT,
+  BASE_CREDENTIALS,
+  OTHER_ROLE_ARN,
+  ROLE_ARN,
+  assumeRoleOutput,
+  createService,
+  serviceError,
+  stsCredentials,
+} from '../../support/fixtures';
 
 const sts = mockClient(STSClient);
 beforeEach(() => sts.reset());
@@ -40,7 +49,8 @@ describe('StsService.getCallerIdentity / getAccountId', () => {
   });
 
   it('does not remember a failure', async () => {
-    sts.on(GetCallerIdentityCommand)
+    sts
+      .on(GetCallerIdentityCommand)
       .rejectsOnce(serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403))
       .resolves({ Account: BASE_ACCOUNT, Arn: 'arn:aws:iam::111111111111:user/a', UserId: 'x' });
     const service = createService();
@@ -71,7 +81,10 @@ describe('StsService.assumeRole', () => {
       ExternalId: 'tenant-42-external',
       Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
       PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
-      Tags: [{ Key: 'tenant', Value: '42' }, { Key: 'team', Value: 'billing' }],
+      Tags: [
+        { Key: 'tenant', Value: '42' },
+        { Key: 'team', Value: 'billing' },
+      ],
       TransitiveTagKeys: ['tenant'],
       SourceIdentity: 'alice',
       SerialNumber: 'arn:aws:iam::111111111111:mfa/alice',
@@ -89,7 +102,9 @@ describe('StsService.assumeRole', () => {
 
   it('fills defaults: a generated valid session name, DEFAULT_SESSION_DURATION and EXTERNAL_ID', async () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
-    await createService({ DEFAULT_SESSION_DURATION: 1200, EXTERNAL_ID: 'config-external', sessionNamePrefix: 'billing' }).assumeRole({ roleArn: ROLE_ARN });
+    await createService({ DEFAULT_SESSION_DURATION: 1200, EXTERNAL_ID: 'config-external', sessionNamePrefix: 'billing' }).assumeRole({
+      roleArn: ROLE_ARN,
+    });
     const input = sts.commandCalls(AssumeRoleCommand)[0].args[0].input;
     expect(input).toMatchObject({ RoleArn: ROLE_ARN, DurationSeconds: 1200, ExternalId: 'config-external' });
     expect(input.RoleSessionName).toMatch(/^billing-\d{13}-[0-9a-f]{6}$/);
@@ -110,7 +125,9 @@ describe('StsService.assumeRole', () => {
   });
 
   describe('requireExternalId', () => {
-    beforeEach(() => sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/a', UserId: 'x' }));
+    beforeEach(() =>
+      sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/a', UserId: 'x' }),
+    );
 
     it('refuses a cross-account role without an ExternalId before calling AssumeRole', async () => {
       const service = createService({ requireExternalId: true });
@@ -130,7 +147,11 @@ describe('StsService.assumeRole', () => {
   describe('role chaining (via)', () => {
     it('assumes the first hop, then calls AssumeRole with its credentials, capped at 3600 s', async () => {
       const hop = assumeRoleOutput(ROLE_ARN, 3600, 'HOP');
-      sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolves(hop).on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).resolves(assumeRoleOutput(OTHER_ROLE_ARN));
+      sts
+        .on(AssumeRoleCommand, { RoleArn: ROLE_ARN })
+        .resolves(hop)
+        .on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN })
+        .resolves(assumeRoleOutput(OTHER_ROLE_ARN));
       const service = createService({ DEFAULT_SESSION_DURATION: 7200 });
       const credentials = await service.assumeRole({ roleArn: OTHER_ROLE_ARN, externalId: 'second-hop', via: { roleArn: ROLE_ARN } });
       expect(credentials.accountId).toBe('210987654321');
@@ -142,7 +163,9 @@ describe('StsService.assumeRole', () => {
     });
 
     it('refuses a chained duration over one hour before any call', async () => {
-      await expect(createService().assumeRole({ roleArn: OTHER_ROLE_ARN, durationSeconds: 3601, via: { roleArn: ROLE_ARN } })).rejects.toMatchObject({
+      await expect(
+        createService().assumeRole({ roleArn: OTHER_ROLE_ARN, durationSeconds: 3601, via: { roleArn: ROLE_ARN } }),
+      ).rejects.toMatchObject({
         field: 'durationSeconds',
         message: expect.stringContaining('role chaining'),
       });
@@ -177,7 +200,11 @@ describe('StsService.assumeRoleWithWebIdentity', () => {
       DurationSeconds: 900,
       PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
     });
-    expect(credentials).toMatchObject({ subjectFromWebIdentityToken: 'system:serviceaccount:default:app', audience: 'sts.amazonaws.com', provider: 'oidc.eks.us-east-1.amazonaws.com/id/ABC' });
+    expect(credentials).toMatchObject({
+      subjectFromWebIdentityToken: 'system:serviceaccount:default:app',
+      audience: 'sts.amazonaws.com',
+      provider: 'oidc.eks.us-east-1.amazonaws.com/id/ABC',
+    });
   });
 
   it('reads the token file at each call, so a rotated token is sent', async () => {
@@ -188,11 +215,16 @@ describe('StsService.assumeRoleWithWebIdentity', () => {
     await service.assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityTokenFile: file });
     writeFileSync(file, 'rotated-token-value\n');
     await service.assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityTokenFile: file });
-    expect(sts.commandCalls(AssumeRoleWithWebIdentityCommand).map((call) => call.args[0].input.WebIdentityToken)).toEqual(['first-token-value', 'rotated-token-value']);
+    expect(sts.commandCalls(AssumeRoleWithWebIdentityCommand).map((call) => call.args[0].input.WebIdentityToken)).toEqual([
+      'first-token-value',
+      'rotated-token-value',
+    ]);
   });
 
   it('names a token file it cannot read, with a hint', async () => {
-    await expect(createService().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityTokenFile: '/nonexistent/token' })).rejects.toMatchObject({
+    await expect(
+      createService().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityTokenFile: '/nonexistent/token' }),
+    ).rejects.toMatchObject({
       code: 'WebIdentityTokenFileError',
       message: expect.stringContaining('/nonexistent/token'),
       hint: expect.stringContaining('AWS_WEB_IDENTITY_TOKEN_FILE'),
@@ -203,7 +235,16 @@ describe('StsService.assumeRoleWithWebIdentity', () => {
 
 describe('StsService.assumeRoleWithSaml', () => {
   it('sends the exact input and returns the SAML facts', async () => {
-    sts.on(AssumeRoleWithSAMLCommand).resolves({ Credentials: stsCredentials(), Subject: 'alice', SubjectType: 'persistent', Issuer: 'https://idp.example.com', Audience: 'https://signin.aws.amazon.com/saml', NameQualifier: 'nq' });
+    sts
+      .on(AssumeRoleWithSAMLCommand)
+      .resolves({
+        Credentials: stsCredentials(),
+        Subject: 'alice',
+        SubjectType: 'persistent',
+        Issuer: 'https://idp.example.com',
+        Audience: 'https://signin.aws.amazon.com/saml',
+        NameQualifier: 'nq',
+      });
     const credentials = await createService().assumeRoleWithSaml({
       roleArn: ROLE_ARN,
       principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
@@ -218,7 +259,12 @@ describe('StsService.assumeRoleWithSaml', () => {
       DurationSeconds: 3600,
       Policy: '{"Version":"2012-10-17","Statement":[]}',
     });
-    expect(credentials).toMatchObject({ subject: 'alice', subjectType: 'persistent', issuer: 'https://idp.example.com', nameQualifier: 'nq' });
+    expect(credentials).toMatchObject({
+      subject: 'alice',
+      subjectType: 'persistent',
+      issuer: 'https://idp.example.com',
+      nameQualifier: 'nq',
+    });
   });
 });
 
@@ -226,7 +272,10 @@ describe('StsService.getSessionToken', () => {
   it('sends duration and MFA, and leaves the duration to STS when none is given', async () => {
     sts.on(GetSessionTokenCommand).resolves({ Credentials: stsCredentials(43200) });
     const service = createService();
-    await service.getSessionToken({ durationSeconds: 129600, mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: '000123' } });
+    await service.getSessionToken({
+      durationSeconds: 129600,
+      mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: '000123' },
+    });
     await service.getSessionToken();
     const inputs = sts.commandCalls(GetSessionTokenCommand).map((call) => call.args[0].input);
     expect(inputs).toEqual([{ DurationSeconds: 129600, SerialNumber: 'arn:aws:iam::111111111111:mfa/alice', TokenCode: '000123' }, {}]);
@@ -240,7 +289,12 @@ describe('StsService.checkExpiration', () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const service = createService();
     const expiration = new Date('2026-01-01T00:10:00Z');
-    expect(service.checkExpiration({ expiration })).toEqual({ isExpired: false, isNearExpiration: false, remainingSeconds: 600, expiration });
+    expect(service.checkExpiration({ expiration })).toEqual({
+      isExpired: false,
+      isNearExpiration: false,
+      remainingSeconds: 600,
+      expiration,
+    });
     expect(service.checkExpiration({ expiration }, 601)).toMatchObject({ isNearExpiration: true, isExpired: false });
     jest.setSystemTime(new Date('2026-01-01T00:10:00Z'));
     expect(service.checkExpiration({ expiration })).toMatchObject({ isExpired: true, isNearExpiration: true, remainingSeconds: 0 });
@@ -249,7 +303,13 @@ describe('StsService.checkExpiration', () => {
 
 describe('errors from STS', () => {
   it.each([
-    ['AccessDenied', 'User: x is not authorized to perform: sts:AssumeRole', 403, false, /trust policy must name this principal.*sts:ExternalId/],
+    [
+      'AccessDenied',
+      'User: x is not authorized to perform: sts:AssumeRole',
+      403,
+      false,
+      /trust policy must name this principal.*sts:ExternalId/,
+    ],
     ['ExpiredTokenException', 'The security token included in the request is expired', 400, false, /base credentials have expired/],
     ['RegionDisabledException', 'STS is not activated in this region', 403, false, /activate it in IAM account settings/],
     ['MalformedPolicyDocumentException', 'bad policy', 400, false, /not a valid IAM policy/],
@@ -259,9 +319,14 @@ describe('errors from STS', () => {
     ['InternalFailure', 'internal', 500, true, undefined],
   ])('maps %s (%s, HTTP %i) to an StsError with retryable=%s and a hint', async (name, message, status, retryable, hint) => {
     sts.on(AssumeRoleCommand).rejects(serviceError(name, message, status));
-    const error = await createService().assumeRole({ roleArn: ROLE_ARN }).catch((caught: unknown) => caught);
+    const error = await createService()
+      .assumeRole({ roleArn: ROLE_ARN })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StsError);
-    const expectedCode = name.replace(/Exception$/, '').replace(/^ExpiredToken$/, 'ExpiredTokenException').replace(/^RegionDisabled$/, 'RegionDisabledException');
+    const expectedCode = name
+      .replace(/Exception$/, '')
+      .replace(/^ExpiredToken$/, 'ExpiredTokenException')
+      .replace(/^RegionDisabled$/, 'RegionDisabledException');
     expect(error).toMatchObject({ code: expectedCode, operation: 'AssumeRole', retryable, requestId: 'req-0001', httpStatusCode: status });
     if (hint) expect((error as StsError).hint).toMatch(hint);
     expect((error as StsError).cause).toBeInstanceOf(Error);
@@ -272,7 +337,10 @@ describe('errors from STS', () => {
     ['The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', /MaxSessionDuration/],
   ])('gives a duration hint for ValidationError "%s"', async (message, hint) => {
     sts.on(AssumeRoleCommand).rejects(serviceError('ValidationError', message));
-    await expect(createService().assumeRole({ roleArn: ROLE_ARN })).rejects.toMatchObject({ code: 'ValidationError', hint: expect.stringMatching(hint) });
+    await expect(createService().assumeRole({ roleArn: ROLE_ARN })).rejects.toMatchObject({
+      code: 'ValidationError',
+      hint: expect.stringMatching(hint),
+    });
   });
 
   it.each([
@@ -281,11 +349,18 @@ describe('errors from STS', () => {
     ['InvalidIdentityTokenException', 'InvalidIdentityToken', false],
   ])('maps web identity error %s to %s', async (name, code, retryable) => {
     sts.on(AssumeRoleWithWebIdentityCommand).rejects(serviceError(name, 'rejected'));
-    await expect(createService().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'a.b.c.d' })).rejects.toMatchObject({ code, retryable, hint: expect.any(String) });
+    await expect(createService().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'a.b.c.d' })).rejects.toMatchObject({
+      code,
+      retryable,
+      hint: expect.any(String),
+    });
   });
 
   it('maps network failures and timeouts as retryable', async () => {
-    sts.on(GetCallerIdentityCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).rejectsOnce(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .rejectsOnce(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
     const service = createService();
     await expect(service.getCallerIdentity()).rejects.toMatchObject({ code: 'NetworkError', retryable: true });
     await expect(service.getCallerIdentity()).rejects.toMatchObject({ code: 'TimeoutError', retryable: true });
@@ -300,9 +375,14 @@ describe('errors from STS', () => {
 describe('module destroy', () => {
   it('clears the cache, completes events$, and leaves no handle open', async () => {
     sts.on(AssumeRoleCommand).resolves(assumeRoleOutput());
-    const countByType = () => process.getActiveResourcesInfo().reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
+    const countByType = () =>
+      process
+        .getActiveResourcesInfo()
+        .reduce<Record<string, number>>((counts, type) => ({ ...counts, [type]: (counts[type] ?? 0) + 1 }), {});
     const before = countByType();
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: BASE_CREDENTIALS })],
+    }).compile();
     const service = moduleRef.get(StsService);
     let completed = false;
     service.events$.subscribe({ complete: () => (completed = true) });

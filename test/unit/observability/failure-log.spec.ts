@@ -19,11 +19,19 @@ const sts = mockClient(STSClient);
 function recordingLogger() {
   const entries: Array<{ level: string; message: unknown; printed: string }> = [];
   const keep = (level: string) => (message: unknown) => entries.push({ level, message, printed: format(message) });
-  const logger: LoggerService = { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
+  const logger: LoggerService = {
+    log: keep('log'),
+    error: keep('error'),
+    warn: keep('warn'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+    fatal: keep('fatal'),
+  };
   return { logger, entries, warnings: () => entries.filter((entry) => entry.level === 'warn') };
 }
 
-const throttled = (requestId = 'req-1') => new StsError('Rate exceeded', { code: 'Throttling', operation: 'AssumeRole', retryable: true, requestId });
+const throttled = (requestId = 'req-1') =>
+  new StsError('Rate exceeded', { code: 'Throttling', operation: 'AssumeRole', retryable: true, requestId });
 const ROLE = tenantRole(1);
 
 let recording: ReturnType<typeof recordingLogger>;
@@ -57,14 +65,20 @@ describe('failure log lines', () => {
       throw new Error('vault login failed for token hvs.PLANTED-SECRET-TOKEN');
     };
     const { credentials } = resolveStsConfig({ credentials: failing });
-    const error = await credentials().then(() => undefined, (failure: unknown) => failure);
+    const error = await credentials().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
     expect(error).toMatchObject({ name: 'CredentialsProviderError', message: expect.stringContaining('(Error;') });
     expect(visibleText(error)).not.toContain('PLANTED');
     const config = resolveStsConfig({ credentials: failing });
     // The client is mocked, so `send` never signs: resolve the base identity as signing would.
     sts.on(GetCallerIdentityCommand).callsFake(async () => config.credentials());
     const service = new StsService(config, createStsClient(config));
-    const refused = await service.getCallerIdentity().then(() => undefined, (failure: unknown) => failure);
+    const refused = await service.getCallerIdentity().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
     expect(refused).toMatchObject({ code: 'CredentialsProviderError', hint: expect.any(String) });
     expect(visibleText(refused)).not.toContain('PLANTED');
     expect(recording.entries.map((entry) => `${entry.printed} ${JSON.stringify(entry.message)}`).join('\n')).not.toContain('PLANTED');

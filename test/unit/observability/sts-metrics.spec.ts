@@ -32,9 +32,16 @@ async function readMetrics(reader: MetricReader) {
     byName.set(metric.descriptor.name, metric);
     points.set(
       metric.descriptor.name,
-      metric.dataPoints.map((point) => [point.attributes, metric.dataPointType === DataPointType.HISTOGRAM ? (point.value as { count: number }).count : (point.value as number)]),
+      metric.dataPoints.map((point) => [
+        point.attributes,
+        metric.dataPointType === DataPointType.HISTOGRAM ? (point.value as { count: number }).count : (point.value as number),
+      ]),
     );
-    if (metric.dataPointType === DataPointType.HISTOGRAM) sums.set(metric.descriptor.name, metric.dataPoints.map((point) => [point.attributes, (point.value as { sum: number }).sum]));
+    if (metric.dataPointType === DataPointType.HISTOGRAM)
+      sums.set(
+        metric.descriptor.name,
+        metric.dataPoints.map((point) => [point.attributes, (point.value as { sum: number }).sum]),
+      );
   }
   return { scopes, points, sums, byName };
 }
@@ -61,13 +68,17 @@ describe('OpenTelemetry metrics', () => {
   it('counts hits, misses, an AccessDenied, a throttled background refresh and stale hits, with exact attributes', async () => {
     const { reader, service } = setUp();
     sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolves(assumeRoleOutput(ROLE_ARN, 3600));
-    sts.on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).rejects(serviceError('AccessDenied', 'not authorized to perform sts:AssumeRole', 403));
+    sts
+      .on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN })
+      .rejects(serviceError('AccessDenied', 'not authorized to perform sts:AssumeRole', 403));
 
     const request = { roleArn: ROLE_ARN, externalId: 'tenant-1' };
     await service.getCredentials(request); // miss
     await service.getCredentials(request); // hit
     await service.getCredentials(request); // hit
-    await expect(service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2' })).rejects.toMatchObject({ code: 'AccessDenied' }); // miss
+    await expect(service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2' })).rejects.toMatchObject({
+      code: 'AccessDenied',
+    }); // miss
 
     jest.setSystemTime(T0 + 45 * 60_000); // the advisory window of a one-hour session
     sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).rejects(serviceError('Throttling', 'Rate exceeded', 400));
@@ -134,7 +145,9 @@ describe('OpenTelemetry metrics', () => {
   it('never puts a role ARN, an account id, a session name or an ExternalId in an attribute', async () => {
     const { reader, service } = setUp();
     sts.on(AssumeRoleCommand).rejects(serviceError('AccessDenied', `User is not authorized to assume ${ROLE_ARN}`, 403));
-    await expect(service.getCredentials({ roleArn: ROLE_ARN, externalId: 'planted-external-id', sessionName: 'planted-session' })).rejects.toBeDefined();
+    await expect(
+      service.getCredentials({ roleArn: ROLE_ARN, externalId: 'planted-external-id', sessionName: 'planted-session' }),
+    ).rejects.toBeDefined();
     const { points } = await readMetrics(reader);
     const values = [...points.values()].flatMap((series) => series.flatMap(([attributes]) => Object.values(attributes)));
     expect(values.length).toBeGreaterThan(0);
@@ -166,7 +179,12 @@ describe('OpenTelemetry metrics', () => {
     const calls = stats.mock.calls.length;
     const { points } = await readMetrics(reader);
     expect(stats).toHaveBeenCalledTimes(calls);
-    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 1], [{ result: 'miss' }, 1]]));
+    expect(points.get('aws.sts.cache.lookups')).toEqual(
+      expect.arrayContaining([
+        [{ result: 'hit' }, 1],
+        [{ result: 'miss' }, 1],
+      ]),
+    );
   });
 
   it('sums two services on one MeterProvider (two module configurations) instead of letting one overwrite the other', async () => {
@@ -178,12 +196,22 @@ describe('OpenTelemetry metrics', () => {
     for (let i = 0; i < 5; i++) await first.getCredentials({ roleArn: ROLE_ARN }); // 1 miss, 4 hits
     await second.getCredentials({ roleArn: OTHER_ROLE_ARN }); // 1 miss
     let { points } = await readMetrics(reader);
-    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 4], [{ result: 'miss' }, 2]]));
+    expect(points.get('aws.sts.cache.lookups')).toEqual(
+      expect.arrayContaining([
+        [{ result: 'hit' }, 4],
+        [{ result: 'miss' }, 2],
+      ]),
+    );
     expect(points.get('aws.sts.cache.entries')).toEqual([[{}, 2]]);
     expect(points.get('aws.sts.calls')).toEqual([[{ operation: 'AssumeRole', outcome: 'success' }, 2]]);
     second.onModuleDestroy();
     ({ points } = await readMetrics(reader));
-    expect(points.get('aws.sts.cache.lookups')).toEqual(expect.arrayContaining([[{ result: 'hit' }, 4], [{ result: 'miss' }, 2]]));
+    expect(points.get('aws.sts.cache.lookups')).toEqual(
+      expect.arrayContaining([
+        [{ result: 'hit' }, 4],
+        [{ result: 'miss' }, 2],
+      ]),
+    );
     expect(points.get('aws.sts.cache.entries')).toEqual([[{}, 1]]);
   });
 
@@ -200,7 +228,9 @@ describe('OpenTelemetry metrics', () => {
   });
 
   it('rejects a metrics option that is not false or { meterProvider }', () => {
-    expect(() => createService({ metrics: { meterProvider: {} as never } })).toThrow(/metrics must be false or \{ meterProvider\?: MeterProvider \}/);
+    expect(() => createService({ metrics: { meterProvider: {} as never } })).toThrow(
+      /metrics must be false or \{ meterProvider\?: MeterProvider \}/,
+    );
   });
 });
 
@@ -231,12 +261,15 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
     return { service, events };
   }
   /** The shared tier's counters as a reader sees them: instrument → value (one series each, no attribute). */
-  const sharedCounters = (points: Map<string, Array<[Attributes, number]>>) => Object.fromEntries(SHARED_INSTRUMENTS.map((name) => [name, points.get(name)]));
+  const sharedCounters = (points: Map<string, Array<[Attributes, number]>>) =>
+    Object.fromEntries(SHARED_INSTRUMENTS.map((name) => [name, points.get(name)]));
 
   beforeEach(() => {
     jest.useRealTimers(); // ioredis and the tier's command bounds run on real timers
     keyPrefix = `metrics${randomBytes(4).toString('hex')}:`;
-    sts.on(GetCallerIdentityCommand).resolves({ Account: BASE_ACCOUNT, Arn: `arn:aws:iam::${BASE_ACCOUNT}:user/app`, UserId: 'AIDAEXAMPLE' });
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: BASE_ACCOUNT, Arn: `arn:aws:iam::${BASE_ACCOUNT}:user/app`, UserId: 'AIDAEXAMPLE' });
   });
   afterEach(() => {
     services.splice(0).forEach((service) => service.onModuleDestroy());
@@ -284,11 +317,13 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
     const meterProvider = new MeterProvider({ readers: [reader] });
     let calls = 0;
     // The holder's call fails after 300 ms; it releases the lock, and the waiter takes it and fetches for the fleet.
-    sts.on(AssumeRoleCommand).callsFake(() =>
-      ++calls === 1
-        ? new Promise((_resolve, reject) => setTimeout(() => reject(serviceError('Throttling', 'Rate exceeded', 400)), 300))
-        : Promise.resolve(assumeRoleOutput(ROLE_ARN, 3600)),
-    );
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake(() =>
+        ++calls === 1
+          ? new Promise((_resolve, reject) => setTimeout(() => reject(serviceError('Throttling', 'Rate exceeded', 400)), 300))
+          : Promise.resolve(assumeRoleOutput(ROLE_ARN, 3600)),
+      );
     const [a, b] = [replica(meterProvider), replica(meterProvider)];
     await Promise.all([a, b].map(({ service }) => service.getCallerIdentity()));
     const held = a.service.getCredentials({ roleArn: ROLE_ARN });
@@ -319,7 +354,11 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
     } finally {
       await admin.config('SET', 'maxmemory', '0');
     }
-    expect(events.find((event) => event.type === 'shared-tier' && event.state === 'unavailable')).toEqual({ type: 'shared-tier', state: 'unavailable', errorCode: 'OOM' });
+    expect(events.find((event) => event.type === 'shared-tier' && event.state === 'unavailable')).toEqual({
+      type: 'shared-tier',
+      state: 'unavailable',
+      errorCode: 'OOM',
+    });
     await eventually(() => service.cache.stats().shared!.invalidationsPending === 0, 10_000);
     const { points } = await readMetrics(reader);
     expect(sharedCounters(points)).toEqual({
@@ -333,7 +372,7 @@ describeWithRedis('OpenTelemetry metrics of the shared tier (a real redis-server
     expect(service.cache.stats().shared).toMatchObject({ outages: 1, lastErrorCode: 'OOM' });
   });
 
-  it('keeps a closed replica\'s counts, and reports no shared instrument for a service without the tier', async () => {
+  it("keeps a closed replica's counts, and reports no shared instrument for a service without the tier", async () => {
     const reader = new InMemoryReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
     sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.resolve(assumeRoleOutput(input.RoleArn)));

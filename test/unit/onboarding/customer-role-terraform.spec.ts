@@ -69,8 +69,11 @@ describe('customerRoleTerraform', () => {
     expect(minimal.output.role_arn.value).toBe('${aws_iam_role.customer_role.arn}');
   });
 
-  it("escapes IAM policy variables, which Terraform would otherwise read as its own interpolation", () => {
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::home/${aws:username}/%{x}' }] };
+  it('escapes IAM policy variables, which Terraform would otherwise read as its own interpolation', () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::home/${aws:username}/%{x}' }],
+    };
     const [inline] = Object.values(parsed({ principalArn: PRINCIPAL, policy }).resource.aws_iam_role_policy) as Array<{ policy: string }>;
     expect(inline.policy).toContain('$${aws:username}');
     expect(inline.policy).toContain('%%{x}');

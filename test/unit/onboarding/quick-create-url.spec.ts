@@ -5,7 +5,12 @@ import { visibleText } from '../../support/visible-text';
 import { validationRefusal } from '../../support/async-helpers';
 
 const TEMPLATE_URL = 'https://vendor-templates.s3.amazonaws.com/customer-role.json';
-const BASE = { templateUrl: TEMPLATE_URL, stackName: 'VendorAccess', region: 'eu-west-1', parameters: { ExternalId: 'c0ffee00c0ffee00c0ffee00c0ffee00' } };
+const BASE = {
+  templateUrl: TEMPLATE_URL,
+  stackName: 'VendorAccess',
+  region: 'eu-west-1',
+  parameters: { ExternalId: 'c0ffee00c0ffee00c0ffee00c0ffee00' },
+};
 
 /** The URL, and the query of its fragment (where the console's router reads the stack's settings). */
 function parse(link: string): { url: URL; route: string; query: URLSearchParams } {
@@ -71,7 +76,12 @@ describe('quickCreateUrl', () => {
 
   it('never shows a parameter value in an error', () => {
     const secret = 'tenant-42-external-id';
-    for (const options of [{ region: 'nope' }, { stackName: '_' }, { templateUrl: 'ftp://x' }, { parameters: { ExternalId: secret, 'Bad-Name': secret } }]) {
+    for (const options of [
+      { region: 'nope' },
+      { stackName: '_' },
+      { templateUrl: 'ftp://x' },
+      { parameters: { ExternalId: secret, 'Bad-Name': secret } },
+    ]) {
       const error = validationRefusal(() => quickCreateUrl({ ...BASE, parameters: { ExternalId: secret }, ...options }));
       expect(visibleText(error)).not.toContain(secret);
     }

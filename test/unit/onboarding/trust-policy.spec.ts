@@ -26,7 +26,10 @@ describe('trustPolicy', () => {
     ['a role with a path', PRINCIPAL],
     ['a user', 'arn:aws:iam::111122223333:user/app'],
     ['a user with a path', 'arn:aws:iam::111122223333:user/apps/app'],
-    ['a role with a deep path and every name character', 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123+=,.@-x'],
+    [
+      'a role with a deep path and every name character',
+      'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123+=,.@-x',
+    ],
     ['a role name of 64 characters', `arn:aws:iam::111122223333:role/${'r'.repeat(64)}`],
     ['an account root', 'arn:aws:iam::111122223333:root'],
     ['an account id', '111122223333'],
@@ -42,7 +45,9 @@ describe('trustPolicy', () => {
   });
 
   it('refuses an assumed-role session ARN and says to use sts.trustPrincipal()', () => {
-    const error = validationRefusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Connector/session-1', externalId: EXTERNAL_ID }));
+    const error = validationRefusal(() =>
+      trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Connector/session-1', externalId: EXTERNAL_ID }),
+    );
     expect(error.field).toBe('principalArn');
     expect(error.rule).toMatch(/assumed-role session/);
     expect(error.rule).toContain('sts.trustPrincipal()');
@@ -95,7 +100,9 @@ describe('trustPolicy', () => {
   });
 
   it('never shows the ExternalId in the error for a bad principal', () => {
-    const error = validationRefusal(() => trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/R/s', externalId: EXTERNAL_ID }));
+    const error = validationRefusal(() =>
+      trustPolicy({ principalArn: 'arn:aws:sts::111122223333:assumed-role/R/s', externalId: EXTERNAL_ID }),
+    );
     expect(visibleText(error)).not.toContain(EXTERNAL_ID);
   });
 
@@ -105,7 +112,8 @@ describe('trustPolicy', () => {
 });
 
 describe('trustPolicy: what sessions may carry', () => {
-  const actionOf = (options: { allowSessionTags?: boolean; allowSourceIdentity?: boolean }) => trustPolicy({ principalArn: PRINCIPAL, externalId: EXTERNAL_ID, ...options }).Statement[0].Action;
+  const actionOf = (options: { allowSessionTags?: boolean; allowSourceIdentity?: boolean }) =>
+    trustPolicy({ principalArn: PRINCIPAL, externalId: EXTERNAL_ID, ...options }).Statement[0].Action;
 
   it('allows only sts:AssumeRole by default', () => {
     expect(actionOf({})).toBe('sts:AssumeRole');
@@ -114,6 +122,10 @@ describe('trustPolicy: what sessions may carry', () => {
   it('adds sts:TagSession for session tags and sts:SetSourceIdentity for a source identity, which STS requires in the trust policy', () => {
     expect(actionOf({ allowSessionTags: true })).toEqual(['sts:AssumeRole', 'sts:TagSession']);
     expect(actionOf({ allowSourceIdentity: true })).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
-    expect(actionOf({ allowSessionTags: true, allowSourceIdentity: true })).toEqual(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']);
+    expect(actionOf({ allowSessionTags: true, allowSourceIdentity: true })).toEqual([
+      'sts:AssumeRole',
+      'sts:TagSession',
+      'sts:SetSourceIdentity',
+    ]);
   });
 });

@@ -100,7 +100,10 @@ describe('assumeRole input validation (nothing is sent for a bad request)', () =
   it('checks durations against MAX_SESSION_DURATION', async () => {
     const service = createService({ MAX_SESSION_DURATION: 7200 });
     await expect(service.assumeRole({ roleArn: ROLE_ARN, durationSeconds: 7200 })).resolves.toBeDefined();
-    await expect(service.assumeRole({ roleArn: ROLE_ARN, durationSeconds: 7201 })).rejects.toMatchObject({ field: 'durationSeconds', message: expect.stringContaining('MAX_SESSION_DURATION') });
+    await expect(service.assumeRole({ roleArn: ROLE_ARN, durationSeconds: 7201 })).rejects.toMatchObject({
+      field: 'durationSeconds',
+      message: expect.stringContaining('MAX_SESSION_DURATION'),
+    });
   });
 });
 
@@ -110,21 +113,86 @@ describe('web identity, SAML and session token validation', () => {
     ['a 4-char token', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abcd' }), null],
     ['a 20000-char token', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: x(20000) }), null],
     ['a 3-char token', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abc' }), 'webIdentityToken'],
-    ['a 20001-char token', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: x(20001) }), 'webIdentityToken'],
+    [
+      'a 20001-char token',
+      () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: x(20001) }),
+      'webIdentityToken',
+    ],
     ['no token and no file', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN }), 'webIdentityToken'],
-    ['both token and file', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abcd', webIdentityTokenFile: '/t' }), 'webIdentityToken'],
-    ['a 3-char providerId', () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abcd', providerId: 'abc' }), 'providerId'],
+    [
+      'both token and file',
+      () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abcd', webIdentityTokenFile: '/t' }),
+      'webIdentityToken',
+    ],
+    [
+      'a 3-char providerId',
+      () => service().assumeRoleWithWebIdentity({ roleArn: ROLE_ARN, webIdentityToken: 'abcd', providerId: 'abc' }),
+      'providerId',
+    ],
     ['a bad web identity role', () => service().assumeRoleWithWebIdentity({ roleArn: 'role', webIdentityToken: 'abcd' }), 'roleArn'],
-    ['a 4-char SAML assertion', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: 'abcd' }), null],
-    ['a 100000-char SAML assertion', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: x(100000) }), null],
-    ['a 100001-char SAML assertion', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: x(100001) }), 'samlAssertion'],
-    ['a 3-char SAML assertion', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta', samlAssertion: 'abc' }), 'samlAssertion'],
-    ['a SAML principal that is a role', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: ROLE_ARN, samlAssertion: 'abcd' }), 'principalArn'],
-    ['a SAML provider in aws-us-gov', () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: 'arn:aws-us-gov:iam::123456789012:saml-provider/Okta', samlAssertion: 'abcd' }), null],
+    [
+      'a 4-char SAML assertion',
+      () =>
+        service().assumeRoleWithSaml({
+          roleArn: ROLE_ARN,
+          principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
+          samlAssertion: 'abcd',
+        }),
+      null,
+    ],
+    [
+      'a 100000-char SAML assertion',
+      () =>
+        service().assumeRoleWithSaml({
+          roleArn: ROLE_ARN,
+          principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
+          samlAssertion: x(100000),
+        }),
+      null,
+    ],
+    [
+      'a 100001-char SAML assertion',
+      () =>
+        service().assumeRoleWithSaml({
+          roleArn: ROLE_ARN,
+          principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
+          samlAssertion: x(100001),
+        }),
+      'samlAssertion',
+    ],
+    [
+      'a 3-char SAML assertion',
+      () =>
+        service().assumeRoleWithSaml({
+          roleArn: ROLE_ARN,
+          principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
+          samlAssertion: 'abc',
+        }),
+      'samlAssertion',
+    ],
+    [
+      'a SAML principal that is a role',
+      () => service().assumeRoleWithSaml({ roleArn: ROLE_ARN, principalArn: ROLE_ARN, samlAssertion: 'abcd' }),
+      'principalArn',
+    ],
+    [
+      'a SAML provider in aws-us-gov',
+      () =>
+        service().assumeRoleWithSaml({
+          roleArn: ROLE_ARN,
+          principalArn: 'arn:aws-us-gov:iam::123456789012:saml-provider/Okta',
+          samlAssertion: 'abcd',
+        }),
+      null,
+    ],
     ['a session token of 129600 s', () => service().getSessionToken({ durationSeconds: 129600 }), null],
     ['a session token of 129601 s', () => service().getSessionToken({ durationSeconds: 129601 }), 'durationSeconds'],
     ['a session token of 899 s', () => service().getSessionToken({ durationSeconds: 899 }), 'durationSeconds'],
-    ['a session token with a bad MFA code', () => service().getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: 'abcdef' } }), 'mfa.tokenCode'],
+    [
+      'a session token with a bad MFA code',
+      () => service().getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: 'abcdef' } }),
+      'mfa.tokenCode',
+    ],
   ])('%s', async (_label, call, field) => {
     if (field === null) {
       await expect(call()).resolves.toBeDefined();

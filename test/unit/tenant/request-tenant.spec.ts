@@ -67,10 +67,7 @@ describe('sts.current (the tenant of the request)', () => {
     const service = await stsWith({ tenant: byHeader(calls) });
     const { current } = service;
     const threeUses = async () => [await current.getCredentials(), await current.role(), await current.getCredentials()] as const;
-    const [a, b] = await Promise.all([
-      inRequest('acme', threeUses),
-      inRequest('globex', threeUses),
-    ]);
+    const [a, b] = await Promise.all([inRequest('acme', threeUses), inRequest('globex', threeUses)]);
     expect(calls.count).toBe(2);
     expect(a[0].accessKeyId).toMatch(/^ASIAACME/);
     expect(a[2].accessKeyId).toBe(a[0].accessKeyId);
@@ -85,7 +82,7 @@ describe('sts.current (the tenant of the request)', () => {
     const error = await rejection(service.current.getCredentials());
     expect(error).toBeInstanceOf(StsError);
     expect(error).toMatchObject({ code: 'NoRequestTenant', retryable: false, message: 'sts.current was used outside a request' });
-    expect(error.hint).toContain("sts.clientFor(S3Client, { roleArn, externalId })");
+    expect(error.hint).toContain('sts.clientFor(S3Client, { roleArn, externalId })');
     await expect(service.current.clientFor(STSClient)).rejects.toMatchObject({ code: 'NoRequestTenant' });
     expect(calls.count).toBe(0);
     expect(issued).toBe(0);
@@ -153,7 +150,10 @@ describe('sts.current (the tenant of the request)', () => {
   it('fails the bootstrap on a tenant option without a resolve function, naming the field', async () => {
     const module = ServerAwsStsModule.configure({ tenant: { resolve: 'header' } as never });
     const bootstrap = Test.createTestingModule({ imports: [module] }).compile();
-    await expect(bootstrap).rejects.toMatchObject({ code: 'InvalidConfiguration', message: expect.stringContaining('tenant.resolve must be a function') });
+    await expect(bootstrap).rejects.toMatchObject({
+      code: 'InvalidConfiguration',
+      message: expect.stringContaining('tenant.resolve must be a function'),
+    });
   });
 
   it("with nestjs-cls set up by the app, a job's cls.run context serves the tenant its store names (no request: the resolver gets undefined)", async () => {

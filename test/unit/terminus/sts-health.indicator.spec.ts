@@ -28,7 +28,17 @@ const IDENTITY = { Account: BASE_ACCOUNT, Arn: BASE_ARN, UserId: 'AIDAEXAMPLE' }
 /** A secret planted in error messages: it must never show in a health result. */
 const MARKER = 'PLANTED-SECRET-wJalrXUtnFEMI-K7MDENG';
 /** Everything but `Date` and `performance` stays real: the SDK, Nest and the mock keep their own timers. */
-const REAL_APIS = ['setImmediate', 'clearImmediate', 'nextTick', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'hrtime', 'queueMicrotask'] as const;
+const REAL_APIS = [
+  'setImmediate',
+  'clearImmediate',
+  'nextTick',
+  'setTimeout',
+  'clearTimeout',
+  'setInterval',
+  'clearInterval',
+  'hrtime',
+  'queueMicrotask',
+] as const;
 
 const apps: TestingModule[] = [];
 afterEach(async () => {
@@ -38,7 +48,14 @@ afterEach(async () => {
 
 /** The user story: a module importing TerminusModule and ServerAwsStsModule, with the indicator as a provider. */
 /** The details of a `down` result with nothing cached: the code, a hint containing `hint`, and empty cache figures. */
-const downOnEmptyCache = (code: string, hint: string) => ({ status: 'down', code, hint: expect.stringContaining(hint), entries: 0, inflight: 0, refreshFailures: 0 });
+const downOnEmptyCache = (code: string, hint: string) => ({
+  status: 'down',
+  code,
+  hint: expect.stringContaining(hint),
+  entries: 0,
+  inflight: 0,
+  refreshFailures: 0,
+});
 
 async function healthApp(config: ServerAwsStsConfig = {}) {
   // Terminus logs every failed check ("Health Check has failed!" with the details): kept, to be searched for secrets.
@@ -105,13 +122,24 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
 
   it('reads the cache figures fresh on every probe, even while the STS answer is reused', async () => {
     sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
-    sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolves(assumeRoleOutput()).on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::210987654321:role/Refused' }).rejects(serviceError('AccessDenied', 'not trusted', 403));
+    sts
+      .on(AssumeRoleCommand, { RoleArn: ROLE_ARN })
+      .resolves(assumeRoleOutput())
+      .on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::210987654321:role/Refused' })
+      .rejects(serviceError('AccessDenied', 'not trusted', 403));
     const { probe, service } = await healthApp();
     expect((await probe()).result.details.sts).toMatchObject({ entries: 0, refreshFailures: 0 });
 
     await service.getCredentials({ roleArn: ROLE_ARN });
     await expect(service.getCredentials({ roleArn: 'arn:aws:iam::210987654321:role/Refused' })).rejects.toThrow(StsError);
-    expect((await probe()).result.details.sts).toEqual({ status: 'up', account: BASE_ACCOUNT, arn: BASE_ARN, entries: 1, inflight: 0, refreshFailures: 1 });
+    expect((await probe()).result.details.sts).toEqual({
+      status: 'up',
+      account: BASE_ACCOUNT,
+      arn: BASE_ARN,
+      entries: 1,
+      inflight: 0,
+      refreshFailures: 1,
+    });
     expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
   });
 
@@ -129,7 +157,9 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
   });
 
   it('is down with the code and the hint, never the message, when STS refuses the base key (InvalidClientTokenId)', async () => {
-    sts.on(GetCallerIdentityCommand).rejects(serviceError('InvalidClientTokenId', `The security token included in the request is invalid: ${MARKER}`, 403));
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejects(serviceError('InvalidClientTokenId', `The security token included in the request is invalid: ${MARKER}`, 403));
     const { probe, indicator, terminusLogs } = await healthApp();
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(503);
@@ -200,7 +230,10 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     });
 
     it('reuses a failure for maxAgeSeconds too (a failing STS is not asked harder), and is up again at the next call after it', async () => {
-      sts.on(GetCallerIdentityCommand).rejectsOnce(serviceError('Throttling', 'Rate exceeded', 400)).resolves(IDENTITY);
+      sts
+        .on(GetCallerIdentityCommand)
+        .rejectsOnce(serviceError('Throttling', 'Rate exceeded', 400))
+        .resolves(IDENTITY);
       const { probe } = await healthApp();
       for (let i = 0; i < 10; i++) {
         const { httpStatus, result } = await probe();
@@ -215,7 +248,10 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
 
     it('counts the age from when STS answered, not from when it was asked', async () => {
       let answer!: () => void;
-      sts.on(GetCallerIdentityCommand).callsFakeOnce(() => new Promise((resolve) => (answer = () => resolve(IDENTITY)))).resolves(IDENTITY);
+      sts
+        .on(GetCallerIdentityCommand)
+        .callsFakeOnce(() => new Promise((resolve) => (answer = () => resolve(IDENTITY))))
+        .resolves(IDENTITY);
       const { probe } = await healthApp();
       const first = probe();
       await new Promise((resolve) => setImmediate(resolve));
@@ -241,7 +277,9 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
 
     sts.reset();
     let fail!: () => void;
-    sts.on(GetCallerIdentityCommand).callsFakeOnce(() => new Promise((_, reject) => (fail = () => reject(serviceError('InvalidClientTokenId', MARKER, 403)))));
+    sts
+      .on(GetCallerIdentityCommand)
+      .callsFakeOnce(() => new Promise((_, reject) => (fail = () => reject(serviceError('InvalidClientTokenId', MARKER, 403)))));
     const { probe: probeOther } = await healthApp();
     const failing = Array.from({ length: 50 }, () => probeOther('sts', { maxAgeSeconds: 0 }));
     await new Promise((resolve) => setImmediate(resolve));
@@ -261,15 +299,18 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
     expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 2);
   });
 
-  it.each([-1, 1.5, 3601, Number.NaN, Number.POSITIVE_INFINITY, '60' as unknown as number])('rejects maxAgeSeconds %p before asking STS (the endpoint fails with 500, not 503)', async (maxAgeSeconds) => {
-    sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
-    const { probe, indicator } = await healthApp();
-    const error = await rejection<StsValidationError>(probe('sts', { maxAgeSeconds }));
-    expect(error).toBeInstanceOf(StsValidationError);
-    expect(error).toMatchObject({ code: 'InvalidInput', field: 'maxAgeSeconds', rule: 'must be an integer from 0 to 3600 (seconds)' });
-    await expect(indicator.isHealthy('sts', { maxAgeSeconds })).rejects.toThrow(StsValidationError);
-    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 0);
-  });
+  it.each([-1, 1.5, 3601, Number.NaN, Number.POSITIVE_INFINITY, '60' as unknown as number])(
+    'rejects maxAgeSeconds %p before asking STS (the endpoint fails with 500, not 503)',
+    async (maxAgeSeconds) => {
+      sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
+      const { probe, indicator } = await healthApp();
+      const error = await rejection<StsValidationError>(probe('sts', { maxAgeSeconds }));
+      expect(error).toBeInstanceOf(StsValidationError);
+      expect(error).toMatchObject({ code: 'InvalidInput', field: 'maxAgeSeconds', rule: 'must be an integer from 0 to 3600 (seconds)' });
+      await expect(indicator.isHealthy('sts', { maxAgeSeconds })).rejects.toThrow(StsValidationError);
+      expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 0);
+    },
+  );
 
   it('accepts the bounds 0 and 3600', async () => {
     sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
@@ -340,7 +381,14 @@ describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
     for (let i = 0; i < 10; i++) {
       const { httpStatus, result } = await probe();
       expect(httpStatus).toBe(200);
-      expect(result.details.sts).toEqual({ status: 'up', account: server.baseIdentity.account, arn: server.baseIdentity.arn, entries: 0, inflight: 0, refreshFailures: 0 });
+      expect(result.details.sts).toEqual({
+        status: 'up',
+        account: server.baseIdentity.account,
+        arn: server.baseIdentity.arn,
+        entries: 0,
+        inflight: 0,
+        refreshFailures: 0,
+      });
     }
     expect(server.callCount('GetCallerIdentity')).toBe(1);
   });
@@ -399,12 +447,18 @@ describe('StsHealthIndicator over the wire (local STS endpoint)', () => {
 
   it('is down with CredentialsProviderError when the base credentials provider throws, and STS is never called', async () => {
     const failing: AwsCredentialIdentityProvider = async () => {
-      throw Object.assign(new Error(`Could not load credentials from any providers (profile key ${MARKER})`), { name: 'CredentialsProviderError' });
+      throw Object.assign(new Error(`Could not load credentials from any providers (profile key ${MARKER})`), {
+        name: 'CredentialsProviderError',
+      });
     };
     const { probe } = await wireApp(failing);
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(503);
-    expect(result.details.sts).toMatchObject({ status: 'down', code: 'CredentialsProviderError', hint: expect.stringContaining('AWS_PROFILE') });
+    expect(result.details.sts).toMatchObject({
+      status: 'down',
+      code: 'CredentialsProviderError',
+      hint: expect.stringContaining('AWS_PROFILE'),
+    });
     expect(visibleText(result)).not.toContain(MARKER);
     expect(server.callCount()).toBe(0);
   });
@@ -431,14 +485,25 @@ describeWithRedis('StsHealthIndicator with the shared tier (a real redis-server)
     clients.push(redis);
     return redis;
   };
-  const sharedApp = () => healthApp({ cache: { shared: { redis: client(), encryptionKey, keyPrefix: `health${randomBytes(4).toString('hex')}:`, commandTimeoutMs: 2_000 } } });
+  const sharedApp = () =>
+    healthApp({
+      cache: { shared: { redis: client(), encryptionKey, keyPrefix: `health${randomBytes(4).toString('hex')}:`, commandTimeoutMs: 2_000 } },
+    });
 
   it('shows the tier available with no invalidation pending, and nothing that names a key, a prefix or a tenant', async () => {
     const { probe, service } = await sharedApp();
     await service.getCredentials({ roleArn: ROLE_ARN, externalId: MARKER });
     const { httpStatus, result } = await probe();
     expect(httpStatus).toBe(200);
-    expect(result.details.sts).toEqual({ status: 'up', account: BASE_ACCOUNT, arn: BASE_ARN, entries: 1, inflight: 0, refreshFailures: 0, shared: { available: true, invalidationsPending: 0 } });
+    expect(result.details.sts).toEqual({
+      status: 'up',
+      account: BASE_ACCOUNT,
+      arn: BASE_ARN,
+      entries: 1,
+      inflight: 0,
+      refreshFailures: 0,
+      shared: { available: true, invalidationsPending: 0 },
+    });
     expect(visibleText(result)).not.toMatch(new RegExp(`${MARKER}|health[0-9a-f]{8}|TenantAccess|${encryptionKey.slice(0, 12)}`));
   });
 
@@ -466,7 +531,10 @@ describeWithRedis('StsHealthIndicator with the shared tier (a real redis-server)
       await eventually(() => service.cache.stats().shared!.outages === 1, 5_000);
       const during = await probe();
       expect(during.httpStatus).toBe(200); // STS serves without the tier: the check stays up
-      expect(during.result.details.sts).toMatchObject({ status: 'up', shared: { available: false, outageSince: expect.any(String), lastErrorCode: 'OOM', invalidationsPending: 1 } });
+      expect(during.result.details.sts).toMatchObject({
+        status: 'up',
+        shared: { available: false, outageSince: expect.any(String), lastErrorCode: 'OOM', invalidationsPending: 1 },
+      });
       const since = Date.parse((during.result.details.sts.shared as { outageSince: string }).outageSince);
       expect(since).toBeGreaterThanOrEqual(before - 1_000);
       expect(since).toBeLessThanOrEqual(Date.now());

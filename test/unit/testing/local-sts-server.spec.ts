@@ -8,7 +8,13 @@ import {
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
 import { rejection } from '../../support/async-helpers';
-import { makeLocalSamlAssertion, makeLocalWebIdentityToken, startLocalSts, type LocalStsRole, type LocalStsServer } from '../../../src/testing';
+import {
+  makeLocalSamlAssertion,
+  makeLocalWebIdentityToken,
+  startLocalSts,
+  type LocalStsRole,
+  type LocalStsServer,
+} from '../../../src/testing';
 
 const ACCOUNT = '123456789012';
 const TENANT_ROLE = `arn:aws:iam::${ACCOUNT}:role/TenantAccess`;
@@ -34,7 +40,6 @@ function roles(baseArn: string): LocalStsRole[] {
     { arn: SAML_ROLE, samlProviderArn: SAML_PROVIDER },
   ];
 }
-
 
 describe('LocalStsServer', () => {
   let server: LocalStsServer;
@@ -139,7 +144,9 @@ describe('LocalStsServer', () => {
       expect(who.Arn).toBe(server.baseIdentity.arn);
       expect(who.Account).toBe(server.baseIdentity.account);
 
-      const again = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(session).send(new GetSessionTokenCommand({})));
+      const again = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts(session).send(new GetSessionTokenCommand({})),
+      );
       expect(again.name).toBe('AccessDenied');
     });
 
@@ -244,7 +251,9 @@ describe('LocalStsServer', () => {
       expect(res.status).toBe(403);
       const xml = await res.text();
       expect(xml).toContain('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">');
-      expect(xml).toMatch(/<Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId>/);
+      expect(xml).toMatch(
+        /<Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId>/,
+      );
     });
   });
 
@@ -263,13 +272,13 @@ describe('LocalStsServer', () => {
         sts(tenant).send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'chained', DurationSeconds: 7200 })),
       );
       expect(tooLong.name).toBe('ValidationError');
-      expect(tooLong.message).toBe(
-        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
-      );
+      expect(tooLong.message).toBe('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
       expect(tooLong.$metadata?.httpStatusCode).toBe(400);
 
       // The base identity is not trusted by ChainTarget.
-      const untrusted = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'direct' })));
+      const untrusted = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts().send(new AssumeRoleCommand({ RoleArn: CHAIN_ROLE, RoleSessionName: 'direct' })),
+      );
       expect(untrusted.name).toBe('AccessDenied');
     });
 
@@ -300,25 +309,35 @@ describe('LocalStsServer', () => {
 
     it('enforces MaxSessionDuration', async () => {
       const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
-        sts().send(
-          new AssumeRoleCommand({ RoleArn: TENANT_ROLE, RoleSessionName: 's1', ExternalId: EXTERNAL_ID, DurationSeconds: 7201 }),
-        ),
+        sts().send(new AssumeRoleCommand({ RoleArn: TENANT_ROLE, RoleSessionName: 's1', ExternalId: EXTERNAL_ID, DurationSeconds: 7201 })),
       );
       expect(err.name).toBe('ValidationError');
       expect(err.message).toBe('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     });
 
     it('requires MFA where configured', async () => {
-      const missing = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa' })));
+      const missing = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts().send(new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa' })),
+      );
       expect(missing.name).toBe('AccessDenied');
       const wrong = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
         sts().send(
-          new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa', SerialNumber: 'arn:aws:iam::111111111111:mfa/me', TokenCode: '000000' }),
+          new AssumeRoleCommand({
+            RoleArn: MFA_ROLE,
+            RoleSessionName: 'mfa',
+            SerialNumber: 'arn:aws:iam::111111111111:mfa/me',
+            TokenCode: '000000',
+          }),
         ),
       );
       expect(wrong.name).toBe('AccessDenied');
       const ok = await sts().send(
-        new AssumeRoleCommand({ RoleArn: MFA_ROLE, RoleSessionName: 'mfa', SerialNumber: 'arn:aws:iam::111111111111:mfa/me', TokenCode: '123456' }),
+        new AssumeRoleCommand({
+          RoleArn: MFA_ROLE,
+          RoleSessionName: 'mfa',
+          SerialNumber: 'arn:aws:iam::111111111111:mfa/me',
+          TokenCode: '123456',
+        }),
       );
       expect(ok.Credentials?.AccessKeyId).toMatch(/^ASIA/);
     });
@@ -327,7 +346,9 @@ describe('LocalStsServer', () => {
       const tenant = await assumeTenant();
       await expect(sts(tenant).send(new GetCallerIdentityCommand({}))).resolves.toBeDefined();
       clockOffsetMs = 3601_000;
-      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(tenant).send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts(tenant).send(new GetCallerIdentityCommand({})),
+      );
       expect(err.name).toBe('ExpiredTokenException');
       expect(err.$metadata?.httpStatusCode).toBe(400);
       expect(server.activeCredentialCount()).toBe(0);
@@ -337,24 +358,38 @@ describe('LocalStsServer', () => {
   describe('ExternalId conditions', () => {
     const LIKE_ROLE = `arn:aws:iam::${ACCOUNT}:role/Like`;
     const passes = async (ExternalId: string | undefined) =>
-      sts().send(new AssumeRoleCommand({ RoleArn: LIKE_ROLE, RoleSessionName: 's1', ExternalId })).then(
-        () => true,
-        (error: { name: string }) => (error.name === 'AccessDenied' ? false : Promise.reject(error)),
-      );
+      sts()
+        .send(new AssumeRoleCommand({ RoleArn: LIKE_ROLE, RoleSessionName: 's1', ExternalId }))
+        .then(
+          () => true,
+          (error: { name: string }) => (error.name === 'AccessDenied' ? false : Promise.reject(error)),
+        );
 
     it('StringLike: * is any run of characters, ? one character, the rest literal and case-sensitive', async () => {
-      server.addRole({ arn: LIKE_ROLE, trustedPrincipals: ['*'], externalIdCondition: { operator: 'StringLike', values: ['tenant-*', 'a?c.d'] } });
-      const verdicts = await Promise.all(['tenant-', 'tenant-7f3a', 'Tenant-7f3a', 'tenant', 'abc.d', 'abcxd', 'ac.d', undefined].map(passes));
+      server.addRole({
+        arn: LIKE_ROLE,
+        trustedPrincipals: ['*'],
+        externalIdCondition: { operator: 'StringLike', values: ['tenant-*', 'a?c.d'] },
+      });
+      const verdicts = await Promise.all(
+        ['tenant-', 'tenant-7f3a', 'Tenant-7f3a', 'tenant', 'abc.d', 'abcxd', 'ac.d', undefined].map(passes),
+      );
       expect(verdicts).toEqual([true, true, false, false, true, false, false, false]);
     });
 
     it('StringEquals with a list lets in any of its values, and nothing else', async () => {
-      server.addRole({ arn: LIKE_ROLE, trustedPrincipals: ['*'], externalIdCondition: { operator: 'StringEquals', values: ['customer-a', 'customer-b'] } });
+      server.addRole({
+        arn: LIKE_ROLE,
+        trustedPrincipals: ['*'],
+        externalIdCondition: { operator: 'StringEquals', values: ['customer-a', 'customer-b'] },
+      });
       expect(await Promise.all(['customer-a', 'customer-b', 'customer-*', 'customer-c'].map(passes))).toEqual([true, true, false, false]);
     });
 
     it('refuses a role with both externalId and externalIdCondition', () => {
-      expect(() => server.addRole({ arn: LIKE_ROLE, externalId: 'x1', externalIdCondition: { operator: 'StringLike', values: ['*'] } })).toThrow(/not both/);
+      expect(() =>
+        server.addRole({ arn: LIKE_ROLE, externalId: 'x1', externalIdCondition: { operator: 'StringLike', values: ['*'] } }),
+      ).toThrow(/not both/);
     });
   });
 
@@ -383,7 +418,9 @@ describe('LocalStsServer', () => {
 
     it('throttle with maxAttempts 1 surfaces Throttling "Rate exceeded"', async () => {
       server.injectFault({ kind: 'throttle' });
-      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts().send(new GetCallerIdentityCommand({})),
+      );
       expect(err.name).toBe('Throttling');
       expect(err.message).toBe('Rate exceeded');
       expect(err.$metadata?.httpStatusCode).toBe(400);
@@ -391,7 +428,9 @@ describe('LocalStsServer', () => {
 
     it('status 503 surfaces ServiceUnavailable', async () => {
       server.injectFault({ kind: 'status', status: 503 });
-      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts().send(new GetCallerIdentityCommand({})),
+      );
       expect(err.name).toBe('ServiceUnavailable');
       expect(err.$metadata?.httpStatusCode).toBe(503);
     });
@@ -408,7 +447,9 @@ describe('LocalStsServer', () => {
 
     it('a reset socket surfaces an error', async () => {
       server.injectFault({ kind: 'reset' });
-      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts().send(new GetCallerIdentityCommand({})));
+      const err = await rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts().send(new GetCallerIdentityCommand({})),
+      );
       expect(err).toBeInstanceOf(Error);
       expect(err.message).toMatch(/socket hang up|ECONNRESET/);
       expect(server.calls).toEqual([{ action: 'GetCallerIdentity', status: 0, fault: 'reset' }]);
@@ -434,7 +475,9 @@ describe('LocalStsServer', () => {
       expect(Date.now() - started).toBeLessThan(20_000); // generous for a busy machine: the answer is 60 s away
       // a second hanging call is cut short by close()
       server.injectFault({ kind: 'delay', ms: 60_000 });
-      const pending = rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(sts(undefined, { requestHandler: { requestTimeout: 30_000 } }).send(new GetCallerIdentityCommand({})));
+      const pending = rejection<Error & { name: string; $metadata?: { httpStatusCode?: number } }>(
+        sts(undefined, { requestHandler: { requestTimeout: 30_000 } }).send(new GetCallerIdentityCommand({})),
+      );
       await new Promise((r) => setTimeout(r, 50));
       await server.close();
       expect(await pending).toBeInstanceOf(Error);

@@ -36,7 +36,10 @@ afterEach(async () => {
 describe('fakeStsService(): overrideProvider(StsService)', () => {
   const compile = async () => {
     const fake = fakeStsService({ identity: { account: '999999999999' } });
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })], providers: [TenantStorage] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })],
+      providers: [TenantStorage],
+    })
       .overrideProvider(StsService)
       .useValue(fake)
       .compile();
@@ -54,7 +57,12 @@ describe('fakeStsService(): overrideProvider(StsService)', () => {
     expect(credentials.expiration.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
     expect(credentials.assumedRoleUser?.arn).toMatch(/^arn:aws:sts::222222222222:assumed-role\/TenantAccess\//);
     expect(await sts.getCredentials(TENANT)).toBe(credentials);
-    expect(await sts.getCallerIdentity()).toEqual({ account: '999999999999', arn: 'arn:aws:iam::999999999999:user/app', userId: 'AIDAFAKEBASEIDENTITY', type: 'user' });
+    expect(await sts.getCallerIdentity()).toEqual({
+      account: '999999999999',
+      arn: 'arn:aws:iam::999999999999:user/app',
+      userId: 'AIDAFAKEBASEIDENTITY',
+      type: 'user',
+    });
     expect((await sts.getSessionToken()).sessionToken).not.toBe('');
     expect(fake.calls).toEqual([
       { method: 'getCredentials', roleArn: TENANT.roleArn },
@@ -111,7 +119,10 @@ describe('fakeStsService(): overrideProvider(StsService)', () => {
 
 describe('fakeStsClient(): overrideProvider(STS_CLIENT)', () => {
   it('answers AssumeRole with credentials, so getCredentials and the cache run for real (an identity-only fake is InvalidResponse)', async () => {
-    const identityOnly = { send: async () => ({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/app', UserId: 'AIDAEXAMPLE' }), destroy: () => undefined };
+    const identityOnly = {
+      send: async () => ({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/app', UserId: 'AIDAEXAMPLE' }),
+      destroy: () => undefined,
+    };
     const broken = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', cache: false })] })
       .overrideProvider(STS_CLIENT)
       .useValue(identityOnly)
@@ -121,7 +132,10 @@ describe('fakeStsClient(): overrideProvider(STS_CLIENT)', () => {
 
     const client = fakeStsClient();
     const send = jest.spyOn(client, 'send');
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })], providers: [TenantStorage] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })],
+      providers: [TenantStorage],
+    })
       .overrideProvider(STS_CLIENT)
       .useValue(client)
       .compile();
@@ -137,7 +151,10 @@ describe('fakeStsClient(): overrideProvider(STS_CLIENT)', () => {
   it('still lets the module check inputs before anything is sent', async () => {
     const client = fakeStsClient();
     const send = jest.spyOn(client, 'send');
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })] }).overrideProvider(STS_CLIENT).useValue(client).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1' })] })
+      .overrideProvider(STS_CLIENT)
+      .useValue(client)
+      .compile();
     modules.push(moduleRef);
     expect(await rejection(moduleRef.get(StsService).getCredentials({ roleArn: 'not-an-arn' }))).toMatchObject({ code: 'InvalidInput' });
     expect(send).not.toHaveBeenCalled();
@@ -155,13 +172,18 @@ describe('stsClientMockAnswers(): aws-sdk-client-mock on the module STSClient', 
     const refused = 'arn:aws:iam::333333333333:role/TrustsSomeoneElse';
     sts.on(AssumeRoleCommand, { RoleArn: refused }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
     const moduleRef = await Test.createTestingModule({
-      imports: [ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's' } })],
+      imports: [
+        ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's' } }),
+      ],
     }).compile();
     modules.push(moduleRef);
     const service = moduleRef.get(StsService);
 
     const credentials = await service.getCredentials({ ...TENANT, sessionName: 'tenant-a', durationSeconds: 900 });
-    expect(credentials.assumedRoleUser).toEqual({ arn: 'arn:aws:sts::222222222222:assumed-role/TenantAccess/tenant-a', assumedRoleId: 'AROAFAKEROLEID000000:tenant-a' });
+    expect(credentials.assumedRoleUser).toEqual({
+      arn: 'arn:aws:sts::222222222222:assumed-role/TenantAccess/tenant-a',
+      assumedRoleId: 'AROAFAKEROLEID000000:tenant-a',
+    });
     expect(credentials.expiration.getTime() - Date.now()).toBeLessThanOrEqual(900_000);
     expect(await service.getAccountId()).toBe('111111111111');
     expect(await rejection(service.getCredentials({ roleArn: refused, externalId: 'x-1' }))).toMatchObject({ code: 'AccessDenied' });
@@ -184,10 +206,14 @@ describe('startLocalSts(): the module end to end against a local STS', () => {
   });
 
   /** The statuses of the calls of `action` the server answered (a hung call abandoned later is left out). */
-  const answered = (action: string) => localSts.calls.filter((call) => call.action === action && call.status > 0).map((call) => call.status);
+  const answered = (action: string) =>
+    localSts.calls.filter((call) => call.action === action && call.status > 0).map((call) => call.status);
 
   const compile = async (overrides: Parameters<LocalStsServer['moduleConfig']>[0] = {}) => {
-    const moduleRef = await Test.createTestingModule({ imports: [ServerAwsStsModule.configure(localSts.moduleConfig(overrides))], providers: [TenantStorage] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ServerAwsStsModule.configure(localSts.moduleConfig(overrides))],
+      providers: [TenantStorage],
+    }).compile();
     modules.push(moduleRef);
     return moduleRef;
   };
@@ -217,7 +243,9 @@ describe('startLocalSts(): the module end to end against a local STS', () => {
       const storage = (await compile()).get(TenantStorage);
       expect((await storage.buckets({ ...TENANT, externalId: 'wrong-id' })).Buckets).toEqual([{ Name: 'tenant-bucket' }]);
       expect(answered('AssumeRole')).toEqual([]);
-      expect(await rejection(storage.s3For({ ...TENANT, externalId: 'wrong-id' }).config.credentials())).toMatchObject({ code: 'AccessDenied' });
+      expect(await rejection(storage.s3For({ ...TENANT, externalId: 'wrong-id' }).config.credentials())).toMatchObject({
+        code: 'AccessDenied',
+      });
       expect((await storage.s3For(TENANT).config.credentials()).accessKeyId).toMatch(/^ASIA/);
       expect(answered('AssumeRole')).toEqual([403, 200]);
     } finally {

@@ -23,17 +23,27 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 function credentials(overrides: Partial<ConstructorParameters<typeof TemporaryCredentials>[0]> = {}) {
   return new TemporaryCredentials(
-    { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: new Date('2030-01-02T03:04:05.678Z'), ...overrides },
+    {
+      accessKeyId: ACCESS_KEY_ID,
+      secretAccessKey: SECRET,
+      sessionToken: TOKEN,
+      expiration: new Date('2030-01-02T03:04:05.678Z'),
+      ...overrides,
+    },
     {
       accountId: ACCOUNT,
-      assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantAccess/session-ü-1`, assumedRoleId: 'AROAEXAMPLEROLEID:session-ü-1' },
+      assumedRoleUser: {
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantAccess/session-ü-1`,
+        assumedRoleId: 'AROAEXAMPLEROLEID:session-ü-1',
+      },
       sourceIdentity: 'alice@example.com',
       packedPolicySize: 42,
     },
   );
 }
 
-const envelopeWith = (key: Buffer | string = randomBytes(32), prefix = PREFIX) => new CredentialEnvelope([{ id: defaultKeyId(key), key }], prefix);
+const envelopeWith = (key: Buffer | string = randomBytes(32), prefix = PREFIX) =>
+  new CredentialEnvelope([{ id: defaultKeyId(key), key }], prefix);
 
 /** A value sealed at the request's address, with the address. */
 function sealedValue(envelope = envelopeWith()) {
@@ -42,7 +52,11 @@ function sealedValue(envelope = envelopeWith()) {
 }
 
 /** Replaces the `index`-th dot-separated part of a sealed value. */
-const withPart = (value: string, index: number, part: string) => value.split('.').map((old, i) => (i === index ? part : old)).join('.');
+const withPart = (value: string, index: number, part: string) =>
+  value
+    .split('.')
+    .map((old, i) => (i === index ? part : old))
+    .join('.');
 
 /** A base64url character whose top bit differs: always a data bit, so the decoded bytes change. */
 const flipped = (char: string) => BASE64URL[(BASE64URL.indexOf(char) + 32) % 64];
@@ -62,9 +76,15 @@ describe('CredentialEnvelope round trip', () => {
   it('credentials without details open without invented ones', () => {
     const envelope = envelopeWith();
     const [address] = envelope.addresses(PRINCIPAL, CANONICAL);
-    const bare = new TemporaryCredentials({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: new Date(1_900_000_000_123) });
+    const bare = new TemporaryCredentials({
+      accessKeyId: ACCESS_KEY_ID,
+      secretAccessKey: SECRET,
+      sessionToken: TOKEN,
+      expiration: new Date(1_900_000_000_123),
+    });
     const opened = envelope.open(address, envelope.seal(address, bare));
-    for (const detail of ['accountId', 'assumedRoleUser', 'sourceIdentity', 'packedPolicySize'] as const) expect(opened![detail]).toBeUndefined();
+    for (const detail of ['accountId', 'assumedRoleUser', 'sourceIdentity', 'packedPolicySize'] as const)
+      expect(opened![detail]).toBeUndefined();
     expect(JSON.stringify(opened)).toBe(JSON.stringify(bare));
     expect(opened!.expiration.getTime()).toBe(1_900_000_000_123);
   });
@@ -106,7 +126,8 @@ describe('CredentialEnvelope round trip', () => {
       { ...credentials(), sessionToken: 12 },
       { ...credentials(), accessKeyId: null },
     ];
-    for (const shape of unusable) expect(envelope.open(address, envelope.seal(address, shape as unknown as TemporaryCredentials))).toBeUndefined();
+    for (const shape of unusable)
+      expect(envelope.open(address, envelope.seal(address, shape as unknown as TemporaryCredentials))).toBeUndefined();
   });
 });
 
@@ -142,13 +163,20 @@ describe('CredentialEnvelope against tampering', () => {
   it('the format and the key fingerprint are checked: another format, an unknown key, or another of its own keys does not open', () => {
     const a = randomBytes(32);
     const b = randomBytes(32);
-    const envelope = new CredentialEnvelope([{ id: 'a', key: a }, { id: 'b', key: b }], PREFIX);
+    const envelope = new CredentialEnvelope(
+      [
+        { id: 'a', key: a },
+        { id: 'b', key: b },
+      ],
+      PREFIX,
+    );
     const [address] = envelope.addresses(PRINCIPAL, CANONICAL);
     const value = envelope.seal(address, credentials());
     expect(value.split('.').slice(0, 2)).toEqual(['v2', defaultKeyId(a)]);
     expect(envelope.open(address, value)).toBeDefined();
     for (const format of ['v1', 'v0', 'V2', '', 'v2 ']) expect(envelope.open(address, withPart(value, 0, format))).toBeUndefined();
-    for (const id of [defaultKeyId(b), 'a', 'b', `${defaultKeyId(a)} `, '', 'c']) expect(envelope.open(address, withPart(value, 1, id))).toBeUndefined();
+    for (const id of [defaultKeyId(b), 'a', 'b', `${defaultKeyId(a)} `, '', 'c'])
+      expect(envelope.open(address, withPart(value, 1, id))).toBeUndefined();
   });
 
   it('a value opens only at the generation it was sealed for: nothing sealed before an invalidation is adopted after it', () => {
@@ -161,7 +189,13 @@ describe('CredentialEnvelope against tampering', () => {
   it('names a key by its bytes, not its configured id: a key alone and the same key in a rotation list are one key', () => {
     const key = randomBytes(32);
     const alone = new CredentialEnvelope([{ id: defaultKeyId(key), key }], PREFIX);
-    const listed = new CredentialEnvelope([{ id: 'k2', key: randomBytes(32) }, { id: 'k1', key }], PREFIX);
+    const listed = new CredentialEnvelope(
+      [
+        { id: 'k2', key: randomBytes(32) },
+        { id: 'k1', key },
+      ],
+      PREFIX,
+    );
     const [address] = alone.addresses(PRINCIPAL, CANONICAL);
     expect(listed.addresses(PRINCIPAL, CANONICAL)[1]).toBe(address);
     expect(listed.open(address, alone.seal(address, credentials()))?.accessKeyId).toBe(ACCESS_KEY_ID);
@@ -170,11 +204,22 @@ describe('CredentialEnvelope against tampering', () => {
   it('every truncation, and every added part, does not open', () => {
     const { envelope, address, value } = sealedValue();
     for (let length = 0; length < value.length; length++) expect(envelope.open(address, value.slice(0, length))).toBeUndefined();
-    for (const extra of [`${value}.`, `${value}.AAAA`, `v1.${value.slice(3)}.x`, `${value.split('.').slice(0, 4).join('.')}..${value.split('.')[4]}`]) {
+    for (const extra of [
+      `${value}.`,
+      `${value}.AAAA`,
+      `v1.${value.slice(3)}.x`,
+      `${value.split('.').slice(0, 4).join('.')}..${value.split('.')[4]}`,
+    ]) {
       expect(envelope.open(address, extra)).toBeUndefined();
     }
     const [format, id, iv, sealed, tag] = value.split('.');
-    for (const missing of [[format, id, iv, sealed], [format, id, iv, tag], [format, id, sealed, tag], [format, iv, sealed, tag], [id, iv, sealed, tag]]) {
+    for (const missing of [
+      [format, id, iv, sealed],
+      [format, id, iv, tag],
+      [format, id, sealed, tag],
+      [format, iv, sealed, tag],
+      [id, iv, sealed, tag],
+    ]) {
       expect(envelope.open(address, missing.join('.'))).toBeUndefined();
     }
   });
@@ -182,7 +227,8 @@ describe('CredentialEnvelope against tampering', () => {
   it('a tag cut to 12, 8 or 4 bytes (which GCM would check as a shorter tag) does not open', () => {
     const { envelope, address, value } = sealedValue();
     const tag = Buffer.from(value.split('.')[4], 'base64url');
-    for (const bytes of [12, 8, 4]) expect(envelope.open(address, withPart(value, 4, tag.subarray(0, bytes).toString('base64url')))).toBeUndefined();
+    for (const bytes of [12, 8, 4])
+      expect(envelope.open(address, withPart(value, 4, tag.subarray(0, bytes).toString('base64url')))).toBeUndefined();
   });
 
   it('an empty IV, ciphertext or tag does not open', () => {
@@ -199,7 +245,10 @@ describe('CredentialEnvelope against tampering', () => {
     ['an object', { value: 'v1.a.b.c.d' }],
     ['a String object', 'string-object'],
     ['an empty string', ''],
-    ['a JSON string of credentials', JSON.stringify({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: '2030-01-01T00:00:00Z' })],
+    [
+      'a JSON string of credentials',
+      JSON.stringify({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: '2030-01-01T00:00:00Z' }),
+    ],
     ['five dots', '.....'],
     ['the format alone', 'v1'],
     ['well-formed parts of garbage', 'v1.k.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA'],
@@ -215,7 +264,11 @@ describe('CredentialEnvelope against tampering', () => {
     const [format, id] = value.split('.');
     for (let i = 0; i < 300; i++) {
       const noise = randomBytes(1 + (i % 200));
-      for (const garbage of [noise.toString('latin1'), noise.toString('base64url'), `${format}.${id}.${noise.toString('base64url')}.${randomBytes(i % 50).toString('base64url')}.${randomBytes(16).toString('base64url')}`]) {
+      for (const garbage of [
+        noise.toString('latin1'),
+        noise.toString('base64url'),
+        `${format}.${id}.${noise.toString('base64url')}.${randomBytes(i % 50).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+      ]) {
         expect(() => envelope.open(address, garbage)).not.toThrow();
         expect(envelope.open(address, garbage)).toBeUndefined();
       }
@@ -298,7 +351,6 @@ describe('CredentialEnvelope keys', () => {
       expect(during.open(newAddress, before.seal(oldAddress, credentials()))).toBeUndefined(); // but not moved
     });
   });
-
 });
 
 describe('CredentialEnvelope addresses', () => {
@@ -324,11 +376,29 @@ describe('CredentialEnvelope addresses', () => {
 
   it('start with the prefix and contain nothing of the principal or the request', () => {
     for (const prefix of [PREFIX, 'tenant-cache/', 'x']) {
-      for (const address of new CredentialEnvelope([{ id: 'a', key }, { id: 'b', key: randomBytes(32) }], prefix).addresses(PRINCIPAL, CANONICAL)) {
+      for (const address of new CredentialEnvelope(
+        [
+          { id: 'a', key },
+          { id: 'b', key: randomBytes(32) },
+        ],
+        prefix,
+      ).addresses(PRINCIPAL, CANONICAL)) {
         expect(address.startsWith(prefix)).toBe(true);
         const rest = address.slice(prefix.length);
         expect(rest).toMatch(/^\{[A-Za-z0-9_-]+\}$/); // a hash tag: a request's keys share a Cluster slot
-        for (const planted of [ROLE_ARN, ACCOUNT, '111111111111', EXTERNAL_ID, 'PLANTED', 'TenantAccess', 'AppBaseRole', 'AssumeRole', 'arn:', 'iam']) expect(rest).not.toContain(planted);
+        for (const planted of [
+          ROLE_ARN,
+          ACCOUNT,
+          '111111111111',
+          EXTERNAL_ID,
+          'PLANTED',
+          'TenantAccess',
+          'AppBaseRole',
+          'AssumeRole',
+          'arn:',
+          'iam',
+        ])
+          expect(rest).not.toContain(planted);
       }
     }
   });

@@ -63,13 +63,24 @@ function deferred<T>() {
 }
 
 const never = () => new Promise<never>(() => undefined);
-const refused = () => Object.assign(new Error(`connect ECONNREFUSED 10.0.0.7:6379 (auth ${PLANTED_SECRET})`), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
+const refused = () =>
+  Object.assign(new Error(`connect ECONNREFUSED 10.0.0.7:6379 (auth ${PLANTED_SECRET})`), {
+    code: 'ECONNREFUSED',
+    errno: -111,
+    syscall: 'connect',
+  });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const realNow = performance.now.bind(performance);
 
 /** Whether a promise settles before the event loop turns: a refusal "at once". */
 async function stateNow(promise: Promise<unknown>): Promise<'answered' | 'rejected' | 'pending'> {
-  return Promise.race([promise.then(() => 'answered' as const, () => 'rejected' as const), settle().then(() => 'pending' as const)]);
+  return Promise.race([
+    promise.then(
+      () => 'answered' as const,
+      () => 'rejected' as const,
+    ),
+    settle().then(() => 'pending' as const),
+  ]);
 }
 
 let logs: ReturnType<typeof capturingLogger>;
@@ -94,7 +105,12 @@ const recoveries = () => logs.lines.filter((line) => line.startsWith('Redis answ
 function controlledClock(start = 1_000_000) {
   let now = start;
   jest.spyOn(performance, 'now').mockImplementation(() => now);
-  return { at: (ms: number) => (now = start + ms), get now() { return now; } };
+  return {
+    at: (ms: number) => (now = start + ms),
+    get now() {
+      return now;
+    },
+  };
 }
 
 describe('bounded commands', () => {
@@ -204,7 +220,9 @@ describe('backoff after a failure', () => {
     const second = deferred<never>();
     const pending = [first, second];
     redis.answer = () => pending.shift()!.promise;
-    const runs = [commands.run((client) => client.get('a')), commands.run((client) => client.get('b'))].map((run) => run.catch(() => undefined));
+    const runs = [commands.run((client) => client.get('a')), commands.run((client) => client.get('b'))].map((run) =>
+      run.catch(() => undefined),
+    );
     await settle();
     expect(redis.calls).toHaveLength(2);
     first.reject(refused());
@@ -333,7 +351,8 @@ describe('the outage state health checks and metrics read', () => {
 });
 
 describe('what an outage shows', () => {
-  const withSecretMessage = (fields: Record<string, unknown>) => Object.assign(new Error(`failure talking to redis://default:${PLANTED_SECRET}@cache:6379`), fields);
+  const withSecretMessage = (fields: Record<string, unknown>) =>
+    Object.assign(new Error(`failure talking to redis://default:${PLANTED_SECRET}@cache:6379`), fields);
 
   it.each([
     ['a connection refused', withSecretMessage({ code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
@@ -344,7 +363,11 @@ describe('what an outage shows', () => {
     ['a Redis WRONGPASS', new ReplyError(`WRONGPASS invalid username-password pair or user is disabled. ${PLANTED_SECRET}`), 'WRONGPASS'],
     ['a Redis MOVED (a code, then a slot and an address)', new ReplyError('MOVED 3999 10.0.0.7:6381'), 'MOVED'],
     ['a reply error not led by a code', withSecretMessage({ name: 'ReplyError' }), 'ReplyError'],
-    ['a reply error led by an upper-case secret', new ReplyError(`${PLANTED_SECRET.toUpperCase().replace(/-/g, '')} AKIAIOSFODNN7EXAMPLE`), 'ReplyError'],
+    [
+      'a reply error led by an upper-case secret',
+      new ReplyError(`${PLANTED_SECRET.toUpperCase().replace(/-/g, '')} AKIAIOSFODNN7EXAMPLE`),
+      'ReplyError',
+    ],
     ['a reply error led by an access key id', new ReplyError('AKIAIOSFODNN7EXAMPLE was refused'), 'ReplyError'],
     ['another error led by an upper-case word', withSecretMessage({ name: 'Error', message: `OOM ${PLANTED_SECRET}` }), 'Error'],
     ['a code that is not a short code', withSecretMessage({ code: `wrongpass ${PLANTED_SECRET}` }), 'Error'],
@@ -382,7 +405,9 @@ describe('late answers', () => {
     const answer = deferred<string>();
     redis.answer = () => answer.promise;
     const late = jest.fn();
-    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), { late })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(commands.run((client) => client.set('lock', 'token', { px: 1000, nx: true }), { late })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     expect(late).not.toHaveBeenCalled();
     answer.resolve('OK');
     await settle();
@@ -425,10 +450,25 @@ describe('late answers, as the shared tier uses them', () => {
     };
     const tier = new SharedTier(
       { store: () => new IoredisStore(redis), encryptionKeys: () => [{ id: 'k', key }], keyPrefix: 'late-lock:', commandTimeoutMs: 20 },
-      { principal: async () => 'arn:aws:iam::111111111111:role/App', now: () => Date.now(), mandatoryWindowMs: 60_000, operationTimeoutMs: 10_000, maxEntries: 10, emit: (event) => events.push(event), waited: () => undefined, onRemoteInvalidation: () => undefined, held: () => [] },
+      {
+        principal: async () => 'arn:aws:iam::111111111111:role/App',
+        now: () => Date.now(),
+        mandatoryWindowMs: 60_000,
+        operationTimeoutMs: 10_000,
+        maxEntries: 10,
+        emit: (event) => events.push(event),
+        waited: () => undefined,
+        onRemoteInvalidation: () => undefined,
+        held: () => [],
+      },
     );
     try {
-      const fetched = new TemporaryCredentials({ accessKeyId: 'ASIALATE', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000) });
+      const fetched = new TemporaryCredentials({
+        accessKeyId: 'ASIALATE',
+        secretAccessKey: 's',
+        sessionToken: 't',
+        expiration: new Date(Date.now() + 3_600_000),
+      });
       await expect(tier.load({ localKey: 'local', canonical: 'canonical' }, undefined, async () => fetched)).resolves.toBe(fetched);
       const lock = redis.calls.find((call) => call.args[0] === READ_AND_LOCK);
       expect(lock).toBeDefined();
