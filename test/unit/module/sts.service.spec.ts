@@ -235,16 +235,14 @@ describe('StsService.assumeRoleWithWebIdentity', () => {
 
 describe('StsService.assumeRoleWithSaml', () => {
   it('sends the exact input and returns the SAML facts', async () => {
-    sts
-      .on(AssumeRoleWithSAMLCommand)
-      .resolves({
-        Credentials: stsCredentials(),
-        Subject: 'alice',
-        SubjectType: 'persistent',
-        Issuer: 'https://idp.example.com',
-        Audience: 'https://signin.aws.amazon.com/saml',
-        NameQualifier: 'nq',
-      });
+    sts.on(AssumeRoleWithSAMLCommand).resolves({
+      Credentials: stsCredentials(),
+      Subject: 'alice',
+      SubjectType: 'persistent',
+      Issuer: 'https://idp.example.com',
+      Audience: 'https://signin.aws.amazon.com/saml',
+      NameQualifier: 'nq',
+    });
     const credentials = await createService().assumeRoleWithSaml({
       roleArn: ROLE_ARN,
       principalArn: 'arn:aws:iam::123456789012:saml-provider/Okta',
