@@ -121,7 +121,7 @@ describe('nestjs-aws-sts (the command line)', () => {
       cli(['template', '--principal', BASE_ACCOUNT_ROOT, '--format', 'yaml']),
     ]);
     expect(badDuration.code).toBe(1);
-    expect(badDuration.stderr).toContain('error: ValidationError: maxSessionDuration');
+    expect(badDuration.stderr).toContain('error: InvalidInput: maxSessionDuration');
     expect(badFormat.code).toBe(2);
   }, 60_000);
 
