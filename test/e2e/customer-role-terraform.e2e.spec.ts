@@ -32,7 +32,10 @@ const OFFLINE_PROVIDER = {
   },
 };
 
-(hasTerraform ? describe : describe.skip)('customerRoleTerraform read by terraform', () => {
+const title = hasTerraform
+  ? 'customerRoleTerraform read by terraform'
+  : 'customerRoleTerraform read by terraform (skipped: no terraform binary with the aws provider here, and no registry to fetch one)';
+(hasTerraform ? describe : describe.skip)(title, () => {
   let dir: string;
   const terraform = (args: string[], externalId: string) =>
     spawnSync('terraform', args, {
