@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
+import { requestOfText, requestText } from './request-text.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
@@ -11,14 +12,16 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
  * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values, in nested maps;
- * - any other by its canonical text, once it has been prepared (but for one with an MFA code, whose code is sent
- *   and not keyed).
+ * - any other by its text (`requestText`: one pass over the live object, no copy), prepared from that text (and so
+ *   validated) the first time the text is seen; a request outside that text's form (an MFA device, a field of an
+ *   unexpected type) is prepared at every call, and remembered by its canonical text.
  * Only immutable values are remembered (strings, numbers, frozen prepared requests), never the caller's object.
  * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
  * it outgrows `maxSize`.
  */
 export class PreparedRequestIndex<T> {
   readonly #plain = new Map<unknown, Map<unknown, Map<unknown, T>>>();
+  readonly #byText = new Map<string, T>();
   readonly #byCanonical = new Map<string, T>();
   #size = 0;
 
@@ -35,7 +38,7 @@ export class PreparedRequestIndex<T> {
     const plain =
       request.sessionName === undefined && request.policy === undefined && request.policyArns === undefined && request.tags === undefined &&
       request.transitiveTagKeys === undefined && request.sourceIdentity === undefined && request.mfa === undefined && request.via === undefined;
-    if (!plain) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    if (!plain) return this.#ofText(request);
     const known = this.#plain.get(roleArn)?.get(externalId)?.get(durationSeconds);
     if (known !== undefined) return known;
     // Prepared from the three values just read, so what is remembered under them is exactly what they mean.
@@ -45,6 +48,7 @@ export class PreparedRequestIndex<T> {
     let byDuration = byExternalId.get(externalId);
     if (byDuration === undefined) byExternalId.set(externalId, (byDuration = new Map()));
     byDuration.set(durationSeconds, described);
+    this.#size++;
     return described;
   }
 
@@ -55,8 +59,21 @@ export class PreparedRequestIndex<T> {
 
   clear(): void {
     this.#plain.clear();
+    this.#byText.clear();
     this.#byCanonical.clear();
     this.#size = 0;
+  }
+
+  /** A request that is not plain: by its text, prepared from that text (never from the caller's object) when new. */
+  #ofText(request: AssumeRoleRequest): T {
+    const text = requestText(request);
+    if (text === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    const known = this.#byText.get(text);
+    if (known !== undefined) return known;
+    const described = this.#remembered(prepareAssumeRole(requestOfText(text), this.defaults));
+    this.#byText.set(text, described);
+    this.#size++;
+    return described;
   }
 
   #remembered(prepared: PreparedAssumeRole): T {
