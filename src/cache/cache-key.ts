@@ -8,10 +8,22 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
   return hash('sha256', `${baseIdentity}${prepared.canonical}`, 'base64url');
 }
 
+/** Most (ExternalId, duration) pairs remembered per role ARN among plain requests (more go by their text). */
+const MAX_PLAIN_CHAIN = 8;
+
+/** One plain request remembered: its ExternalId and duration as given, what it resolves to, the role's next one. */
+interface PlainSlot<T> {
+  readonly externalId: unknown;
+  readonly durationSeconds: unknown;
+  readonly value: T;
+  readonly next: PlainSlot<T> | undefined;
+}
+
 /**
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
- * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values, in nested maps;
+ * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values (a map by role ARN, then a
+ *   chain of at most `MAX_PLAIN_CHAIN`: no map per tenant);
  * - any other by its text (`requestText`: one pass over the live object, no copy), prepared from that text (and so
  *   validated) the first time the text is seen; a request outside that text's form (an MFA device, a field of an
  *   unexpected type) is prepared at every call, and remembered by its canonical text.
@@ -20,7 +32,8 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
  * it outgrows `maxSize`.
  */
 export class PreparedRequestIndex<T> {
-  readonly #plain = new Map<unknown, Map<unknown, Map<unknown, T>>>();
+  /** Plain requests: role ARN → the (ExternalId, duration) pairs asked of it, a short chain (no map per tenant). */
+  readonly #plain = new Map<unknown, PlainSlot<T>>();
   readonly #byText = new Map<string, T>();
   readonly #byCanonical = new Map<string, T>();
   #size = 0;
@@ -39,17 +52,18 @@ export class PreparedRequestIndex<T> {
       request.sessionName === undefined && request.policy === undefined && request.policyArns === undefined && request.tags === undefined &&
       request.transitiveTagKeys === undefined && request.sourceIdentity === undefined && request.mfa === undefined && request.via === undefined;
     if (!plain) return this.#ofText(request);
-    const known = this.#plain.get(roleArn)?.get(externalId)?.get(durationSeconds);
-    if (known !== undefined) return known;
+    const first = this.#plain.get(roleArn);
+    let chained = 0;
+    for (let slot = first; slot !== undefined; slot = slot.next, chained++) {
+      if (slot.externalId === externalId && slot.durationSeconds === durationSeconds) return slot.value;
+    }
+    // A role asked with many ExternalIds or durations: those go by their text, so no walk grows long.
+    if (chained >= MAX_PLAIN_CHAIN) return this.#ofText(request);
     // Prepared from the three values just read, so what is remembered under them is exactly what they mean.
-    const described = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults));
-    let byExternalId = this.#plain.get(roleArn);
-    if (byExternalId === undefined) this.#plain.set(roleArn, (byExternalId = new Map()));
-    let byDuration = byExternalId.get(externalId);
-    if (byDuration === undefined) byExternalId.set(externalId, (byDuration = new Map()));
-    byDuration.set(durationSeconds, described);
+    const value = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults));
+    this.#plain.set(roleArn, { externalId, durationSeconds, value, next: this.#plain.get(roleArn) });
     this.#size++;
-    return described;
+    return value;
   }
 
   /** What the cache needs for a request prepared elsewhere (a role-chaining hop). */
