@@ -1,22 +1,41 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { AssumeRoleCommand as NestedAssumeRoleCommand, STSClient as NestedStsClient } from '@aws-sdk/nested-clients/sts';
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createService, printTable, stsAnswer } from './support';
+import type { AssumeRoleRequest } from '../src';
+import { BASE_CREDENTIALS, createService, heapAfterGc, median, medianWithSpread, printTable, stsAnswer } from './support';
 
 const ROLE = 'arn:aws:iam::123456789012:role/TenantAccess';
-const RUN_MS = 1000;
+/** Rounds of measures: every way is measured once per round, and ratios are taken within a round. */
+const ROUNDS = 7;
+const RUN_MS = 250;
+/** Hits per garbage measure: few enough that no scavenge runs in between (the young generation holds them). */
+const GARBAGE_HITS = 1_000;
 
-/** Awaits `call` as often as it can for RUN_MS; returns calls per second. */
-async function rate(call: () => Promise<unknown>): Promise<number> {
+/** Awaits `call` as often as it can for RUN_MS; returns nanoseconds per call. */
+async function nanosPerCall(call: () => Promise<unknown>): Promise<number> {
   let count = 0;
   const started = performance.now();
   let elapsed = 0;
   while (elapsed < RUN_MS) {
-    for (let i = 0; i < 10_000; i++) await call();
-    count += 10_000;
+    for (let i = 0; i < 1_000; i++) await call();
+    count += 1_000;
     elapsed = performance.now() - started;
   }
-  return (count / elapsed) * 1000;
+  return (elapsed * 1e6) / count;
+}
+
+/** Bytes allocated per call (heap growth over GARBAGE_HITS calls after a full collection; median of 5). */
+async function garbagePerCall(call: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const before = heapAfterGc();
+    for (let i = 0; i < GARBAGE_HITS; i++) await call();
+    samples.push((process.memoryUsage().heapUsed - before) / GARBAGE_HITS);
+  }
+  return median(samples);
 }
 
 /** An OpenTelemetry reader collected on demand: the SDK records for real, as in an app with a Prometheus exporter. */
@@ -25,29 +44,47 @@ class OnDemandReader extends MetricReader {
   protected onForceFlush = () => Promise.resolve();
 }
 
-/** Hot hits: a cached key through getCredentials and through a provider, against a bare Map.get plus an expiry check. */
+/**
+ * Hot hits: a cached key through getCredentials and through a provider, against a bare `Map.get` plus an expiry
+ * check and against the SDK's own `memoizeIdentityProvider(fromTemporaryCredentials(...))`, each ratio taken within
+ * one round (the machine is shared: only ratios in the same process mean something).
+ */
 export async function hotHits(): Promise<void> {
   const sts = mockClient(STSClient);
   sts.on(AssumeRoleCommand).resolves(stsAnswer(ROLE, 3600, 1));
+  // fromTemporaryCredentials builds its client from the SDK's nested STS client.
+  const nestedSts = mockClient(NestedStsClient);
+  nestedSts.on(NestedAssumeRoleCommand).resolves(stsAnswer(ROLE, 3600, 2));
   const service = createService({ metrics: false });
-  const credentials = await service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' });
+  const plain = (): AssumeRoleRequest => ({ roleArn: ROLE, externalId: 'tenant-42-external' });
+  const credentials = await service.getCredentials(plain());
   const reader = new OnDemandReader();
   const metered = createService({ metrics: { meterProvider: new MeterProvider({ readers: [reader] }) } });
-  await metered.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' });
-  const meteredProvider = metered.credentialProvider({ roleArn: ROLE, externalId: 'tenant-42-external' });
-  const provider = service.credentialProvider({ roleArn: ROLE, externalId: 'tenant-42-external' });
-  // A request built per call, as handlers do: session tags and a policy object.
-  const scopedRequest = () => ({
+  await metered.getCredentials(plain());
+  const provider = service.credentialProvider(plain());
+  // A request built per call, as handlers do: five session tags, a policy object and a source identity.
+  const scoped = (): AssumeRoleRequest => ({
     roleArn: ROLE,
     externalId: 'tenant-42-external',
-    tags: { tenant: '42', plan: 'pro' },
+    sourceIdentity: 'alice@tenant-42',
+    tags: { tenant: '42', plan: 'pro', region: 'eu-west-1', team: 'billing', costCenter: 'cc-1042' },
     policy: {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::tenant-42/*' }],
     },
   });
-  await service.getCredentials(scopedRequest());
-  const scopedProvider = service.credentialProvider(scopedRequest());
+  await service.getCredentials(scoped());
+  const scopedProvider = service.credentialProvider(scoped());
+  const sdk = memoizeIdentityProvider(
+    fromTemporaryCredentials({
+      params: { RoleArn: ROLE, ExternalId: 'tenant-42-external', RoleSessionName: 'bench' },
+      masterCredentials: BASE_CREDENTIALS,
+      clientConfig: { region: 'us-east-1' },
+    }),
+    isIdentityExpired,
+    doesIdentityRequireRefresh,
+  )!;
+  await sdk();
 
   const bare = new Map([['tenant-42', { credentials, expiresAt: credentials.expiration.getTime() }]]);
   const bareLookup = async (key: string) => {
@@ -56,50 +93,60 @@ export async function hotHits(): Promise<void> {
     return entry.credentials;
   };
 
-  const best = { bare: 0, getCredentials: 0, provider: 0, scoped: 0, scopedProvider: 0, metered: 0, meteredProvider: 0 };
-  for (let round = 0; round < 3; round++) {
-    best.bare = Math.max(best.bare, await rate(() => bareLookup('tenant-42')));
-    best.getCredentials = Math.max(
-      best.getCredentials,
-      await rate(() => service.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })),
-    );
-    best.provider = Math.max(best.provider, await rate(provider));
-    best.scoped = Math.max(best.scoped, await rate(() => service.getCredentials(scopedRequest())));
-    best.scopedProvider = Math.max(best.scopedProvider, await rate(scopedProvider));
-    best.metered = Math.max(best.metered, await rate(() => metered.getCredentials({ roleArn: ROLE, externalId: 'tenant-42-external' })));
-    best.meteredProvider = Math.max(best.meteredProvider, await rate(meteredProvider));
+  const ways = {
+    bare: () => bareLookup('tenant-42'),
+    sdk: () => sdk(),
+    plain: () => service.getCredentials(plain()),
+    provider: () => provider(),
+    metered: () => metered.getCredentials(plain()),
+    scoped: () => service.getCredentials(scoped()),
+    scopedProvider: () => scopedProvider(),
+  };
+  type Way = keyof typeof ways;
+  const nanos = Object.fromEntries(Object.keys(ways).map((way) => [way, [] as number[]])) as Record<Way, number[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const way of Object.keys(ways) as Way[]) nanos[way].push(await nanosPerCall(ways[way]));
   }
+  const garbage = {
+    plain: await garbagePerCall(ways.plain),
+    scoped: await garbagePerCall(ways.scoped),
+    bare: await garbagePerCall(ways.bare),
+  };
   const { resourceMetrics } = await reader.collect();
   const lookups = resourceMetrics.scopeMetrics
     .flatMap((scope) => scope.metrics)
     .find((metric) => metric.descriptor.name === 'aws.sts.cache.lookups');
   const meteredHits = lookups?.dataPoints.find((point) => point.attributes.result === 'hit')?.value ?? 0;
-
   const stsCalls = sts.commandCalls(AssumeRoleCommand).length;
   sts.restore();
+  nestedSts.restore();
   service.onModuleDestroy();
   metered.onModuleDestroy();
 
-  const row = (name: string, perSecond: number) => [
+  const ratio = (way: Way, baseline: Way) => medianWithSpread(nanos[way].map((value, round) => value / nanos[baseline][round]));
+  const row = (name: string, way: Way, baseline: Way, target: string) => [
     name,
-    (best.bare / perSecond).toFixed(2) + '×',
-    Math.round(perSecond).toLocaleString('en-US'),
+    ratio(way, baseline),
+    target,
+    medianWithSpread(nanos[way], 0, ' ns'),
   ];
   printTable(
-    '1. Hot hits (best of 3 one-second runs; ratio = time per call vs the bare lookup)',
-    ['lookup', 'ratio', 'calls/s'],
+    `1. Hot hits (median of ${ROUNDS} rounds, range in brackets; each ratio within one round)`,
+    ['lookup', 'ratio', 'target', 'ns per call'],
     [
-      row('bare Map.get + expiry check (async)', best.bare),
-      row('getCredentials(request), key derived each call (metrics off)', best.getCredentials),
-      row('getCredentials(request), metrics on (OpenTelemetry SDK)', best.metered),
-      row('credentialProvider(request)() (metrics off)', best.provider),
-      row('credentialProvider(request)(), metrics on', best.meteredProvider),
-      row('getCredentials(request with tags and a policy object)', best.scoped),
-      row('credentialProvider(request with tags and a policy object)()', best.scopedProvider),
+      row('SDK memoizeIdentityProvider(fromTemporaryCredentials) vs bare Map.get + expiry', 'sdk', 'bare', 'baseline'),
+      row('getCredentials(plain request) vs bare Map.get + expiry', 'plain', 'bare', '≤ 1.2×'),
+      row('getCredentials(plain request) vs SDK memoized provider', 'plain', 'sdk', '≤ 1.3×'),
+      row('credentialProvider(plain request)() vs SDK memoized provider', 'provider', 'sdk', ''),
+      row('getCredentials(plain request), metrics on (OpenTelemetry SDK), vs metrics off', 'metered', 'plain', ''),
+      row('getCredentials(5 tags + policy object + sourceIdentity) vs plain', 'scoped', 'plain', '≤ 5×'),
+      row('credentialProvider(5 tags + policy object + sourceIdentity)() vs plain', 'scopedProvider', 'plain', ''),
     ],
   );
-
+  const bytes = (value: number) => `${Math.max(0, Math.round(value)).toLocaleString('en-US')} B`;
   process.stdout.write(
-    `STS calls during the run: ${stsCalls}; hits the metered service reported: ${meteredHits.toLocaleString('en-US')}\n`,
+    `Garbage per hit (heap growth over ${GARBAGE_HITS.toLocaleString('en-US')} awaited hits after GC, median of 5; target ≤ 2 KB for the scoped request): ` +
+      `bare ${bytes(garbage.bare)}, plain ${bytes(garbage.plain)}, 5 tags + policy object + sourceIdentity ${bytes(garbage.scoped)}\n` +
+      `STS calls during the run: ${stsCalls}; hits the metered service reported: ${meteredHits.toLocaleString('en-US')}\n`,
   );
 }

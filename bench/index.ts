@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'hot') await hotHits();
   if (!only || only === 'tenants') await multiTenant();
-  if (!only || only === 'memory') await memoryPerEntry();
+  if (!only || only === 'memory') await memoryPerEntry(only === 'memory' && process.argv[3] ? Number(process.argv[3]) : undefined);
   if (!only || only === 'clients') await clientsPerRequest();
   if (!only || only === 'fleet') await fleet();
   if (!only || only === 'cold') await coldStartBound();

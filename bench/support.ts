@@ -103,3 +103,15 @@ export function heapAfterGc(): number {
   gc();
   return process.memoryUsage().heapUsed;
 }
+
+/** The median and the range of measures, as `1.12× (1.08–1.20)`. */
+export function medianWithSpread(values: number[], digits = 2, unit = '×'): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${median(sorted).toFixed(digits)}${unit} (${sorted[0].toFixed(digits)}–${sorted[sorted.length - 1].toFixed(digits)})`;
+}
+
+/** The median of measures. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length % 2 === 1 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+}

@@ -1,24 +1,40 @@
 import { hash } from 'node:crypto';
 import { hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
+import { requestOfText, requestText } from './request-text.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
   return hash('sha256', `${baseIdentity}${prepared.canonical}`, 'base64url');
 }
 
+/** Most (ExternalId, duration) pairs remembered per role ARN among plain requests (more go by their text). */
+const MAX_PLAIN_CHAIN = 8;
+
+/** One plain request remembered: its ExternalId and duration as given, what it resolves to, the role's next one. */
+interface PlainSlot<T> {
+  readonly externalId: unknown;
+  readonly durationSeconds: unknown;
+  readonly value: T;
+  readonly next: PlainSlot<T> | undefined;
+}
+
 /**
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
- * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values, in nested maps;
- * - any other by its canonical text, once it has been prepared (but for one with an MFA code, whose code is sent
- *   and not keyed).
+ * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values (a map by role ARN, then a
+ *   chain of at most `MAX_PLAIN_CHAIN`: no map per tenant);
+ * - any other by its text (`requestText`: one pass over the live object, no copy), prepared from that text (and so
+ *   validated) the first time the text is seen; a request outside that text's form (an MFA device, a field of an
+ *   unexpected type) is prepared at every call, and remembered by its canonical text.
  * Only immutable values are remembered (strings, numbers, frozen prepared requests), never the caller's object.
  * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
  * it outgrows `maxSize`.
  */
 export class PreparedRequestIndex<T> {
-  readonly #plain = new Map<unknown, Map<unknown, Map<unknown, T>>>();
+  /** Plain requests: role ARN → the (ExternalId, duration) pairs asked of it, a short chain (no map per tenant). */
+  readonly #plain = new Map<unknown, PlainSlot<T>>();
+  readonly #byText = new Map<string, T>();
   readonly #byCanonical = new Map<string, T>();
   #size = 0;
 
@@ -32,6 +48,8 @@ export class PreparedRequestIndex<T> {
   resolve(request: AssumeRoleRequest): T {
     if (typeof request !== 'object' || request === null) return this.describe(prepareAssumeRole(request, this.defaults));
     const { roleArn, externalId, durationSeconds } = request;
+    // Named reads, not a loop over NOT_PLAIN_FIELDS (a keyed read per field costs a plain hit more); a spec holds
+    // this list equal to NOT_PLAIN_FIELDS, which does not compile without every field of the request type.
     const plain =
       request.sessionName === undefined &&
       request.policy === undefined &&
@@ -39,20 +57,22 @@ export class PreparedRequestIndex<T> {
       request.tags === undefined &&
       request.transitiveTagKeys === undefined &&
       request.sourceIdentity === undefined &&
+      request.providedContexts === undefined &&
       request.mfa === undefined &&
-      request.via === undefined &&
-      request.providedContexts === undefined;
-    if (!plain) return this.#remembered(prepareAssumeRole(request, this.defaults));
-    const known = this.#plain.get(roleArn)?.get(externalId)?.get(durationSeconds);
-    if (known !== undefined) return known;
+      request.via === undefined;
+    if (!plain) return this.#ofText(request);
+    const first = this.#plain.get(roleArn);
+    let chained = 0;
+    for (let slot = first; slot !== undefined; slot = slot.next, chained++) {
+      if (slot.externalId === externalId && slot.durationSeconds === durationSeconds) return slot.value;
+    }
+    // A role asked with many ExternalIds or durations: those go by their text, so no walk grows long.
+    if (chained >= MAX_PLAIN_CHAIN) return this.#ofText(request);
     // Prepared from the three values just read, so what is remembered under them is exactly what they mean.
-    const described = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults));
-    let byExternalId = this.#plain.get(roleArn);
-    if (byExternalId === undefined) this.#plain.set(roleArn, (byExternalId = new Map()));
-    let byDuration = byExternalId.get(externalId);
-    if (byDuration === undefined) byExternalId.set(externalId, (byDuration = new Map()));
-    byDuration.set(durationSeconds, described);
-    return described;
+    const value = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults));
+    this.#plain.set(roleArn, { externalId, durationSeconds, value, next: this.#plain.get(roleArn) });
+    this.#size++;
+    return value;
   }
 
   /** What the cache needs for a request prepared elsewhere (a role-chaining hop). */
@@ -62,8 +82,21 @@ export class PreparedRequestIndex<T> {
 
   clear(): void {
     this.#plain.clear();
+    this.#byText.clear();
     this.#byCanonical.clear();
     this.#size = 0;
+  }
+
+  /** A request that is not plain: by its text, prepared from that text (never from the caller's object) when new. */
+  #ofText(request: AssumeRoleRequest): T {
+    const text = requestText(request);
+    if (text === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    const known = this.#byText.get(text);
+    if (known !== undefined) return known;
+    const described = this.#remembered(prepareAssumeRole(requestOfText(text), this.defaults));
+    this.#byText.set(text, described);
+    this.#size++;
+    return described;
   }
 
   #remembered(prepared: PreparedAssumeRole): T {

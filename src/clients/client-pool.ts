@@ -64,23 +64,27 @@ interface Snapshot {
   copy: unknown;
 }
 
-/** The snapshot of one value of plain data, or undefined when it cannot be compared by value. */
-function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot | undefined {
+/** The text of a primitive (the copy is the value itself), undefined for an object or a function, symbol, bigint. */
+function primitiveText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'undefined':
-      return { text: 'u', copy: undefined }; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
+      return 'u'; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
     case 'boolean':
-      return { text: value ? 't' : 'f', copy: value };
+      return value ? 't' : 'f';
     case 'number':
-      return { text: Number.isFinite(value) ? String(value) : `#${String(value)}`, copy: value };
+      return Number.isFinite(value) ? String(value) : `#${String(value)}`;
     case 'string':
-      return { text: JSON.stringify(value), copy: value };
-    case 'object':
-      break;
+      return JSON.stringify(value);
     default:
-      return undefined; // functions, symbols, bigints
+      return value === null ? 'n' : undefined;
   }
-  if (value === null) return { text: 'n', copy: null };
+}
+
+/** The snapshot of one value of plain data, or undefined when it cannot be compared by value. */
+function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot | undefined {
+  const text = primitiveText(value);
+  if (text !== undefined) return { text, copy: value };
+  if (typeof value !== 'object' || value === null) return undefined; // functions, symbols, bigints
   if (depth > MAX_DEPTH || ancestors.includes(value)) return undefined;
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (Array.isArray(value) && prototype === Array.prototype) {
@@ -98,18 +102,38 @@ function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot 
   if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
   ancestors.push(value);
   const record = value as Record<string, unknown>;
-  const entries: [string, Snapshot][] = [];
-  for (const key of Object.keys(record).sort()) {
-    const entry = snapshot(record[key], depth + 1, ancestors); // each property read once: a getter cannot answer twice
-    if (entry === undefined) return undefined;
-    entries.push([key, entry]);
+  const keys = Object.keys(record);
+  if (!isSorted(keys)) keys.sort();
+  // One pass: each property read once (a getter cannot answer twice), its text and its copy from that one reading.
+  const copy: Record<string, unknown> = {};
+  let objectText = '{';
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index];
+    const field = record[key];
+    // A primitive (most fields of a client config) needs no snapshot object.
+    let fieldText = primitiveText(field);
+    let fieldCopy = field;
+    if (fieldText === undefined) {
+      const entry = snapshot(field, depth + 1, ancestors);
+      if (entry === undefined) return undefined;
+      ({ text: fieldText, copy: fieldCopy } = entry);
+    }
+    objectText += `${index === 0 ? '' : ','}${JSON.stringify(key)}:${fieldText}`;
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: fieldCopy, enumerable: true, writable: true, configurable: true });
+    else copy[key] = fieldCopy;
   }
   ancestors.pop();
-  return {
-    text: `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${entry.text}`).join(',')}}`,
-    copy: Object.fromEntries(entries.map(([key, entry]) => [key, entry.copy])), // fromEntries: `__proto__` stays a key
-  };
+  return { text: `${objectText}}`, copy };
 }
+
+/** Whether keys are in `sort()` order already (they usually are not far from it; a sorted list needs no sort). */
+function isSorted(keys: string[]): boolean {
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1] > keys[index]) return false;
+  return true;
+}
+
+/** No config: the empty one (frozen, shared: nothing is read, nothing to copy). */
+const NO_CONFIG: PlainConfig = Object.freeze({ key: '{}', config: Object.freeze({}) });
 
 /** A client config read once: the pool key and the copy the client is built from, so the two cannot differ. */
 export interface PlainConfig {
@@ -127,7 +151,7 @@ export interface PlainConfig {
  * class, a URL…), a cycle or more than 32 levels. No config is the empty one.
  */
 export function canonicalConfig(config: unknown): PlainConfig | undefined {
-  if (config === undefined || config === null) return { key: '{}', config: {} };
+  if (config === undefined || config === null) return NO_CONFIG;
   if (typeof config !== 'object' || Array.isArray(config)) return undefined;
   const read = snapshot(config, 0, []);
   return read && { key: read.text, config: read.copy as Record<string, unknown> };

@@ -63,7 +63,7 @@ export interface CachedCredentialsContext {
 }
 
 /** A cache lookup and the prepared request it loads. */
-type PreparedLookup = CacheLookup & { prepared: PreparedAssumeRole };
+type PreparedLookup = RoleLookup;
 
 /** A request STS would refuse, and why: nothing can be cached or sent for it. */
 interface Refusal {
@@ -112,8 +112,15 @@ export class CachedCredentials {
   ) {
     const settings = config.cache;
     this.#assume = assume;
-    this.#index = new PreparedRequestIndex(config, 2 * (settings ? settings.maxEntries : 1), (prepared) =>
-      this.lookupOf(prepared, hashKey(baseIdentityTag, prepared)),
+    const lookupContext: LookupContext = {
+      assume: (prepared) => this.#assume(prepared),
+      shared: () => this.#shared,
+      operationTimeoutMs: config.operationTimeoutMs,
+    };
+    this.#index = new PreparedRequestIndex(
+      config,
+      2 * (settings ? settings.maxEntries : 1),
+      (prepared) => new RoleLookup(hashKey(baseIdentityTag, prepared), prepared, lookupContext),
     );
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
@@ -361,37 +368,54 @@ export class CachedCredentials {
     const lookup = this.#lookupOrRefusal(request);
     return 'refusal' in lookup ? undefined : lookup;
   }
+}
 
-  private lookupOf(prepared: PreparedAssumeRole, key: string): PreparedLookup {
-    const fixedMfaCode = typeof prepared.tokenCode === 'string';
-    return {
-      key,
-      prepared,
-      info: { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName },
-      refreshAhead: !fixedMfaCode,
-      // Adopted from another instance: issued for the session length this request asks for.
-      issuedAt: (credentials) =>
-        this.#shared?.adopted(credentials) ? credentials.expiration.getTime() - prepared.input.DurationSeconds * 1000 : undefined,
-      rememberRefusals: prepared.tokenCode === undefined,
-      load: (current) => {
-        if (current !== undefined && fixedMfaCode) {
-          return Promise.reject(
-            new StsValidationError(
-              'AssumeRole',
-              'mfa.tokenCode',
-              'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh',
-            ),
-          );
-        }
-        const shared = this.#shared;
-        // A request with an MFA code stays in this instance: the code proves something to this caller only.
-        if (shared === undefined || hasTokenCode(prepared)) return this.#assume(prepared);
-        // Waiting on another instance and then fetching still settles within the operation timeout.
-        const request = { localKey: key, canonical: prepared.canonical };
-        return withDeadline('AssumeRole', this.config.operationTimeoutMs, () =>
-          shared.load(request, current, () => this.#assume(prepared)),
-        );
-      },
-    };
+/** What every lookup of one service shares (one object per service, not a closure per entry). */
+interface LookupContext {
+  assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
+  shared: () => SharedTier | undefined;
+  operationTimeoutMs: number;
+}
+
+/** The cache's lookup of one prepared request: its fields, and methods on the prototype (no closure per entry). */
+class RoleLookup implements CacheLookup {
+  readonly info: CacheLookup['info'];
+  readonly refreshAhead: boolean;
+  readonly rememberRefusals: boolean;
+
+  constructor(
+    readonly key: string,
+    readonly prepared: PreparedAssumeRole,
+    private readonly context: LookupContext,
+  ) {
+    this.info = { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName };
+    this.refreshAhead = typeof prepared.tokenCode !== 'string';
+    this.rememberRefusals = prepared.tokenCode === undefined;
+  }
+
+  /** Adopted from another instance: issued for the session length this request asks for. */
+  issuedAt(credentials: TemporaryCredentials): number | undefined {
+    return this.context.shared()?.adopted(credentials)
+      ? credentials.expiration.getTime() - this.prepared.input.DurationSeconds * 1000
+      : undefined;
+  }
+
+  load(current: TemporaryCredentials | undefined): Promise<TemporaryCredentials> {
+    const { prepared, context } = this;
+    if (current !== undefined && typeof prepared.tokenCode === 'string') {
+      return Promise.reject(
+        new StsValidationError(
+          'AssumeRole',
+          'mfa.tokenCode',
+          'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh',
+        ),
+      );
+    }
+    const shared = context.shared();
+    // A request with an MFA code stays in this instance: the code proves something to this caller only.
+    if (shared === undefined || hasTokenCode(prepared)) return context.assume(prepared);
+    // Waiting on another instance and then fetching still settles within the operation timeout.
+    const request = { localKey: this.key, canonical: prepared.canonical };
+    return withDeadline('AssumeRole', context.operationTimeoutMs, () => shared.load(request, current, () => context.assume(prepared)));
   }
 }
