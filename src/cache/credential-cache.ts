@@ -88,6 +88,14 @@ const REFUSAL_MEMORY_MS = 2_000;
 const REFUSAL_MEMORY_ENTRIES = 1_000;
 /** At most one warning per this long that valid entries are evicted for capacity (ms). */
 const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
+/**
+ * Entries `invalidateWhere` judges per turn of the event loop: at 100,000 entries one pass held the loop ~200 ms;
+ * a slice of this many holds it a few ms, even with the shared tier and the client pool told per dropped entry.
+ */
+export const INVALIDATION_SLICE = 1_000;
+
+/** Resolves on the event loop's next turn, after the I/O and timers waiting now. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -102,11 +110,12 @@ const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
  *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
 export class CredentialCache {
-  private readonly entries: LRUCache<string, Entry>;
+  /** Replaced whole by `clear()`: dropping 100,000 entries one by one held the event loop ~60 ms. */
+  private entries: LRUCache<string, Entry>;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<TemporaryCredentials>>();
   /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
-  private readonly keysByAccessKey = new Map<string, string>();
+  private keysByAccessKey = new Map<string, string>();
   private readonly logger = new Logger('StsCredentialCache');
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
   private capacityWarning = { at: -Infinity, evictedSince: 0 };
@@ -117,16 +126,7 @@ export class CredentialCache {
     private readonly emit: (event: CacheEvent) => void,
     private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
   ) {
-    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
-    this.entries = new LRUCache<string, Entry>({
-      maxSize: settings.maxEntries,
-      sizeCalculation: () => 1,
-      dispose: (entry, key, reason) => {
-        if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
-        if (reason !== 'set') this.keepWarm?.forget(key);
-        if (reason === 'evict') this.evictedForCapacity(entry);
-      },
-    });
+    this.entries = this.emptyEntries();
     if (settings.keepWarm) this.keepWarm = new KeepWarm(settings.keepWarm, { now: () => this.clock.now(), refresh: (key) => this.warm(key), timers: clock.timers });
   }
 
@@ -159,11 +159,26 @@ export class CredentialCache {
     return entry !== undefined;
   }
 
-  /** Drops every entry the predicate selects (it sees only non-secret facts); returns how many. */
-  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number {
-    const keys = [...this.entries.entries()].filter(([, entry]) => predicate({ ...entry.info })).map(([key]) => key);
-    keys.forEach((key) => this.invalidate(key));
-    return keys.length;
+  /**
+   * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
+   *
+   * The keys held at the call are judged in slices of `INVALIDATION_SLICE`, the first one at once and one slice per
+   * turn of the event loop after it, so a large cache never holds the loop. Each key is judged on what it holds when
+   * its turn comes, and dropped then, with any fetch of it still running (whose result is then not stored): once
+   * selected it is never served again, until a later call fetches it anew. Keys first stored after the call are not
+   * judged. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
+   */
+  async invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
+    const keys = Array.from(this.entries.keys());
+    let dropped = 0;
+    for (let start = 0; start < keys.length; start += INVALIDATION_SLICE) {
+      if (start > 0) await nextTurn();
+      for (let index = start; index < Math.min(start + INVALIDATION_SLICE, keys.length); index++) {
+        const entry = this.entries.peek(keys[index]);
+        if (entry !== undefined && predicate({ ...entry.info })) dropped += this.invalidate(keys[index]) ? 1 : 0;
+      }
+    }
+    return dropped;
   }
 
   /**
@@ -175,12 +190,15 @@ export class CredentialCache {
     return key !== undefined && this.invalidate(key);
   }
 
-  /** Drops everything: entries, remembered refusals, and the results of fetches still running. */
+  /**
+   * Drops everything: entries, remembered refusals, and the results of fetches still running. In constant time
+   * whatever the size: the entries and their index are replaced, not emptied one by one (dropping emits nothing).
+   */
   clear(): void {
-    this.entries.clear();
+    this.entries = this.emptyEntries();
+    this.keysByAccessKey = new Map();
     this.refusals.clear();
     this.inflight.clear();
-    this.keysByAccessKey.clear();
     this.keepWarm?.clear();
   }
 
@@ -228,6 +246,19 @@ export class CredentialCache {
       if (soonestExpiration === undefined || entry.expiresAt < soonestExpiration) soonestExpiration = entry.expiresAt;
     }
     return { entries, soonestExpiration };
+  }
+
+  private emptyEntries(): LRUCache<string, Entry> {
+    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
+    return new LRUCache<string, Entry>({
+      maxSize: this.settings.maxEntries,
+      sizeCalculation: () => 1,
+      dispose: (entry, key, reason) => {
+        if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
+        if (reason !== 'set') this.keepWarm?.forget(key);
+        if (reason === 'evict') this.evictedForCapacity(entry);
+      },
+    });
   }
 
   /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
