@@ -5,27 +5,36 @@ import { createService, printTable, stsAnswer } from './support';
 const ENTRIES = 100_000;
 
 /**
- * The longest time the event loop was held while `work` ran (ms): a probe re-arms itself on every turn
- * (`setImmediate`) and keeps the largest gap between two of its runs.
+ * The longest the event loop was held while `work` ran (ms): a probe re-arms itself on every turn (`setImmediate`)
+ * and keeps the largest gap between two of its runs, in wall-clock time and in the process's CPU time. On a busy
+ * machine the wall-clock gap includes time the process waited for a core; the CPU gap is the work that held it.
  */
-export async function longestBlock(work: () => unknown): Promise<number> {
-  let longest = 0;
-  let last = performance.now();
+export async function longestBlock(work: () => unknown): Promise<{ wall: number; cpu: number }> {
+  const longest = { wall: 0, cpu: 0 };
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let last = { wall: performance.now(), cpu: cpuMs() };
   let probing = true;
   const probe = () => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
+    const now = { wall: performance.now(), cpu: cpuMs() };
+    longest.wall = Math.max(longest.wall, now.wall - last.wall);
+    longest.cpu = Math.max(longest.cpu, now.cpu - last.cpu);
     last = now;
     if (probing) setImmediate(probe);
   };
   setImmediate(probe);
   await new Promise((resolve) => setImmediate(resolve));
-  last = performance.now();
+  last = { wall: performance.now(), cpu: cpuMs() };
   await work();
   await new Promise((resolve) => setImmediate(resolve));
   probing = false;
   return longest;
 }
+
+/** A block as printed: CPU time, and wall-clock time in brackets. */
+export const formatBlock = ({ wall, cpu }: { wall: number; cpu: number }) => `${cpu.toFixed(1)} ms (wall ${wall.toFixed(1)} ms)`;
 
 const role = (tenant: number) => `arn:aws:iam::${String(100_000_000_000 + (tenant % 1000)).padStart(12, '0')}:role/Tenant${tenant}`;
 
@@ -50,11 +59,9 @@ export async function invalidation(): Promise<void> {
   const clear = await longestBlock(() => service.cache.clear());
   sts.restore();
   service.onModuleDestroy();
-  printTable(`Invalidation at ${ENTRIES.toLocaleString('en-US')} entries (filled in ${Math.round(fillMs)} ms; longest event-loop block)`, ['call', 'longest block'], [
-    [`invalidateWhere selecting ${dropped.toLocaleString('en-US')}`, `${longestFixed(someWhere)} ms`],
-    ['invalidateWhere selecting all', `${longestFixed(allWhere)} ms`],
-    ['clear()', `${longestFixed(clear)} ms`],
+  printTable(`Invalidation at ${ENTRIES.toLocaleString('en-US')} entries through StsService.cache (filled in ${Math.round(fillMs)} ms)`, ['call', 'longest event-loop block: CPU (wall)'], [
+    [`invalidateWhere selecting ${dropped.toLocaleString('en-US')}`, formatBlock(someWhere)],
+    ['invalidateWhere selecting all', formatBlock(allWhere)],
+    ['clear()', formatBlock(clear)],
   ]);
 }
-
-const longestFixed = (ms: number) => ms.toFixed(1);

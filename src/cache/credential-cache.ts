@@ -116,6 +116,11 @@ export class CredentialCache {
   private readonly inflight = new Map<string, Promise<TemporaryCredentials>>();
   /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
   private keysByAccessKey = new Map<string, string>();
+  /**
+   * The keys holding an entry, in the order they were first stored: `invalidateWhere` walks it across turns of the
+   * event loop (a Set's iteration survives additions and deletions; the LRU's order changes with every hit).
+   */
+  private heldKeys = new Set<string>();
   private readonly logger = new Logger('StsCredentialCache');
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
   private capacityWarning = { at: -Infinity, evictedSince: 0 };
@@ -162,21 +167,20 @@ export class CredentialCache {
   /**
    * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
    *
-   * The keys held at the call are judged in slices of `INVALIDATION_SLICE`, the first one at once and one slice per
-   * turn of the event loop after it, so a large cache never holds the loop. Each key is judged on what it holds when
-   * its turn comes, and dropped then, with any fetch of it still running (whose result is then not stored): once
-   * selected it is never served again, until a later call fetches it anew. Keys first stored after the call are not
-   * judged. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
+   * The keys are judged in the order they were first stored, in slices of `INVALIDATION_SLICE`: the first one at
+   * once, one slice per turn of the event loop after it, so a large cache never holds the loop. Each key is judged on
+   * what it holds when its turn comes, and dropped then, with any fetch of it still running (whose result is then not
+   * stored): once selected it is never served again, until a later call fetches it anew. Keys first stored while it
+   * runs are judged too, last. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
   async invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
-    const keys = Array.from(this.entries.keys());
+    let judged = 0;
     let dropped = 0;
-    for (let start = 0; start < keys.length; start += INVALIDATION_SLICE) {
-      if (start > 0) await nextTurn();
-      for (let index = start; index < Math.min(start + INVALIDATION_SLICE, keys.length); index++) {
-        const entry = this.entries.peek(keys[index]);
-        if (entry !== undefined && predicate({ ...entry.info })) dropped += this.invalidate(keys[index]) ? 1 : 0;
-      }
+    for (const key of this.heldKeys) {
+      if (judged > 0 && judged % INVALIDATION_SLICE === 0) await nextTurn();
+      judged++;
+      const entry = this.entries.peek(key);
+      if (entry !== undefined && predicate({ ...entry.info })) dropped += this.invalidate(key) ? 1 : 0;
     }
     return dropped;
   }
@@ -197,6 +201,7 @@ export class CredentialCache {
   clear(): void {
     this.entries = this.emptyEntries();
     this.keysByAccessKey = new Map();
+    this.heldKeys = new Set();
     this.refusals.clear();
     this.inflight.clear();
     this.keepWarm?.clear();
@@ -255,7 +260,10 @@ export class CredentialCache {
       sizeCalculation: () => 1,
       dispose: (entry, key, reason) => {
         if (this.keysByAccessKey.get(entry.credentials.accessKeyId) === key) this.keysByAccessKey.delete(entry.credentials.accessKeyId);
-        if (reason !== 'set') this.keepWarm?.forget(key);
+        if (reason !== 'set') {
+          this.keepWarm?.forget(key);
+          this.heldKeys.delete(key);
+        }
         if (reason === 'evict') this.evictedForCapacity(entry);
       },
     });
@@ -317,6 +325,7 @@ export class CredentialCache {
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
+      this.heldKeys.add(lookup.key);
       this.entries.set(lookup.key, { lookup, info: stored, credentials, refreshAt, mandatoryAt, expiresAt, refreshAhead: lookup.refreshAhead, failures: 0, retryAt: 0, usedAt });
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
       this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
