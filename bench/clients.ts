@@ -87,7 +87,6 @@ export async function clientsPerRequest(): Promise<void> {
     ways.forEach(([, call], index) => rounds[index].push(microsPerCall(call)));
     keptMicros.push(microsPerCall(() => kept));
   }
-  const micros = rounds.map((values) => [...values].sort((a, b) => a - b)[values.length >> 1]);
   const heap = ways.map(([, call]) => heapPerCall(call));
   const destroyedByChurn = churning.cache.clientStats().destroyed;
   churning.onModuleDestroy();

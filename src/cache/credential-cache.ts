@@ -98,6 +98,14 @@ const REFUSAL_MEMORY_MS = 2_000;
 const REFUSAL_MEMORY_ENTRIES = 1_000;
 /** At most one warning per this long that valid entries are evicted for capacity (ms). */
 const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
+/**
+ * Entries `invalidateWhere` judges per turn of the event loop: at 100,000 entries one pass held the loop ~200 ms;
+ * a slice of this many holds it a few ms, even with the shared tier and the client pool told per dropped entry.
+ */
+export const INVALIDATION_SLICE = 1_000;
+
+/** Resolves on the event loop's next turn, after the I/O and timers waiting now. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -112,11 +120,17 @@ const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
  *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
 export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
-  private readonly entries: LRUCache<string, Entry<Value>>;
+  /** Replaced whole by `clear()`: dropping 100,000 entries one by one held the event loop ~60 ms. */
+  private entries: LRUCache<string, Entry<Value>>;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<Value>>();
   /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
-  private readonly keysByAccessKey = new Map<string, string>();
+  private keysByAccessKey = new Map<string, string>();
+  /**
+   * The keys holding an entry, in the order they were first stored: `invalidateWhere` walks it across turns of the
+   * event loop (a Set's iteration survives additions and deletions; the LRU's order changes with every hit).
+   */
+  private heldKeys = new Set<string>();
   private readonly logger = new Logger('StsCredentialCache');
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
   private capacityWarning = { at: -Infinity, evictedSince: 0 };
@@ -127,17 +141,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     private readonly emit: (event: CacheEvent) => void,
     private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
   ) {
-    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
-    this.entries = new LRUCache<string, Entry<Value>>({
-      maxSize: settings.maxEntries,
-      sizeCalculation: () => 1,
-      dispose: (entry, key, reason) => {
-        const { accessKeyId } = entry.credentials;
-        if (accessKeyId !== undefined && this.keysByAccessKey.get(accessKeyId) === key) this.keysByAccessKey.delete(accessKeyId);
-        if (reason !== 'set') this.keepWarm?.forget(key);
-        if (reason === 'evict') this.evictedForCapacity(entry);
-      },
-    });
+    this.entries = this.emptyEntries();
     if (settings.keepWarm)
       this.keepWarm = new KeepWarm(settings.keepWarm, {
         now: () => this.clock.now(),
@@ -175,11 +179,25 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     return entry !== undefined;
   }
 
-  /** Drops every entry the predicate selects (it sees only non-secret facts); returns how many. */
-  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number {
-    const keys = [...this.entries.entries()].filter(([, entry]) => predicate({ ...entry.info })).map(([key]) => key);
-    keys.forEach((key) => this.invalidate(key));
-    return keys.length;
+  /**
+   * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
+   *
+   * The keys are judged in the order they were first stored, in slices of `INVALIDATION_SLICE`: the first one at
+   * once, one slice per turn of the event loop after it, so a large cache never holds the loop. Each key is judged on
+   * what it holds when its turn comes, and dropped then, with any fetch of it still running (whose result is then not
+   * stored): once selected it is never served again, until a later call fetches it anew. Keys first stored while it
+   * runs are judged too, last. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
+   */
+  async invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
+    let judged = 0;
+    let dropped = 0;
+    for (const key of this.heldKeys) {
+      if (judged > 0 && judged % INVALIDATION_SLICE === 0) await nextTurn();
+      judged++;
+      const entry = this.entries.peek(key);
+      if (entry !== undefined && predicate({ ...entry.info })) dropped += this.invalidate(key) ? 1 : 0;
+    }
+    return dropped;
   }
 
   /**
@@ -191,12 +209,16 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     return key !== undefined && this.invalidate(key);
   }
 
-  /** Drops everything: entries, remembered refusals, and the results of fetches still running. */
+  /**
+   * Drops everything: entries, remembered refusals, and the results of fetches still running. In constant time
+   * whatever the size: the entries and their index are replaced, not emptied one by one (dropping emits nothing).
+   */
   clear(): void {
-    this.entries.clear();
+    this.entries = this.emptyEntries();
+    this.keysByAccessKey = new Map();
+    this.heldKeys = new Set();
     this.refusals.clear();
     this.inflight.clear();
-    this.keysByAccessKey.clear();
     this.keepWarm?.clear();
   }
 
@@ -244,6 +266,23 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (soonestExpiration === undefined || entry.expiresAt < soonestExpiration) soonestExpiration = entry.expiresAt;
     }
     return { entries, soonestExpiration };
+  }
+
+  private emptyEntries(): LRUCache<string, Entry<Value>> {
+    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
+    return new LRUCache<string, Entry<Value>>({
+      maxSize: this.settings.maxEntries,
+      sizeCalculation: () => 1,
+      dispose: (entry, key, reason) => {
+        const { accessKeyId } = entry.credentials;
+        if (accessKeyId !== undefined && this.keysByAccessKey.get(accessKeyId) === key) this.keysByAccessKey.delete(accessKeyId);
+        if (reason !== 'set') {
+          this.keepWarm?.forget(key);
+          this.heldKeys.delete(key);
+        }
+        if (reason === 'evict') this.evictedForCapacity(entry);
+      },
+    });
   }
 
   /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
@@ -305,6 +344,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
+      this.heldKeys.add(lookup.key);
       this.entries.set(lookup.key, {
         lookup,
         info: stored,

@@ -26,9 +26,16 @@ export interface CredentialCacheControl {
   /**
    * Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`),
    * and the `clientFor` clients of the requests it selects (those of requests with no cached credentials are shown
-   * to it without `expiration`); returns how many credential entries it dropped.
+   * to it without `expiration`); resolves to how many credential entries it dropped.
+   *
+   * Never holds the event loop long, however many entries: it judges them 1,000 per turn of the loop (the first
+   * 1,000 at once), each on what it holds when its turn comes, and drops a selected one then (here, in the shared
+   * tier, and its clients): from then on it is not served, and a fetch of it still running does not bring it back.
+   * Entries first stored while it runs are judged too, last; the pooled clients of requests with no cached
+   * credentials once the entries are done. A predicate that throws rejects the promise; what it selected before
+   * stays dropped.
    */
-  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): number;
+  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number>;
   /**
    * Drops the entry only if it still holds these credentials: call it when a service rejects them
    * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones, and the `clientFor` clients of its
@@ -37,7 +44,7 @@ export interface CredentialCacheControl {
    * are rejected too they remember it with a backoff instead of dropping again (see `StsService.createClient`).
    */
   invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
-  /** Drops everything: credentials and `clientFor`'s clients. */
+  /** Drops everything: credentials and `clientFor`'s clients; in constant time for the credentials, whatever their number. */
   clear(): void;
   /** Hit, miss, refresh and eviction counters, and the current size. */
   stats(): CredentialCacheStats;
@@ -179,16 +186,16 @@ export class CachedCredentials {
         if (!hasTokenCode(lookup.prepared)) shared?.invalidate({ localKey: lookup.key, canonical: lookup.prepared.canonical }, expiration);
         return dropped;
       },
-      invalidateWhere: (predicate) => {
+      invalidateWhere: async (predicate) => {
         const decided = new Set<string>();
         const dropped =
-          cache?.invalidateWhere((entry) => {
+          (await cache?.invalidateWhere((entry) => {
             decided.add(entry.key);
             const selected = predicate(entry);
             const request = selected ? sharedRequestOf(entry.key) : undefined;
             if (request !== undefined) shared?.invalidate(request, entry.expiration?.getTime());
             return selected;
-          }) ?? 0;
+          })) ?? 0;
         clients.dropWhere(predicate, decided);
         return dropped;
       },

@@ -311,7 +311,7 @@ export class FakeStsService implements StsServiceShape {
       [...entries].filter(([key, entry]) => matching(key, entry)).filter(([key]) => entries.delete(key)).length;
     return {
       invalidate: (request) => drop((key) => key === JSON.stringify(request)) > 0,
-      invalidateWhere: (predicate) =>
+      invalidateWhere: async (predicate) =>
         drop((key, { roleArn, sessionName }) => predicate({ key, roleArn, accountId: accountOf(roleArn), sessionName })),
       invalidateIfCurrent: ({ accessKeyId }) => drop((_key, entry) => entry.accessKeyId === accessKeyId) > 0,
       clear: () => {

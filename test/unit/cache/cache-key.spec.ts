@@ -183,7 +183,11 @@ describe('cache keys', () => {
 describe('plain requests', () => {
   it('keep their own key when one role is asked with many ExternalIds and durations (past the per-role chain)', () => {
     const index = keyIndex();
-    const requests = Array.from({ length: 30 }, (_, i): AssumeRoleRequest => ({ roleArn: 'arn:aws:iam::123456789012:role/A', externalId: `tenant-${i % 15}`, durationSeconds: i < 15 ? 900 : 1800 }));
+    const requests = Array.from({ length: 30 }, (_, i): AssumeRoleRequest => ({
+      roleArn: 'arn:aws:iam::123456789012:role/A',
+      externalId: `tenant-${i % 15}`,
+      durationSeconds: i < 15 ? 900 : 1800,
+    }));
     for (let pass = 0; pass < 2; pass++) for (const r of requests) expect(index.keyOf(r)).toBe(coldKey(r));
     expect(new Set(requests.map((r) => index.keyOf(r))).size).toBe(30);
   });

@@ -382,3 +382,120 @@ describe('CredentialCache: capacity and control', () => {
     expect(cache.stats().size).toBe(0);
   });
 });
+
+describe('CredentialCache: invalidateWhere and clear at 100,000 entries', () => {
+  const ENTRIES = 100_000;
+  const keyOf = (index: number) => `k${index}`;
+  const selected = (index: number) => index % 10 === 7;
+
+  /** Counts the turns of the event loop until `stop()`: a probe that re-arms itself on each, running `onTurn`. */
+  function turnCounter(onTurn: () => void = () => undefined) {
+    let turns = 0;
+    let running = true;
+    const probe = () => {
+      if (!running) return;
+      turns++;
+      onTurn();
+      setImmediate(probe);
+    };
+    setImmediate(probe);
+    return {
+      stop: () => {
+        running = false;
+        return turns;
+      },
+    };
+  }
+
+  async function filled(settings: Partial<CredentialCacheSettings> = {}) {
+    const setup = setUp({ maxEntries: ENTRIES, ...settings });
+    const lookups = Array.from({ length: ENTRIES }, (_, index) =>
+      setup.lookup(keyOf(index), { info: { roleArn: `arn:aws:iam::123456789012:role/R${index}`, accountId: '123456789012' } }),
+    );
+    const credentials = await Promise.all(lookups.map((lookup) => setup.cache.get(lookup)));
+    return { ...setup, lookups, credentials };
+  }
+
+  it('invalidateWhere judges them across many turns of the event loop, and drops exactly what one pass would', async () => {
+    const { cache, lookups, credentials, events } = await filled();
+    const FIRST = 7; // selected, and in the first slice: the first stored come first
+    const servedAfterSelection: string[] = [];
+    const turns = turnCounter(() => {
+      // Asked between slices: the first slice dropped it, so it is fetched anew.
+      void cache.get(lookups[FIRST]).then(({ accessKeyId }) => {
+        if (accessKeyId === credentials[FIRST].accessKeyId) servedAfterSelection.push(accessKeyId);
+      });
+    });
+    let counted: number;
+    let dropped: number;
+    try {
+      const dropping = cache.invalidateWhere(({ roleArn }) => selected(Number(roleArn.split('/R')[1])));
+      expect(cache.expirationOf(lookups[FIRST].key)).toBeUndefined(); // the first slice, at once
+      dropped = await dropping;
+    } finally {
+      counted = turns.stop();
+    }
+    await settle();
+
+    // The first selected key, fetched anew between slices, was stored again while it ran: judged, last, and dropped.
+    expect(dropped).toBe(ENTRIES / 10 + 1);
+    expect(counted).toBeGreaterThanOrEqual(50); // 100 slices of 1,000, one per turn
+    expect(servedAfterSelection).toEqual([]);
+    const held = lookups.map((lookup) => cache.expirationOf(lookup.key) !== undefined);
+    expect(held.filter((isHeld, index) => isHeld === selected(index)).length).toBe(0); // selected gone, others kept
+    expect(events.filter((event) => event.type === 'invalidation')).toHaveLength(ENTRIES / 10 + 1);
+  }, 60_000);
+
+  it('a refresh of a selected key running when its turn comes does not bring it back', async () => {
+    const { cache, clock, stub, lookups, credentials } = await filled();
+    const last = lookups[7]; // selected
+    clock.at(46 * MINUTE); // every entry in its advisory window
+    stub.hold();
+    await expect(cache.get(last)).resolves.toBe(credentials[7]); // served before its turn; refresh started
+    const dropping = cache.invalidateWhere(({ roleArn }) => selected(Number(roleArn.split('/R')[1])));
+    await dropping;
+    stub.release();
+    await settle();
+    expect(cache.expirationOf(last.key)).toBeUndefined();
+    const callsBefore = stub.calls;
+    expect((await cache.get(last)).accessKeyId).not.toBe(credentials[7].accessKeyId);
+    expect(stub.calls).toBe(callsBefore + 1);
+  }, 60_000);
+
+  it('judges a key first stored while it runs too, and a predicate that throws rejects', async () => {
+    const { cache, get, stub } = await filled();
+    const dropping = cache.invalidateWhere(() => true);
+    await get('stored-meanwhile');
+    await expect(dropping).resolves.toBe(ENTRIES + 1);
+    expect(cache.stats().size).toBe(0);
+    await get('stored-meanwhile');
+    await expect(
+      cache.invalidateWhere(() => {
+        throw new Error('bad predicate');
+      }),
+    ).rejects.toThrow('bad predicate');
+    expect(stub.calls).toBe(ENTRIES + 2);
+  }, 60_000);
+
+  it('clear() drops them all at once: no entry, access key, schedule or running fetch survives', async () => {
+    const { cache, clock, stub, lookups, credentials, get } = await filled({
+      keepWarm: { idleSeconds: 3600, concurrency: 4, maxCallsPerSecond: 10 },
+    });
+    expect(clock.armed).toBe(1);
+    clock.at(46 * MINUTE);
+    stub.hold();
+    void get(lookups[1].key); // a background refresh, running across the clear
+    cache.clear();
+    stub.release();
+    await settle();
+    expect(cache.stats()).toMatchObject({ size: 0, inflight: 0 });
+    expect(clock.armed).toBe(0);
+    expect(cache.keyHolding(credentials[1])).toBeUndefined();
+    expect(cache.invalidateIfCurrent(credentials[2])).toBe(false);
+    expect(cache.expirationOf(lookups[1].key)).toBeUndefined();
+    const callsBefore = stub.calls;
+    await get(lookups[3].key);
+    expect(stub.calls).toBe(callsBefore + 1);
+    expect(cache.keyHolding(await get(lookups[3].key))).toBe(lookups[3].key); // the new index works
+  }, 60_000);
+});

@@ -220,14 +220,14 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
     },
   );
 
-  it('invalidate and invalidateWhere also drop a client whose credentials are not cached (never fetched, or cache: false)', () => {
+  it('invalidate and invalidateWhere also drop a client whose credentials are not cached (never fetched, or cache: false)', async () => {
     const destroyed = destroyedS3Clients();
     const sts = service({ cache: false });
     const client = sts.clientFor(S3Client, tenant);
     const other = sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN });
     expect(sts.cache.invalidate(tenant)).toBe(false); // no credentials were dropped…
     expect(destroyed).toEqual([client]); // …but the client was
-    expect(sts.cache.invalidateWhere((entry) => entry.roleArn === OTHER_ROLE_ARN)).toBe(0);
+    await expect(sts.cache.invalidateWhere((entry) => entry.roleArn === OTHER_ROLE_ARN)).resolves.toBe(0);
     expect(destroyed).toEqual([client, other]);
     expect(sts.cache.clientStats().size).toBe(0);
   });
@@ -238,7 +238,7 @@ describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
     const kept = sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN });
     const dropped = sts.clientFor(S3Client, tenant);
     await kept.config.credentials();
-    expect(sts.cache.invalidateWhere((entry) => entry.roleArn === ROLE_ARN)).toBe(0);
+    await expect(sts.cache.invalidateWhere((entry) => entry.roleArn === ROLE_ARN)).resolves.toBe(0);
     expect(destroyed).toEqual([dropped]);
     expect(sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN })).toBe(kept);
   });

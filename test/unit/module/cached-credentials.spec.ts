@@ -346,7 +346,9 @@ describe('credential cache: control', () => {
     await service.getCredentials({ roleArn: ROLE_ARN });
     await service.getCredentials({ roleArn: OTHER_ROLE_ARN, sessionName: 'named' });
     const seen: unknown[] = [];
-    expect(service.cache.invalidateWhere((entry) => (seen.push(Object.keys(entry).sort()), entry.accountId === '210987654321'))).toBe(1);
+    await expect(
+      service.cache.invalidateWhere((entry) => (seen.push(Object.keys(entry).sort()), entry.accountId === '210987654321')),
+    ).resolves.toBe(1);
     expect(seen[0]).toEqual(['accountId', 'expiration', 'key', 'roleArn', 'sessionName']);
     expect(service.cache.stats().size).toBe(1);
   });
