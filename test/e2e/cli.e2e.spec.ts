@@ -1,6 +1,7 @@
 /**
- * The `nestjs-aws-sts` command line, run as a user runs it: `node` on src/cli/main.ts (ts-node, as
- * scripts/register-ts.cjs) in a child process, configured only by environment variables, against the local STS.
+ * The `nestjs-aws-sts` command line, run as a user runs it: `node` on the CommonJS JavaScript of src/cli/main.ts (src/
+ * transpiled once for the file, as dist/cjs is laid out) in a child process, configured only by environment
+ * variables, against the local STS.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -8,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customerRoleTemplate, customerRoleTerraform } from '../../src';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { transpiledSources } from '../support/transpiled-sources';
 
-const root = join(__dirname, '..', '..');
 const BASE_ACCOUNT_ROOT = 'arn:aws:iam::111111111111:root';
 const ENFORCING_ROLE = 'arn:aws:iam::222222222222:role/VendorAccess';
 const OPEN_ROLE = 'arn:aws:iam::333333333333:role/VendorAccess';
@@ -25,6 +26,7 @@ describe('nestjs-aws-sts (the command line)', () => {
   let server: LocalStsServer;
   let dir: string;
   let externalIdFile: string;
+  let compiled: ReturnType<typeof transpiledSources>;
 
   /** Runs the command with only the environment a user would set (no profile, no shared config). */
   function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
@@ -40,12 +42,11 @@ describe('nestjs-aws-sts (the command line)', () => {
       AWS_ENDPOINT_URL_STS: server.endpoint,
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      TS_NODE_PROJECT: join(root, 'tsconfig.json'), // ts-node, run from a temporary folder, reads the project's
     };
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        ['-r', join(root, 'scripts', 'register-ts.cjs'), join(root, 'src', 'cli', 'main.ts'), ...args],
+        [join(compiled.dir, 'cli', 'main.js'), ...args],
         { cwd: dir, env: { ...base, ...env } },
         (error, stdout, stderr) => {
           resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
@@ -58,6 +59,7 @@ describe('nestjs-aws-sts (the command line)', () => {
   const printed = (run: Run) => `${run.stdout}${run.stderr}`;
 
   beforeAll(async () => {
+    compiled = transpiledSources();
     server = await startLocalSts({
       roles: [
         { arn: ENFORCING_ROLE, trustedPrincipals: [BASE_ACCOUNT_ROOT], externalId: EXTERNAL_ID },
@@ -71,6 +73,7 @@ describe('nestjs-aws-sts (the command line)', () => {
   afterAll(async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+    compiled.remove();
   });
 
   it('--help lists the commands and exit codes (exit 0); no command prints the usage with exit 2; an unknown one exits 2', async () => {
