@@ -122,14 +122,16 @@ function createApp(library: LibraryUnderTest, packageJson: object): { dir: strin
  */
 const parsedDeclarations = new Map<string, ts.SourceFile>();
 
+/** TypeScript's own compiler host, but for the repository's declaration files, taken from `parsedDeclarations`. */
 function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
   const host = ts.createCompilerHost(options);
   const parse = host.getSourceFile;
   host.getSourceFile = (fileName, languageVersionOrOptions, ...rest) => {
     if (!fileName.startsWith(join(root, 'node_modules')) || !fileName.endsWith('.d.ts'))
       return parse(fileName, languageVersionOrOptions, ...rest);
-    const format = typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions.impliedNodeFormat : undefined;
-    const key = `${format}:${fileName}`;
+    const { languageVersion, impliedNodeFormat } =
+      typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
+    const key = `${languageVersion}:${impliedNodeFormat}:${fileName}`;
     let file = parsedDeclarations.get(key);
     if (!file) {
       file = parse(fileName, languageVersionOrOptions, ...rest);
