@@ -54,7 +54,7 @@ describe('concurrent STS calls per instance, over the wire', () => {
     '400 distinct tenants at once: STS sees at most %s AssumeRole requests at once, and every tenant gets its own',
     async (_label, config, bound) => {
       const sts = await service(config);
-      server.injectFault({ kind: 'delay', ms: 100 }, { action: 'AssumeRole', rate: 1 }); // so that calls overlap
+      server.injectFault({ kind: 'delay', ms: 40 }, { action: 'AssumeRole', rate: 1 }); // so that calls overlap
       const credentials = await Promise.all(Array.from({ length: TENANTS }, (_, index) => sts.getCredentials(request(index))));
       expect(new Set(credentials.map((set) => set.accountId)).size).toBe(TENANTS);
       expect(server.callCount('AssumeRole')).toBe(TENANTS);
