@@ -383,8 +383,8 @@ describe('CredentialCache: capacity and control', () => {
   });
 });
 
-describe('CredentialCache: invalidateWhere and clear at 100,000 entries', () => {
-  const ENTRIES = 100_000;
+describe('CredentialCache: invalidateWhere and clear at 20,000 entries (20 slices; npm run bench -- invalidation times 100,000)', () => {
+  const ENTRIES = 20_000;
   const keyOf = (index: number) => `k${index}`;
   const selected = (index: number) => index % 10 === 7;
 
@@ -439,7 +439,7 @@ describe('CredentialCache: invalidateWhere and clear at 100,000 entries', () => 
 
     // The first selected key, fetched anew between slices, was stored again while it ran: judged, last, and dropped.
     expect(dropped).toBe(ENTRIES / 10 + 1);
-    expect(counted).toBeGreaterThanOrEqual(50); // 100 slices of 1,000, one per turn
+    expect(counted).toBeGreaterThanOrEqual(10); // 20 slices of 1,000, one per turn
     expect(servedAfterSelection).toEqual([]);
     const held = lookups.map((lookup) => cache.expirationOf(lookup.key) !== undefined);
     expect(held.filter((isHeld, index) => isHeld === selected(index)).length).toBe(0); // selected gone, others kept
