@@ -83,6 +83,7 @@ const WIRE_CODES: Record<string, string> = {
   OutboundWebIdentityFederationDisabledException: 'OutboundWebIdentityFederationDisabled',
   SessionDurationEscalationException: 'SessionDurationEscalation',
   JWTPayloadSizeExceededException: 'JWTPayloadSizeExceeded',
+  ExpiredTradeInTokenException: 'ExpiredTradeInToken',
 };
 
 /**

@@ -1,0 +1,28 @@
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+
+/** The host of STS's global endpoint (region `aws-global`), which some operations (AssumeRoot) are not served on. */
+const GLOBAL_STS_HOSTNAME = 'sts.amazonaws.com';
+
+/** The pseudo-regions the SDK resolves to a partition's global STS endpoint: `aws-global`, `aws-us-gov-global`… */
+export const GLOBAL_REGION = /^aws(-[a-z]+)*-global$/;
+
+/**
+ * The URL an STS client sends its requests to, as the SDK's own endpoint resolution makes it from the client's config
+ * (region, `useFipsEndpoint`, `useDualstackEndpoint`, `endpoint`): a command runs through the client's middleware up
+ * to the step where its endpoint is known and stops there, so nothing is signed or sent (the SDK may resolve the
+ * client's credentials on the way). Undefined when the client's `send` is not the SDK's (a mock answers it).
+ */
+export async function resolvedStsEndpoint(client: STSClient, signal?: AbortSignal): Promise<URL | undefined> {
+  const command = new GetCallerIdentityCommand({});
+  command.middlewareStack.add((_next, context) => async () => ({ output: { endpoint: context.endpointV2?.url }, response: {} }) as never, {
+    step: 'build',
+    name: 'nestjsAwsStsEndpointProbe',
+  });
+  const output = (await client.send(command, { abortSignal: signal })) as { endpoint?: unknown } | undefined;
+  return output?.endpoint instanceof URL ? output.endpoint : undefined;
+}
+
+/** True when the client sends to STS's global endpoint (`https://sts.amazonaws.com`). */
+export async function sendsToGlobalStsEndpoint(client: STSClient, signal?: AbortSignal): Promise<boolean> {
+  return (await resolvedStsEndpoint(client, signal))?.hostname === GLOBAL_STS_HOSTNAME;
+}
