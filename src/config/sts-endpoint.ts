@@ -1,4 +1,5 @@
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { RequestValidator } from '../sts/sts-validation.js';
 
 /** The host of STS's global endpoint (region `aws-global`), which some operations (AssumeRoot) are not served on. */
 const GLOBAL_STS_HOSTNAME = 'sts.amazonaws.com';
@@ -25,4 +26,30 @@ export async function resolvedStsEndpoint(client: STSClient, signal?: AbortSigna
 /** True when the client sends to STS's global endpoint (`https://sts.amazonaws.com`). */
 export async function sendsToGlobalStsEndpoint(client: STSClient, signal?: AbortSignal): Promise<boolean> {
   return (await resolvedStsEndpoint(client, signal))?.hostname === GLOBAL_STS_HOSTNAME;
+}
+
+/** The endpoint choices of the config, as `validateEndpointChoice` reads them. */
+export interface EndpointChoice {
+  AWS_REGION?: string;
+  useFipsEndpoint?: boolean;
+  useDualstackEndpoint?: boolean;
+  clientConfig?: { region?: unknown; endpoint?: unknown; useFipsEndpoint?: unknown; useDualstackEndpoint?: unknown };
+}
+
+/**
+ * Checks the config's endpoint choices against what the SDK can resolve: FIPS and dual-stack are variants of a
+ * regional endpoint, so neither goes with a global pseudo-region (the SDK would make up a host that does not exist,
+ * `sts-fips.aws-global.amazonaws.com`) nor with a custom `endpoint` (the SDK refuses each call).
+ */
+export function validateEndpointChoice(validate: RequestValidator, config: EndpointChoice): void {
+  const given = config.clientConfig ?? {};
+  const region = config.AWS_REGION ?? given.region;
+  const global = typeof region === 'string' && GLOBAL_REGION.test(region);
+  for (const field of ['useFipsEndpoint', 'useDualstackEndpoint'] as const) {
+    const value = config[field];
+    validate.require(value === undefined || typeof value === 'boolean', field, 'must be true or false');
+    if ((value ?? given[field]) !== true) continue;
+    validate.require(!global, field, `is not available on the global endpoint (${String(region)}): set AWS_REGION to a region`);
+    validate.require(given.endpoint === undefined, field, 'cannot go with a custom endpoint (clientConfig.endpoint): the SDK refuses it');
+  }
 }
