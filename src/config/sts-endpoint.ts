@@ -13,19 +13,19 @@ export const GLOBAL_REGION = /^aws(-[a-z]+)*-global$/;
  * to the step where its endpoint is known and stops there, so nothing is signed or sent (the SDK may resolve the
  * client's credentials on the way). Undefined when the client's `send` is not the SDK's (a mock answers it).
  */
-export async function resolvedStsEndpoint(client: STSClient, signal?: AbortSignal): Promise<URL | undefined> {
+export async function resolvedStsEndpoint(client: STSClient): Promise<URL | undefined> {
   const command = new GetCallerIdentityCommand({});
   command.middlewareStack.add((_next, context) => async () => ({ output: { endpoint: context.endpointV2?.url }, response: {} }) as never, {
     step: 'build',
     name: 'nestjsAwsStsEndpointProbe',
   });
-  const output = (await client.send(command, { abortSignal: signal })) as { endpoint?: unknown } | undefined;
+  const output = (await client.send(command)) as { endpoint?: unknown } | undefined;
   return output?.endpoint instanceof URL ? output.endpoint : undefined;
 }
 
 /** True when the client sends to STS's global endpoint (`https://sts.amazonaws.com`). */
-export async function sendsToGlobalStsEndpoint(client: STSClient, signal?: AbortSignal): Promise<boolean> {
-  return (await resolvedStsEndpoint(client, signal))?.hostname === GLOBAL_STS_HOSTNAME;
+export async function sendsToGlobalStsEndpoint(client: STSClient): Promise<boolean> {
+  return (await resolvedStsEndpoint(client))?.hostname === GLOBAL_STS_HOSTNAME;
 }
 
 /** The endpoint choices of the config, as `validateEndpointChoice` reads them. */

@@ -119,6 +119,8 @@ export class StsOperations {
   private readonly failures = new FailureLog();
   private readonly turns: StsCallLimit;
   private accountId?: Promise<string>;
+  /** Whether the client resolves STS's global endpoint: fixed by its config, so asked of the SDK once. */
+  private globalEndpoint?: Promise<boolean>;
 
   constructor(
     private readonly config: ResolvedStsConfig,
@@ -381,8 +383,8 @@ export class StsOperations {
     const operation = 'AssumeRoot';
     return this.bounded(operation, async (signal) => {
       const input = validateAssumeRootRequest(new RequestValidator(operation), request);
-      const global = await sendsToGlobalStsEndpoint(this.stsClient, signal).catch((error: unknown) => {
-        throw toStsError(signal.aborted ? signal.reason : error, operation);
+      const global = await this.sendsToGlobalEndpoint().catch((error: unknown) => {
+        throw toStsError(error, operation);
       });
       if (global) {
         throw new StsError(
@@ -423,6 +425,14 @@ export class StsOperations {
         stsClientSignedBy(this.stsClient, this.config, credentials),
       ),
     );
+  }
+
+  private sendsToGlobalEndpoint(): Promise<boolean> {
+    this.globalEndpoint ??= sendsToGlobalStsEndpoint(this.stsClient).catch((error: unknown) => {
+      this.globalEndpoint = undefined;
+      throw error;
+    });
+    return this.globalEndpoint;
   }
 
   private bounded<T>(operation: StsOperation, work: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -464,6 +464,10 @@ describe('STS operations over the wire', () => {
 
       expect(error).toMatchObject({ code: 'InvalidConfiguration', operation: 'AssumeRoot', retryable: false });
       expect(error.message).toMatch(/global endpoint \(https:\/\/sts\.amazonaws\.com\)/);
+      // The SDK is asked once per client: the verdict holds for the next call.
+      await expect(moduleRef.get(StsService).assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK })).rejects.toMatchObject({
+        code: 'InvalidConfiguration',
+      });
       expect(sent).toEqual([]);
     });
   });
