@@ -204,7 +204,7 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
   const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
   const maxConcurrentStsCalls = config.maxConcurrentStsCalls ?? DEFAULT_MAX_CONCURRENT_STS_CALLS;
-  check(() => config.AWS_REGION === undefined || GLOBAL_REGION.test(config.AWS_REGION) || validate.region(config.AWS_REGION, 'AWS_REGION'));
+  check(() => config.AWS_REGION === undefined || config.AWS_REGION === GLOBAL_REGION || validate.region(config.AWS_REGION, 'AWS_REGION'));
   check(() => validateEndpointChoice(validate, config));
   check(() =>
     validate.require(

@@ -4,8 +4,8 @@ import type { RequestValidator } from '../sts/sts-validation.js';
 /** The host of STS's global endpoint (region `aws-global`), which some operations (AssumeRoot) are not served on. */
 const GLOBAL_STS_HOSTNAME = 'sts.amazonaws.com';
 
-/** The pseudo-regions the SDK resolves to a partition's global STS endpoint: `aws-global`, `aws-us-gov-global`… */
-export const GLOBAL_REGION = /^aws(-[a-z]+)*-global$/;
+/** The pseudo-region the SDK resolves to STS's global endpoint. */
+export const GLOBAL_REGION = 'aws-global';
 
 /**
  * The URL an STS client sends its requests to, as the SDK's own endpoint resolution makes it from the client's config
@@ -44,12 +44,12 @@ export interface EndpointChoice {
 export function validateEndpointChoice(validate: RequestValidator, config: EndpointChoice): void {
   const given = config.clientConfig ?? {};
   const region = config.AWS_REGION ?? given.region;
-  const global = typeof region === 'string' && GLOBAL_REGION.test(region);
+  const global = region === GLOBAL_REGION;
   for (const field of ['useFipsEndpoint', 'useDualstackEndpoint'] as const) {
     const value = config[field];
     validate.require(value === undefined || typeof value === 'boolean', field, 'must be true or false');
     if ((value ?? given[field]) !== true) continue;
-    validate.require(!global, field, `is not available on the global endpoint (${String(region)}): set AWS_REGION to a region`);
+    validate.require(!global, field, `is not available on the global endpoint (aws-global): set AWS_REGION to a region`);
     validate.require(given.endpoint === undefined, field, 'cannot go with a custom endpoint (clientConfig.endpoint): the SDK refuses it');
   }
 }
