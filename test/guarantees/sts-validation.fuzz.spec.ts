@@ -281,7 +281,14 @@ describe('planted secrets never leak', () => {
   afterAll(() => Logger.overrideLogger(false));
 
   type Position =
-    'webIdentityToken' | 'webIdentityTokenFile' | 'samlAssertion' | 'externalId' | 'configExternalId' | 'mfaAssumeRole' | 'mfaSessionToken';
+    | 'webIdentityToken'
+    | 'webIdentityTokenFile'
+    | 'samlAssertion'
+    | 'externalId'
+    | 'configExternalId'
+    | 'mfaAssumeRole'
+    | 'mfaSessionToken'
+    | 'tradeInToken';
   const POSITIONS: Position[] = [
     'webIdentityToken',
     'webIdentityTokenFile',
@@ -290,6 +297,7 @@ describe('planted secrets never leak', () => {
     'configExternalId',
     'mfaAssumeRole',
     'mfaSessionToken',
+    'tradeInToken',
   ];
   const marker = fc.stringMatching(/^SECRET[A-Za-z0-9]{10,30}$/);
   const ROLE = 'arn:aws:iam::123456789012:role/Tenant';
@@ -320,6 +328,8 @@ describe('planted secrets never leak', () => {
         };
       case 'mfaSessionToken':
         return { config: {}, run: (s) => s.getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: secret } }) };
+      case 'tradeInToken':
+        return { config: {}, run: (s) => s.getDelegatedAccessToken(secret) };
     }
   }
 
@@ -393,6 +403,7 @@ describe('planted secrets never leak', () => {
       AssumeRoleWithWebIdentityCommand,
       AssumeRoleWithSAMLCommand,
       GetSessionTokenCommand,
+      GetDelegatedAccessTokenCommand,
     ] as const) {
       sts.on(command as typeof AssumeRoleCommand).callsFake(() => Promise.reject(error));
     }
