@@ -37,6 +37,7 @@ export type {
   CallerIdentity,
   ExpirationStatus,
   GetFederationTokenRequest,
+  AssumeRootRequest,
   GetSessionTokenRequest,
   GetWebIdentityTokenRequest,
   MfaInput,

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { resolveStsConfig, ServerAwsStsConfig } from '../config/server-aws-sts.config.js';
 import { createStsClient } from '../config/sts-client.factory.js';
-import { StsError } from '../errors/sts-error.js';
+import { encodedAuthorizationMessageOf, StsError } from '../errors/sts-error.js';
 import { StsService } from '../module/sts.service.js';
 import { customerRoleTemplate, type CustomerRoleTemplateOptions } from '../onboarding/customer-role-template.js';
 import { customerRoleTerraform } from '../onboarding/customer-role-terraform.js';
@@ -27,6 +27,8 @@ Commands:
   template           write the customer's role as a CloudFormation template (default) or Terraform JSON
   quick-create-url   make the CloudFormation console link that creates the customer's role
   check-role         check a customer's role: assume it, compare its account, probe that it requires the ExternalId
+  decode-authorization-message
+                     print why AWS denied a request: the decoded JSON of an encoded authorization failure message
 
 Run \`nestjs-aws-sts <command> --help\` for a command's options.
 
@@ -186,6 +188,27 @@ reachable and (with an ExternalId) shown to require it; 1 otherwise, with STS's 
       io.stdout.write(
         `OK ${roleArn} (account ${result.accountId}) as ${result.arn}\n${shown}: ${enforced[`${result.externalIdEnforced}`]}\n`,
       );
+      return CLI_EXIT.ok;
+    },
+  },
+
+  'decode-authorization-message': {
+    help: `Usage: nestjs-aws-sts decode-authorization-message --message-file <path>
+
+Prints why AWS denied a request (sts.explainAuthorizationFailure): the decoded JSON of the encoded authorization
+failure message some services (EC2 among them) end an AccessDenied with. The file holds the encoded message, or the
+whole error text that ends with "Encoded authorization failure message: ...". The message reveals policies: it is
+read from a file (not the command line, so it stays out of the shell's history) and never printed. The base identity
+needs sts:DecodeAuthorizationMessage. Exit code 0 when decoded; 1 with STS's error and the library's hint.
+
+  --message-file <path>  a file holding the encoded message, or the error text that carries it
+`,
+    options: { 'message-file': { type: 'string' } },
+    async run(values, { io, sts }) {
+      const text = readFileSync(required(values, 'message-file'), 'utf8').trim();
+      const carried = new Error(text);
+      const explanation = await sts().explainAuthorizationFailure(encodedAuthorizationMessageOf(carried) === undefined ? text : carried);
+      io.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
       return CLI_EXIT.ok;
     },
   },

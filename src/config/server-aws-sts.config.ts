@@ -5,6 +5,7 @@ import { baseCredentialProvider } from './base-identity.js';
 import { resolveCacheOptions, type CredentialCacheOptions, type CredentialCacheSettings } from './cache-options.js';
 import { boundedProvider } from '../sts/operation-deadline.js';
 import { withRequestHandlerDefaults } from './request-handler-defaults.js';
+import { GLOBAL_REGION, validateEndpointChoice } from './sts-endpoint.js';
 import { STS_LIMITS } from '../sts/sts-limits.js';
 import { StsError, StsValidationError } from '../errors/sts-error.js';
 import type { RequestTenantOptions } from '../tenant/request-tenant-options.js';
@@ -31,8 +32,24 @@ export interface MetricsOptions {
  * from its config service (`configureAsync({ useFactory: () => ServerAwsStsConfig.fromEnv() })`).
  */
 export class ServerAwsStsConfig {
-  /** Region of the STS endpoint (regional endpoints are the SDK default). Default: the SDK's region chain. */
+  /**
+   * Region of the STS endpoint: the regional endpoint `https://sts.<region>.amazonaws.com` (the SDK's default), or
+   * `aws-global` for the global endpoint `https://sts.amazonaws.com` (served from us-east-1; no FIPS or dual-stack
+   * variant; AssumeRoot, GetWebIdentityToken and GetScopedCredentials are not served there). Default: the SDK's region chain.
+   */
   AWS_REGION?: string;
+  /**
+   * Send STS calls to the region's FIPS 140 endpoint (`sts-fips.<region>.amazonaws.com`), as the SDK resolves it.
+   * Not with `aws-global` nor a custom `clientConfig.endpoint`. Default: the SDK's (`AWS_USE_FIPS_ENDPOINT`, the
+   * profile's `use_fips_endpoint`, else false).
+   */
+  useFipsEndpoint?: boolean;
+  /**
+   * Send STS calls to the region's dual-stack endpoint, reachable over IPv4 and IPv6 (`sts.<region>.api.aws`), as
+   * the SDK resolves it. Not with `aws-global` nor a custom `clientConfig.endpoint`. Default: the SDK's
+   * (`AWS_USE_DUALSTACK_ENDPOINT`, the profile's `use_dualstack_endpoint`, else false).
+   */
+  useDualstackEndpoint?: boolean;
   /** Shared-config profile of the base identity, used through `fromIni`. Default: none (the SDK's default chain). */
   AWS_PROFILE?: string;
   /** Session length when a request gives none, in seconds (900–43200). Default: 3600. */
@@ -187,7 +204,8 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   const prefix = config.sessionNamePrefix ?? 'nestjs-aws-sts';
   const operationTimeoutSeconds = config.operationTimeoutSeconds ?? 30;
   const maxConcurrentStsCalls = config.maxConcurrentStsCalls ?? DEFAULT_MAX_CONCURRENT_STS_CALLS;
-  check(() => config.AWS_REGION === undefined || validate.region(config.AWS_REGION, 'AWS_REGION'));
+  check(() => config.AWS_REGION === undefined || config.AWS_REGION === GLOBAL_REGION || validate.region(config.AWS_REGION, 'AWS_REGION'));
+  check(() => validateEndpointChoice(validate, config));
   check(() =>
     validate.require(
       config.AWS_PROFILE === undefined || (typeof config.AWS_PROFILE === 'string' && config.AWS_PROFILE.length > 0),
@@ -248,7 +266,12 @@ export function resolveStsConfig(config: ServerAwsStsConfig = {}): ResolvedStsCo
   }
 
   const operationTimeoutMs = operationTimeoutSeconds * 1000;
-  const { clientConfig, ownsRequestHandler } = withRequestHandlerDefaults(config.clientConfig);
+  const { useFipsEndpoint, useDualstackEndpoint } = config;
+  const { clientConfig, ownsRequestHandler } = withRequestHandlerDefaults({
+    ...config.clientConfig,
+    ...(useFipsEndpoint === undefined ? {} : { useFipsEndpoint }),
+    ...(useDualstackEndpoint === undefined ? {} : { useDualstackEndpoint }),
+  });
   return {
     region: config.AWS_REGION,
     defaultSessionDuration,

@@ -4,6 +4,7 @@ import type { StsOperation } from './sts-operation.js';
 export type StsServiceErrorCode =
   | 'AccessDenied'
   | 'ExpiredTokenException'
+  | 'ExpiredTradeInToken'
   | 'IDPCommunicationError'
   | 'IDPRejectedClaim'
   | 'InvalidAuthorizationMessage'
@@ -90,6 +91,10 @@ export const ERROR_CODES: Readonly<Record<StsErrorCode, ErrorCodeRules>> = {
           return "The role's trust policy must trust this SAML provider with sts:AssumeRoleWithSAML, and the assertion's Role attribute must list this role and provider.";
         case 'GetFederationToken':
           return 'GetFederationToken must be signed with the long-term access key of an IAM user (not a role, a session or root) whose policies allow sts:GetFederationToken.';
+        case 'AssumeRoot':
+          return 'AssumeRoot needs centralized root access enabled for the organization (IAM console: Root access management, or aws iam enable-organizations-root-sessions), a caller in the management account or the delegated administrator account for IAM (never root) allowed sts:AssumeRoot, and a targetPrincipal that is a member account of that organization.';
+        case 'GetDelegatedAccessToken':
+          return 'The base identity may not exchange this trade-in token: check that it is the identity the delegation was granted to, and that its policies allow sts:GetDelegatedAccessToken.';
         default:
           return 'The base identity lacks permission for this STS action; check its IAM policies and any SCP.';
       }
@@ -109,6 +114,12 @@ export const ERROR_CODES: Readonly<Record<StsErrorCode, ErrorCodeRules>> = {
       operation === 'AssumeRoleWithWebIdentity'
         ? 'The web identity token has expired: read a fresh token (a token file is re-read on every call).'
         : 'The base credentials have expired: refresh them (SSO login, a new session token) or use a provider that refreshes.',
+  },
+  ExpiredTradeInToken: {
+    retryable: false,
+    refusal: false,
+    hint: () =>
+      'The trade-in token has expired: have the customer approve the delegation request again for a fresh token, and exchange it at once.',
   },
   RegionDisabledException: {
     retryable: false,

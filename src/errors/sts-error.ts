@@ -83,6 +83,7 @@ const WIRE_CODES: Record<string, string> = {
   OutboundWebIdentityFederationDisabledException: 'OutboundWebIdentityFederationDisabled',
   SessionDurationEscalationException: 'SessionDurationEscalation',
   JWTPayloadSizeExceededException: 'JWTPayloadSizeExceeded',
+  ExpiredTradeInTokenException: 'ExpiredTradeInToken',
 };
 
 /**
@@ -133,6 +134,8 @@ function codeOf(error: SdkErrorShape): string {
   const name = error.name ?? 'Error';
   if (WIRE_CODES[name]) return WIRE_CODES[name];
   if (name === 'CredentialsProviderError' || name === 'ProviderError') return 'CredentialsProviderError';
+  // The SDK could not make an endpoint of the client's config (a variant the partition lacks, FIPS with a custom endpoint).
+  if (name === 'EndpointError') return 'InvalidConfiguration';
   const system = systemCode(error);
   // Checked before the name: the SDK reports a reset socket as a TimeoutError with code ECONNRESET.
   if (system !== undefined && NETWORK_CODES.has(system)) return 'NetworkError';

@@ -9,4 +9,6 @@ export type StsOperation =
   | 'GetAccessKeyInfo'
   | 'GetFederationToken'
   | 'GetWebIdentityToken'
+  | 'AssumeRoot'
+  | 'GetDelegatedAccessToken'
   | 'Configuration';

@@ -30,6 +30,7 @@ import type {
   CallerIdentity,
   ExpirationStatus,
   GetFederationTokenRequest,
+  AssumeRootRequest,
   GetSessionTokenRequest,
   GetWebIdentityTokenRequest,
 } from '../sts/sts-request.types.js';
@@ -303,6 +304,26 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    */
   getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
     return this.#operations.getFederationToken(request);
+  }
+
+  /**
+   * AssumeRoot, uncached: a session of a member account's root user for one privileged task (Organizations centralized
+   * root access), for an admin tool of the management account or of the delegated administrator account for IAM.
+   * `taskPolicyArn` names one of the five AWS managed root-task policies; at most 900 s. Refused before sending
+   * (`InvalidConfiguration`) when the STS client resolves the global endpoint, which does not serve it.
+   * `AccessDenied` when centralized root access is not enabled, the caller may not, or the target is not a member.
+   */
+  assumeRoot(request: AssumeRootRequest): Promise<TemporaryCredentials> {
+    return this.#operations.assumeRoot(request);
+  }
+
+  /**
+   * GetDelegatedAccessToken, uncached: the exchange step of IAM temporary delegation — a partner app turns the
+   * trade-in token of a customer's approved delegation into credentials of the customer's principal (`assumedPrincipal`,
+   * `accountId`). `ExpiredTradeInToken` once the token has expired. The token is never logged nor put in an event.
+   */
+  getDelegatedAccessToken(tradeInToken: string): Promise<TemporaryCredentials> {
+    return this.#operations.getDelegatedAccessToken(tradeInToken);
   }
 
   /**

@@ -56,6 +56,19 @@ export const STS_LIMITS = {
   contextAssertion: { min: 4, max: 2_048 },
   /** DecodeAuthorizationMessage's `EncodedMessage`. */
   encodedAuthorizationMessage: { min: 1, max: 10_240 },
+  /** AssumeRoot: the member account (a 12-digit id), the session's length in seconds (at most 15 minutes). */
+  rootTargetPrincipal: { min: 12, max: 12, pattern: /^\d{12}$/, rule: 'of digits: a member account id' },
+  rootSessionDuration: { min: 0, max: 900, default: 900 },
+  /** The AWS managed task policies AssumeRoot accepts (`arn:<partition>:iam::aws:policy/root-task/<name>`). */
+  rootTaskPolicies: [
+    'IAMAuditRootUserCredentials',
+    'IAMCreateRootUserPassword',
+    'IAMDeleteRootUserCredentials',
+    'S3UnlockBucketPolicy',
+    'SQSUnlockQueuePolicy',
+  ],
+  /** GetDelegatedAccessToken's `TradeInToken`. STS documents no length: this bound of the library's stops a runaway string. */
+  tradeInToken: { min: 1, max: 16_384 },
   /** GetAccessKeyInfo's `AccessKeyId` (`AKIA…` long-term, `ASIA…` temporary). */
   accessKeyId: { min: 16, max: 128, pattern: /^\w+$/, rule: 'of [\\w]' },
 } as const;

@@ -4,18 +4,22 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  AssumeRootCommand,
   DecodeAuthorizationMessageCommand,
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetDelegatedAccessTokenCommand,
   GetFederationTokenCommand,
   GetWebIdentityTokenCommand,
   GetSessionTokenCommand,
   type AssumeRoleCommandOutput,
   type AssumeRoleWithSAMLCommandOutput,
   type AssumeRoleWithWebIdentityCommandOutput,
+  type AssumeRootCommandOutput,
   type Credentials,
   type DecodeAuthorizationMessageCommandOutput,
   type GetAccessKeyInfoCommandOutput,
+  type GetDelegatedAccessTokenCommandOutput,
   type GetFederationTokenCommandOutput,
   type GetWebIdentityTokenCommandOutput,
   type GetCallerIdentityCommandOutput,
@@ -28,6 +32,8 @@ import { prepareRoleSession, roleSessionCommandInput, type PreparedAssumeRole } 
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { StsCallLimit } from './sts-call-limit.js';
 import { stsClientSignedBy } from '../config/sts-client.factory.js';
+import { sendsToGlobalStsEndpoint } from '../config/sts-endpoint.js';
+import { validateAssumeRootRequest } from './assume-root.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { encodedAuthorizationMessageOf, StsError, toStsError, type StsOperation } from '../errors/sts-error.js';
 import { explainDecodedMessage } from './authorization-message.js';
@@ -36,6 +42,7 @@ import type {
   AccessKeyInfo,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
+  AssumeRootRequest,
   AuthorizationFailureExplanation,
   CallerIdentity,
   GetFederationTokenRequest,
@@ -72,6 +79,8 @@ interface StsOutputs {
   GetAccessKeyInfo: GetAccessKeyInfoCommandOutput;
   GetFederationToken: GetFederationTokenCommandOutput;
   GetWebIdentityToken: GetWebIdentityTokenCommandOutput;
+  AssumeRoot: AssumeRootCommandOutput;
+  GetDelegatedAccessToken: GetDelegatedAccessTokenCommandOutput;
 }
 
 type StsCommand =
@@ -83,7 +92,9 @@ type StsCommand =
   | DecodeAuthorizationMessageCommand
   | GetAccessKeyInfoCommand
   | GetFederationTokenCommand
-  | GetWebIdentityTokenCommand;
+  | GetWebIdentityTokenCommand
+  | AssumeRootCommand
+  | GetDelegatedAccessTokenCommand;
 
 const PRINCIPAL_TYPES: ReadonlyArray<[RegExp, CallerIdentity['type']]> = [
   [/^arn:[^:]+:iam::\d{12}:root$/, 'root'],
@@ -108,6 +119,8 @@ export class StsOperations {
   private readonly failures = new FailureLog();
   private readonly turns: StsCallLimit;
   private accountId?: Promise<string>;
+  /** Whether the client resolves STS's global endpoint: fixed by its config, so asked of the SDK once. */
+  private globalEndpoint?: Promise<boolean>;
 
   constructor(
     private readonly config: ResolvedStsConfig,
@@ -362,6 +375,46 @@ export class StsOperations {
     });
   }
 
+  /**
+   * AssumeRoot: the root user's session in a member account, for one task. Refused before sending when the client
+   * resolves STS's global endpoint, which does not serve it. Never cached: a root session is short and privileged.
+   */
+  assumeRoot(request: AssumeRootRequest): Promise<TemporaryCredentials> {
+    const operation = 'AssumeRoot';
+    return this.bounded(operation, async (signal) => {
+      const input = validateAssumeRootRequest(new RequestValidator(operation), request);
+      const global = await this.sendsToGlobalEndpoint().catch((error: unknown) => {
+        throw toStsError(error, operation);
+      });
+      if (global) {
+        throw new StsError(
+          `${operation} is not served by STS's global endpoint (https://sts.amazonaws.com): set AWS_REGION to a region (e.g. us-east-1), not aws-global, and leave useGlobalEndpoint off`,
+          { code: 'InvalidConfiguration', operation },
+        );
+      }
+      const output = await this.send(operation, new AssumeRootCommand(input), { accountId: input.TargetPrincipal, secrets: [], signal });
+      return this.toCredentials(operation, output, input.TargetPrincipal);
+    });
+  }
+
+  /**
+   * GetDelegatedAccessToken: exchanges the trade-in token of a customer's approved delegation for credentials of the
+   * customer's principal. The token is a secret: never in an event, a log line or an error.
+   */
+  getDelegatedAccessToken(tradeInToken: string): Promise<TemporaryCredentials> {
+    const operation = 'GetDelegatedAccessToken';
+    return this.bounded(operation, async (signal) => {
+      new RequestValidator(operation).text(tradeInToken, 'tradeInToken', STS_LIMITS.tradeInToken);
+      const output = await this.send(operation, new GetDelegatedAccessTokenCommand({ TradeInToken: tradeInToken }), {
+        secrets: [tradeInToken],
+        signal,
+      });
+      const principal = output.AssumedPrincipal;
+      const accountId = principal ? /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1] : undefined;
+      return this.toCredentials(operation, output, accountId, { assumedPrincipal: principal });
+    });
+  }
+
   /** Calls GetCallerIdentity signed by `credentials` (an access check), on the module client's sockets. */
   callerIdentityOf(credentials: TemporaryCredentials, roleArn: string): Promise<GetCallerIdentityCommandOutput> {
     return this.bounded('GetCallerIdentity', (signal) =>
@@ -372,6 +425,14 @@ export class StsOperations {
         stsClientSignedBy(this.stsClient, this.config, credentials),
       ),
     );
+  }
+
+  private sendsToGlobalEndpoint(): Promise<boolean> {
+    this.globalEndpoint ??= sendsToGlobalStsEndpoint(this.stsClient).catch((error: unknown) => {
+      this.globalEndpoint = undefined;
+      throw error;
+    });
+    return this.globalEndpoint;
   }
 
   private bounded<T>(operation: StsOperation, work: (signal: AbortSignal) => Promise<T>): Promise<T> {

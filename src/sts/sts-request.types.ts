@@ -97,6 +97,20 @@ export interface GetFederationTokenRequest {
   tags?: Record<string, string>;
 }
 
+/** Input of `StsService.assumeRoot`: a root session in a member account of the caller's organization. */
+export interface AssumeRootRequest {
+  /** The member account to act in as its root user: its 12-digit account id. */
+  targetPrincipal: string;
+  /**
+   * The one privileged task the session may do: the ARN of an AWS managed root-task policy,
+   * `arn:aws:iam::aws:policy/root-task/<name>` with `<name>` one of IAMAuditRootUserCredentials,
+   * IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy or SQSUnlockQueuePolicy.
+   */
+  taskPolicyArn: string;
+  /** Session lifetime in seconds: 0–900. Default: 900 (STS's). */
+  durationSeconds?: number;
+}
+
 /** Input of `StsService.getWebIdentityToken` and `webIdentityTokenProvider`. */
 export interface GetWebIdentityTokenRequest {
   /** The `aud` claim: who the token is for (e.g. `https://api.example.com`). 1–10 values of 1–1000 characters. */

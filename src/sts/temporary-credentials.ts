@@ -29,6 +29,8 @@ export interface TemporaryCredentialsDetails {
   nameQualifier?: string;
   /** GetFederationToken: the federated user, `arn:aws:sts::<account>:federated-user/<name>` and `<account>:<name>`. */
   federatedUser?: { arn: string; federatedUserId: string };
+  /** GetDelegatedAccessToken: the ARN of the customer's principal whose permissions the credentials carry. */
+  assumedPrincipal?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export class TemporaryCredentials implements AwsCredentialIdentity, TemporaryCre
   readonly issuer?: string;
   readonly nameQualifier?: string;
   readonly federatedUser?: { arn: string; federatedUserId: string };
+  readonly assumedPrincipal?: string;
 
   constructor(
     secrets: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date },

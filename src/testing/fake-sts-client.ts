@@ -6,9 +6,11 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  AssumeRootCommand,
   DecodeAuthorizationMessageCommand,
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
+  GetDelegatedAccessTokenCommand,
   GetFederationTokenCommand,
   GetSessionTokenCommand,
   GetWebIdentityTokenCommand,
@@ -27,6 +29,8 @@ const COMMANDS = {
   GetAccessKeyInfo: GetAccessKeyInfoCommand,
   GetFederationToken: GetFederationTokenCommand,
   GetWebIdentityToken: GetWebIdentityTokenCommand,
+  AssumeRoot: AssumeRootCommand,
+  GetDelegatedAccessToken: GetDelegatedAccessTokenCommand,
 } as const satisfies Record<FakedStsOperation, unknown>;
 
 const isFaked = (operation: string): operation is FakedStsOperation => Object.hasOwn(COMMANDS, operation);
@@ -52,7 +56,7 @@ export function fakeStsClient(options: FakeStsOptions = {}): STSClient {
 
 function answerFor(commandName: string, input: Record<string, unknown>, options: FakeStsOptions) {
   const operation = commandName.replace(/Command$/, '');
-  if (!isFaked(operation)) throw new Error(`fakeStsClient answers the five STS operations of nestjs-aws-sts, not ${commandName}`);
+  if (!isFaked(operation)) throw new Error(`fakeStsClient answers the STS operations nestjs-aws-sts wraps, not ${commandName}`);
   return stsAnswer(operation, input, options);
 }
 
@@ -65,7 +69,7 @@ export interface StsClientMockLike {
 }
 
 /**
- * Makes an aws-sdk-client-mock stub of `STSClient` answer the five STS operations as STS would — AssumeRole with
+ * Makes an aws-sdk-client-mock stub of `STSClient` answer the STS operations the library wraps as STS would — AssumeRole with
  * credentials and the assumed-role user, GetCallerIdentity with `options.identity` — so the module's cache works on
  * top of it. Returns the stub: `stsClientMockAnswers(mockClient(STSClient))`. Add your own behaviours after it
  * (`sts.on(AssumeRoleCommand, { RoleArn }).rejects(...)`): the later, more specific one wins.

@@ -24,6 +24,7 @@ import type {
   AssumeRoleRequest,
   AssumeRoleWithSamlRequest,
   AssumeRoleWithWebIdentityRequest,
+  AssumeRootRequest,
   CallerIdentity,
   ExpirationStatus,
   GetFederationTokenRequest,
@@ -228,6 +229,21 @@ export class FakeStsService implements StsServiceShape {
     return this.#credentials(answer as Answer, fakeIdentity(this.#options).account, {
       federatedUser: { arn: Arn, federatedUserId: FederatedUserId },
     });
+  }
+
+  /** A root session of `targetPrincipal`, valid for `durationSeconds` (default 900). */
+  async assumeRoot(request: AssumeRootRequest): Promise<TemporaryCredentials> {
+    this.calls.push({ method: 'assumeRoot' });
+    const answer = stsAnswer('AssumeRoot', { DurationSeconds: request.durationSeconds }, this.#options);
+    return this.#credentials(answer as Answer, request.targetPrincipal);
+  }
+
+  /** Credentials of a fake delegated role, whatever the token. */
+  async getDelegatedAccessToken(_tradeInToken: string): Promise<TemporaryCredentials> {
+    this.calls.push({ method: 'getDelegatedAccessToken' });
+    const answer = stsAnswer('GetDelegatedAccessToken', {}, this.#options);
+    const assumedPrincipal = String(answer.AssumedPrincipal);
+    return this.#credentials(answer as Answer, accountOf(assumedPrincipal), { assumedPrincipal });
   }
 
   /** A fresh fake JWT per call (not a real signature), valid for `durationSeconds` (default 300). */

@@ -42,6 +42,7 @@ export type StsAnswer = Record<string, unknown>;
 const DEFAULT_ACCOUNT = '123456789012';
 const DEFAULT_ROLE_SECONDS = 3600;
 const DEFAULT_SESSION_TOKEN_SECONDS = 43_200;
+const DEFAULT_ROOT_SESSION_SECONDS = 900;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
 
 /** The identity with its defaults filled in. */
@@ -126,5 +127,12 @@ export function stsAnswer(operation: FakedStsOperation, input: Record<string, un
         FederatedUser: { Arn: `arn:aws:sts::${account}:federated-user/${name}`, FederatedUserId: `${account}:${name}` },
       };
     }
+    case 'AssumeRoot':
+      return { Credentials: credentials(input.DurationSeconds, DEFAULT_ROOT_SESSION_SECONDS, now) };
+    case 'GetDelegatedAccessToken':
+      return {
+        Credentials: credentials(undefined, DEFAULT_ROLE_SECONDS, now),
+        AssumedPrincipal: `arn:aws:iam::${DEFAULT_ACCOUNT}:role/FakeDelegatedRole`,
+      };
   }
 }

@@ -84,7 +84,9 @@ describe('nestjs-aws-sts (the command line)', () => {
       cli(['template', '--nope']),
     ]);
     expect(help.code).toBe(0);
-    for (const command of ['principal', 'template', 'quick-create-url', 'check-role']) expect(help.stdout).toContain(command);
+    for (const command of ['principal', 'template', 'quick-create-url', 'check-role', 'decode-authorization-message']) {
+      expect(help.stdout).toContain(command);
+    }
     expect(help.stdout).toContain('Exit codes');
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toContain('Usage: nestjs-aws-sts');
@@ -172,6 +174,69 @@ describe('nestjs-aws-sts (the command line)', () => {
     expect(open.stderr).toMatch(/^error: ExternalIdNotEnforced: /m);
     for (const run of [denied, open]) expect(printed(run)).not.toMatch(new RegExp(`${EXTERNAL_ID}|wrong-value-0123456789abcdef`));
   }, 60_000);
+
+  describe('decode-authorization-message', () => {
+    const DENIAL = {
+      allowed: false,
+      explicitDeny: true,
+      matchedStatements: {
+        items: [{ statementId: 'NoBigInstances', effect: 'DENY', actions: { items: [{ value: 'ec2:RunInstances' }] } }],
+      },
+      failures: { items: [] },
+      context: { principal: { arn: 'arn:aws:iam::111111111111:user/local-test' }, action: 'ec2:RunInstances', resource: '*' },
+    };
+
+    it('prints the decoded JSON of a message in a file, or in the whole error text pasted there (exit 0)', async () => {
+      const encoded = server.encodeAuthorizationMessage(DENIAL);
+      const messageFile = join(dir, 'message');
+      const errorFile = join(dir, 'error');
+      writeFileSync(messageFile, `${encoded}\n`);
+      writeFileSync(
+        errorFile,
+        `An error occurred (UnauthorizedOperation): You are not authorized. Encoded authorization failure message: ${encoded}\n`,
+      );
+      const before = server.callCount('DecodeAuthorizationMessage');
+
+      const runs = await Promise.all([
+        cli(['decode-authorization-message', '--message-file', messageFile]),
+        cli(['decode-authorization-message', '--message-file', errorFile]),
+      ]);
+
+      for (const run of runs) {
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.stdout)).toMatchObject({
+          allowed: false,
+          explicitDeny: true,
+          action: 'ec2:RunInstances',
+          matchedStatements: [{ statementId: 'NoBigInstances', effect: 'DENY', actions: ['ec2:RunInstances'] }],
+          decoded: DENIAL,
+        });
+        expect(printed(run)).not.toContain(encoded);
+      }
+      expect(server.callCount('DecodeAuthorizationMessage')).toBe(before + 2);
+    }, 60_000);
+
+    it('a message STS cannot decode fails (exit 1) with the code and the hint, the message never printed', async () => {
+      const forged = 'forged-encoded-authorization-message-0123456789';
+      const messageFile = join(dir, 'forged');
+      writeFileSync(messageFile, forged);
+
+      const run = await cli(['decode-authorization-message', '--message-file', messageFile]);
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('error: InvalidAuthorizationMessage');
+      expect(run.stderr).toContain('hint: STS could not decode the message');
+      expect(printed(run)).not.toContain(forged);
+    }, 60_000);
+
+    it('without --message-file: the usage (exit 2), nothing sent', async () => {
+      const before = server.calls.length;
+      const run = await cli(['decode-authorization-message']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--message-file is required');
+      expect(server.calls.length).toBe(before);
+    }, 60_000);
+  });
 
   it('check-role without --role-arn: the usage (exit 2), nothing sent', async () => {
     const before = server.calls.length;

@@ -357,6 +357,173 @@ describe('STS operations over the wire', () => {
     });
   });
 
+  describe('assumeRoot (AssumeRoot)', () => {
+    const MEMBER = '222222222222';
+    const TASK = 'arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy';
+
+    afterEach(() => server.setCentralizedRootAccess(false));
+
+    it("opens a member account's root session for one task, at most 900 s, that acts as that root user", async () => {
+      server.setCentralizedRootAccess(true, [MEMBER]);
+      const { service, events } = await app();
+
+      const credentials = await service.assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK });
+
+      expect(credentials.accountId).toBe(MEMBER);
+      expect(credentials.expiration.getTime() - Date.now()).toBeLessThanOrEqual(900_000);
+      const client = new STSClient(server.stsClientConfig(credentials));
+      try {
+        expect((await client.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${MEMBER}:root`);
+      } finally {
+        client.destroy();
+      }
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'sts-call', operation: 'AssumeRoot', outcome: 'success', accountId: MEMBER }),
+      ]);
+      expect(visibleText([events, credentials])).not.toContain(credentials.sessionToken);
+      expect(visibleText([events, credentials])).not.toContain(credentials.secretAccessKey);
+    });
+
+    it('refuses a bad target, task policy or duration before sending anything', async () => {
+      const { service } = await app();
+      const bad: Array<[Record<string, unknown>, string]> = [
+        [{ taskPolicyArn: TASK }, 'targetPrincipal'],
+        [{ targetPrincipal: '22222222222', taskPolicyArn: TASK }, 'targetPrincipal'],
+        [{ targetPrincipal: `arn:aws:iam::${MEMBER}:root`, taskPolicyArn: TASK }, 'targetPrincipal'],
+        [{ targetPrincipal: MEMBER }, 'taskPolicyArn'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: 'arn:aws:iam::aws:policy/root-task/AdministratorAccess' }, 'taskPolicyArn'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }, 'taskPolicyArn'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: `arn:aws:iam::${MEMBER}:policy/root-task/S3UnlockBucketPolicy` }, 'taskPolicyArn'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: TASK, durationSeconds: 901 }, 'durationSeconds'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: TASK, durationSeconds: -1 }, 'durationSeconds'],
+        [{ targetPrincipal: MEMBER, taskPolicyArn: TASK, durationSeconds: 1.5 }, 'durationSeconds'],
+      ];
+      for (const [request, field] of bad) {
+        expect(await rejection(service.assumeRoot(request as never))).toMatchObject({
+          name: 'StsValidationError',
+          field,
+          operation: 'AssumeRoot',
+        });
+      }
+      expect(server.callCount()).toBe(0);
+    });
+
+    it('is refused with AccessDenied and the hint when centralized root access is off or the target is no member', async () => {
+      const { service, events } = await app();
+
+      const off = await rejection(service.assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK }));
+      server.setCentralizedRootAccess(true, [MEMBER]);
+      const stranger = await rejection(service.assumeRoot({ targetPrincipal: '999999999999', taskPolicyArn: TASK }));
+
+      for (const error of [off, stranger]) {
+        expect(error).toMatchObject({ code: 'AccessDenied', operation: 'AssumeRoot', retryable: false, httpStatusCode: 403 });
+        expect(error.hint).toMatch(/centralized root access enabled/);
+        expect(error.hint).toMatch(/delegated administrator/);
+      }
+      expect(events.map((event) => event.type === 'sts-call' && event.errorCode)).toEqual(['AccessDenied', 'AccessDenied']);
+    });
+
+    it.each([
+      ['ExpiredTokenException', /base credentials have expired/],
+      ['RegionDisabledException', /not activated in this region/],
+    ] as const)('maps %s to its code and hint', async (code, hint) => {
+      server.setCentralizedRootAccess(true, [MEMBER]);
+      const { service } = await app();
+      server.injectFault({ kind: 'error', code }, { action: 'AssumeRoot' });
+
+      const error = await rejection(service.assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK }));
+
+      expect(error).toMatchObject({ code, operation: 'AssumeRoot', retryable: false });
+      expect(error.hint).toMatch(hint);
+    });
+
+    it("is refused before anything is sent when the client resolves STS's global endpoint", async () => {
+      const sent: string[] = [];
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ServerAwsStsModule.configure({
+            AWS_REGION: 'us-east-1',
+            credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
+            clientConfig: {
+              useGlobalEndpoint: true,
+              maxAttempts: 1,
+              // Never reaches AWS: a request that got this far is recorded and refused here.
+              requestHandler: {
+                handle: async (request: { hostname: string }) => {
+                  sent.push(request.hostname);
+                  throw new Error('no network in this spec');
+                },
+              } as never,
+            },
+          }),
+        ],
+      }).compile();
+      apps.push(moduleRef);
+
+      const error = await rejection(moduleRef.get(StsService).assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK }));
+
+      expect(error).toMatchObject({ code: 'InvalidConfiguration', operation: 'AssumeRoot', retryable: false });
+      expect(error.message).toMatch(/global endpoint \(https:\/\/sts\.amazonaws\.com\)/);
+      // The SDK is asked once per client: the verdict holds for the next call.
+      await expect(moduleRef.get(StsService).assumeRoot({ targetPrincipal: MEMBER, taskPolicyArn: TASK })).rejects.toMatchObject({
+        code: 'InvalidConfiguration',
+      });
+      expect(sent).toEqual([]);
+    });
+  });
+
+  describe('getDelegatedAccessToken (GetDelegatedAccessToken)', () => {
+    const CUSTOMER_ROLE = 'arn:aws:iam::444444444444:role/PartnerDelegation';
+
+    it("exchanges a trade-in token for a session of the customer's principal; the token is never shown", async () => {
+      const { service, events, logs } = await app();
+      const token = server.issueTradeInToken(CUSTOMER_ROLE);
+
+      const credentials = await service.getDelegatedAccessToken(token);
+
+      expect(credentials).toMatchObject({ accountId: '444444444444', assumedPrincipal: CUSTOMER_ROLE });
+      const client = new STSClient(server.stsClientConfig(credentials));
+      try {
+        expect((await client.send(new GetCallerIdentityCommand({}))).Arn).toMatch(
+          /^arn:aws:sts::444444444444:assumed-role\/PartnerDelegation\//,
+        );
+      } finally {
+        client.destroy();
+      }
+      expect(events).toEqual([expect.objectContaining({ type: 'sts-call', operation: 'GetDelegatedAccessToken', outcome: 'success' })]);
+      expect(visibleText([events, logs, credentials])).not.toContain(token);
+    });
+
+    it('answers an expired token with ExpiredTradeInToken and its hint, and scrubs the token from the error', async () => {
+      const { service, events, logs } = await app();
+      const token = server.issueTradeInToken(CUSTOMER_ROLE, -1);
+      server.injectFault(
+        { kind: 'error', code: 'AccessDenied', message: `Token ${token} is not yours` },
+        { action: 'GetDelegatedAccessToken' },
+      );
+
+      const refused = await rejection(service.getDelegatedAccessToken(token));
+      const expired = await rejection(service.getDelegatedAccessToken(token));
+
+      expect(refused).toMatchObject({ code: 'AccessDenied', operation: 'GetDelegatedAccessToken' });
+      expect(refused.hint).toMatch(/sts:GetDelegatedAccessToken/);
+      expect(expired).toMatchObject({ code: 'ExpiredTradeInToken', operation: 'GetDelegatedAccessToken', retryable: false });
+      expect(expired.hint).toMatch(/approve the delegation request again/);
+      expect(visibleText([refused, expired, events, logs])).not.toContain(token);
+    });
+
+    it('refuses an empty, oversized or non-string token before sending anything', async () => {
+      const { service } = await app();
+      for (const token of ['', 'x'.repeat(16_385), undefined]) {
+        expect(await rejection(service.getDelegatedAccessToken(token as never))).toMatchObject({
+          name: 'StsValidationError',
+          field: 'tradeInToken',
+        });
+      }
+      expect(server.callCount()).toBe(0);
+    });
+  });
+
   describe('AssumeRole with providedContexts (trusted identity propagation)', () => {
     const ROLE = 'arn:aws:iam::222222222222:role/IdentityAware';
     const PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';

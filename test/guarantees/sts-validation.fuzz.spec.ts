@@ -17,7 +17,9 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
+  AssumeRootCommand,
   GetCallerIdentityCommand,
+  GetDelegatedAccessTokenCommand,
   GetSessionTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
@@ -28,6 +30,7 @@ import {
   type AssumeRoleRequest,
   type AssumeRoleWithSamlRequest,
   type AssumeRoleWithWebIdentityRequest,
+  type AssumeRootRequest,
   type GetSessionTokenRequest,
   type StsEvent,
 } from '../../src';
@@ -35,13 +38,23 @@ import type { StsService } from '../../src';
 import { assumeRoleOutput, createService, serviceError, stsCredentials } from '../support/fixtures';
 import {
   assumeRoleRequest,
+  assumeRootRequest,
   samlRequest,
   serviceConfig,
   sessionTokenRequest,
   stsAnswer,
+  tradeInToken,
   webIdentityRequest,
 } from '../support/fuzz-requests';
-import { checkAssumeRole, checkSaml, checkSessionToken, checkWebIdentity, type CommandInput } from '../support/sts-limits-checker';
+import {
+  checkAssumeRole,
+  checkAssumeRoot,
+  checkDelegatedAccessToken,
+  checkSaml,
+  checkSessionToken,
+  checkWebIdentity,
+  type CommandInput,
+} from '../support/sts-limits-checker';
 import { capturingLogger, visibleText } from '../support/visible-text';
 
 const sts = mockClient(STSClient);
@@ -112,12 +125,18 @@ function mockAnswers(answer: { ok: true } | { ok: false; error: unknown }): void
     sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: stsCredentials(), SubjectFromWebIdentityToken: 'sub' });
     sts.on(AssumeRoleWithSAMLCommand).resolves({ Credentials: stsCredentials(), Subject: 'subject' });
     sts.on(GetSessionTokenCommand).resolves({ Credentials: stsCredentials() });
+    sts.on(AssumeRootCommand).resolves({ Credentials: stsCredentials() });
+    sts
+      .on(GetDelegatedAccessTokenCommand)
+      .resolves({ Credentials: stsCredentials(), AssumedPrincipal: 'arn:aws:iam::123456789012:role/Partner' });
   } else {
     for (const command of [
       AssumeRoleCommand,
       AssumeRoleWithWebIdentityCommand,
       AssumeRoleWithSAMLCommand,
       GetSessionTokenCommand,
+      AssumeRootCommand,
+      GetDelegatedAccessTokenCommand,
     ] as const) {
       sts.on(command as typeof AssumeRoleCommand).callsFake(() => Promise.reject(answer.error));
     }
@@ -159,6 +178,21 @@ const OPERATIONS: Operation[] = [
     request: sessionTokenRequest,
     call: (service, request) => service.getSessionToken(request as GetSessionTokenRequest),
     sent: () => sts.commandCalls(GetSessionTokenCommand).map((call) => checkSessionToken(call.args[0].input as unknown as CommandInput)),
+  },
+  {
+    name: 'assumeRoot',
+    request: assumeRootRequest,
+    call: (service, request) => service.assumeRoot(request as AssumeRootRequest),
+    sent: () => sts.commandCalls(AssumeRootCommand).map((call) => checkAssumeRoot(call.args[0].input as unknown as CommandInput)),
+  },
+  {
+    name: 'getDelegatedAccessToken',
+    request: tradeInToken,
+    call: (service, request) => service.getDelegatedAccessToken(request as string),
+    sent: () =>
+      sts
+        .commandCalls(GetDelegatedAccessTokenCommand)
+        .map((call) => checkDelegatedAccessToken(call.args[0].input as unknown as CommandInput)),
   },
 ];
 
@@ -247,7 +281,14 @@ describe('planted secrets never leak', () => {
   afterAll(() => Logger.overrideLogger(false));
 
   type Position =
-    'webIdentityToken' | 'webIdentityTokenFile' | 'samlAssertion' | 'externalId' | 'configExternalId' | 'mfaAssumeRole' | 'mfaSessionToken';
+    | 'webIdentityToken'
+    | 'webIdentityTokenFile'
+    | 'samlAssertion'
+    | 'externalId'
+    | 'configExternalId'
+    | 'mfaAssumeRole'
+    | 'mfaSessionToken'
+    | 'tradeInToken';
   const POSITIONS: Position[] = [
     'webIdentityToken',
     'webIdentityTokenFile',
@@ -256,6 +297,7 @@ describe('planted secrets never leak', () => {
     'configExternalId',
     'mfaAssumeRole',
     'mfaSessionToken',
+    'tradeInToken',
   ];
   const marker = fc.stringMatching(/^SECRET[A-Za-z0-9]{10,30}$/);
   const ROLE = 'arn:aws:iam::123456789012:role/Tenant';
@@ -286,6 +328,8 @@ describe('planted secrets never leak', () => {
         };
       case 'mfaSessionToken':
         return { config: {}, run: (s) => s.getSessionToken({ mfa: { serialNumber: 'GAHT12345678', tokenCode: secret } }) };
+      case 'tradeInToken':
+        return { config: {}, run: (s) => s.getDelegatedAccessToken(secret) };
     }
   }
 
@@ -359,6 +403,7 @@ describe('planted secrets never leak', () => {
       AssumeRoleWithWebIdentityCommand,
       AssumeRoleWithSAMLCommand,
       GetSessionTokenCommand,
+      GetDelegatedAccessTokenCommand,
     ] as const) {
       sts.on(command as typeof AssumeRoleCommand).callsFake(() => Promise.reject(error));
     }

@@ -305,6 +305,45 @@ export const sessionTokenRequest: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: junk },
 );
 
+const ROOT_TASKS = [
+  'IAMAuditRootUserCredentials',
+  'IAMCreateRootUserPassword',
+  'IAMDeleteRootUserCredentials',
+  'S3UnlockBucketPolicy',
+  'SQSUnlockQueuePolicy',
+];
+export const assumeRootRequest: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      targetPrincipal: field(
+        accountId,
+        fc.constantFrom('12345678901', '1234567890123', 'arn:aws:iam::123456789012:root', '12345678901a'),
+        false,
+      ),
+      taskPolicyArn: field(
+        fc
+          .tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), fc.constantFrom(...ROOT_TASKS))
+          .map(([p, n]) => `arn:${p}:iam::aws:policy/root-task/${n}`),
+        fc.oneof(
+          fc.constantFrom(...ROOT_TASKS).map((n) => `arn:aws:iam::123456789012:policy/root-task/${n}`),
+          fc.constantFrom('arn:aws:iam::aws:policy/root-task/AdministratorAccess', 'arn:aws:iam::aws:policy/AdministratorAccess'),
+          fc.constantFrom(...ROOT_TASKS).map((n) => `arn:aws:iam::aws:policy/root-task/${n}\n`),
+        ),
+        false,
+      ),
+      durationSeconds: field(fc.integer({ min: 0, max: 900 }), fc.constantFrom(-1, 901, 899.5, 3600)),
+    }),
+  },
+  { weight: 1, arbitrary: junk },
+);
+
+export const tradeInToken: fc.Arbitrary<unknown> = field(
+  fc.string({ minLength: 1, maxLength: 200 }),
+  fc.constantFrom('', ofLength('t', 16_384), ofLength('t', 16_385), ofLength('😀', 16_384)),
+  false,
+);
+
 /** The service options that change validation: requireExternalId, EXTERNAL_ID, MAX_SESSION_DURATION. */
 export const serviceConfig = fc.record({
   requireExternalId: fc.boolean(),

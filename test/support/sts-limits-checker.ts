@@ -124,3 +124,22 @@ export function checkSessionToken(input: CommandInput): string[] {
     violations.push('SerialNumber and TokenCode: both or neither');
   return violations;
 }
+
+/** Violations of the AssumeRoot limits: a 12-digit member account, one of the five root-task policies, at most 900 s. */
+export function checkAssumeRoot(input: CommandInput): string[] {
+  const violations: string[] = [];
+  if (typeof input.TargetPrincipal !== 'string' || !/^\d{12}$/.test(input.TargetPrincipal)) violations.push('TargetPrincipal: account id');
+  const arn = (input.TaskPolicyArn as { arn?: unknown } | undefined)?.arn;
+  const task =
+    /^arn:aws[\w-]*:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMCreateRootUserPassword|IAMDeleteRootUserCredentials|S3UnlockBucketPolicy|SQSUnlockQueuePolicy)$/;
+  if (typeof arn !== 'string' || !task.test(arn)) violations.push('TaskPolicyArn: a root-task policy');
+  durationWithin(violations, input.DurationSeconds, 0, 900);
+  return violations;
+}
+
+/** Violations of the GetDelegatedAccessToken limits: a non-empty token (STS documents no length). */
+export function checkDelegatedAccessToken(input: CommandInput): string[] {
+  const violations: string[] = [];
+  stringWithin(violations, 'TradeInToken', input.TradeInToken, 1, Infinity, undefined, true);
+  return violations;
+}

@@ -29,7 +29,7 @@ export interface IssuedCredential {
   secretAccessKey: string;
   sessionToken: string;
   expiresAt: number;
-  kind: 'assumed-role' | 'session' | 'federated-user';
+  kind: 'assumed-role' | 'session' | 'federated-user' | 'root';
   account: string;
   /** Caller ARN (assumed-role session ARN, or the base identity ARN for GetSessionToken). */
   arn: string;
@@ -134,6 +134,11 @@ export class CredentialStore {
       userId: `${identity.account}:${name}`,
       mfaAuthenticated: false,
     });
+  }
+
+  /** Issues AssumeRoot credentials: the root user of the member account `account`. */
+  issueRoot(account: string, seconds: number): IssuedCredential {
+    return this.issue({ kind: 'root', seconds, account, arn: `arn:aws:iam::${account}:root`, userId: account, mfaAuthenticated: false });
   }
 
   /** Forgets issued credentials, as if AWS revoked them; true when they were known. */

@@ -29,6 +29,7 @@ import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type Loc
 import { RoleRegistry, type LocalStsRole } from './iam-rules.js';
 import { OutboundTokens } from './outbound-tokens.js';
 import { parseQueryRequest, type StsQueryRequest } from './query-parameters.js';
+import { ROLE_ARN_PATTERN } from './role-arn.js';
 import * as actions from './sts-actions.js';
 import type { StsActionContext } from './sts-actions.js';
 import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format.js';
@@ -67,6 +68,8 @@ const SUPPORTED_ACTIONS = [
   'GetAccessKeyInfo',
   'GetFederationToken',
   'GetWebIdentityToken',
+  'AssumeRoot',
+  'GetDelegatedAccessToken',
 ] as const;
 type Action = (typeof SUPPORTED_ACTIONS)[number];
 
@@ -114,7 +117,15 @@ export class LocalStsServer {
     this.outboundTokens = new OutboundTokens(this.now);
     this.baseIdentity = this.credentials.baseIdentity;
     const { roles, credentials, now } = this;
-    this.actionContext = { roles, credentials, now, validMfaCode: options.validMfaCode ?? '123456', authorizationMessages: new Map() };
+    this.actionContext = {
+      roles,
+      credentials,
+      now,
+      validMfaCode: options.validMfaCode ?? '123456',
+      authorizationMessages: new Map(),
+      organization: { rootSessionsEnabled: false, memberAccounts: new Set() },
+      tradeInTokens: new Map(),
+    };
     this.authContext = { credentials, now, maxClockSkewSeconds: options.maxClockSkewSeconds };
     for (const role of options.roles ?? []) this.addRole(role);
   }
@@ -187,6 +198,26 @@ export class LocalStsServer {
    */
   setOutboundWebIdentityFederation(enabled: boolean): void {
     this.outboundTokens.enabled = enabled;
+  }
+
+  /**
+   * Organizations centralized root access of the organization whose management account is `baseIdentity`'s: while
+   * off (the default), AssumeRoot is refused with AccessDenied; while on, it opens root sessions of `memberAccounts`.
+   */
+  setCentralizedRootAccess(enabled: boolean, memberAccounts: readonly string[] = []): void {
+    this.actionContext.organization = { rootSessionsEnabled: enabled, memberAccounts: new Set(memberAccounts) };
+  }
+
+  /**
+   * A trade-in token, as a customer's approval of a temporary delegation hands one to the partner: GetDelegatedAccessToken
+   * exchanges it for a session of the role `principalArn` until it expires (then ExpiredTradeInTokenException).
+   * Throws on an invalid role ARN.
+   */
+  issueTradeInToken(principalArn: string, expiresInSeconds = 300): string {
+    if (!ROLE_ARN_PATTERN.test(principalArn)) throw new Error(`LocalStsServer: invalid role ARN ${principalArn}`);
+    const token = randomBytes(48).toString('base64url');
+    this.actionContext.tradeInTokens.set(token, { principalArn, expiresAt: this.now() + expiresInSeconds * 1000 });
+    return token;
   }
 
   /** The public key GetWebIdentityToken's `RS256` or `ES384` tokens verify with (what a JWKS endpoint publishes). */
@@ -393,6 +424,11 @@ export class LocalStsServer {
         return this.outboundTokens.issue(params, await authenticate(this.authContext, received));
       case 'GetFederationToken':
         return actions.getFederationToken(sts, params, await authenticate(this.authContext, received));
+      case 'AssumeRoot':
+        return actions.assumeRoot(sts, params, await authenticate(this.authContext, received), this.baseIdentity.account);
+      case 'GetDelegatedAccessToken':
+        await authenticate(this.authContext, received);
+        return actions.getDelegatedAccessToken(sts, params);
     }
   }
 }

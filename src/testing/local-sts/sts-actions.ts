@@ -33,7 +33,15 @@ export interface StsActionContext {
   validMfaCode: string;
   /** The decoded document of each encoded authorization message the server made (`encodeAuthorizationMessage`). */
   authorizationMessages: Map<string, string>;
+  /** The organization of the first base identity's account (its management account), for AssumeRoot. */
+  organization: { rootSessionsEnabled: boolean; memberAccounts: Set<string> };
+  /** The trade-in tokens the server issued (`issueTradeInToken`): the principal each delegates, and when it expires. */
+  tradeInTokens: Map<string, { principalArn: string; expiresAt: number }>;
 }
+
+const ROOT_TASK_POLICY =
+  /^arn:aws:iam::aws:policy\/root-task\/(IAMAuditRootUserCredentials|IAMCreateRootUserPassword|IAMDeleteRootUserCredentials|S3UnlockBucketPolicy|SQSUnlockQueuePolicy)$/;
+const DELEGATED_SESSION_SECONDS = 3600;
 
 /** The value of a required parameter, or the ValidationError STS answers without it. */
 function requireParameter(params: URLSearchParams, name: string, member: string): string {
@@ -175,6 +183,41 @@ export function getFederationToken(sts: StsActionContext, params: URLSearchParam
   const packed = packedPolicySize(params);
   const cred = sts.credentials.issueFederated(caller.identity, name, seconds);
   return { Credentials: credentialsXml(cred), FederatedUser: { Arn: cred.arn, FederatedUserId: cred.userId }, PackedPolicySize: packed };
+}
+
+/**
+ * AssumeRoot, signed by `caller`: only a non-root principal of the organization's management account (the first base
+ * identity's), once centralized root access is enabled (`setCentralizedRootAccess`), for a member account.
+ */
+export function assumeRoot(sts: StsActionContext, params: URLSearchParams, caller: Caller, managementAccount: string): XmlNode {
+  const { arn, account } = principalOf(caller);
+  if (arn.endsWith(':root')) throw new LocalStsFailure('AccessDenied', 'Root user credentials cannot call AssumeRoot');
+  const target = requireParameter(params, 'TargetPrincipal', 'targetPrincipal');
+  const taskPolicyArn = requireParameter(params, 'TaskPolicyArn.arn', 'taskPolicyArn.arn');
+  const seconds = parseDuration(params.get('DurationSeconds'), 0, 900) ?? 900;
+  if (!ROOT_TASK_POLICY.test(taskPolicyArn)) {
+    throw validationFailure('The TaskPolicyArn must be one of the AWS managed root-task policies.');
+  }
+  if (account !== managementAccount || !sts.organization.rootSessionsEnabled) {
+    throw new LocalStsFailure(
+      'AccessDenied',
+      `User: ${arn} is not authorized to perform: sts:AssumeRoot: centralized root access is not enabled for this organization`,
+    );
+  }
+  if (!sts.organization.memberAccounts.has(target)) {
+    throw new LocalStsFailure('AccessDenied', `The target principal ${target} is not a member account of this organization`);
+  }
+  return { Credentials: credentialsXml(sts.credentials.issueRoot(target, seconds)) };
+}
+
+/** GetDelegatedAccessToken, signed: exchanges a trade-in token the server issued, until it expires. */
+export function getDelegatedAccessToken(sts: StsActionContext, params: URLSearchParams): XmlNode {
+  const delegation = sts.tradeInTokens.get(requireParameter(params, 'TradeInToken', 'tradeInToken'));
+  if (delegation === undefined) throw new LocalStsFailure('AccessDenied', 'The trade-in token is not valid');
+  if (delegation.expiresAt <= sts.now()) throw new LocalStsFailure('ExpiredTradeInTokenException');
+  const { principalArn } = delegation;
+  const cred = sts.credentials.issueAssumedRole(principalArn, 'delegated-access', DELEGATED_SESSION_SECONDS, { mfaAuthenticated: false });
+  return { Credentials: credentialsXml(cred), AssumedPrincipal: principalArn };
 }
 
 /** GetCallerIdentity, signed by `caller`. */

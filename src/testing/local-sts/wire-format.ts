@@ -26,6 +26,7 @@ export type LocalStsErrorCode =
   | 'InvalidAuthorizationMessageException'
   | 'OutboundWebIdentityFederationDisabledException'
   | 'SessionDurationEscalationException'
+  | 'ExpiredTradeInTokenException'
   | 'MissingAuthenticationToken'
   | 'IncompleteSignature'
   | 'InvalidAction'
@@ -81,6 +82,11 @@ export const LOCAL_STS_ERRORS: Readonly<Record<LocalStsErrorCode, { status: numb
     status: 400,
     type: 'Sender',
     message: 'The requested token duration exceeds the remaining duration of the calling session.',
+  },
+  ExpiredTradeInTokenException: {
+    status: 400,
+    type: 'Sender',
+    message: 'The trade-in token has expired and can no longer be exchanged for credentials.',
   },
   MissingAuthenticationToken: { status: 403, type: 'Sender', message: 'Request is missing Authentication Token' },
   IncompleteSignature: { status: 400, type: 'Sender', message: 'Request signature is incomplete.' },

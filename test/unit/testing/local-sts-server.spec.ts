@@ -1,4 +1,6 @@
 import {
+  AssumeRootCommand,
+  GetDelegatedAccessTokenCommand,
   AssumeRoleCommand,
   AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
@@ -213,6 +215,63 @@ describe('LocalStsServer', () => {
       );
       expect(denied.name).toBe('AccessDenied');
       expect(denied.$metadata?.httpStatusCode).toBe(403);
+    });
+  });
+
+  describe('privileged sessions', () => {
+    const TASK = { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' };
+    const MEMBER = '222222222222';
+    const credentialsOf = (out: { Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string } }) => ({
+      accessKeyId: out.Credentials!.AccessKeyId!,
+      secretAccessKey: out.Credentials!.SecretAccessKey!,
+      sessionToken: out.Credentials!.SessionToken!,
+    });
+
+    it("AssumeRoot: 900 s by default as the member's root; refused to root, other accounts, other policies, past 900 s", async () => {
+      const refusal = async (promise: Promise<unknown>) => {
+        const error = await rejection(promise);
+        return `${error.name}: ${error.message}`;
+      };
+      expect(await refusal(sts().send(new AssumeRootCommand({ TargetPrincipal: MEMBER, TaskPolicyArn: TASK })))).toMatch(
+        /^AccessDenied: .*centralized root access is not enabled/,
+      );
+
+      server.setCentralizedRootAccess(true, [MEMBER]);
+      const before = Date.now();
+      const out = await sts().send(new AssumeRootCommand({ TargetPrincipal: MEMBER, TaskPolicyArn: TASK }));
+      const ttl = out.Credentials!.Expiration!.getTime() - before;
+      expect(ttl).toBeGreaterThan(895_000);
+      expect(ttl).toBeLessThanOrEqual(905_000);
+      const root = sts(credentialsOf(out));
+      expect((await root.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${MEMBER}:root`);
+
+      const tenant = sts(await assumeTenant());
+      const bad: Array<[STSClient, ConstructorParameters<typeof AssumeRootCommand>[0], RegExp]> = [
+        [root, { TargetPrincipal: MEMBER, TaskPolicyArn: TASK }, /^AccessDenied: Root user credentials/],
+        [tenant, { TargetPrincipal: MEMBER, TaskPolicyArn: TASK }, /^AccessDenied: .*not authorized to perform: sts:AssumeRoot/],
+        [sts(), { TargetPrincipal: '999999999999', TaskPolicyArn: TASK }, /^AccessDenied: .*not a member account/],
+        [sts(), { TargetPrincipal: MEMBER, TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/AdministratorAccess' } }, /^ValidationError/],
+        [sts(), { TargetPrincipal: MEMBER, TaskPolicyArn: TASK, DurationSeconds: 901 }, /^ValidationError: .*less than or equal to 900/],
+      ];
+      for (const [client, input, expected] of bad) expect(await refusal(client.send(new AssumeRootCommand(input)))).toMatch(expected);
+    });
+
+    it('GetDelegatedAccessToken: a session of the delegated role until the token expires; an unknown token is refused', async () => {
+      const token = server.issueTradeInToken(TENANT_ROLE, 60);
+
+      const out = await sts().send(new GetDelegatedAccessTokenCommand({ TradeInToken: token }));
+      expect(out.AssumedPrincipal).toBe(TENANT_ROLE);
+      expect((await sts(credentialsOf(out)).send(new GetCallerIdentityCommand({}))).Arn).toMatch(/:assumed-role\/TenantAccess\//);
+
+      expect(await rejection(sts().send(new GetDelegatedAccessTokenCommand({ TradeInToken: 'not-issued' })))).toMatchObject({
+        name: 'AccessDenied',
+      });
+      clockOffsetMs = 61_000;
+      expect(await rejection(sts().send(new GetDelegatedAccessTokenCommand({ TradeInToken: token })))).toMatchObject({
+        name: 'ExpiredTradeInTokenException',
+      });
+      expect(() => server.issueTradeInToken('arn:aws:iam::123456789012:user/NotARole')).toThrow(/invalid role ARN/);
+      expect(JSON.stringify(server.calls)).not.toContain(token);
     });
   });
 

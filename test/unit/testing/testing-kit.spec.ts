@@ -5,7 +5,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, AssumeRootCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { ServerAwsStsModule, STS_CLIENT, StsError, StsService, StsTenantMiddleware, TemporaryCredentials } from '../../../src';
@@ -74,6 +74,23 @@ describe('fakeStsService(): overrideProvider(StsService)', () => {
     expect(sts.cache.stats()).toMatchObject({ size: 1, hits: 1, misses: 1 });
     expect(sts.cache.invalidate(TENANT)).toBe(true);
     expect(await sts.getCredentials(TENANT)).not.toBe(credentials);
+  });
+
+  it('answers the privileged sessions: a root session of the target account, delegated credentials with their principal', async () => {
+    const { fake, moduleRef } = await compile();
+    const sts = moduleRef.get(StsService);
+
+    const root = await sts.assumeRoot({
+      targetPrincipal: '444444444444',
+      taskPolicyArn: 'arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy',
+    });
+    const delegated = await sts.getDelegatedAccessToken('trade-in-token-from-the-customer');
+
+    expect(root).toMatchObject({ accountId: '444444444444' });
+    expect(root.expiration.getTime() - Date.now()).toBeLessThanOrEqual(900_000);
+    expect(delegated).toMatchObject({ accountId: '123456789012', assumedPrincipal: 'arn:aws:iam::123456789012:role/FakeDelegatedRole' });
+    expect(fake.calls).toEqual([{ method: 'assumeRoot' }, { method: 'getDelegatedAccessToken' }]);
+    expect(JSON.stringify(fake.calls)).not.toContain('trade-in-token');
   });
 
   it('refuses a role as STS would, with the StsError code the app handles', async () => {
@@ -189,6 +206,26 @@ describe('stsClientMockAnswers(): aws-sdk-client-mock on the module STSClient', 
     expect(await rejection(service.getCredentials({ roleArn: refused, externalId: 'x-1' }))).toMatchObject({ code: 'AccessDenied' });
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: TENANT.roleArn, ExternalId: TENANT.externalId });
     expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+  });
+
+  it('answers AssumeRoot and GetDelegatedAccessToken through the module, with what STS returns', async () => {
+    stsClientMockAnswers(sts);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ServerAwsStsModule.configure({ AWS_REGION: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's' } }),
+      ],
+    }).compile();
+    modules.push(moduleRef);
+    const service = moduleRef.get(StsService);
+    const taskPolicyArn = 'arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy';
+
+    const root = await service.assumeRoot({ targetPrincipal: '444444444444', taskPolicyArn, durationSeconds: 300 });
+    const delegated = await service.getDelegatedAccessToken('trade-in-token-from-the-customer');
+
+    expect(root.accountId).toBe('444444444444');
+    expect(root.expiration.getTime() - Date.now()).toBeLessThanOrEqual(300_000);
+    expect(delegated.assumedPrincipal).toBe('arn:aws:iam::123456789012:role/FakeDelegatedRole');
+    expect(sts).toHaveReceivedCommandWith(AssumeRootCommand, { TargetPrincipal: '444444444444', TaskPolicyArn: { arn: taskPolicyArn } });
   });
 });
 
