@@ -1,6 +1,7 @@
 /**
- * Every command of the installed `@aws-sdk/client-sts` is either wrapped by `StsService` or named in
- * docs/sts-operations.md with why not. A new STS command in an SDK upgrade fails this spec until it is either.
+ * Every command of the installed `@aws-sdk/client-sts` is either wrapped by `StsService` or named with why not, in the
+ * operations tables of README.md and docs/sts-operations.md. A new STS command in an SDK upgrade fails this spec until
+ * it is either, in both.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +16,8 @@ interface OperationRow {
 }
 
 /** The rows of the operations table: `| \`XCommand\` | \`sts.method(…)\` or — | why |`. */
-function operationsTable(): OperationRow[] {
-  const text = readFileSync(join(__dirname, '../../../docs/sts-operations.md'), 'utf8');
+function operationsTable(markdown: string): OperationRow[] {
+  const text = readFileSync(join(__dirname, '../../..', markdown), 'utf8');
   return [...text.matchAll(/^\| `(\w+Command)` \| (?:`sts\.(\w+)\(.*?\)`|—) \| (.*?) \|$/gm)].map(([, command, method, why]) => ({
     command: command as string,
     method,
@@ -28,8 +29,8 @@ const exportedCommands = Object.keys(sts)
   .filter((name) => /^[A-Z]\w+Command$/.test(name))
   .sort();
 
-describe('the STS operations table (docs/sts-operations.md)', () => {
-  const rows = operationsTable();
+describe.each(['README.md', 'docs/sts-operations.md'])('the STS operations table of %s', (markdown) => {
+  const rows = operationsTable(markdown);
 
   it('names every command the installed @aws-sdk/client-sts exports, once, and nothing else', () => {
     expect(exportedCommands.length).toBeGreaterThanOrEqual(11);
