@@ -5,6 +5,7 @@ import { CredentialEnvelope } from './credential-envelope.js';
 import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
 import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
 import { RedisCommands } from './redis-commands.js';
+import { RequestAddresses } from './request-addresses.js';
 import type { SharedTierStats } from '../shared-tier-stats.js';
 import type { RedisStore, StoreSubscription } from './redis-store.js';
 import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
@@ -60,11 +61,7 @@ export class SharedTier {
   readonly #subscription: StoreSubscription;
   readonly #maintenance: NodeJS.Timeout;
   readonly #lockMs: number;
-  /** Local key → its Redis keys (one per encryption key), and back: the log names Redis keys, the cache local ones. */
-  readonly #addresses: LRUCache<string, string[]>;
-  readonly #localKeys = new Map<string, string>();
-  /** Whether a request the cache still holds may have left `#addresses` (then a heard address is looked up anew). */
-  #unnamed = false;
+  readonly #addresses: RequestAddresses;
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
   readonly #invalidated: LRUCache<string, number>;
@@ -85,8 +82,6 @@ export class SharedTier {
   readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
   readonly #adopted = new WeakSet<TemporaryCredentials>();
-  #principal?: Promise<string>;
-  #principalKnown?: string;
   #closed = false;
   readonly #stats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
@@ -101,13 +96,7 @@ export class SharedTier {
     this.#channel = `${settings.keyPrefix}events`;
     this.#logKey = `${settings.keyPrefix}log`;
     this.#lockMs = Math.min(LOCK_MS, context.operationTimeoutMs);
-    this.#addresses = new LRUCache({
-      max: context.maxEntries,
-      dispose: (addresses, localKey, reason) => {
-        addresses.forEach((address) => this.#localKeys.get(address) === localKey && this.#localKeys.delete(address));
-        if (reason === 'evict') this.#unnamed = true;
-      },
-    });
+    this.#addresses = new RequestAddresses(this.#envelope, context, (addresses) => this.#applyHeardAt(addresses));
     this.#invalidated = new LRUCache({ max: context.maxEntries });
     this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
     this.#keyCount = keyCount;
@@ -156,7 +145,7 @@ export class SharedTier {
   ): Promise<TemporaryCredentials> {
     if (this.#closed) return this.#bypass(fetch);
     // Named even while Redis backs off, so the fleet's invalidations of this key reach this instance later.
-    const addresses = await this.#addressesOf(request);
+    const addresses = await this.#addresses.addressesOf(request);
     if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
     const [address] = addresses;
     const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
@@ -240,7 +229,7 @@ export class SharedTier {
 
   /** Queues an invalidation at each Redis key of the request, or keeps it for later while they cannot be named. */
   async #queueInvalidation(request: SharedRequest, origin: string, accessKeyId: string | undefined): Promise<void> {
-    const addresses = await this.#addressesOf(request);
+    const addresses = await this.#addresses.addressesOf(request);
     if (addresses === undefined) {
       if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
       return;
@@ -282,13 +271,13 @@ export class SharedTier {
   #apply(entry: LoggedInvalidation): void {
     const { address, origin, instance, accessKeyTag } = entry;
     if (instance === this.#instance || this.#origins.has(origin)) return;
-    const localKey = this.#localKeyOf(address);
+    const localKey = this.#addresses.localKeyOf(address);
     if (localKey === undefined) {
-      if (this.#keyCount > 1 || this.#principalKnown === undefined) this.#heardUnknown.set(address, entry);
+      if (this.#keyCount > 1 || !this.#addresses.principalKnown) this.#heardUnknown.set(address, entry);
       return;
     }
     this.#origins.set(origin, true);
-    const addresses = this.#addresses.get(localKey) ?? [];
+    const addresses = this.#addresses.known(localKey) ?? [];
     const heardIndex = addresses.indexOf(address);
     const onlyIf =
       accessKeyTag === undefined
@@ -320,8 +309,7 @@ export class SharedTier {
   }
 
   #maintain(): void {
-    // Held requests wait for the base principal to be named: an invalidation heard meanwhile is applied then.
-    if (this.#unnamed && this.#principalKnown === undefined) void this.#knownPrincipal().then(() => this.#nameHeld());
+    this.#addresses.nameHeldOncePrincipalKnown();
     for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
       this.#unnamedInvalidations.delete(name);
       void this.#queueInvalidation(request, origin, accessKeyId);
@@ -473,59 +461,12 @@ export class SharedTier {
     void this.#run((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
   }
 
-  /** The Redis keys of a request, or undefined while the base principal is unknown (STS did not say yet). */
-  async #addressesOf({ localKey, canonical }: SharedRequest): Promise<string[] | undefined> {
-    const known = this.#addresses.get(localKey);
-    if (known !== undefined) return known;
-    const principal = await this.#knownPrincipal();
-    if (principal === undefined) {
-      this.#unnamed = true; // what the caller fetches past the tier is held unnamed
-      return undefined;
-    }
-    return this.#name(localKey, canonical, principal);
-  }
-
-  /** The base principal, or undefined while STS does not say (asked again on the next call). */
-  async #knownPrincipal(): Promise<string | undefined> {
-    this.#principal ??= this.context.principal();
-    try {
-      return (this.#principalKnown = await this.#principal);
-    } catch {
-      this.#principal = undefined;
-      return undefined;
-    }
-  }
-
-  #name(localKey: string, canonical: string, principal: string): string[] {
-    const addresses = this.#envelope.addresses(principal, canonical);
-    this.#addresses.set(localKey, addresses);
-    addresses.forEach((address) => this.#localKeys.set(address, localKey));
+  /** Applies the invalidations heard at these addresses before this instance could tell their request. */
+  #applyHeardAt(addresses: string[]): void {
     for (const address of addresses) {
       const heard = this.#heardUnknown.get(address);
       this.#heardUnknown.delete(address);
       if (heard !== undefined) this.#apply(heard);
-    }
-    return addresses;
-  }
-
-  /** The local key of a Redis address; when the tier may have left some held request unnamed, they are named first. */
-  #localKeyOf(address: string): string | undefined {
-    const known = this.#localKeys.get(address);
-    if (known !== undefined) return known;
-    this.#nameHeld();
-    return this.#localKeys.get(address);
-  }
-
-  /**
-   * Names every request the cache holds that the tier has no Redis keys for: its map is by load, the cache's by use,
-   * and a fetch made past the tier while the base principal was unknown was never named.
-   */
-  #nameHeld(): void {
-    const principal = this.#principalKnown;
-    if (!this.#unnamed || principal === undefined) return;
-    this.#unnamed = false;
-    for (const { localKey, canonical } of [...this.context.held()]) {
-      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, principal);
     }
   }
 
