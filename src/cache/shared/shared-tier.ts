@@ -7,7 +7,7 @@ import { InvalidationQueue, type PendingInvalidation } from './invalidation-queu
 import { RedisCommands } from './redis-commands.js';
 import { RequestAddresses } from './request-addresses.js';
 import type { SharedTierStats } from '../shared-tier-stats.js';
-import type { RedisStore, StoreSubscription } from './redis-store.js';
+import type { StoreSubscription } from './redis-store.js';
 import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
 import type { SharedRequest, SharedTierContext, SharedTierSettings, SharedWaitResult } from './shared-tier-context.js';
 
@@ -104,7 +104,7 @@ export class SharedTier {
     this.#log = new FleetLog(
       this.#logKey,
       LOG_ENTRIES,
-      (command) => this.#run(command, { force: true }),
+      (command) => this.#commands.attempt(command, { force: true }),
       (entry) => this.#apply(entry),
       () => this.#dropHeld(),
     );
@@ -245,18 +245,20 @@ export class SharedTier {
   async #propagate({ address, origin, accessKeyId, accessKeyTag = '', covered }: PendingInvalidation): Promise<boolean> {
     let expected = '';
     if (accessKeyId !== undefined) {
-      const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
+      const found = await this.#commands.attempt((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
       if (found === 'failed') return false;
       const [value, generation] = found as [string, string];
       if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
     }
     if (accessKeyId === undefined || expected !== '') {
       const args = [String(GENERATION_MS), expected];
-      const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
+      const invalidated = await this.#commands.attempt((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), {
+        force: true,
+      });
       if (invalidated === 'failed') return false;
     }
     const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS), covered.join(' ')];
-    return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
+    return (await this.#commands.attempt((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
   }
 
   /**
@@ -349,7 +351,7 @@ export class SharedTier {
     const lock = `${address}:lock`;
     this.#stats.fills++;
     const renewal = setInterval(
-      () => void this.#run((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }),
+      () => void this.#commands.attempt((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }),
       this.#lockMs / 3,
     );
     renewal.unref();
@@ -369,9 +371,11 @@ export class SharedTier {
     }
     const sealed = this.#envelope.seal(address, credentials, generation);
     const args = [generation, sealed, String(ttl), token, this.#channel, `fill ${this.#instance} ${address}`];
-    void this.#run((redis) => redis.eval(STORE_AND_RELEASE, [address, `${address}:gen`, lock], args), { force: true }).then((stored) => {
-      if (stored === 'failed') this.#release(address, token);
-    });
+    void this.#commands
+      .attempt((redis) => redis.eval(STORE_AND_RELEASE, [address, `${address}:gen`, lock], args), { force: true })
+      .then((stored) => {
+        if (stored === 'failed') this.#release(address, token);
+      });
     return credentials;
   }
 
@@ -406,7 +410,7 @@ export class SharedTier {
     unusable: string,
   ): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
     const keys = [address, `${address}:gen`, `${address}:lock`];
-    const answer = await this.#run((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
+    const answer = await this.#commands.attempt((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
       // Taken after we gave up, so nobody fetches under it: released at once.
       late: (late) => Array.isArray(late) && late[2] === 1 && this.#release(address, token),
     });
@@ -422,7 +426,7 @@ export class SharedTier {
     current: TemporaryCredentials | undefined,
   ): Promise<TemporaryCredentials | undefined | 'failed'> {
     for (const address of addresses) {
-      const answer = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []));
+      const answer = await this.#commands.attempt((redis) => redis.eval(READ, [address, `${address}:gen`], []));
       if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
       const [value, generation] = answer as [string, string];
       const usable = this.#usable(request, address, { value, generation }, current);
@@ -451,14 +455,9 @@ export class SharedTier {
     return usable && (current === undefined || credentials.expiration > current.expiration) ? credentials : undefined;
   }
 
-  /** A command's answer, or `'failed'` (logged and backed off by `RedisCommands`, never thrown). */
-  #run<T>(command: (redis: RedisStore) => Promise<T>, options?: { late?: (answer: T) => void; force?: boolean }): Promise<T | 'failed'> {
-    return this.#commands.run(command, options).catch(() => 'failed' as const);
-  }
-
   /** Releases a lock by its token, even while backing off. */
   #release(address: string, token: string): void {
-    void this.#run((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
+    void this.#commands.attempt((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
   }
 
   /** Applies the invalidations heard at these addresses before this instance could tell their request. */
