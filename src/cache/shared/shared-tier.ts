@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { TemporaryCredentials } from '../../sts/temporary-credentials.js';
 import { CredentialEnvelope } from './credential-envelope.js';
-import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
-import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
 import { RedisCommands } from './redis-commands.js';
 import { RequestAddresses } from './request-addresses.js';
+import { FleetInvalidations } from './fleet-invalidations.js';
 import type { SharedTierStats } from '../shared-tier-stats.js';
 import type { StoreSubscription } from './redis-store.js';
-import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
+import { READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
 import type { SharedRequest, SharedTierContext, SharedTierSettings, SharedWaitResult } from './shared-tier-context.js';
 
 export type { DroppedCredentials, SharedRequest, SharedTierContext, SharedTierSettings, SharedWaitResult } from './shared-tier-context.js';
@@ -20,16 +18,8 @@ const POLL_MS = 100;
  * a holder that dies costs the others at most this wait.
  */
 const LOCK_MS = 5_000;
-/** A request's generation outlives every value sealed at it: the longest role session, and an hour (ms). */
-const GENERATION_MS = 13 * 3600_000;
-/** Entries kept in the fleet's log (`XADD MAXLEN ~`), and how long it outlives its last entry (ms). */
-const LOG_ENTRIES = 10_000;
-const LOG_MS = GENERATION_MS;
 /** Pending invalidations are sent again, and the fleet's log read, this often (ms). */
 const MAINTENANCE_MS = 1_000;
-/** Invalidations remembered as applied or relayed, so each is relayed at most once. */
-const ORIGINS_REMEMBERED = 10_000;
-
 /** A request's value and generation as Redis holds them (`value` is '' when there is none). */
 type Found = { value: string; generation: string };
 
@@ -54,32 +44,13 @@ export class SharedTier {
   readonly #commands: RedisCommands;
   readonly #envelope: CredentialEnvelope;
   readonly #channel: string;
-  readonly #log: FleetLog;
-  readonly #logKey: string;
-  readonly #queue: InvalidationQueue;
   readonly #instance = randomUUID();
   readonly #subscription: StoreSubscription;
   readonly #maintenance: NodeJS.Timeout;
   readonly #lockMs: number;
   readonly #addresses: RequestAddresses;
+  readonly #invalidations: FleetInvalidations;
   readonly #waiters = new Map<string, Set<() => void>>();
-  /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
-  readonly #invalidated: LRUCache<string, number>;
-  /**
-   * Invalidations made before the base principal was known (STS did not answer yet), so their Redis keys are not
-   * either: named and queued on a later maintenance round, once it is.
-   */
-  readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
-  /**
-   * Invalidations the log named at an address this instance could not tell the request of, kept while that matters:
-   * with several encryption keys (an `[old]` replica's invalidation made while no `[new, old]` replica knew the request
-   * must still reach the value `[new]` sealed), or while the base principal is unknown (what the instance fetched past
-   * the tier meanwhile is held unnamed). Applied when the instance names the request.
-   */
-  readonly #heardUnknown = new LRUCache<string, LoggedInvalidation>({ max: LOG_ENTRIES });
-  readonly #keyCount: number;
-  /** Invalidations this instance made or applied: applied and relayed once each. */
-  readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
   /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
   readonly #adopted = new WeakSet<TemporaryCredentials>();
   #closed = false;
@@ -94,25 +65,15 @@ export class SharedTier {
     this.#commands = new RedisCommands(store, settings.commandTimeoutMs, context.emit);
     this.#envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
     this.#channel = `${settings.keyPrefix}events`;
-    this.#logKey = `${settings.keyPrefix}log`;
     this.#lockMs = Math.min(LOCK_MS, context.operationTimeoutMs);
-    this.#addresses = new RequestAddresses(this.#envelope, context, (addresses) => this.#applyHeardAt(addresses));
-    this.#invalidated = new LRUCache({ max: context.maxEntries });
-    this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
-    this.#keyCount = keyCount;
-    this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
-    this.#log = new FleetLog(
-      this.#logKey,
-      LOG_ENTRIES,
-      (command) => this.#commands.attempt(command, { force: true }),
-      (entry) => this.#apply(entry),
-      () => this.#dropHeld(),
-    );
+    this.#addresses = new RequestAddresses(this.#envelope, context, (addresses) => this.#invalidations.applyHeardAt(addresses));
+    const invalidations = { logKey: `${settings.keyPrefix}log`, channel: this.#channel, instance: this.#instance, keyCount };
+    this.#invalidations = new FleetInvalidations(invalidations, this.#commands, this.#envelope, this.#addresses, context);
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
     this.#maintenance.unref();
     this.#subscription = store.subscribe(this.#channel, {
       message: (message) => this.#heard(message),
-      ready: () => void this.#log.catchUp(),
+      ready: () => void this.#invalidations.catchUp(),
     });
   }
 
@@ -181,12 +142,12 @@ export class SharedTier {
    * dropped expire, if it held some.
    */
   invalidate(request: SharedRequest, droppedExpiration: number | undefined): void {
-    this.#invalidateEverywhere(request, droppedExpiration, undefined);
+    this.#invalidations.invalidate(request, droppedExpiration, undefined);
   }
 
   /** Like `invalidate`, but only where the credentials of `accessKeyId` are still held (`invalidateIfCurrent`). */
   invalidateIfHolding(request: SharedRequest, accessKeyId: string, droppedExpiration: number | undefined): void {
-    this.#invalidateEverywhere(request, droppedExpiration, accessKeyId);
+    this.#invalidations.invalidate(request, droppedExpiration, accessKeyId);
   }
 
   /** Whether these credentials came from Redis (another instance fetched them). */
@@ -195,10 +156,7 @@ export class SharedTier {
   }
 
   stats(): SharedTierStats {
-    const { queued, propagated } = this.#queue.counts;
-    const pending = this.#queue.size + this.#unnamedInvalidations.size;
-    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: pending };
-    return { ...this.#stats, ...invalidations, ...this.#commands.outage };
+    return { ...this.#stats, ...this.#invalidations.stats(), ...this.#commands.outage };
   }
 
   /** False while Redis is failing and the tier is skipped. */
@@ -213,117 +171,14 @@ export class SharedTier {
   close(): void {
     this.#closed = true;
     clearInterval(this.#maintenance);
-    this.#unnamedInvalidations.clear();
+    this.#invalidations.close();
     this.#subscription.close();
     for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
-    void this.#queue.flush().finally(() => this.#queue.clear());
-  }
-
-  #invalidateEverywhere(request: SharedRequest, droppedExpiration: number | undefined, accessKeyId: string | undefined): void {
-    this.#remember(request.localKey, droppedExpiration);
-    if (this.#closed) return;
-    const origin = randomUUID();
-    this.#origins.set(origin, true);
-    void this.#queueInvalidation(request, origin, accessKeyId);
-  }
-
-  /** Queues an invalidation at each Redis key of the request, or keeps it for later while they cannot be named. */
-  async #queueInvalidation(request: SharedRequest, origin: string, accessKeyId: string | undefined): Promise<void> {
-    const addresses = await this.#addresses.addressesOf(request);
-    if (addresses === undefined) {
-      if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
-      return;
-    }
-    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId, addresses)));
-  }
-
-  /**
-   * Makes one invalidation a fact in Redis: the value deleted (for `invalidateIfCurrent`, only if it holds those
-   * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
-   * took it all.
-   */
-  async #propagate({ address, origin, accessKeyId, accessKeyTag = '', covered }: PendingInvalidation): Promise<boolean> {
-    let expected = '';
-    if (accessKeyId !== undefined) {
-      const found = await this.#commands.attempt((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
-      if (found === 'failed') return false;
-      const [value, generation] = found as [string, string];
-      if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
-    }
-    if (accessKeyId === undefined || expected !== '') {
-      const args = [String(GENERATION_MS), expected];
-      const invalidated = await this.#commands.attempt((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), {
-        force: true,
-      });
-      if (invalidated === 'failed') return false;
-    }
-    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS), covered.join(' ')];
-    return (await this.#commands.attempt((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
-  }
-
-  /**
-   * The fleet's log lost entries this instance had not read: any credentials it holds may have been invalidated, so
-   * it drops them all (a next load adopts from Redis what is still valid there, at its current generation).
-   */
-  #dropHeld(): number {
-    return [...this.context.held()].filter(({ localKey }) => this.context.onRemoteInvalidation(localKey) !== undefined).length;
-  }
-
-  /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */
-  #apply(entry: LoggedInvalidation): void {
-    const { address, origin, instance, accessKeyTag } = entry;
-    if (instance === this.#instance || this.#origins.has(origin)) return;
-    const localKey = this.#addresses.localKeyOf(address);
-    if (localKey === undefined) {
-      if (this.#keyCount > 1 || !this.#addresses.principalKnown) this.#heardUnknown.set(address, entry);
-      return;
-    }
-    this.#origins.set(origin, true);
-    const addresses = this.#addresses.known(localKey) ?? [];
-    const heardIndex = addresses.indexOf(address);
-    const onlyIf =
-      accessKeyTag === undefined
-        ? undefined
-        : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
-    const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
-    this.#remember(localKey, dropped?.expiration);
-    if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
-    this.#relay(entry, addresses, onlyIf && dropped?.accessKeyId);
-  }
-
-  /**
-   * Relays a heard invalidation to the request's addresses its writer did not cover (under encryption keys it lacks):
-   * replicas that share the writer's keys add nothing to the log.
-   */
-  #relay({ origin, covered }: LoggedInvalidation, addresses: string[], accessKeyId: string | undefined): void {
-    if (this.#closed) return;
-    const all = [...new Set([...covered, ...addresses])];
-    addresses.forEach((other, index) => !covered.includes(other) && this.#queue.add(this.#pending(other, index, origin, accessKeyId, all)));
-  }
-
-  /**
-   * An invalidation of `addresses[index]` of a request, named for the log under that address's key; `covered`: every
-   * address the invalidation reaches from this instance.
-   */
-  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined, covered: string[]): PendingInvalidation {
-    if (accessKeyId === undefined) return { address, origin, covered };
-    return { address, origin, covered, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
   }
 
   #maintain(): void {
     this.#addresses.nameHeldOncePrincipalKnown();
-    for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
-      this.#unnamedInvalidations.delete(name);
-      void this.#queueInvalidation(request, origin, accessKeyId);
-    }
-    if (this.#queue.size > 0) void this.#queue.flush();
-    if (this.#commands.available) void this.#log.catchUp();
-  }
-
-  /** A value put back after an invalidation (a DEL not yet sent, a late fill) holds these or older credentials. */
-  #remember(localKey: string, droppedExpiration: number | undefined): void {
-    if (droppedExpiration !== undefined)
-      this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
+    this.#invalidations.maintain();
   }
 
   #bypass(fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
@@ -446,11 +301,11 @@ export class SharedTier {
     { value, generation }: Found,
     current: TemporaryCredentials | undefined,
   ): TemporaryCredentials | undefined {
-    if (this.#queue.has(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
+    if (this.#invalidations.isPending(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
     const credentials = this.#envelope.open(address, value, generation);
     if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation
     const expiresAt = credentials.expiration.getTime();
-    const invalidated = this.#invalidated.get(request.localKey) ?? -Infinity;
+    const invalidated = this.#invalidations.lastInvalidatedExpiration(request.localKey);
     const usable = expiresAt - this.context.mandatoryWindowMs > this.context.now() && expiresAt > invalidated;
     return usable && (current === undefined || credentials.expiration > current.expiration) ? credentials : undefined;
   }
@@ -458,15 +313,6 @@ export class SharedTier {
   /** Releases a lock by its token, even while backing off. */
   #release(address: string, token: string): void {
     void this.#commands.attempt((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
-  }
-
-  /** Applies the invalidations heard at these addresses before this instance could tell their request. */
-  #applyHeardAt(addresses: string[]): void {
-    for (const address of addresses) {
-      const heard = this.#heardUnknown.get(address);
-      this.#heardUnknown.delete(address);
-      if (heard !== undefined) this.#apply(heard);
-    }
   }
 
   /** Resolves at the next `fill` of `address`, or after `ms`. */
@@ -489,6 +335,6 @@ export class SharedTier {
   #heard(message: string): void {
     const [kind, , address] = message.split(' ');
     if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
-    if (kind === 'log') void this.#log.catchUp();
+    if (kind === 'log') void this.#invalidations.catchUp();
   }
 }
