@@ -33,8 +33,9 @@ export interface FleetInvalidationsSettings {
  * The fleet's invalidations as this instance makes and hears them. Each is a durable fact in Redis — the value
  * deleted and the generation bumped (so nothing sealed before is adopted or stored again), then an entry in the
  * fleet's log (a capped stream) — queued and retried past any backoff until Redis takes it. Every instance reads the
- * log from where it left off, drops what it holds, and relays the invalidation to the request's addresses under its
- * other encryption keys, so replicas of both sides of a key rotation converge.
+ * log from where it left off (on every message, on every resubscription, and each second), drops what it holds, and
+ * relays the invalidation to the request's addresses under its other encryption keys, so replicas of both sides of a
+ * key rotation converge.
  */
 export class FleetInvalidations {
   readonly #log: FleetLog;
