@@ -231,6 +231,6 @@ export class FleetInvalidations {
   /** A value put back after an invalidation (a DEL not yet sent, a late fill) holds these or older credentials. */
   #remember(localKey: string, droppedExpiration: number | undefined): void {
     if (droppedExpiration !== undefined)
-      this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
+      this.#invalidated.set(localKey, Math.max(droppedExpiration, this.lastInvalidatedExpiration(localKey)));
   }
 }
