@@ -105,6 +105,11 @@ export class RedisCommands {
     );
   }
 
+  /** A command's answer, or `'failed'` (logged and backed off by `run`, never thrown). */
+  attempt<T>(command: (store: RedisStore) => Promise<T>, options?: { late?: (answer: T) => void; force?: boolean }): Promise<T | 'failed'> {
+    return this.run(command, options).catch(() => 'failed' as const);
+  }
+
   private succeeded(sentAt: number): void {
     // Answered, but sent before the outage was noticed: it says nothing of Redis now (a slow Redis would otherwise
     // flap between outages, an event each, with every late answer).

@@ -1,181 +1,60 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { TemporaryCredentials } from '../../sts/temporary-credentials.js';
-import { CredentialEnvelope, type SharedEncryptionKey } from './credential-envelope.js';
-import { FleetLog, type LoggedInvalidation } from './fleet-log.js';
-import { InvalidationQueue, type PendingInvalidation } from './invalidation-queue.js';
+import { CredentialEnvelope } from './credential-envelope.js';
+import { FleetInvalidations } from './fleet-invalidations.js';
+import { FleetLoads } from './fleet-loads.js';
 import { RedisCommands } from './redis-commands.js';
+import { RequestAddresses } from './request-addresses.js';
 import type { SharedTierStats } from '../shared-tier-stats.js';
-import type { RedisStore, StoreSubscription } from './redis-store.js';
-import { APPEND, INVALIDATE, READ, READ_AND_LOCK, RELEASE, RENEW, STORE_AND_RELEASE } from './tier-scripts.js';
-import type { SharedTierEvent } from '../../observability/sts-events.js';
+import type { StoreSubscription } from './redis-store.js';
+import type { SharedRequest, SharedTierContext, SharedTierSettings } from './shared-tier-context.js';
 
-/** The shared tier's options with their defaults applied. */
-export interface SharedTierSettings {
-  /** The app's Redis client, as the tier talks to it. */
-  store: () => RedisStore;
-  /** The first seals, every one opens. */
-  encryptionKeys: () => SharedEncryptionKey[];
-  keyPrefix: string;
-  commandTimeoutMs: number;
-}
+export type { DroppedCredentials, SharedRequest, SharedTierContext, SharedTierSettings, SharedWaitResult } from './shared-tier-context.js';
 
-/** What the shared tier needs from the service around it. */
-export interface SharedTierContext {
-  /** The base principal (an assumed-role session as its role): entries are shared only between equal ones. */
-  principal(): Promise<string>;
-  /** STS's clock (ms since epoch): judges whether a shared value is still usable. */
-  now(): number;
-  mandatoryWindowMs: number;
-  /** How long a fetch (and so a lock) may take: the operation timeout (ms). */
-  operationTimeoutMs: number;
-  /** Requests remembered for invalidation: twice the cache's `maxEntries`. */
-  maxEntries: number;
-  emit(event: SharedTierEvent): void;
-  /** A load that found another instance's lock has its answer, `ms` after it began to wait (off the hit path). */
-  waited(ms: number, result: SharedWaitResult): void;
-  /**
-   * Another instance invalidated the entry this instance holds under `localKey` (only if `onlyIf` accepts the access
-   * key id of what it holds, when given): drop it, and say what was dropped.
-   */
-  onRemoteInvalidation(localKey: string, onlyIf?: (accessKeyId: string) => boolean): DroppedCredentials | undefined;
-  /** The requests whose credentials this instance holds now, so an invalidation reaches them however old they are. */
-  held(): Iterable<SharedRequest>;
-}
-
-/** What an invalidation dropped from the instance's cache. */
-export interface DroppedCredentials {
-  accessKeyId: string;
-  /** When they expire (ms since epoch). */
-  expiration: number;
-}
-
-/**
- * How a load that waited on another instance ended: with that instance's value (`adopted`), with credentials it
- * fetched itself (`fetched`: the holder took too long or failed, or Redis did), or with its own fetch failing.
- */
-export type SharedWaitResult = 'adopted' | 'fetched' | 'failed';
-
-/** A waiter looks again this often even without a `fill` message (which pub/sub may lose) (ms). */
-const POLL_MS = 100;
-/**
- * A lock lives this long (ms; at most the operation timeout), renewed every third of it while its holder fetches:
- * a holder that dies costs the others at most this wait.
- */
-const LOCK_MS = 5_000;
-/** A request's generation outlives every value sealed at it: the longest role session, and an hour (ms). */
-const GENERATION_MS = 13 * 3600_000;
-/** Entries kept in the fleet's log (`XADD MAXLEN ~`), and how long it outlives its last entry (ms). */
-const LOG_ENTRIES = 10_000;
-const LOG_MS = GENERATION_MS;
 /** Pending invalidations are sent again, and the fleet's log read, this often (ms). */
 const MAINTENANCE_MS = 1_000;
-/** Invalidations remembered as applied or relayed, so each is relayed at most once. */
-const ORIGINS_REMEMBERED = 10_000;
-
-/** A request's value and generation as Redis holds them (`value` is '' when there is none). */
-type Found = { value: string; generation: string };
-
-/** A request as the shared tier sees it. */
-export interface SharedRequest {
-  /** The instance's cache key. */
-  localKey: string;
-  /** The canonical request (in this process only): with the base principal, it names the Redis keys. */
-  canonical: string;
-}
 
 /**
- * The fleet's tier behind each instance's cache, on the app's Redis.
+ * The fleet's tier behind each instance's cache, on the app's Redis: one Redis client, its subscription and a
+ * maintenance timer, wired to the tier's two sides.
  *
- * Loads: an instance that misses (or refreshes) reads Redis before it calls STS, in one script that also takes the
- * request's lock when Redis has nothing usable; the holder fetches for all, renewing its short lock meanwhile, and
- * stores its value in one more script — only if no invalidation came since it read (the request's generation is
- * unchanged) — that also announces it and releases the lock. The others wait for its value (a `fill` message, or
- * polling) at most half the operation timeout, and take the lock themselves when its holder died.
+ * Loads (`FleetLoads`): an instance that misses (or refreshes) reads Redis before it calls STS, and a request is
+ * fetched once for the fleet under its lock; the others wait for that value.
  *
- * Invalidations: each is a durable fact in Redis — the value deleted and the generation bumped (so nothing sealed
- * before is adopted or stored again), then an entry in the fleet's log (a capped stream) — queued and retried past
- * any backoff until Redis takes it. Every instance reads the log from where it left off (on every message, on every
- * resubscription, and each second), drops what it holds, and relays the invalidation to the request's addresses
- * under its other encryption keys, so replicas of both sides of a key rotation converge.
+ * Invalidations (`FleetInvalidations`): each is a durable fact in Redis and an entry in the fleet's log, which every
+ * instance reads from where it left off and applies to what it holds.
  *
- * Any Redis failure makes a load behave as without the tier.
+ * Both name a request's Redis keys through `RequestAddresses`. Any Redis failure makes a load behave as without the tier.
  */
 export class SharedTier {
   readonly #commands: RedisCommands;
-  readonly #envelope: CredentialEnvelope;
-  readonly #channel: string;
-  readonly #log: FleetLog;
-  readonly #logKey: string;
-  readonly #queue: InvalidationQueue;
-  readonly #instance = randomUUID();
+  readonly #addresses: RequestAddresses;
+  readonly #invalidations: FleetInvalidations;
+  readonly #loads: FleetLoads;
   readonly #subscription: StoreSubscription;
   readonly #maintenance: NodeJS.Timeout;
-  readonly #lockMs: number;
-  /** Local key → its Redis keys (one per encryption key), and back: the log names Redis keys, the cache local ones. */
-  readonly #addresses: LRUCache<string, string[]>;
-  readonly #localKeys = new Map<string, string>();
-  /** Whether a request the cache still holds may have left `#addresses` (then a heard address is looked up anew). */
-  #unnamed = false;
-  readonly #waiters = new Map<string, Set<() => void>>();
-  /** Local key → the expiration of the credentials last invalidated under it: none as old is adopted again. */
-  readonly #invalidated: LRUCache<string, number>;
-  /**
-   * Invalidations made before the base principal was known (STS did not answer yet), so their Redis keys are not
-   * either: named and queued on a later maintenance round, once it is.
-   */
-  readonly #unnamedInvalidations: LRUCache<string, { request: SharedRequest; origin: string; accessKeyId?: string }>;
-  /**
-   * Invalidations the log named at an address this instance could not tell the request of, kept while that matters:
-   * with several encryption keys (an `[old]` replica's invalidation made while no `[new, old]` replica knew the request
-   * must still reach the value `[new]` sealed), or while the base principal is unknown (what the instance fetched past
-   * the tier meanwhile is held unnamed). Applied when the instance names the request.
-   */
-  readonly #heardUnknown = new LRUCache<string, LoggedInvalidation>({ max: LOG_ENTRIES });
-  readonly #keyCount: number;
-  /** Invalidations this instance made or applied: applied and relayed once each. */
-  readonly #origins = new LRUCache<string, true>({ max: ORIGINS_REMEMBERED });
-  /** Credentials this instance read from Redis rather than fetched: their life began elsewhere. */
-  readonly #adopted = new WeakSet<TemporaryCredentials>();
-  #principal?: Promise<string>;
-  #principalKnown?: string;
-  #closed = false;
-  readonly #stats = { hits: 0, fills: 0, waits: 0, bypassed: 0 };
 
-  constructor(
-    settings: SharedTierSettings,
-    private readonly context: SharedTierContext,
-  ) {
+  constructor(settings: SharedTierSettings, context: SharedTierContext) {
     const store = settings.store();
     const keyCount = settings.encryptionKeys().length;
+    const channel = `${settings.keyPrefix}events`;
+    const instance = randomUUID();
     this.#commands = new RedisCommands(store, settings.commandTimeoutMs, context.emit);
-    this.#envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
-    this.#channel = `${settings.keyPrefix}events`;
-    this.#logKey = `${settings.keyPrefix}log`;
-    this.#lockMs = Math.min(LOCK_MS, context.operationTimeoutMs);
-    this.#addresses = new LRUCache({
-      max: context.maxEntries,
-      dispose: (addresses, localKey, reason) => {
-        addresses.forEach((address) => this.#localKeys.get(address) === localKey && this.#localKeys.delete(address));
-        if (reason === 'evict') this.#unnamed = true;
-      },
-    });
-    this.#invalidated = new LRUCache({ max: context.maxEntries });
-    this.#unnamedInvalidations = new LRUCache({ max: context.maxEntries });
-    this.#keyCount = keyCount;
-    this.#queue = new InvalidationQueue((invalidation) => this.#propagate(invalidation), context.emit, context.maxEntries * keyCount);
-    this.#log = new FleetLog(
-      this.#logKey,
-      LOG_ENTRIES,
-      (command) => this.#run(command, { force: true }),
-      (entry) => this.#apply(entry),
-      () => this.#dropHeld(),
+    const envelope = new CredentialEnvelope(settings.encryptionKeys(), settings.keyPrefix);
+    this.#addresses = new RequestAddresses(envelope, context, (addresses) => this.#invalidations.applyHeardAt(addresses));
+    this.#invalidations = new FleetInvalidations(
+      { logKey: `${settings.keyPrefix}log`, channel, instance, keyCount },
+      this.#commands,
+      envelope,
+      this.#addresses,
+      context,
     );
+    this.#loads = new FleetLoads({ channel, instance }, this.#commands, envelope, this.#addresses, this.#invalidations, context);
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
     this.#maintenance.unref();
-    this.#subscription = store.subscribe(this.#channel, {
+    this.#subscription = store.subscribe(channel, {
       message: (message) => this.#heard(message),
-      ready: () => void this.#log.catchUp(),
+      ready: () => void this.#invalidations.catchUp(),
     });
   }
 
@@ -183,59 +62,12 @@ export class SharedTier {
    * Credentials for `request` from the fleet: a usable value from Redis (newer than `current`, the credentials the
    * instance holds now), another instance's fetch, or `fetch()` — made once for the fleet under the key's lock.
    */
-  async load(
+  load(
     request: SharedRequest,
     current: TemporaryCredentials | undefined,
     fetch: () => Promise<TemporaryCredentials>,
   ): Promise<TemporaryCredentials> {
-    const wait: { since?: number } = {};
-    let result: SharedWaitResult = 'failed';
-    try {
-      const credentials = await this.#load(request, current, fetch, wait);
-      result = this.#adopted.has(credentials) ? 'adopted' : 'fetched';
-      return credentials;
-    } finally {
-      if (wait.since !== undefined) this.context.waited(performance.now() - wait.since, result);
-    }
-  }
-
-  /** `load`, noting in `wait.since` when it began to wait on another instance's lock (once, however often it looks). */
-  async #load(
-    request: SharedRequest,
-    current: TemporaryCredentials | undefined,
-    fetch: () => Promise<TemporaryCredentials>,
-    wait: { since?: number },
-  ): Promise<TemporaryCredentials> {
-    if (this.#closed) return this.#bypass(fetch);
-    // Named even while Redis backs off, so the fleet's invalidations of this key reach this instance later.
-    const addresses = await this.#addressesOf(request);
-    if (addresses === undefined || !this.#commands.available) return this.#bypass(fetch);
-    const [address] = addresses;
-    const waitUntil = performance.now() + this.context.operationTimeoutMs / 2;
-    let unusable = '';
-    for (;;) {
-      const token = randomUUID();
-      const found = await this.#readAndLock(address, token, unusable);
-      if (found === 'failed') return this.#bypass(fetch);
-      const usable = this.#usable(request, address, found, current) ?? (await this.#readAll(request, addresses.slice(1), current));
-      if (usable === 'failed' || usable !== undefined) {
-        if (found.locked) this.#release(address, token);
-        return usable === 'failed' ? this.#bypass(fetch) : this.#adopt(usable);
-      }
-      if (found.locked) return this.#fill(address, found.generation, token, fetch);
-      if (found.refused) return this.#bypass(fetch); // Redis cannot take a lock (full): nobody would fill
-      if (found.value !== '' && found.value !== unusable) {
-        unusable = found.value; // take the lock past it, unless it changed meanwhile
-        continue;
-      }
-      const remaining = waitUntil - performance.now();
-      if (remaining <= 0 || this.#closed) return this.#fetchWhileWatching(request, addresses, current, fetch); // the holder takes long
-      if (wait.since === undefined) {
-        this.#stats.waits++;
-        wait.since = performance.now();
-      }
-      await this.#nextFill(address, Math.min(remaining, POLL_MS));
-    }
+    return this.#loads.load(request, current, fetch);
   }
 
   /**
@@ -244,24 +76,21 @@ export class SharedTier {
    * dropped expire, if it held some.
    */
   invalidate(request: SharedRequest, droppedExpiration: number | undefined): void {
-    this.#invalidateEverywhere(request, droppedExpiration, undefined);
+    this.#invalidations.invalidate(request, droppedExpiration, undefined);
   }
 
   /** Like `invalidate`, but only where the credentials of `accessKeyId` are still held (`invalidateIfCurrent`). */
   invalidateIfHolding(request: SharedRequest, accessKeyId: string, droppedExpiration: number | undefined): void {
-    this.#invalidateEverywhere(request, droppedExpiration, accessKeyId);
+    this.#invalidations.invalidate(request, droppedExpiration, accessKeyId);
   }
 
   /** Whether these credentials came from Redis (another instance fetched them). */
   adopted(credentials: TemporaryCredentials): boolean {
-    return this.#adopted.has(credentials);
+    return this.#loads.adopted(credentials);
   }
 
   stats(): SharedTierStats {
-    const { queued, propagated } = this.#queue.counts;
-    const pending = this.#queue.size + this.#unnamedInvalidations.size;
-    const invalidations = { invalidationsQueued: queued, invalidationsPropagated: propagated, invalidationsPending: pending };
-    return { ...this.#stats, ...invalidations, ...this.#commands.outage };
+    return { ...this.#loads.stats(), ...this.#invalidations.stats(), ...this.#commands.outage };
   }
 
   /** False while Redis is failing and the tier is skipped. */
@@ -274,333 +103,21 @@ export class SharedTier {
    * still pending get one last try. The app's client stays open.
    */
   close(): void {
-    this.#closed = true;
+    this.#loads.close();
     clearInterval(this.#maintenance);
-    this.#unnamedInvalidations.clear();
+    this.#invalidations.close();
     this.#subscription.close();
-    for (const wake of [...this.#waiters.values()].flatMap((waiters) => [...waiters])) wake();
-    void this.#queue.flush().finally(() => this.#queue.clear());
-  }
-
-  #invalidateEverywhere(request: SharedRequest, droppedExpiration: number | undefined, accessKeyId: string | undefined): void {
-    this.#remember(request.localKey, droppedExpiration);
-    if (this.#closed) return;
-    const origin = randomUUID();
-    this.#origins.set(origin, true);
-    void this.#queueInvalidation(request, origin, accessKeyId);
-  }
-
-  /** Queues an invalidation at each Redis key of the request, or keeps it for later while they cannot be named. */
-  async #queueInvalidation(request: SharedRequest, origin: string, accessKeyId: string | undefined): Promise<void> {
-    const addresses = await this.#addressesOf(request);
-    if (addresses === undefined) {
-      if (!this.#closed) this.#unnamedInvalidations.set(`${request.localKey}\n${accessKeyId ?? ''}`, { request, origin, accessKeyId });
-      return;
-    }
-    addresses.forEach((address, index) => this.#queue.add(this.#pending(address, index, origin, accessKeyId, addresses)));
-  }
-
-  /**
-   * Makes one invalidation a fact in Redis: the value deleted (for `invalidateIfCurrent`, only if it holds those
-   * credentials) and the generation bumped, then the entry in the fleet's log. Sent past any backoff: true once Redis
-   * took it all.
-   */
-  async #propagate({ address, origin, accessKeyId, accessKeyTag = '', covered }: PendingInvalidation): Promise<boolean> {
-    let expected = '';
-    if (accessKeyId !== undefined) {
-      const found = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []), { force: true });
-      if (found === 'failed') return false;
-      const [value, generation] = found as [string, string];
-      if (this.#envelope.open(address, value, generation)?.accessKeyId === accessKeyId) expected = value;
-    }
-    if (accessKeyId === undefined || expected !== '') {
-      const args = [String(GENERATION_MS), expected];
-      const invalidated = await this.#run((redis) => redis.eval(INVALIDATE, [address, `${address}:gen`], args), { force: true });
-      if (invalidated === 'failed') return false;
-    }
-    const args = [String(LOG_ENTRIES), address, origin, this.#instance, accessKeyTag, this.#channel, String(LOG_MS), covered.join(' ')];
-    return (await this.#run((redis) => redis.eval(APPEND, [this.#logKey], args), { force: true })) !== 'failed';
-  }
-
-  /**
-   * The fleet's log lost entries this instance had not read: any credentials it holds may have been invalidated, so
-   * it drops them all (a next load adopts from Redis what is still valid there, at its current generation).
-   */
-  #dropHeld(): number {
-    return [...this.context.held()].filter(({ localKey }) => this.context.onRemoteInvalidation(localKey) !== undefined).length;
-  }
-
-  /** An invalidation from the fleet's log: the instance drops what it holds, and relays it to its other addresses. */
-  #apply(entry: LoggedInvalidation): void {
-    const { address, origin, instance, accessKeyTag } = entry;
-    if (instance === this.#instance || this.#origins.has(origin)) return;
-    const localKey = this.#localKeyOf(address);
-    if (localKey === undefined) {
-      if (this.#keyCount > 1 || this.#principalKnown === undefined) this.#heardUnknown.set(address, entry);
-      return;
-    }
-    this.#origins.set(origin, true);
-    const addresses = this.#addresses.get(localKey) ?? [];
-    const heardIndex = addresses.indexOf(address);
-    const onlyIf =
-      accessKeyTag === undefined
-        ? undefined
-        : (accessKeyId: string) => this.#envelope.accessKeyTag(heardIndex, address, accessKeyId) === accessKeyTag;
-    const dropped = this.context.onRemoteInvalidation(localKey, onlyIf);
-    this.#remember(localKey, dropped?.expiration);
-    if (onlyIf !== undefined && dropped === undefined) return; // held other credentials: nothing to relay
-    this.#relay(entry, addresses, onlyIf && dropped?.accessKeyId);
-  }
-
-  /**
-   * Relays a heard invalidation to the request's addresses its writer did not cover (under encryption keys it lacks):
-   * replicas that share the writer's keys add nothing to the log.
-   */
-  #relay({ origin, covered }: LoggedInvalidation, addresses: string[], accessKeyId: string | undefined): void {
-    if (this.#closed) return;
-    const all = [...new Set([...covered, ...addresses])];
-    addresses.forEach((other, index) => !covered.includes(other) && this.#queue.add(this.#pending(other, index, origin, accessKeyId, all)));
-  }
-
-  /**
-   * An invalidation of `addresses[index]` of a request, named for the log under that address's key; `covered`: every
-   * address the invalidation reaches from this instance.
-   */
-  #pending(address: string, index: number, origin: string, accessKeyId: string | undefined, covered: string[]): PendingInvalidation {
-    if (accessKeyId === undefined) return { address, origin, covered };
-    return { address, origin, covered, accessKeyId, accessKeyTag: this.#envelope.accessKeyTag(index, address, accessKeyId) };
   }
 
   #maintain(): void {
-    // Held requests wait for the base principal to be named: an invalidation heard meanwhile is applied then.
-    if (this.#unnamed && this.#principalKnown === undefined) void this.#knownPrincipal().then(() => this.#nameHeld());
-    for (const [name, { request, origin, accessKeyId }] of [...this.#unnamedInvalidations.entries()]) {
-      this.#unnamedInvalidations.delete(name);
-      void this.#queueInvalidation(request, origin, accessKeyId);
-    }
-    if (this.#queue.size > 0) void this.#queue.flush();
-    if (this.#commands.available) void this.#log.catchUp();
-  }
-
-  /** A value put back after an invalidation (a DEL not yet sent, a late fill) holds these or older credentials. */
-  #remember(localKey: string, droppedExpiration: number | undefined): void {
-    if (droppedExpiration !== undefined)
-      this.#invalidated.set(localKey, Math.max(droppedExpiration, this.#invalidated.get(localKey) ?? -Infinity));
-  }
-
-  #bypass(fetch: () => Promise<TemporaryCredentials>): Promise<TemporaryCredentials> {
-    this.#stats.bypassed++;
-    return fetch();
-  }
-
-  #adopt(credentials: TemporaryCredentials): TemporaryCredentials {
-    this.#stats.hits++;
-    this.#adopted.add(credentials);
-    return credentials;
-  }
-
-  /**
-   * Fetches under the lock (renewing it meanwhile), then — after the caller has its answer — stores the value unless
-   * an invalidation came since `generation` was read, announces it and releases the lock, in one script sent past any
-   * backoff: a store Redis refuses still releases the lock.
-   */
-  async #fill(
-    address: string,
-    generation: string,
-    token: string,
-    fetch: () => Promise<TemporaryCredentials>,
-  ): Promise<TemporaryCredentials> {
-    const lock = `${address}:lock`;
-    this.#stats.fills++;
-    const renewal = setInterval(
-      () => void this.#run((redis) => redis.eval(RENEW, [lock], [token, String(this.#lockMs)]), { force: true }),
-      this.#lockMs / 3,
-    );
-    renewal.unref();
-    let credentials: TemporaryCredentials;
-    try {
-      credentials = await fetch();
-    } catch (error) {
-      this.#release(address, token);
-      throw error;
-    } finally {
-      clearInterval(renewal);
-    }
-    const ttl = Math.floor(credentials.expiration.getTime() - this.context.mandatoryWindowMs - this.context.now());
-    if (ttl <= 0 || this.#closed) {
-      this.#release(address, token);
-      return credentials;
-    }
-    const sealed = this.#envelope.seal(address, credentials, generation);
-    const args = [generation, sealed, String(ttl), token, this.#channel, `fill ${this.#instance} ${address}`];
-    void this.#run((redis) => redis.eval(STORE_AND_RELEASE, [address, `${address}:gen`, lock], args), { force: true }).then((stored) => {
-      if (stored === 'failed') this.#release(address, token);
-    });
-    return credentials;
-  }
-
-  /**
-   * Its own fetch, for a waiter that gave up on the holder; should the holder's value arrive first, that one. Without
-   * the tier the caller would have fetched at once, so the holder's slowness must not cost it its answer.
-   */
-  #fetchWhileWatching(
-    request: SharedRequest,
-    addresses: string[],
-    current: TemporaryCredentials | undefined,
-    fetch: () => Promise<TemporaryCredentials>,
-  ): Promise<TemporaryCredentials> {
-    let settled = false;
-    const own = this.#bypass(fetch).finally(() => (settled = true));
-    const watched = (async (): Promise<TemporaryCredentials> => {
-      while (!settled && !this.#closed) {
-        await this.#nextFill(addresses[0], POLL_MS);
-        const read = settled ? undefined : await this.#readAll(request, addresses, current);
-        if (read === 'failed') break;
-        if (read !== undefined) return this.#adopt(read);
-      }
-      return own;
-    })();
-    return Promise.race([own, watched]);
-  }
-
-  /** The value and generation at `address`, and its lock when there is no value (or only `unusable`). */
-  async #readAndLock(
-    address: string,
-    token: string,
-    unusable: string,
-  ): Promise<(Found & { locked: boolean; refused: boolean }) | 'failed'> {
-    const keys = [address, `${address}:gen`, `${address}:lock`];
-    const answer = await this.#run((redis) => redis.eval(READ_AND_LOCK, keys, [token, String(this.#lockMs), unusable]), {
-      // Taken after we gave up, so nobody fetches under it: released at once.
-      late: (late) => Array.isArray(late) && late[2] === 1 && this.#release(address, token),
-    });
-    if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
-    const [value, generation, locked] = answer as [string, string, number];
-    return { value, generation, locked: locked === 1, refused: locked === -1 };
-  }
-
-  /** The first usable value at these addresses (see `#usable`), undefined when none is. */
-  async #readAll(
-    request: SharedRequest,
-    addresses: string[],
-    current: TemporaryCredentials | undefined,
-  ): Promise<TemporaryCredentials | undefined | 'failed'> {
-    for (const address of addresses) {
-      const answer = await this.#run((redis) => redis.eval(READ, [address, `${address}:gen`], []));
-      if (answer === 'failed' || !Array.isArray(answer)) return 'failed';
-      const [value, generation] = answer as [string, string];
-      const usable = this.#usable(request, address, { value, generation }, current);
-      if (usable !== undefined) return usable;
-    }
-    return undefined;
-  }
-
-  /**
-   * The credentials of a value when they are usable: sealed at the request's current generation, unexpired past the
-   * mandatory window, newer than `current`, and newer than what this instance last invalidated under the key (an
-   * invalidation still waiting for Redis must not be undone here).
-   */
-  #usable(
-    request: SharedRequest,
-    address: string,
-    { value, generation }: Found,
-    current: TemporaryCredentials | undefined,
-  ): TemporaryCredentials | undefined {
-    if (this.#queue.has(address)) return undefined; // this instance is invalidating it: Redis may not have heard yet
-    const credentials = this.#envelope.open(address, value, generation);
-    if (credentials === undefined) return undefined; // absent, foreign, tampered, sealed with another key or before an invalidation
-    const expiresAt = credentials.expiration.getTime();
-    const invalidated = this.#invalidated.get(request.localKey) ?? -Infinity;
-    const usable = expiresAt - this.context.mandatoryWindowMs > this.context.now() && expiresAt > invalidated;
-    return usable && (current === undefined || credentials.expiration > current.expiration) ? credentials : undefined;
-  }
-
-  /** A command's answer, or `'failed'` (logged and backed off by `RedisCommands`, never thrown). */
-  #run<T>(command: (redis: RedisStore) => Promise<T>, options?: { late?: (answer: T) => void; force?: boolean }): Promise<T | 'failed'> {
-    return this.#commands.run(command, options).catch(() => 'failed' as const);
-  }
-
-  /** Releases a lock by its token, even while backing off. */
-  #release(address: string, token: string): void {
-    void this.#run((redis) => redis.eval(RELEASE, [`${address}:lock`], [token]), { force: true });
-  }
-
-  /** The Redis keys of a request, or undefined while the base principal is unknown (STS did not say yet). */
-  async #addressesOf({ localKey, canonical }: SharedRequest): Promise<string[] | undefined> {
-    const known = this.#addresses.get(localKey);
-    if (known !== undefined) return known;
-    const principal = await this.#knownPrincipal();
-    if (principal === undefined) {
-      this.#unnamed = true; // what the caller fetches past the tier is held unnamed
-      return undefined;
-    }
-    return this.#name(localKey, canonical, principal);
-  }
-
-  /** The base principal, or undefined while STS does not say (asked again on the next call). */
-  async #knownPrincipal(): Promise<string | undefined> {
-    this.#principal ??= this.context.principal();
-    try {
-      return (this.#principalKnown = await this.#principal);
-    } catch {
-      this.#principal = undefined;
-      return undefined;
-    }
-  }
-
-  #name(localKey: string, canonical: string, principal: string): string[] {
-    const addresses = this.#envelope.addresses(principal, canonical);
-    this.#addresses.set(localKey, addresses);
-    addresses.forEach((address) => this.#localKeys.set(address, localKey));
-    for (const address of addresses) {
-      const heard = this.#heardUnknown.get(address);
-      this.#heardUnknown.delete(address);
-      if (heard !== undefined) this.#apply(heard);
-    }
-    return addresses;
-  }
-
-  /** The local key of a Redis address; when the tier may have left some held request unnamed, they are named first. */
-  #localKeyOf(address: string): string | undefined {
-    const known = this.#localKeys.get(address);
-    if (known !== undefined) return known;
-    this.#nameHeld();
-    return this.#localKeys.get(address);
-  }
-
-  /**
-   * Names every request the cache holds that the tier has no Redis keys for: its map is by load, the cache's by use,
-   * and a fetch made past the tier while the base principal was unknown was never named.
-   */
-  #nameHeld(): void {
-    const principal = this.#principalKnown;
-    if (!this.#unnamed || principal === undefined) return;
-    this.#unnamed = false;
-    for (const { localKey, canonical } of [...this.context.held()]) {
-      if (this.#addresses.get(localKey) === undefined) this.#name(localKey, canonical, principal);
-    }
-  }
-
-  /** Resolves at the next `fill` of `address`, or after `ms`. */
-  #nextFill(address: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiters = this.#waiters.get(address) ?? new Set();
-      this.#waiters.set(address, waiters);
-      const wake = () => {
-        clearTimeout(timer);
-        waiters.delete(wake);
-        if (waiters.size === 0 && this.#waiters.get(address) === waiters) this.#waiters.delete(address);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      waiters.add(wake);
-    });
+    this.#addresses.nameHeldOncePrincipalKnown();
+    this.#invalidations.maintain();
   }
 
   /** `fill <instance> <address>` wakes that address's waiters; `log` says the fleet's log grew. */
   #heard(message: string): void {
     const [kind, , address] = message.split(' ');
-    if (kind === 'fill') this.#waiters.get(address)?.forEach((wake) => wake());
-    if (kind === 'log') void this.#log.catchUp();
+    if (kind === 'fill') this.#loads.filled(address);
+    if (kind === 'log') void this.#invalidations.catchUp();
   }
 }
