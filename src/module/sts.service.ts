@@ -88,13 +88,18 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     const clock = { now: () => this.#operations.now(), random: () => Math.random() };
     // Keys name the base identity: each service (each module configuration) has its own provider.
     const baseIdentityTag = `b${JSON.stringify(randomUUID())}`;
-    this.#tokens = new CachedWebIdentityTokens(config, baseIdentityTag, (request) => this.#operations.getWebIdentityToken(request), clock);
+    this.#tokens = new CachedWebIdentityTokens(
+      config,
+      baseIdentityTag,
+      (request) => this.#operations.outbound.getWebIdentityToken(request),
+      clock,
+    );
     this.#cached = new CachedCredentials(config, {
       baseIdentityTag,
       emit,
       clock,
-      assume: (prepared) => this.#operations.assumeRole(prepared),
-      principal: () => this.#operations.getCallerIdentity().then(sharingPrincipalOf),
+      assume: (prepared) => this.#operations.roles.assumeRole(prepared),
+      principal: () => this.#operations.identity.getCallerIdentity().then(sharingPrincipalOf),
       sharedWaited: (ms, result) => this.#metrics?.recordSharedWait(ms, result),
     });
     this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
@@ -119,12 +124,12 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
 
   /** Who the base identity is. GetCallerIdentity needs no IAM permission. */
   getCallerIdentity(): Promise<CallerIdentity> {
-    return this.#operations.getCallerIdentity();
+    return this.#operations.identity.getCallerIdentity();
   }
 
   /** The base identity's 12-digit account id, asked of STS once and remembered (a failure is not). */
   getAccountId(): Promise<string> {
-    return this.#operations.getAccountId();
+    return this.#operations.identity.getAccountId();
   }
 
   /**
@@ -133,7 +138,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    */
   assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
     try {
-      return this.#operations.assumeRole(prepareAssumeRole(request, this.#config));
+      return this.#operations.roles.assumeRole(prepareAssumeRole(request, this.#config));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -235,7 +240,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * and root or a federated user as the account root.
    */
   async trustPrincipal(): Promise<string> {
-    return trustPrincipalOf(await this.#operations.getCallerIdentity(), process.env.AWS_ROLE_ARN);
+    return trustPrincipalOf(await this.#operations.identity.getCallerIdentity(), process.env.AWS_ROLE_ARN);
   }
 
   /**
@@ -251,17 +256,17 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * at each call, so a rotated token is always the one sent.
    */
   assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoleWithWebIdentity(request);
+    return this.#operations.roles.assumeRoleWithWebIdentity(request);
   }
 
   /** AssumeRoleWithSAML: an unsigned call with the identity provider's base64 SAML response. */
   assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoleWithSaml(request);
+    return this.#operations.roles.assumeRoleWithSaml(request);
   }
 
   /** GetSessionToken: temporary credentials for the base IAM user, optionally MFA-authenticated. */
   getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
-    return this.#operations.getSessionToken(request);
+    return this.#operations.sessions.getSessionToken(request);
   }
 
   /**
@@ -272,7 +277,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * For repeated use prefer the cached `webIdentityToken` or `webIdentityTokenProvider`.
    */
   getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
-    return this.#operations.getWebIdentityToken(request);
+    return this.#operations.outbound.getWebIdentityToken(request);
   }
 
   /**
@@ -303,7 +308,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * `federatedUser` and `accountId`.
    */
   getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
-    return this.#operations.getFederationToken(request);
+    return this.#operations.sessions.getFederationToken(request);
   }
 
   /**
@@ -314,7 +319,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * `AccessDenied` when centralized root access is not enabled, the caller may not, or the target is not a member.
    */
   assumeRoot(request: AssumeRootRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoot(request);
+    return this.#operations.rootAndDelegated.assumeRoot(request);
   }
 
   /**
@@ -323,7 +328,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * `accountId`). `ExpiredTradeInToken` once the token has expired. The token is never logged nor put in an event.
    */
   getDelegatedAccessToken(tradeInToken: string): Promise<TemporaryCredentials> {
-    return this.#operations.getDelegatedAccessToken(tradeInToken);
+    return this.#operations.rootAndDelegated.getDelegatedAccessToken(tradeInToken);
   }
 
   /**
@@ -334,7 +339,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * needs `sts:DecodeAuthorizationMessage`. The encoded message is never logged, nor put in an event or error.
    */
   explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
-    return this.#operations.explainAuthorizationFailure(encodedMessageOrError);
+    return this.#operations.identity.explainAuthorizationFailure(encodedMessageOrError);
   }
 
   /**
@@ -342,7 +347,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * for support's "whose key is this?". Needs no permission on the key's account; the key id is not logged.
    */
   getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
-    return this.#operations.getAccessKeyInfo(accessKeyId);
+    return this.#operations.identity.getAccessKeyInfo(accessKeyId);
   }
 
   /**

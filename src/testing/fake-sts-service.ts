@@ -13,7 +13,7 @@ import type { ClientPoolStats } from '../clients/client-pool.js';
 import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';
 import type { StsErrorCode } from '../errors/error-codes.js';
-import { principalTypeOf } from '../sts/sts-operations.js';
+import { principalTypeOf } from '../sts/identity-operations.js';
 import type { StsEvent } from '../observability/sts-events.js';
 import { explainDecodedMessage } from '../sts/authorization-message.js';
 import type {
