@@ -8,6 +8,9 @@ export type { LibraryErrorCode, StsServiceErrorCode };
 /** Every code an `StsError` is known to carry: STS's and the library's own. */
 export type StsErrorCode = StsServiceErrorCode | LibraryErrorCode;
 
+/** A name in both halves would take the library's rules silently: this fails to compile when one is. */
+const _noSharedName: [Extract<StsServiceErrorCode, LibraryErrorCode>] extends [never] ? true : never = true;
+
 /** The one table of codes: retry, refusal, HTTP and rejection decisions and hints all read it. */
 export const ERROR_CODES: Readonly<Record<StsErrorCode, ErrorCodeRules>> = { ...STS_SERVICE_ERROR_CODES, ...LIBRARY_ERROR_CODES };
 
