@@ -69,8 +69,8 @@ export class AccountChecks {
       // Prepared from one copy of the request, so the role checked is the role assumed, and probed.
       const copy = { ...request, durationSeconds: STS_LIMITS.roleDuration.min };
       const prepared = prepareAssumeRole(copy, this.defaults);
-      const credentials = await this.operations.assumeRole(prepared);
-      const identity = await this.operations.callerIdentityOf(credentials, prepared.input.RoleArn);
+      const credentials = await this.operations.roles.assumeRole(prepared);
+      const identity = await this.operations.identity.callerIdentityOf(credentials, prepared.input.RoleArn);
       const accountId = prepared.accountId;
       if (identity.Account !== accountId) {
         const error = new StsError(`The role ${prepared.input.RoleArn} resolved to account ${identity.Account}, not ${accountId}`, {
@@ -106,7 +106,7 @@ export class AccountChecks {
   private async probeExternalId(request: AssumeRoleRequest, externalId: string): Promise<ProbeResult> {
     for (const wrong of [generateExternalId(), nearMiss(externalId)]) {
       try {
-        await this.operations.assumeRole(prepareAssumeRole({ ...request, externalId: wrong }, this.defaults), { probe: true });
+        await this.operations.roles.assumeRole(prepareAssumeRole({ ...request, externalId: wrong }, this.defaults), { probe: true });
         return { enforced: false };
       } catch (error) {
         const stsError = toStsError(error, 'AssumeRole');

@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { Observable, Subject } from 'rxjs';
-import { AccountChecks, type FanOutOptions } from '../account-checks/account-checks.js';
-import { CachedCredentials, type AwsClientClass, type CredentialCacheControl } from './cached-credentials.js';
-import { CachedWebIdentityTokens } from './cached-web-identity-tokens.js';
+import type { Observable } from 'rxjs';
+import type { FanOutOptions } from '../account-checks/account-checks.js';
+import type { AwsClientClass, CredentialCacheControl } from './cached-credentials.js';
 import type { WebIdentityToken } from '../sts/web-identity-token.js';
-import { prepareAssumeRole } from '../sts/role-request.js';
 import { RequestValidator, validateWebIdentityTokenRequest } from '../sts/sts-validation.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
-import { StsMetrics } from '../observability/sts-metrics.js';
-import { StsOperations } from '../sts/sts-operations.js';
+import { StsServiceParts } from './sts-service-parts.js';
+import { UncachedStsCalls } from './uncached-sts-calls.js';
 import { STS_RESOLVED_CONFIG } from './sts.constants.js';
 import { InjectStsClient } from './sts.decorators.js';
 import type { StsEvent } from '../observability/sts-events.js';
@@ -20,22 +17,14 @@ import { findClsContext, type ClsContext } from '../tenant/cls-context.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
 import type {
   AccessCheckOptions,
-  AccessKeyInfo,
-  AuthorizationFailureExplanation,
   AccessCheckResult,
   AccountAssumeResult,
   AssumeRoleRequest,
-  AssumeRoleWithSamlRequest,
-  AssumeRoleWithWebIdentityRequest,
-  CallerIdentity,
   ExpirationStatus,
-  GetFederationTokenRequest,
-  AssumeRootRequest,
-  GetSessionTokenRequest,
   GetWebIdentityTokenRequest,
 } from '../sts/sts-request.types.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
-import { sharingPrincipalOf, trustPrincipalOf } from '../sts/trust-principal.js';
+import { trustPrincipalOf } from '../sts/trust-principal.js';
 
 /**
  * Every STS operation, validated against the STS limits before anything is sent, with failures mapped to
@@ -43,23 +32,19 @@ import { sharingPrincipalOf, trustPrincipalOf } from '../sts/trust-principal.js'
  * Never logs or throws a secret, and every call settles within `operationTimeoutSeconds`.
  *
  * The facade users inject; the work is done by `StsOperations` (the STS calls), `CachedCredentials` (the cache,
- * providers and clients) and `AccountChecks` (access checks and fan-out), wired together here once.
+ * providers and clients) and `AccountChecks` (access checks and fan-out), wired together once by `StsServiceParts`.
+ * The uncached STS calls (`assumeRole`, `getSessionToken`, …) are declared, with their docs, in `UncachedStsCalls`.
  */
 @Injectable()
-export class StsService implements OnModuleInit, OnModuleDestroy {
-  readonly #events = new Subject<StsEvent>();
-  readonly #operations: StsOperations;
-  readonly #cached: CachedCredentials;
-  readonly #accounts: AccountChecks;
-  readonly #tokens: CachedWebIdentityTokens;
+export class StsService extends UncachedStsCalls implements OnModuleInit, OnModuleDestroy {
+  readonly #parts: StsServiceParts;
   readonly #config: ResolvedStsConfig;
-  readonly #metrics?: StsMetrics;
   readonly #moduleRef?: ModuleRef;
   /** The app's nestjs-cls context, found at module init, for `current`. */
   #cls?: ClsContext;
 
   /** One event per STS call and per cache transition (refresh, eviction, invalidation). Never carries a secret. */
-  readonly events$: Observable<StsEvent> = this.#events.asObservable();
+  readonly events$: Observable<StsEvent>;
 
   /** The credential cache behind `getCredentials`, `credentialProvider` and `createClient`. */
   readonly cache: CredentialCacheControl;
@@ -77,66 +62,19 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     /** Finds the app's nestjs-cls `ClsService`, if any, for `current`. */
     @Optional() moduleRef?: ModuleRef,
   ) {
+    const parts = new StsServiceParts(config, stsClient);
+    super(parts.operations, config);
+    this.#parts = parts;
     this.#config = config;
     this.#moduleRef = moduleRef;
-    const emit = (event: StsEvent) => {
-      this.#metrics?.record(event);
-      this.#events.next(event);
-    };
-    // The loop of role chaining, wired once: assumeRole → via → cached credentials → assumeRole.
-    this.#operations = new StsOperations(config, stsClient, emit, (via) => this.#cached.getPrepared(via));
-    const clock = { now: () => this.#operations.now(), random: () => Math.random() };
-    // Keys name the base identity: each service (each module configuration) has its own provider.
-    const baseIdentityTag = `b${JSON.stringify(randomUUID())}`;
-    this.#tokens = new CachedWebIdentityTokens(config, baseIdentityTag, (request) => this.#operations.getWebIdentityToken(request), clock);
-    this.#cached = new CachedCredentials(config, {
-      baseIdentityTag,
-      emit,
-      clock,
-      assume: (prepared) => this.#operations.assumeRole(prepared),
-      principal: () => this.#operations.getCallerIdentity().then(sharingPrincipalOf),
-      sharedWaited: (ms, result) => this.#metrics?.recordSharedWait(ms, result),
-    });
-    this.#accounts = new AccountChecks(config, this.#operations, (request) => this.#cached.get(request));
-    this.cache = this.#cached.control;
+    this.events$ = this.#parts.events.asObservable();
+    this.cache = this.#parts.cached.control;
     this.current = new CurrentTenant(this, config.tenant, config, () => this.#cls);
-    if (config.meterProvider) {
-      this.#metrics = new StsMetrics(config.meterProvider, {
-        stats: () => this.cache.stats(),
-        unexpired: () => {
-          const now = this.#operations.now();
-          const { entries, soonestExpiration } = this.#cached.unexpired(now);
-          return { entries, secondsToSoonestExpiry: soonestExpiration === undefined ? undefined : (soonestExpiration - now) / 1000 };
-        },
-      });
-    }
   }
 
   /** With a `tenant` option, lets `current` read nestjs-cls's request contexts when the app set up `ClsModule`. */
   async onModuleInit(): Promise<void> {
     if (this.#config.tenant !== undefined && this.#moduleRef !== undefined) this.#cls = await findClsContext(this.#moduleRef);
-  }
-
-  /** Who the base identity is. GetCallerIdentity needs no IAM permission. */
-  getCallerIdentity(): Promise<CallerIdentity> {
-    return this.#operations.getCallerIdentity();
-  }
-
-  /** The base identity's 12-digit account id, asked of STS once and remembered (a failure is not). */
-  getAccountId(): Promise<string> {
-    return this.#operations.getAccountId();
-  }
-
-  /**
-   * AssumeRole, uncached: every call goes to STS. For repeated use prefer the cached `getCredentials`.
-   * Validates every field first; with `requireExternalId`, refuses a cross-account request without its own ExternalId.
-   */
-  assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
-    try {
-      return this.#operations.assumeRole(prepareAssumeRole(request, this.#config));
-    } catch (error) {
-      return Promise.reject(error);
-    }
   }
 
   /**
@@ -145,7 +83,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * With `cache: false` every call goes to STS.
    */
   getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
-    return this.#cached.get(request);
+    return this.#parts.cached.get(request);
   }
 
   /**
@@ -155,7 +93,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * The SDK asks it on every request, so a refresh or an invalidation reaches the client at its next request.
    */
   credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
-    return this.#cached.provider(request);
+    return this.#parts.cached.provider(request);
   }
 
   /**
@@ -181,7 +119,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     request: AssumeRoleRequest,
     clientConfig?: Omit<Config, 'credentials'>,
   ): Client {
-    return this.#cached.createClient(ClientClass, request, clientConfig);
+    return this.#parts.cached.createClient(ClientClass, request, clientConfig);
   }
 
   /**
@@ -211,7 +149,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
     request: AssumeRoleRequest,
     clientConfig?: Omit<Config, 'credentials'>,
   ): Client {
-    return this.#cached.clientFor(ClientClass, request, clientConfig);
+    return this.#parts.cached.clientFor(ClientClass, request, clientConfig);
   }
 
   /**
@@ -226,7 +164,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * returns `{ ok: false, error }` with the `StsError` (and its hint).
    */
   validateAccess(request: AssumeRoleRequest, options: AccessCheckOptions = {}): Promise<AccessCheckResult> {
-    return this.#accounts.validateAccess(request, options);
+    return this.#parts.accounts.validateAccess(request, options);
   }
 
   /**
@@ -235,7 +173,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * and root or a federated user as the account root.
    */
   async trustPrincipal(): Promise<string> {
-    return trustPrincipalOf(await this.#operations.getCallerIdentity(), process.env.AWS_ROLE_ARN);
+    return trustPrincipalOf(await this.#parts.operations.identity.getCallerIdentity(), process.env.AWS_ROLE_ARN);
   }
 
   /**
@@ -243,36 +181,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * whole: one result per request, in order, `{ ok: true, accountId, credentials }` or `{ ok: false, accountId, error }`.
    */
   assumeRoleInAccounts(requests: AssumeRoleRequest[], options: FanOutOptions = {}): Promise<AccountAssumeResult[]> {
-    return this.#accounts.assumeRoleInAccounts(requests, options);
-  }
-
-  /**
-   * AssumeRoleWithWebIdentity (OIDC, EKS service accounts): an unsigned call. A `webIdentityTokenFile` is read
-   * at each call, so a rotated token is always the one sent.
-   */
-  assumeRoleWithWebIdentity(request: AssumeRoleWithWebIdentityRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoleWithWebIdentity(request);
-  }
-
-  /** AssumeRoleWithSAML: an unsigned call with the identity provider's base64 SAML response. */
-  assumeRoleWithSaml(request: AssumeRoleWithSamlRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoleWithSaml(request);
-  }
-
-  /** GetSessionToken: temporary credentials for the base IAM user, optionally MFA-authenticated. */
-  getSessionToken(request: GetSessionTokenRequest = {}): Promise<TemporaryCredentials> {
-    return this.#operations.getSessionToken(request);
-  }
-
-  /**
-   * GetWebIdentityToken (outbound identity federation), uncached: a JWT STS signs for the base identity, to
-   * authenticate to a service outside AWS (GCP, Azure, Snowflake, an API) with no stored secret. The account must
-   * have enabled outbound federation in IAM (`OutboundWebIdentityFederationDisabled` otherwise); the token cannot
-   * outlive the calling session (`SessionDurationEscalation`). Not on the global endpoint: use a regional one.
-   * For repeated use prefer the cached `webIdentityToken` or `webIdentityTokenProvider`.
-   */
-  getWebIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
-    return this.#operations.getWebIdentityToken(request);
+    return this.#parts.accounts.assumeRoleInAccounts(requests, options);
   }
 
   /**
@@ -281,7 +190,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * last 10 s). With `cache: false` every call goes to STS.
    */
   webIdentityToken(request: GetWebIdentityTokenRequest): Promise<WebIdentityToken> {
-    return this.#tokens.get(request);
+    return this.#parts.tokens.get(request);
   }
 
   /**
@@ -292,57 +201,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
   webIdentityTokenProvider(request: GetWebIdentityTokenRequest): () => Promise<string> {
     validateWebIdentityTokenRequest(new RequestValidator('GetWebIdentityToken'), request);
     const copy: GetWebIdentityTokenRequest = structuredClone(request);
-    return async () => (await this.#tokens.get(copy)).token;
-  }
-
-  /**
-   * GetFederationToken, uncached: a session for a federated user (`name`) of the base IAM user, whose permissions
-   * are what both the session policy (`policy`, `policyArns`) and the IAM user's policies allow — without a session
-   * policy it has none. For a proxy that hands its own users scoped AWS access (a console sign-in link, a broker).
-   * Needs the long-term keys of an IAM user (a role or a session is refused with AccessDenied). The credentials carry
-   * `federatedUser` and `accountId`.
-   */
-  getFederationToken(request: GetFederationTokenRequest): Promise<TemporaryCredentials> {
-    return this.#operations.getFederationToken(request);
-  }
-
-  /**
-   * AssumeRoot, uncached: a session of a member account's root user for one privileged task (Organizations centralized
-   * root access), for an admin tool of the management account or of the delegated administrator account for IAM.
-   * `taskPolicyArn` names one of the five AWS managed root-task policies; at most 900 s. Refused before sending
-   * (`InvalidConfiguration`) when the STS client resolves the global endpoint, which does not serve it.
-   * `AccessDenied` when centralized root access is not enabled, the caller may not, or the target is not a member.
-   */
-  assumeRoot(request: AssumeRootRequest): Promise<TemporaryCredentials> {
-    return this.#operations.assumeRoot(request);
-  }
-
-  /**
-   * GetDelegatedAccessToken, uncached: the exchange step of IAM temporary delegation — a partner app turns the
-   * trade-in token of a customer's approved delegation into credentials of the customer's principal (`assumedPrincipal`,
-   * `accountId`). `ExpiredTradeInToken` once the token has expired. The token is never logged nor put in an event.
-   */
-  getDelegatedAccessToken(tradeInToken: string): Promise<TemporaryCredentials> {
-    return this.#operations.getDelegatedAccessToken(tradeInToken);
-  }
-
-  /**
-   * DecodeAuthorizationMessage: why AWS denied a request. Pass the encoded message an AWS service appended to its
-   * AccessDenied (`Encoded authorization failure message: …`), or the error itself — an `StsError` whose hint
-   * says it carries one, or the service's own error. Returns the decoded document, its lists flattened: allowed,
-   * explicitDeny, the matched statements, the principal, action, resource and condition keys. The base identity
-   * needs `sts:DecodeAuthorizationMessage`. The encoded message is never logged, nor put in an event or error.
-   */
-  explainAuthorizationFailure(encodedMessageOrError: string | Error): Promise<AuthorizationFailureExplanation> {
-    return this.#operations.explainAuthorizationFailure(encodedMessageOrError);
-  }
-
-  /**
-   * GetAccessKeyInfo: the account that owns an access key id (`AKIA…` or `ASIA…`; 16–128 characters of `[\w]`),
-   * for support's "whose key is this?". Needs no permission on the key's account; the key id is not logged.
-   */
-  getAccessKeyInfo(accessKeyId: string): Promise<AccessKeyInfo> {
-    return this.#operations.getAccessKeyInfo(accessKeyId);
+    return async () => (await this.#parts.tokens.get(copy)).token;
   }
 
   /**
@@ -351,7 +210,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    */
   checkExpiration(credentials: { expiration: Date }, bufferSeconds = 300): ExpirationStatus {
     const expiration = new Date(credentials.expiration);
-    const remainingMs = expiration.getTime() - this.#operations.now();
+    const remainingMs = expiration.getTime() - this.#parts.operations.now();
     const remainingSeconds = Math.max(0, Math.floor(remainingMs / 1000));
     return { isExpired: remainingMs <= 0, isNearExpiration: remainingMs < bufferSeconds * 1000, remainingSeconds, expiration };
   }
@@ -361,13 +220,7 @@ export class StsService implements OnModuleInit, OnModuleDestroy {
    * included) — `operationTimeoutSeconds` at most, after which they are destroyed and their sends fail — and then
    * closes the STS client's sockets (unless its handler or agents are yours), which those sends may still need.
    */
-  async onModuleDestroy(): Promise<void> {
-    const drained = this.#cached.close();
-    this.#tokens.stop();
-    this.#tokens.clear();
-    this.#metrics?.close();
-    this.#events.complete();
-    await drained;
-    if (this.#config.ownsRequestHandler) this.stsClient.destroy();
+  onModuleDestroy(): Promise<void> {
+    return this.#parts.close();
   }
 }

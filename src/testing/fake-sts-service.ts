@@ -9,11 +9,9 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Subject, type Observable } from 'rxjs';
 import type { FanOutOptions } from '../account-checks/account-checks.js';
 import type { AwsClientClass, CredentialCacheControl } from '../module/cached-credentials.js';
-import type { ClientPoolStats } from '../clients/client-pool.js';
-import type { CredentialCacheStats } from '../cache/credential-cache.js';
 import { StsError } from '../errors/sts-error.js';
 import type { StsErrorCode } from '../errors/error-codes.js';
-import { principalTypeOf } from '../sts/sts-operations.js';
+import { principalTypeOf } from '../sts/identity-operations.js';
 import type { StsEvent } from '../observability/sts-events.js';
 import { explainDecodedMessage } from '../sts/authorization-message.js';
 import type {
@@ -36,7 +34,8 @@ import type { StsService } from '../module/sts.service.js';
 import { CurrentTenant } from '../tenant/current-tenant.js';
 import { TemporaryCredentials, type TemporaryCredentialsDetails } from '../sts/temporary-credentials.js';
 import { fakeStsClient } from './fake-sts-client.js';
-import { fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
+import { FakeCredentialCache } from './fake-credential-cache.js';
+import { accountOf, fakeIdentity, stsAnswer, type FakedStsOperation, type FakeStsOptions } from './sts-answers.js';
 
 /** The public members of `StsService`: what a fake must have to stand in for it. */
 export type StsServiceShape = { [Member in keyof StsService]: StsService[Member] };
@@ -54,16 +53,6 @@ type Answer = Record<string, unknown> & {
   AssumedRoleUser?: { Arn: string; AssumedRoleId: string };
 };
 
-interface CachedEntry {
-  roleArn: string;
-  sessionName?: string;
-  credentials: Promise<TemporaryCredentials>;
-  /** Set once the credentials resolved. */
-  accessKeyId?: string;
-}
-
-const accountOf = (roleArn: string) => roleArn.split(':')[4] ?? '';
-
 /** See the file comment. Make one with `fakeStsService(options)`; spy on or replace any method as usual. */
 export class FakeStsService implements StsServiceShape {
   /** Every call, oldest first. */
@@ -80,15 +69,12 @@ export class FakeStsService implements StsServiceShape {
 
   readonly #options: FakeStsOptions;
   readonly #refusals = new Map<string, string>();
-  readonly #cached = new Map<string, CachedEntry>();
-  /** The clients of `clientFor`, by client class, then by request and config. */
-  readonly #clients = new Map<unknown, Map<string, unknown>>();
-  readonly #stats = { hits: 0, misses: 0, clientHits: 0, clientsCreated: 0, clientsDestroyed: 0 };
+  readonly #cache = new FakeCredentialCache();
 
   constructor(options: FakeStsOptions = {}) {
     this.#options = options;
     this.stsClient = fakeStsClient(options);
-    this.cache = this.#cacheControl();
+    this.cache = this.#cache.control;
     // Durations as the module's defaults; nestjs-cls is not looked for: bind requests with StsTenantMiddleware.
     const defaults = { defaultSessionDuration: 3600, maxSessionDuration: 43_200, defaultExternalId: () => undefined };
     this.current = new CurrentTenant(this, options.tenant, defaults, () => undefined);
@@ -128,23 +114,13 @@ export class FakeStsService implements StsServiceShape {
 
   /** Answers the same request with the same credentials until they expire or are invalidated (`cache`). */
   getCredentials(request: AssumeRoleRequest): Promise<TemporaryCredentials> {
-    const key = JSON.stringify(request);
-    const held = this.#cached.get(key);
-    if (held && !this.#refusals.has(request.roleArn)) {
-      this.#stats.hits++;
+    const held = this.#refusals.has(request.roleArn) ? undefined : this.#cache.held(request);
+    if (held) {
       this.calls.push({ method: 'getCredentials', roleArn: request.roleArn });
-      return held.credentials;
+      return held;
     }
-    this.#stats.misses++;
     const input = { RoleSessionName: request.sessionName, DurationSeconds: request.durationSeconds };
-    const credentials = this.#role('getCredentials', 'AssumeRole', request.roleArn, input);
-    const entry: CachedEntry = { roleArn: request.roleArn, sessionName: request.sessionName, credentials };
-    this.#cached.set(key, entry);
-    credentials.then(
-      ({ accessKeyId }) => (entry.accessKeyId = accessKeyId),
-      () => this.#cached.delete(key),
-    );
-    return credentials;
+    return this.#cache.hold(request, this.#role('getCredentials', 'AssumeRole', request.roleArn, input));
   }
 
   credentialProvider(request: AssumeRoleRequest): AwsCredentialIdentityProvider {
@@ -167,17 +143,7 @@ export class FakeStsService implements StsServiceShape {
     request: AssumeRoleRequest,
     clientConfig?: Omit<Config, 'credentials'>,
   ): Client {
-    const pool = this.#clients.get(ClientClass) ?? new Map<string, unknown>();
-    this.#clients.set(ClientClass, pool);
-    const key = JSON.stringify([request, clientConfig ?? {}]);
-    if (pool.has(key)) {
-      this.#stats.clientHits++;
-      return pool.get(key) as Client;
-    }
-    const client = this.createClient(ClientClass, request, clientConfig);
-    this.#stats.clientsCreated++;
-    pool.set(key, client);
-    return client;
+    return this.#cache.clientFor(ClientClass, request, clientConfig, () => this.createClient(ClientClass, request, clientConfig));
   }
 
   /** `{ ok: true, …, externalIdEnforced: true }` when the request has an ExternalId, `{ ok: false }` for a refused role. */
@@ -316,45 +282,6 @@ export class FakeStsService implements StsServiceShape {
       },
       { accountId, assumedRoleUser: user && { arn: user.Arn, assumedRoleId: user.AssumedRoleId }, ...details },
     );
-  }
-
-  #cacheControl(): CredentialCacheControl {
-    const entries = this.#cached;
-    const stats = this.#stats;
-    const clients = this.#clients;
-    /** Drops the entries `matching` picks; returns how many. */
-    const drop = (matching: (key: string, entry: CachedEntry) => boolean) =>
-      [...entries].filter(([key, entry]) => matching(key, entry)).filter(([key]) => entries.delete(key)).length;
-    return {
-      invalidate: (request) => drop((key) => key === JSON.stringify(request)) > 0,
-      invalidateWhere: async (predicate) =>
-        drop((key, { roleArn, sessionName }) => predicate({ key, roleArn, accountId: accountOf(roleArn), sessionName })),
-      invalidateIfCurrent: ({ accessKeyId }) => drop((_key, entry) => entry.accessKeyId === accessKeyId) > 0,
-      clear: () => {
-        entries.clear();
-        for (const pool of clients.values()) for (const client of pool.values()) (client as { destroy?: () => void }).destroy?.();
-        stats.clientsDestroyed = stats.clientsCreated;
-        clients.clear();
-      },
-      stats: (): CredentialCacheStats => ({
-        size: entries.size,
-        hits: stats.hits,
-        misses: stats.misses,
-        refreshes: stats.misses,
-        refreshFailures: 0,
-        staleServed: 0,
-        evictions: 0,
-        inflight: 0,
-      }),
-      clientStats: (): ClientPoolStats => ({
-        size: stats.clientsCreated - stats.clientsDestroyed,
-        hits: stats.clientHits,
-        created: stats.clientsCreated,
-        unpooled: 0,
-        destroyed: stats.clientsDestroyed,
-        draining: 0,
-      }),
-    };
   }
 }
 

@@ -36,6 +36,9 @@ export interface FakeStsOptions {
 /** The STS operations the fakes answer. */
 export type FakedStsOperation = Exclude<StsOperation, 'Configuration'>;
 
+/** The account an ARN names (its fifth field; empty when it has none). */
+export const accountOf = (arn: string) => arn.split(':')[4] ?? '';
+
 /** The answer to one STS command, as the SDK's `send` resolves it. */
 export type StsAnswer = Record<string, unknown>;
 

@@ -12,27 +12,27 @@
  * - Faults (throttle, 5xx, delay, socket reset, malformed XML, clock skew,
  *   arbitrary STS error) can be injected per call, per action or per rate.
  *
- * This file holds the HTTP side (listen, close, read, route, answer, call log); the STS semantics live in the
- * modules next to it. Nothing here logs, and no secret is ever recorded in `calls`.
+ * This file holds the server's start, its state and the controls a test turns (roles, faults, tokens, the call log);
+ * `http-handler.ts` the HTTP side (read, count in flight, fault, answer, call log), `action-router.ts` which action
+ * answers a request; the STS semantics live in the modules next to it. Nothing here logs, and no secret is ever
+ * recorded in `calls`.
  */
-import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ServerAwsStsConfig } from '../../config/server-aws-sts.config.js';
 import { seededRandom } from './seeded-random.js';
-import { authenticate, type AuthenticationContext } from './authentication.js';
+import { routeAction } from './action-router.js';
 import { CredentialStore, type LocalStsIdentity } from './credentials.js';
-import { sendXml, StsExchange, type LocalStsCall } from './exchange.js';
-import { faultEffect, FaultInjector, PendingDelays, type LocalStsFault, type LocalStsFaultOptions } from './faults.js';
+import type { LocalStsCall } from './exchange.js';
+import { FaultInjector, type LocalStsFault, type LocalStsFaultOptions } from './faults.js';
+import { LocalStsHttp } from './http-handler.js';
 import { RoleRegistry, type LocalStsRole } from './iam-rules.js';
 import { OutboundTokens } from './outbound-tokens.js';
-import { parseQueryRequest, type StsQueryRequest } from './query-parameters.js';
 import { ROLE_ARN_PATTERN } from './role-arn.js';
-import * as actions from './sts-actions.js';
 import type { StsActionContext } from './sts-actions.js';
-import { errorXml, LocalStsFailure, STS_API_VERSION, validationFailure, type XmlNode } from './wire-format.js';
 
 /** Options of LocalStsServer.start(). */
 export interface LocalStsServerOptions {
@@ -55,27 +55,6 @@ export interface LocalStsServerOptions {
 
 /** The region of the signing scope the server expects (any region signs correctly; this one is the default). */
 const LOCAL_STS_REGION = 'us-east-1';
-const MAX_BODY_BYTES = 64 * 1024;
-/** The key of the in-flight counter of every action together. */
-const ANY_ACTION = '*';
-const SUPPORTED_ACTIONS = [
-  'AssumeRole',
-  'AssumeRoleWithWebIdentity',
-  'AssumeRoleWithSAML',
-  'GetSessionToken',
-  'GetCallerIdentity',
-  'DecodeAuthorizationMessage',
-  'GetAccessKeyInfo',
-  'GetFederationToken',
-  'GetWebIdentityToken',
-  'AssumeRoot',
-  'GetDelegatedAccessToken',
-] as const;
-type Action = (typeof SUPPORTED_ACTIONS)[number];
-
-function noop(): void {
-  /* ignore */
-}
 
 /**
  * Starts a local STS endpoint on a free port of 127.0.0.1 (see the file comment); stop it with `close()`.
@@ -92,24 +71,15 @@ export class LocalStsServer {
   /** The first configured identity: the keys to sign with. */
   readonly baseIdentity: LocalStsIdentity;
 
-  private readonly server: Server;
   private readonly now: () => number;
   private readonly credentials: CredentialStore;
   private readonly roles = new RoleRegistry();
   private readonly actionContext: StsActionContext;
-  private readonly authContext: AuthenticationContext;
   private readonly faults: FaultInjector;
   private readonly outboundTokens: OutboundTokens;
-  private readonly delays = new PendingDelays();
-  private readonly callLog: LocalStsCall[] = [];
-  /** Requests of each action being handled now, and the most there were at once since the last resetCalls(). */
-  private readonly running = new Map<string, { now: number; peak: number }>();
-  private readonly sockets = new Set<Socket>();
-  private closed = false;
-  private closing?: Promise<void>;
+  private readonly http: LocalStsHttp;
 
   private constructor(server: Server, port: number, options: LocalStsServerOptions) {
-    this.server = server;
     this.endpoint = `http://127.0.0.1:${port}`;
     this.now = options.now ?? Date.now;
     this.faults = new FaultInjector(seededRandom(options.seed ?? 1));
@@ -126,7 +96,13 @@ export class LocalStsServer {
       organization: { rootSessionsEnabled: false, memberAccounts: new Set() },
       tradeInTokens: new Map(),
     };
-    this.authContext = { credentials, now, maxClockSkewSeconds: options.maxClockSkewSeconds };
+    const routing = {
+      sts: this.actionContext,
+      authContext: { credentials, now, maxClockSkewSeconds: options.maxClockSkewSeconds },
+      outboundTokens: this.outboundTokens,
+      baseAccount: this.baseIdentity.account,
+    };
+    this.http = new LocalStsHttp(server, now, this.faults, (request) => routeAction(routing, request));
     for (const role of options.roles ?? []) this.addRole(role);
   }
 
@@ -149,10 +125,7 @@ export class LocalStsServer {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw err;
     }
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => instance.onRequest(req, res));
-    server.on('connection', (socket: Socket) => instance.onConnection(socket));
-    server.on('clientError', (_err: Error, socket: Socket) => socket.destroy());
-    server.on('error', noop);
+    instance.http.listen();
     return instance;
   }
 
@@ -247,23 +220,22 @@ export class LocalStsServer {
 
   /** A copy of the calls answered (or abandoned) so far, oldest first. */
   get calls(): ReadonlyArray<LocalStsCall> {
-    return this.callLog.map((c) => ({ ...c }));
+    return this.http.calls;
   }
 
   /** Number of calls so far, of one action when given. */
   callCount(action?: string): number {
-    return action === undefined ? this.callLog.length : this.callLog.filter((c) => c.action === action).length;
+    return this.http.callCount(action);
   }
 
   /** The most requests of `action` (of any action when not given) the server was handling at once, from body to answer. */
   peakInFlight(action?: string): number {
-    return this.running.get(action ?? ANY_ACTION)?.peak ?? 0;
+    return this.http.peakInFlight(action);
   }
 
   /** Empties the call log, and starts each action's peak in flight again from the requests running now. */
   resetCalls(): void {
-    this.callLog.length = 0;
-    for (const counter of this.running.values()) counter.peak = counter.now;
+    this.http.resetCalls();
   }
 
   /** Forgets credentials it issued, as if AWS revoked them: they are then answered with InvalidClientTokenId. */
@@ -278,157 +250,6 @@ export class LocalStsServer {
 
   /** Stops listening, cancels delays and destroys open connections; idempotent. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.delays.cancelAll();
-    this.closing = new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-      for (const socket of this.sockets) socket.destroy();
-    });
-    return this.closing;
-  }
-
-  private onConnection(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', noop);
-    socket.once('close', () => this.sockets.delete(socket));
-  }
-
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    req.on('error', noop);
-    res.on('error', noop);
-    this.handle(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) {
-        const requestId = randomUUID();
-        sendXml(res, 500, errorXml(new LocalStsFailure('InternalFailure'), requestId), requestId, this.now);
-      } else {
-        res.destroy();
-      }
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
-    let body: Buffer;
-    try {
-      body = await this.readBody(req);
-    } catch {
-      if (!res.destroyed && !res.headersSent) {
-        const err = validationFailure('Request body is too large.');
-        sendXml(res, err.status, errorXml(err, requestId), requestId, this.now, { connection: 'close' });
-      }
-      req.destroy();
-      return;
-    }
-    const request = parseQueryRequest(req, body);
-    const counters = [request.action, ANY_ACTION].map((key) => {
-      const counter = this.running.get(key) ?? { now: 0, peak: 0 };
-      this.running.set(key, counter);
-      counter.peak = Math.max(counter.peak, ++counter.now);
-      return counter;
-    });
-    try {
-      await this.answer(req, res, requestId, request);
-    } finally {
-      for (const counter of counters) counter.now--;
-    }
-  }
-
-  private async answer(req: IncomingMessage, res: ServerResponse, requestId: string, request: StsQueryRequest): Promise<void> {
-    const exchange = new StsExchange(req, res, requestId, request, this.now, (call) => this.callLog.push(call));
-
-    const fault = this.faults.take(request.action);
-    if (fault) {
-      exchange.fault = fault.kind;
-      const handled = await this.applyFault(exchange, fault);
-      if (handled) return;
-    }
-    if (this.closed || res.destroyed) {
-      exchange.abandon();
-      return;
-    }
-
-    try {
-      exchange.succeed(await this.dispatch(exchange));
-    } catch (err) {
-      exchange.fail(err instanceof LocalStsFailure ? err : new LocalStsFailure('InternalFailure'));
-    }
-  }
-
-  private async readBody(req: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      size += buf.length;
-      if (size > MAX_BODY_BYTES) throw new Error('body too large');
-      chunks.push(buf);
-    }
-    return Buffer.concat(chunks);
-  }
-
-  /** Returns true when the fault fully handled (answered or dropped) the request. */
-  private async applyFault(exchange: StsExchange, fault: LocalStsFault): Promise<boolean> {
-    const { action, received } = exchange.request;
-    const effect = faultEffect(fault, action, received.headers['x-amz-date'] ?? '', this.now);
-    switch (effect.kind) {
-      case 'error':
-        exchange.fail(effect.failure, effect.headers);
-        return true;
-      case 'body':
-        exchange.sendBody(effect.body);
-        return true;
-      case 'reset':
-        exchange.abandon();
-        exchange.req.socket.destroy();
-        return true;
-      case 'delay': {
-        const elapsed = await this.delays.wait(effect.ms, exchange.res);
-        if (!elapsed) {
-          exchange.abandon();
-          if (!exchange.res.destroyed) exchange.req.socket.destroy();
-          return true;
-        }
-        return false;
-      }
-    }
-  }
-
-  private async dispatch(exchange: StsExchange): Promise<XmlNode> {
-    const { action, params, received } = exchange.request;
-    if (!action) throw new LocalStsFailure('MissingAction', 'Missing Action');
-    const version = params.get('Version');
-    if (!(SUPPORTED_ACTIONS as readonly string[]).includes(action) || version !== STS_API_VERSION) {
-      throw new LocalStsFailure('InvalidAction', `Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`);
-    }
-    const sts = this.actionContext;
-    switch (action as Action) {
-      case 'AssumeRole':
-        return actions.assumeRole(sts, params, await authenticate(this.authContext, received));
-      case 'GetSessionToken':
-        return actions.getSessionToken(sts, params, await authenticate(this.authContext, received));
-      case 'GetCallerIdentity':
-        return actions.getCallerIdentity(await authenticate(this.authContext, received));
-      case 'AssumeRoleWithWebIdentity':
-        return actions.assumeRoleWithWebIdentity(sts, params);
-      case 'AssumeRoleWithSAML':
-        return actions.assumeRoleWithSaml(sts, params);
-      case 'DecodeAuthorizationMessage':
-        await authenticate(this.authContext, received);
-        return actions.decodeAuthorizationMessage(sts, params);
-      case 'GetAccessKeyInfo':
-        await authenticate(this.authContext, received);
-        return actions.getAccessKeyInfo(sts, params);
-      case 'GetWebIdentityToken':
-        return this.outboundTokens.issue(params, await authenticate(this.authContext, received));
-      case 'GetFederationToken':
-        return actions.getFederationToken(sts, params, await authenticate(this.authContext, received));
-      case 'AssumeRoot':
-        return actions.assumeRoot(sts, params, await authenticate(this.authContext, received), this.baseIdentity.account);
-      case 'GetDelegatedAccessToken':
-        await authenticate(this.authContext, received);
-        return actions.getDelegatedAccessToken(sts, params);
-    }
+    return this.http.close();
   }
 }
