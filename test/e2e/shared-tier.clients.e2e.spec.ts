@@ -272,7 +272,8 @@ describeWithRedisProcesses('shared tier on every supported Redis client and topo
       expect(everything.length).toBeGreaterThan(0);
       for (const { pttl } of everything) {
         expect(pttl).toBeGreaterThan(0);
-        expect(pttl).toBeLessThanOrEqual(life - MANDATORY_WINDOW_MS + 1_000);
+        // PX counts from when Redis runs the SET, which a busy machine can delay after the tier computed it: 5 s of slack.
+        expect(pttl).toBeLessThanOrEqual(life - MANDATORY_WINDOW_MS + 5_000);
       }
       const text = JSON.stringify(everything);
       for (const secret of [
