@@ -8,7 +8,7 @@ jest.mock('../../../src/sts/role-request', () => {
   const actual = jest.requireActual<typeof roleRequest>('../../../src/sts/role-request');
   return { ...actual, prepareAssumeRole: jest.fn(actual.prepareAssumeRole) };
 });
-const { prepareAssumeRole } = roleRequest;
+const { canonicalOf, prepareAssumeRole } = roleRequest;
 const prepareCalls = () => (prepareAssumeRole as jest.Mock).mock.calls.length;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
@@ -25,7 +25,7 @@ const scoped = (): AssumeRoleRequest => ({
 /** What preparing a request gives: its canonical text, or the field and rule of its refusal. */
 function outcome(request: AssumeRoleRequest): string {
   try {
-    return prepareAssumeRole(request, defaults).canonical;
+    return canonicalOf(prepareAssumeRole(request, defaults));
   } catch (error) {
     return `refused: ${(error as Error).message}`;
   }
@@ -132,7 +132,12 @@ describe('request texts', () => {
 
 describe('the index of prepared requests', () => {
   it('answers a request whose text it knows without preparing (validating, serialising) it again', () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const first = index.resolve(scoped());
     const before = prepareCalls();
     for (let i = 0; i < 10; i++) expect(index.resolve(scoped())).toBe(first);
@@ -140,7 +145,12 @@ describe('the index of prepared requests', () => {
   });
 
   it('validates a request whose text is new, even when it means the same as one it knows', () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const key = index.resolve(scoped());
     const before = prepareCalls();
     const reordered = { ...scoped(), tags: { team: 'x', tier: 'gold', region: 'eu', plan: 'pro', tenant: 'a' } };
@@ -167,7 +177,12 @@ describe('no field of a request is left out of its key', () => {
   };
 
   it.each(NOT_PLAIN_FIELDS.map((field) => [field]))("a request with %s set is not served the plain request's key", (field) => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const plainKey = index.resolve({ roleArn: ROLE, externalId: 'tenant-a' });
     const withField = { roleArn: ROLE, externalId: 'tenant-a', [field]: valueOf[field] } as AssumeRoleRequest;
     // Another key, or a refusal (transitiveTagKeys without tags): never the plain request's credentials.
@@ -183,7 +198,12 @@ describe('no field of a request is left out of its key', () => {
   });
 
   it("provided contexts are part of the text: two users' contexts never share a key", () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const asUser = (assertion: string): AssumeRoleRequest => ({
       roleArn: ROLE,
       sessionName: 'tip',
