@@ -273,6 +273,9 @@ export class CachedCredentials {
       return this.#clientOf(ClientClass, lookup, clientConfig);
     }
     const withMfaCode = hasTokenCode(lookup.prepared);
+    // The client this request was given lately for an equal flat config: found without making the config's key.
+    const recent = withMfaCode || this.#closed ? undefined : this.#clients.recent<Client>(lookup, ClientClass, clientConfig);
+    if (recent !== undefined) return recent;
     // After module destroy nothing is pooled: no one would destroy the client any more.
     const plain = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
     if (plain === undefined) {
@@ -288,7 +291,7 @@ export class CachedCredentials {
     // Built from the copy read with the key: neither a later change to the caller's objects nor a getter that answers
     // differently the next time reaches a client keyed by what was read.
     const build = () => this.#clientOf(ClientClass, lookup, plain.config as Omit<Config, 'credentials'>);
-    return this.#clients.get(ClientClass, lookup.key, lookup.info, plain.key, build);
+    return this.#clients.get(ClientClass, lookup, plain, build);
   }
 
   /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
