@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { canonicalOf, hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
-import { requestOfText, requestText } from './request-text.js';
+import { readRequest, requestOfText, textWithPolicy } from './request-text.js';
+import { sameJson } from './same-json.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
@@ -10,6 +11,15 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
 
 /** Most (ExternalId, duration) pairs remembered per role ARN among plain requests (more go by their text). */
 const MAX_PLAIN_CHAIN = 8;
+
+/** Most policy objects remembered per text of the rest of a request (more are serialised at each call). */
+const MAX_POLICIES_PER_TEXT = 4;
+
+/** A policy object seen under a text: a parse of its JSON text (never the caller's object), and what it resolves to. */
+interface PolicySeen<T> {
+  readonly policy: unknown;
+  readonly value: T;
+}
 
 /** One plain request remembered: its ExternalId and duration as given, what it resolves to, the role's next one. */
 interface PlainSlot<T> {
@@ -35,6 +45,8 @@ export class PreparedRequestIndex<T> {
   /** Plain requests: role ARN → the (ExternalId, duration) pairs asked of it, a short chain (no map per tenant). */
   readonly #plain = new Map<unknown, PlainSlot<T>>();
   readonly #byText = new Map<string, T>();
+  /** Requests with a policy object: the text of the rest → the policies seen with it (compared, not serialised). */
+  readonly #byTextAndPolicy = new Map<string, PolicySeen<T>[]>();
   /** By key: a request prepared anew (outside the text's form, or a role-chaining hop) that means a known one. */
   readonly #byKey = new Map<string, T>();
   #size = 0;
@@ -85,14 +97,41 @@ export class PreparedRequestIndex<T> {
   clear(): void {
     this.#plain.clear();
     this.#byText.clear();
+    this.#byTextAndPolicy.clear();
     this.#byKey.clear();
     this.#size = 0;
   }
 
-  /** A request that is not plain: by its text, prepared from that text (never from the caller's object) when new. */
+  /**
+   * A request that is not plain: by its text, prepared from that text (never from the caller's object) when new. A
+   * policy given as an object is first compared with the policies seen with the same rest (`sameJson`: each value read
+   * once, nothing serialised); only one not seen is serialised, and remembered as a parse of that text.
+   */
   #ofText(request: AssumeRoleRequest): T {
-    const text = requestText(request);
+    const reading = readRequest(request);
+    if (reading === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    if (reading.policy === undefined) return this.#ofWholeText(reading.text);
+    const { text: rest, policy } = reading;
+    const seen = this.#byTextAndPolicy.get(rest);
+    try {
+      for (const { policy: known, value } of seen ?? []) if (sameJson(policy, known)) return value;
+    } catch {
+      // a getter that throws: serialising it below throws too, and the request is prepared, and refused, from itself
+    }
+    const text = textWithPolicy(reading, policy);
     if (text === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
+    const value = this.#ofWholeText(text);
+    // Read again: preparing may have dropped the whole memory (`maxSize`).
+    let policies = this.#byTextAndPolicy.get(rest);
+    if (policies === undefined) this.#byTextAndPolicy.set(rest, (policies = []));
+    if (policies.length >= MAX_POLICIES_PER_TEXT) policies.shift();
+    else this.#size++;
+    policies.push({ policy: JSON.parse(text.slice(text.indexOf('\n') + 1)), value });
+    return value;
+  }
+
+  /** A request's whole text: what it resolves to, prepared from that text the first time. */
+  #ofWholeText(text: string): T {
     const known = this.#byText.get(text);
     if (known !== undefined) return known;
     const described = this.#remembered(prepareAssumeRole(requestOfText(text), this.defaults));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
 import { NOT_PLAIN_FIELDS, requestOfText, requestText } from '../../../src/cache/request-text';
+import { sameJson } from '../../../src/cache/same-json';
 import * as roleRequest from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
 
@@ -158,6 +159,91 @@ describe('the index of prepared requests', () => {
     expect(prepareCalls()).toBe(before + 1);
     expect(() => index.resolve({ ...scoped(), tags: { ...scoped().tags, 'aws:bad': 'x' } })).toThrow(/tags/);
     expect(() => index.resolve({ ...scoped(), tags: { tenant: undefined as unknown as string } })).toThrow(/tags/);
+  });
+});
+
+describe('a policy given as an object', () => {
+  const index = () =>
+    new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
+
+  it('is compared on a hit, not serialised: JSON.stringify never sees the policy object of a known request', () => {
+    const keys = index();
+    const first = keys.resolve(scoped());
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      const request = scoped();
+      expect(keys.resolve(request)).toBe(first);
+      expect(stringify.mock.calls.some(([value]) => value === request.policy)).toBe(false);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it('changed after a call, gets the key of what it says now; the first policy keeps its own', () => {
+    const keys = index();
+    const request = scoped();
+    const first = keys.resolve(request);
+    (request.policy as { Statement: Array<{ Action: string[] }> }).Statement[0].Action.push('s3:PutObject');
+    const widened = keys.resolve(request);
+    expect(widened).not.toBe(first);
+    expect(widened).toBe(index().resolve(JSON.parse(JSON.stringify(request)) as AssumeRoleRequest));
+    expect(keys.resolve(scoped())).toBe(first);
+  });
+
+  it('read once per call: a getter in it that answers differently each time never pairs one reading with another key', () => {
+    const keys = index();
+    let reads = 0;
+    const actions = ['s3:GetObject', 's3:DeleteObject'];
+    const shifty = () => {
+      const statement = { Effect: 'Allow', Resource: '*' } as Record<string, unknown>;
+      Object.defineProperty(statement, 'Action', { enumerable: true, get: () => actions[reads++ % 2] });
+      return { roleArn: ROLE, externalId: 'tenant-a', policy: { Version: '2012-10-17', Statement: [statement] } };
+    };
+    const fixed = (action: string) =>
+      index().resolve({
+        roleArn: ROLE,
+        externalId: 'tenant-a',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', Action: action }] },
+      });
+    for (let call = 0; call < 6; call++) {
+      const before = reads;
+      const key = keys.resolve(shifty());
+      // Whatever the number of readings (a comparison, then a serialisation), the key is that of the last one.
+      expect(key).toBe(fixed(actions[(reads - 1) % 2]));
+      expect(reads - before).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('sameJson says equal only where JSON.stringify would write the same text (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.anything({ withBoxedValues: true, withNullPrototype: true, withSparseArray: true }), fc.jsonValue(), (live, json) => {
+        const text = JSON.stringify(json);
+        if (sameJson(live, JSON.parse(text))) expect(JSON.stringify(live)).toBe(text);
+      }),
+      { seed: SEED, numRuns: 3_000 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), (json) => {
+        const text = JSON.stringify(json);
+        expect(sameJson(JSON.parse(text), JSON.parse(text))).toBe(true);
+      }),
+      { seed: SEED, numRuns: 1_000 },
+    );
+    for (const [live, known] of [
+      [new String('ab'), { 0: 'a', 1: 'b' }],
+      [{ toJSON: () => 'x', a: 1 }, { a: 1 }],
+      [{ a: undefined, b: 1 }, { b: 1 }],
+      [[undefined], [null]],
+      [NaN, null],
+      [new Date(0), {}],
+    ] as const) {
+      expect(sameJson(live, known)).toBe(false);
+    }
   });
 });
 
