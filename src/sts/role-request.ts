@@ -127,13 +127,9 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
       ProvidedContexts: providedContexts,
     }),
   );
-  return Object.freeze({
-    input,
-    accountId,
-    ownExternalId: ownExternalId !== undefined,
-    tokenCode: mfa?.tokenCode,
-    via: preparedVia,
-  });
+  return Object.freeze(
+    definedOnly({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia }),
+  );
 }
 
 /**
