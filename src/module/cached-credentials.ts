@@ -143,10 +143,19 @@ export class CachedCredentials {
       this.#rejections = new RejectionMemory(clock);
     }
     const cache = this.#cache;
-    /** The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code). */
+    /**
+     * The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code); its
+     * canonical text made when the tier reads it (a walk over every held request may need only the keys).
+     */
     const sharedRequestOf = (key: string) => {
       const lookup = cache?.lookupOf(key) as PreparedLookup | undefined;
-      return lookup === undefined || hasTokenCode(lookup.prepared) ? undefined : { localKey: key, canonical: canonicalOf(lookup.prepared) };
+      if (lookup === undefined || hasTokenCode(lookup.prepared)) return undefined;
+      return {
+        localKey: key,
+        get canonical() {
+          return canonicalOf(lookup.prepared);
+        },
+      };
     };
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
