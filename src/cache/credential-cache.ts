@@ -72,17 +72,17 @@ export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
   rememberRefusals: boolean;
 }
 
+/**
+ * What a hit, a refresh and an invalidation need, and nothing derived: the entry's facts for events and
+ * `invalidateWhere` are made when asked (`infoOf`), its expiry read from the credentials.
+ */
 interface Entry<Value extends CachedValue> {
   lookup: CacheLookup<Value>;
-  info: CacheEntryInfo;
   credentials: Value;
   /** From here on one background refresh may run (STS time, ms since epoch). */
   refreshAt: number;
   /** From here on the credentials are never handed out. */
   mandatoryAt: number;
-  /** When the credentials expire. */
-  expiresAt: number;
-  refreshAhead: boolean;
   /** Consecutive failed refreshes. */
   failures: number;
   /** No refresh before this time (backoff after a failure). */
@@ -106,6 +106,14 @@ export const INVALIDATION_SLICE = 1_000;
 
 /** Resolves on the event loop's next turn, after the I/O and timers waiting now. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time). */
+function infoOf<Value extends CachedValue>({ lookup, credentials }: Entry<Value>): CacheEntryInfo {
+  return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
+}
+
+/** When an entry's credentials expire (ms since epoch). */
+const expiryOf = ({ credentials }: { credentials: CachedValue }) => credentials.expiration.getTime();
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -175,7 +183,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   invalidate(key: string): boolean {
     const entry = this.entries.peek(key);
     this.forget(key);
-    if (entry !== undefined) this.emit({ type: 'invalidation', ...entry.info });
+    if (entry !== undefined) this.emit({ type: 'invalidation', ...infoOf(entry) });
     return entry !== undefined;
   }
 
@@ -195,7 +203,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (judged > 0 && judged % INVALIDATION_SLICE === 0) await nextTurn();
       judged++;
       const entry = this.entries.peek(key);
-      if (entry !== undefined && predicate({ ...entry.info })) dropped += this.invalidate(key) ? 1 : 0;
+      if (entry !== undefined && predicate(infoOf(entry))) dropped += this.invalidate(key) ? 1 : 0;
     }
     return dropped;
   }
@@ -229,7 +237,8 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   /** When the credentials held under `key` expire (ms since epoch), if it holds any. */
   expirationOf(key: string): number | undefined {
-    return this.entries.peek(key)?.expiresAt;
+    const entry = this.entries.peek(key);
+    return entry && expiryOf(entry);
   }
 
   /** The access key id of the credentials held under `key`, if it holds any. */
@@ -261,9 +270,10 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     let entries = 0;
     let soonestExpiration: number | undefined;
     for (const entry of this.entries.values()) {
-      if (entry.expiresAt <= now) continue;
+      const expiry = expiryOf(entry);
+      if (expiry <= now) continue;
       entries++;
-      if (soonestExpiration === undefined || entry.expiresAt < soonestExpiration) soonestExpiration = entry.expiresAt;
+      if (soonestExpiration === undefined || expiry < soonestExpiration) soonestExpiration = expiry;
     }
     return { entries, soonestExpiration };
   }
@@ -296,7 +306,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
   private refreshDue(entry: Entry<Value>, now: number): boolean {
-    return entry.refreshAhead && now >= entry.refreshAt && now >= entry.retryAt && !this.inflight.has(entry.info.key);
+    return now >= entry.refreshAt && now >= entry.retryAt && entry.lookup.refreshAhead && !this.inflight.has(entry.lookup.key);
   }
 
   private forget(key: string): void {
@@ -307,7 +317,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   private fetch(lookup: CacheLookup<Value>, previous: Entry<Value> | undefined, background: boolean): Promise<Value> {
     const { key } = lookup;
-    const info: CacheEntryInfo = previous?.info ?? { key, ...lookup.info };
+    const info: CacheEntryInfo = previous === undefined ? { key, ...lookup.info } : infoOf(previous);
     if (previous !== undefined) this.counters.refreshes++;
     this.emit({ type: 'refresh-started', ...info, background });
     // A fetch dropped by invalidate() or clear() meanwhile is no longer the key's: its outcome must not touch the cache.
@@ -338,7 +348,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
         'AssumeRole',
       );
     }
-    const stored: CacheEntryInfo = { ...info, expiration: credentials.expiration };
     if (current) {
       // Adopted credentials may be halfway through their life already: their windows run from when STS issued them.
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
@@ -347,12 +356,9 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       this.heldKeys.add(lookup.key);
       this.entries.set(lookup.key, {
         lookup,
-        info: stored,
         credentials,
         refreshAt,
         mandatoryAt,
-        expiresAt,
-        refreshAhead: lookup.refreshAhead,
         failures: 0,
         retryAt: 0,
         usedAt,
@@ -361,7 +367,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (credentials.accessKeyId !== undefined) this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
       this.refusals.delete(lookup.key);
     }
-    this.emit({ type: 'refresh-succeeded', ...stored, background });
+    this.emit({ type: 'refresh-succeeded', ...info, expiration: credentials.expiration, background });
     return credentials;
   }
 
@@ -377,15 +383,15 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     } else if (entry !== undefined && now < entry.mandatoryAt) {
       entry.failures++;
       entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
-      if (entry.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
-    } else if (entry !== undefined && now >= entry.expiresAt) {
+      if (entry.lookup.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
+    } else if (entry !== undefined && now >= expiryOf(entry)) {
       this.evict(entry, 'expired');
     }
     return error;
   }
 
   private evict(entry: Entry<Value>, reason: 'error' | 'expired'): void {
-    this.entries.delete(entry.info.key);
+    this.entries.delete(entry.lookup.key);
     this.evicted(entry, reason);
   }
 
@@ -405,6 +411,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   private evicted(entry: Entry<Value>, reason: string): void {
     this.counters.evictions++;
-    this.emit({ type: 'eviction', ...entry.info, reason });
+    this.emit({ type: 'eviction', ...infoOf(entry), reason });
   }
 }

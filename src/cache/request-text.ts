@@ -10,11 +10,48 @@ import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
  * throws): those are prepared, and so validated, at every call.
  */
 export function requestText(request: AssumeRoleRequest): string | undefined {
+  const reading = readRequest(request);
+  return reading?.policy === undefined ? reading?.text : textWithPolicy(reading, reading.policy);
+}
+
+/**
+ * A request read in one pass, as `requestText` reads it, but for a policy given as an object: that object is not
+ * serialised, and `text` is the text of everything else (the policy's place marked). The cache compares such a policy
+ * with the ones it has seen under that text (`sameJson`) before serialising it.
+ */
+export interface RequestReading {
+  /** The request's text, or with `policy`, the text of the rest. */
+  readonly text: string;
+  /** The policy object as given (not a string), when `text` leaves it out. */
+  readonly policy?: object;
+  /** The fields read, for `textWithPolicy`. */
+  readonly values: ReadonlyArray<string | number | null>;
+}
+
+/** A request read in one pass (see `RequestReading`); undefined for a request outside the text's form. */
+export function readRequest(request: AssumeRoleRequest): RequestReading | undefined {
   try {
-    return textOf(request);
+    return readingOf(request, true);
   } catch {
     return undefined; // outside the form, or a getter or a policy's toJSON that throws: prepareAssumeRole reports it
   }
+}
+
+/**
+ * The whole request's text, from a reading that left its policy object out: that object serialised now, as it is
+ * sent. Undefined when it cannot be (its `toJSON` throws, or it serialises to nothing): prepare such a request itself.
+ */
+export function textWithPolicy(reading: RequestReading, policy: object): string | undefined {
+  let policyText: unknown;
+  try {
+    policyText = JSON.stringify(policy);
+  } catch {
+    return undefined;
+  }
+  if (typeof policyText !== 'string') return undefined;
+  const values = [...reading.values];
+  values[POLICY_AT] = policyText.length;
+  return `${JSON.stringify(values)}\n${policyText}`;
 }
 
 /** The request a text stands for (a text `requestText` made). */
@@ -83,12 +120,16 @@ export const NOT_PLAIN_FIELDS = Object.freeze(
 
 /** Thrown (and caught) for a request outside the text's form. */
 const OUTSIDE = Symbol('outside');
+/** Where the policy's length is among the fields; -1 there marks a policy object left out of the text. */
+const POLICY_AT = 4;
+const POLICY_LEFT_OUT = -1;
 
 /**
  * The fields as one flat array of strings, numbers and nulls (`null` for an absent field; a list as its length then
- * its items; tags as key, value, key, value…), serialised by one `JSON.stringify`, then the policy's text.
+ * its items; tags as key, value, key, value…), serialised by one `JSON.stringify`, then the policy's text. With
+ * `leavePolicyOut`, a policy object is left out (a hop's is not: its text is the hop's whole text).
  */
-function textOf(request: AssumeRoleRequest): string {
+function readingOf(request: AssumeRoleRequest, leavePolicyOut: boolean): RequestReading {
   if (typeof request !== 'object' || request === null) throw OUTSIDE;
   const {
     roleArn,
@@ -106,22 +147,25 @@ function textOf(request: AssumeRoleRequest): string {
   } = request;
   if (mfa !== undefined || typeof roleArn !== 'string') throw OUTSIDE;
   if (durationSeconds !== undefined && !Number.isFinite(durationSeconds)) throw OUTSIDE;
-  const policyText: unknown = policy === undefined || typeof policy === 'string' ? policy : JSON.stringify(policy);
-  if (policyText !== undefined && typeof policyText !== 'string') throw OUTSIDE;
+  const leftOut = leavePolicyOut && typeof policy === 'object' && policy !== null ? (policy as object) : undefined;
+  const policyText: unknown = policy === undefined || typeof policy === 'string' || leftOut !== undefined ? policy : JSON.stringify(policy);
+  if (leftOut === undefined && policyText !== undefined && typeof policyText !== 'string') throw OUTSIDE;
   const values: Array<string | number | null> = [
     roleArn,
     optional(externalId),
     durationSeconds ?? null,
     optional(sessionName),
-    policyText === undefined ? null : policyText.length,
+    leftOut !== undefined ? POLICY_LEFT_OUT : policyText === undefined ? null : (policyText as string).length,
     optional(sourceIdentity),
-    via === undefined ? null : textOf(via),
+    via === undefined ? null : readingOf(via, false).text,
   ];
   pushList(values, policyArns);
   pushTags(values, tags);
   pushList(values, transitiveTagKeys);
   pushContexts(values, providedContexts);
-  return `${JSON.stringify(values)}\n${policyText ?? ''}`;
+  // The rest's text has no policy to follow it (no newline to add, no second string to join and flatten).
+  if (leftOut !== undefined) return { text: JSON.stringify(values), policy: leftOut, values };
+  return { text: `${JSON.stringify(values)}\n${(policyText as string | undefined) ?? ''}`, values };
 }
 
 /** An optional string field: itself, or `null` when absent. */

@@ -8,7 +8,7 @@ import { RejectionMemory } from '../clients/rejection-memory.js';
 import { RequestCredentials, type UnmemoizedProvider } from '../clients/request-credentials.js';
 import { SharedTier, type SharedTierContext } from '../cache/shared/shared-tier.js';
 import { sharingScope } from '../cache/shared/sharing-scope.js';
-import { hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
+import { canonicalOf, hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { TENANT_REQUEST_HANDLER_DEFAULTS, withRequestHandlerDefaults } from '../config/request-handler-defaults.js';
 import { StsValidationError } from '../errors/sts-error.js';
@@ -127,7 +127,8 @@ export class CachedCredentials {
     this.#index = new PreparedRequestIndex(
       config,
       2 * (settings ? settings.maxEntries : 1),
-      (prepared) => new RoleLookup(hashKey(baseIdentityTag, prepared), prepared, lookupContext),
+      (prepared) => hashKey(baseIdentityTag, prepared),
+      (prepared, key) => new RoleLookup(key, prepared, lookupContext),
     );
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's
@@ -142,10 +143,19 @@ export class CachedCredentials {
       this.#rejections = new RejectionMemory(clock);
     }
     const cache = this.#cache;
-    /** The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code). */
+    /**
+     * The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code); its
+     * canonical text made when the tier reads it (a walk over every held request may need only the keys).
+     */
     const sharedRequestOf = (key: string) => {
       const lookup = cache?.lookupOf(key) as PreparedLookup | undefined;
-      return lookup === undefined || hasTokenCode(lookup.prepared) ? undefined : { localKey: key, canonical: lookup.prepared.canonical };
+      if (lookup === undefined || hasTokenCode(lookup.prepared)) return undefined;
+      return {
+        localKey: key,
+        get canonical() {
+          return canonicalOf(lookup.prepared);
+        },
+      };
     };
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
@@ -183,7 +193,8 @@ export class CachedCredentials {
         const dropped = cache?.invalidate(lookup.key) ?? false;
         clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
         // Also when this instance held nothing: others may.
-        if (!hasTokenCode(lookup.prepared)) shared?.invalidate({ localKey: lookup.key, canonical: lookup.prepared.canonical }, expiration);
+        if (!hasTokenCode(lookup.prepared))
+          shared?.invalidate({ localKey: lookup.key, canonical: canonicalOf(lookup.prepared) }, expiration);
         return dropped;
       },
       invalidateWhere: async (predicate) => {
@@ -271,6 +282,9 @@ export class CachedCredentials {
       return this.#clientOf(ClientClass, lookup, clientConfig);
     }
     const withMfaCode = hasTokenCode(lookup.prepared);
+    // The client this request was given lately for an equal flat config: found without making the config's key.
+    const recent = withMfaCode || this.#closed ? undefined : this.#clients.recent<Client>(lookup, ClientClass, clientConfig);
+    if (recent !== undefined) return recent;
     // After module destroy nothing is pooled: no one would destroy the client any more.
     const plain = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
     if (plain === undefined) {
@@ -286,7 +300,7 @@ export class CachedCredentials {
     // Built from the copy read with the key: neither a later change to the caller's objects nor a getter that answers
     // differently the next time reaches a client keyed by what was read.
     const build = () => this.#clientOf(ClientClass, lookup, plain.config as Omit<Config, 'credentials'>);
-    return this.#clients.get(ClientClass, lookup.key, lookup.info, plain.key, build);
+    return this.#clients.get(ClientClass, lookup, plain, build);
   }
 
   /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
@@ -384,20 +398,29 @@ interface LookupContext {
   operationTimeoutMs: number;
 }
 
-/** The cache's lookup of one prepared request: its fields, and methods on the prototype (no closure per entry). */
+/**
+ * The cache's lookup of one prepared request: three fields, and the rest derived on the prototype (no closure and no
+ * copy per entry: a cache of 100,000 tenants holds 100,000 of these).
+ */
 class RoleLookup implements CacheLookup {
-  readonly info: CacheLookup['info'];
-  readonly refreshAhead: boolean;
-  readonly rememberRefusals: boolean;
-
   constructor(
     readonly key: string,
     readonly prepared: PreparedAssumeRole,
     private readonly context: LookupContext,
-  ) {
-    this.info = { roleArn: prepared.input.RoleArn, accountId: prepared.accountId, sessionName: prepared.input.RoleSessionName };
-    this.refreshAhead = typeof prepared.tokenCode !== 'string';
-    this.rememberRefusals = prepared.tokenCode === undefined;
+  ) {}
+
+  /** A new object at each read: what events, the client pool and `invalidateWhere` are shown. */
+  get info(): CacheLookup['info'] {
+    const { input, accountId } = this.prepared;
+    return { roleArn: input.RoleArn, accountId, sessionName: input.RoleSessionName };
+  }
+
+  get refreshAhead(): boolean {
+    return typeof this.prepared.tokenCode !== 'string';
+  }
+
+  get rememberRefusals(): boolean {
+    return this.prepared.tokenCode === undefined;
   }
 
   /** Adopted from another instance: issued for the session length this request asks for. */
@@ -422,7 +445,7 @@ class RoleLookup implements CacheLookup {
     // A request with an MFA code stays in this instance: the code proves something to this caller only.
     if (shared === undefined || hasTokenCode(prepared)) return context.assume(prepared);
     // Waiting on another instance and then fetching still settles within the operation timeout.
-    const request = { localKey: this.key, canonical: prepared.canonical };
+    const request = { localKey: this.key, canonical: canonicalOf(prepared) };
     return withDeadline('AssumeRole', context.operationTimeoutMs, () => shared.load(request, current, () => context.assume(prepared)));
   }
 }

@@ -83,12 +83,13 @@ export interface PreparedAssumeRole {
   readonly tokenCode?: MfaInput['tokenCode'];
   /** The request to assume first (role chaining), prepared the same way. */
   readonly via?: PreparedAssumeRole;
-  /**
-   * An unambiguous text of every input that changes the credentials, each in the form sent (the policy is the
-   * exact JSON text sent; tags, policy ARNs and transitive keys are sets, so sorted). Never emitted: it holds the
-   * ExternalId, so only its hash is ever a key.
-   */
-  readonly canonical: string;
+}
+
+/** The fields that are not undefined, in the same order (a new object: no property is deleted, no map left behind). */
+function definedOnly<T extends object>(fields: T): T {
+  const defined: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) defined[name] = value;
+  return defined as T;
 }
 
 const sorted = (values: readonly string[] | undefined) => (values === undefined ? null : [...values].sort());
@@ -110,41 +111,52 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   const providedContexts = validate.providedContexts(request.providedContexts);
   const preparedVia = chained ? prepareAssumeRole(via, defaults, `${field}via.`) : undefined;
   const serialNumber = mfa?.serialNumber;
-  const input = Object.freeze({
-    ...session,
-    ExternalId: externalId,
-    RoleSessionName: sessionName,
-    Tags: tagPairs === undefined ? undefined : Object.freeze(tagPairs.map(([Key, Value]) => Object.freeze({ Key, Value }))),
-    TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze([...(transitiveTagKeys as string[])]),
-    SourceIdentity: sourceIdentity,
-    SerialNumber: serialNumber,
-    ProvidedContexts: providedContexts,
-  });
-  const canonical = JSON.stringify([
+  // Only the fields given (a plain request's input holds three): a cache holds one input per tenant.
+  const input = Object.freeze(
+    definedOnly({
+      RoleArn: session.RoleArn,
+      DurationSeconds: session.DurationSeconds,
+      Policy: session.Policy,
+      PolicyArns: session.PolicyArns,
+      ExternalId: externalId,
+      RoleSessionName: sessionName,
+      Tags: tagPairs === undefined ? undefined : Object.freeze(tagPairs.map(([Key, Value]) => Object.freeze({ Key, Value }))),
+      TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze([...(transitiveTagKeys as string[])]),
+      SourceIdentity: sourceIdentity,
+      SerialNumber: serialNumber,
+      ProvidedContexts: providedContexts,
+    }),
+  );
+  return Object.freeze(
+    definedOnly({ input, accountId, ownExternalId: ownExternalId !== undefined, tokenCode: mfa?.tokenCode, via: preparedVia }),
+  );
+}
+
+/**
+ * An unambiguous text of every input of a prepared request that changes the credentials, each in the form sent (the
+ * policy is the exact JSON text sent; tags, policy ARNs and transitive keys are sets, so sorted). Never emitted: it
+ * holds the ExternalId, so only its hash is ever a key. Made when asked (a key is made, a fetch goes to the shared
+ * tier), not kept: a cache of 100,000 tenants would hold 100,000 of them.
+ */
+export function canonicalOf(prepared: PreparedAssumeRole): string {
+  const { input, via } = prepared;
+  return JSON.stringify([
     input.RoleArn,
-    externalId ?? null,
+    input.ExternalId ?? null,
     // Whose ExternalId it is changes what requireExternalId allows, so it is part of the request's identity too.
-    ownExternalId !== undefined,
-    sessionName ?? null,
+    prepared.ownExternalId,
+    input.RoleSessionName ?? null,
     input.Policy ?? null,
     sorted(input.PolicyArns?.map(({ arn }) => arn)),
-    tagPairs === undefined ? null : [...tagPairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    input.Tags === undefined ? null : input.Tags.map(({ Key, Value }) => [Key, Value]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     sorted(input.TransitiveTagKeys),
-    sourceIdentity ?? null,
+    input.SourceIdentity ?? null,
     input.DurationSeconds,
-    serialNumber ?? null,
+    input.SerialNumber ?? null,
     // In the order sent: each assertion is another user's context, and so other credentials.
-    providedContexts?.map(({ ProviderArn, ContextAssertion }) => [ProviderArn, ContextAssertion]) ?? null,
-    preparedVia?.canonical ?? null,
+    input.ProvidedContexts?.map(({ ProviderArn, ContextAssertion }) => [ProviderArn, ContextAssertion]) ?? null,
+    via === undefined ? null : canonicalOf(via),
   ]);
-  return Object.freeze({
-    input,
-    accountId,
-    ownExternalId: ownExternalId !== undefined,
-    tokenCode: mfa?.tokenCode,
-    via: preparedVia,
-    canonical,
-  });
 }
 
 /** Whether the request, or a hop it chains through, sends an MFA code (sent, but never part of a key). */

@@ -45,19 +45,20 @@ export class TemporaryCredentials implements AwsCredentialIdentity, TemporaryCre
   readonly sessionToken: string;
   /** When the credentials stop working. */
   readonly expiration: Date;
-  readonly accountId?: string;
-  readonly assumedRoleUser?: { arn: string; assumedRoleId: string };
-  readonly sourceIdentity?: string;
-  readonly packedPolicySize?: number;
-  readonly subjectFromWebIdentityToken?: string;
-  readonly audience?: string;
-  readonly provider?: string;
-  readonly subject?: string;
-  readonly subjectType?: string;
-  readonly issuer?: string;
-  readonly nameQualifier?: string;
-  readonly federatedUser?: { arn: string; federatedUserId: string };
-  readonly assumedPrincipal?: string;
+  // Declared, not defined: only the details STS returned become properties (a cache holds 100,000 of these).
+  declare readonly accountId?: string;
+  declare readonly assumedRoleUser?: { arn: string; assumedRoleId: string };
+  declare readonly sourceIdentity?: string;
+  declare readonly packedPolicySize?: number;
+  declare readonly subjectFromWebIdentityToken?: string;
+  declare readonly audience?: string;
+  declare readonly provider?: string;
+  declare readonly subject?: string;
+  declare readonly subjectType?: string;
+  declare readonly issuer?: string;
+  declare readonly nameQualifier?: string;
+  declare readonly federatedUser?: { arn: string; federatedUserId: string };
+  declare readonly assumedPrincipal?: string;
 
   constructor(
     secrets: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date },

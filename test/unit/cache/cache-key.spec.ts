@@ -14,7 +14,12 @@ const BASE = 'b"instance-1"';
 
 /** The index the service uses, for the keys alone. */
 const keyIndex = (base = BASE, maxSize = 1_000) => {
-  const index = new PreparedRequestIndex(defaults, maxSize, (prepared) => hashKey(base, prepared));
+  const index = new PreparedRequestIndex(
+    defaults,
+    maxSize,
+    (prepared) => hashKey(base, prepared),
+    (_prepared, key) => key,
+  );
   return { keyOf: (request: AssumeRoleRequest) => index.resolve(request) };
 };
 /** The key computed cold, straight from the prepared request. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
 import { NOT_PLAIN_FIELDS, requestOfText, requestText } from '../../../src/cache/request-text';
+import { sameJson } from '../../../src/cache/same-json';
 import * as roleRequest from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
 
@@ -8,7 +9,7 @@ jest.mock('../../../src/sts/role-request', () => {
   const actual = jest.requireActual<typeof roleRequest>('../../../src/sts/role-request');
   return { ...actual, prepareAssumeRole: jest.fn(actual.prepareAssumeRole) };
 });
-const { prepareAssumeRole } = roleRequest;
+const { canonicalOf, prepareAssumeRole } = roleRequest;
 const prepareCalls = () => (prepareAssumeRole as jest.Mock).mock.calls.length;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
@@ -25,7 +26,7 @@ const scoped = (): AssumeRoleRequest => ({
 /** What preparing a request gives: its canonical text, or the field and rule of its refusal. */
 function outcome(request: AssumeRoleRequest): string {
   try {
-    return prepareAssumeRole(request, defaults).canonical;
+    return canonicalOf(prepareAssumeRole(request, defaults));
   } catch (error) {
     return `refused: ${(error as Error).message}`;
   }
@@ -132,7 +133,12 @@ describe('request texts', () => {
 
 describe('the index of prepared requests', () => {
   it('answers a request whose text it knows without preparing (validating, serialising) it again', () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const first = index.resolve(scoped());
     const before = prepareCalls();
     for (let i = 0; i < 10; i++) expect(index.resolve(scoped())).toBe(first);
@@ -140,7 +146,12 @@ describe('the index of prepared requests', () => {
   });
 
   it('validates a request whose text is new, even when it means the same as one it knows', () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const key = index.resolve(scoped());
     const before = prepareCalls();
     const reordered = { ...scoped(), tags: { team: 'x', tier: 'gold', region: 'eu', plan: 'pro', tenant: 'a' } };
@@ -148,6 +159,91 @@ describe('the index of prepared requests', () => {
     expect(prepareCalls()).toBe(before + 1);
     expect(() => index.resolve({ ...scoped(), tags: { ...scoped().tags, 'aws:bad': 'x' } })).toThrow(/tags/);
     expect(() => index.resolve({ ...scoped(), tags: { tenant: undefined as unknown as string } })).toThrow(/tags/);
+  });
+});
+
+describe('a policy given as an object', () => {
+  const index = () =>
+    new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
+
+  it('is compared on a hit, not serialised: JSON.stringify never sees the policy object of a known request', () => {
+    const keys = index();
+    const first = keys.resolve(scoped());
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      const request = scoped();
+      expect(keys.resolve(request)).toBe(first);
+      expect(stringify.mock.calls.some(([value]) => value === request.policy)).toBe(false);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it('changed after a call, gets the key of what it says now; the first policy keeps its own', () => {
+    const keys = index();
+    const request = scoped();
+    const first = keys.resolve(request);
+    (request.policy as { Statement: Array<{ Action: string[] }> }).Statement[0].Action.push('s3:PutObject');
+    const widened = keys.resolve(request);
+    expect(widened).not.toBe(first);
+    expect(widened).toBe(index().resolve(JSON.parse(JSON.stringify(request)) as AssumeRoleRequest));
+    expect(keys.resolve(scoped())).toBe(first);
+  });
+
+  it('read once per call: a getter in it that answers differently each time never pairs one reading with another key', () => {
+    const keys = index();
+    let reads = 0;
+    const actions = ['s3:GetObject', 's3:DeleteObject'];
+    const shifty = () => {
+      const statement = { Effect: 'Allow', Resource: '*' } as Record<string, unknown>;
+      Object.defineProperty(statement, 'Action', { enumerable: true, get: () => actions[reads++ % 2] });
+      return { roleArn: ROLE, externalId: 'tenant-a', policy: { Version: '2012-10-17', Statement: [statement] } };
+    };
+    const fixed = (action: string) =>
+      index().resolve({
+        roleArn: ROLE,
+        externalId: 'tenant-a',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', Action: action }] },
+      });
+    for (let call = 0; call < 6; call++) {
+      const before = reads;
+      const key = keys.resolve(shifty());
+      // Whatever the number of readings (a comparison, then a serialisation), the key is that of the last one.
+      expect(key).toBe(fixed(actions[(reads - 1) % 2]));
+      expect(reads - before).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('sameJson says equal only where JSON.stringify would write the same text (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.anything({ withBoxedValues: true, withNullPrototype: true, withSparseArray: true }), fc.jsonValue(), (live, json) => {
+        const text = JSON.stringify(json);
+        if (sameJson(live, JSON.parse(text))) expect(JSON.stringify(live)).toBe(text);
+      }),
+      { seed: SEED, numRuns: 3_000 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), (json) => {
+        const text = JSON.stringify(json);
+        expect(sameJson(JSON.parse(text), JSON.parse(text))).toBe(true);
+      }),
+      { seed: SEED, numRuns: 1_000 },
+    );
+    for (const [live, known] of [
+      [new String('ab'), { 0: 'a', 1: 'b' }],
+      [{ toJSON: () => 'x', a: 1 }, { a: 1 }],
+      [{ a: undefined, b: 1 }, { b: 1 }],
+      [[undefined], [null]],
+      [NaN, null],
+      [new Date(0), {}],
+    ] as const) {
+      expect(sameJson(live, known)).toBe(false);
+    }
   });
 });
 
@@ -167,7 +263,12 @@ describe('no field of a request is left out of its key', () => {
   };
 
   it.each(NOT_PLAIN_FIELDS.map((field) => [field]))("a request with %s set is not served the plain request's key", (field) => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const plainKey = index.resolve({ roleArn: ROLE, externalId: 'tenant-a' });
     const withField = { roleArn: ROLE, externalId: 'tenant-a', [field]: valueOf[field] } as AssumeRoleRequest;
     // Another key, or a refusal (transitiveTagKeys without tags): never the plain request's credentials.
@@ -183,7 +284,12 @@ describe('no field of a request is left out of its key', () => {
   });
 
   it("provided contexts are part of the text: two users' contexts never share a key", () => {
-    const index = new PreparedRequestIndex(defaults, 1_000, (prepared) => hashKey('b', prepared));
+    const index = new PreparedRequestIndex(
+      defaults,
+      1_000,
+      (prepared) => hashKey('b', prepared),
+      (_prepared, key) => key,
+    );
     const asUser = (assertion: string): AssumeRoleRequest => ({
       roleArn: ROLE,
       sessionName: 'tip',

@@ -165,6 +165,82 @@ describe('clientFor: one client per (class, request, config)', () => {
 
 const assumeRoleCalls = () => stsMock.commandCalls(AssumeRoleCommand).length;
 
+describe('clientFor: a repeat call with a flat config (the lookup that skips the key) still compares by value', () => {
+  mockS3();
+
+  it('a flat config changed between calls gets the client of its new values, and the old one back when they return', async () => {
+    const sts = service();
+    const config: S3ClientConfig = { region: 'eu-west-1', maxAttempts: 2 };
+    const first = sts.clientFor(S3Client, tenant, config);
+    expect(sts.clientFor(S3Client, tenant, config)).toBe(first);
+    config.region = 'ap-south-1';
+    const second = sts.clientFor(S3Client, tenant, config);
+    expect(second).not.toBe(first);
+    expect(await second.config.region()).toBe('ap-south-1');
+    config.maxAttempts = 3;
+    expect(sts.clientFor(S3Client, tenant, config)).not.toBe(second);
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1', maxAttempts: 2 })).toBe(first);
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1', maxAttempts: 2, useFipsEndpoint: undefined })).not.toBe(first);
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).not.toBe(first);
+  });
+
+  it('never crosses tenants or client classes: an equal config gives each (tenant, class) its own client', () => {
+    const sts = service();
+    const config = { region: 'eu-west-1' };
+    const mine = sts.clientFor(S3Client, tenant, config);
+    const theirs = sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2-external' }, config);
+    const dynamo = sts.clientFor(DynamoDBClient, tenant, config);
+    expect(new Set([mine, theirs, dynamo]).size).toBe(3);
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(mine);
+    expect(sts.clientFor(S3Client, { roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2-external' }, { region: 'eu-west-1' })).toBe(theirs);
+    expect(sts.clientFor(DynamoDBClient, tenant, { region: 'eu-west-1' })).toBe(dynamo);
+    expect(sts.cache.clientStats()).toMatchObject({ created: 3, hits: 3 });
+  });
+
+  it('never hands out a client that left the pool: after an invalidation the same config gets a new client', () => {
+    const destroyed = destroyedS3Clients();
+    const sts = service();
+    const first = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    sts.cache.invalidate(tenant);
+    const second = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    expect(second).not.toBe(first);
+    expect(destroyed).toContain(first);
+    sts.cache.clear();
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).not.toBe(second);
+  });
+
+  it('a repeat call reads each property once, and a client is built only from the one reading of its key', async () => {
+    const sts = service();
+    let reads = 0;
+    const regions = ['eu-west-1', 'eu-west-1', 'ap-south-1', 'us-east-2'];
+    const config = {
+      get region() {
+        return regions[reads++];
+      },
+    };
+    const first = sts.clientFor(S3Client, tenant, config);
+    expect(reads).toBe(1);
+    expect(sts.clientFor(S3Client, tenant, config)).toBe(first);
+    expect(reads).toBe(2);
+    // ap-south-1 is no repeat: the long way reads the config again and builds from that reading alone.
+    const third = sts.clientFor(S3Client, tenant, config);
+    expect(reads).toBe(4);
+    expect(third).not.toBe(first);
+    expect(await third.config.region()).toBe('us-east-2');
+    expect(sts.clientFor(S3Client, tenant, { region: 'us-east-2' })).toBe(third);
+  });
+
+  it("a repeat call refreshes the client's place in the LRU: the config used last survives the next eviction", () => {
+    const destroyed = destroyedS3Clients();
+    const sts = service({ clients: { maxEntries: 2 } });
+    const kept = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    const other = sts.clientFor(S3Client, tenant, { region: 'us-east-2' });
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(kept);
+    sts.clientFor(S3Client, tenant, { region: 'ap-south-1' });
+    expect(destroyed).toEqual([other]);
+  });
+});
+
 describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
   mockS3();
 
