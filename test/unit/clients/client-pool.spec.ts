@@ -5,6 +5,8 @@
  */
 import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, S3Client, SelectObjectContentCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -238,6 +240,29 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
     expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(kept);
     sts.clientFor(S3Client, tenant, { region: 'ap-south-1' });
     expect(destroyed).toEqual([other]);
+  });
+});
+
+describe('clientFor: what the per-request memo of recent clients keeps (perf review)', () => {
+  mockS3();
+
+  it.failing('keeps no client that left the pool alive: a pool of 2 used by 30 tenants holds on to at most its 2 clients', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sts = service({ clients: { maxEntries: 2 } });
+    const tenants = Array.from({ length: 30 }, (_, i): AssumeRoleRequest => ({ roleArn: ROLE_ARN, externalId: `tenant-${i}-external` }));
+    // Each tenant is served twice (the second call is the memo's hit), then pushed out of the pool by the next ones.
+    const clients = tenants.map((request) => {
+      sts.clientFor(S3Client, request, { region: 'eu-west-1' });
+      return new WeakRef(sts.clientFor(S3Client, request, { region: 'eu-west-1' }));
+    });
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 30, destroyed: 28 });
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // The tenants' lookups stay in the request index (they are still asked for), but the clients destroyed are garbage.
+    const alive = clients.filter((client) => client.deref() !== undefined).length;
+    expect(alive).toBeLessThanOrEqual(2);
+    expect(tenants.length).toBe(30); // the requests are kept, as a service keeps its tenants' requests
   });
 });
 
