@@ -37,8 +37,6 @@ interface PoolableClient {
 /** A pooled client and its sends in flight. */
 interface Pooled {
   client: PoolableClient;
-  /** Its key in the pool. */
-  key: string;
   /** The credential cache key of its request. */
   requestKey: string;
   /** Sends running now, each counted until its result (and any response body it streams) has settled. */
@@ -63,13 +61,17 @@ export interface PoolRequest {
   readonly info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
 }
 
-/** A client a request was given lately, and the config it was asked with, if that config was flat (primitives only). */
+/**
+ * A client a request was given lately, and the config it was asked with, if that config was flat (primitives only).
+ * Its pool key, not the client: a client that left the pool is not kept alive by the memo of every request it served.
+ */
 interface Recent {
   ClientClass: object;
-  /** The copy the client was built from (`PlainConfig.config`), its keys counted. */
+  /** The copy the first client under `key` was built from (`PlainConfig.config`), its keys counted. */
   config: Record<string, unknown>;
   size: number;
-  pooled: Pooled;
+  /** The pool key that config makes: whatever client the pool holds under it now is the one `get` would give. */
+  key: string;
 }
 
 /** Clients remembered per request for `recent`: the classes and configs one request is used with are few. */
@@ -259,8 +261,8 @@ export class ClientPool {
   }
 
   /**
-   * The client this request was given lately for this class and a config equal by value, if it is still pooled:
-   * without making the config's key. Only for a config of primitives (or none): each of its own properties is read
+   * The client pooled now for this request, this class and a config equal by value to one it was given lately, if
+   * any: without making the config's key. Only for a config of primitives (or none): each of its own properties is read
    * once and compared with the copy that client was built from; anything else (a nested object, a symbol key, a class
    * instance) answers undefined, and `get` decides. Lookups are per request object, so nothing crosses tenants.
    */
@@ -270,10 +272,12 @@ export class ClientPool {
     const keys = flatKeys(config);
     if (keys === undefined) return undefined;
     for (const recent of recents) {
-      if (recent.ClientClass !== ClientClass || recent.pooled.state !== 'pooled' || !sameFlat(config, keys, recent)) continue;
-      if (this.#clients.get(recent.pooled.key) !== recent.pooled) continue; // refreshes its place in the LRU
+      if (recent.ClientClass !== ClientClass || !sameFlat(config, keys, recent)) continue;
+      // The client pooled now under the key this config makes (`get`'s answer), if any; refreshes its place in the LRU.
+      const pooled = this.#clients.get(recent.key);
+      if (pooled === undefined) continue;
       this.#counters.hits++;
-      return recent.pooled.client as Client;
+      return pooled.client as Client;
     }
     return undefined;
   }
@@ -291,7 +295,7 @@ export class ClientPool {
     if (pooled !== undefined) {
       this.#counters.hits++;
     } else {
-      pooled = { client: build() as PoolableClient, key, requestKey, inflight: 0, state: 'pooled', cutOff: false };
+      pooled = { client: build() as PoolableClient, requestKey, inflight: 0, state: 'pooled', cutOff: false };
       this.#countInFlight(pooled);
       this.#counters.created++;
       let clients = this.#byRequest.get(requestKey);
@@ -299,19 +303,19 @@ export class ClientPool {
       clients.keys.add(key);
       this.#clients.set(key, pooled); // after the index: a capacity eviction here may empty another request's entry
     }
-    this.#remember(request, ClientClass, config.config, pooled);
+    this.#remember(request, ClientClass, config.config, key);
     return pooled.client as Client;
   }
 
   /** Remembers the client for `recent`, when its config is flat. */
-  #remember(request: PoolRequest, ClientClass: object, config: Record<string, unknown>, pooled: Pooled): void {
+  #remember(request: PoolRequest, ClientClass: object, config: Record<string, unknown>, key: string): void {
     const values = Object.values(config);
     if (!values.every(isPrimitive)) return;
     let recents = this.#recent.get(request);
     if (recents === undefined) this.#recent.set(request, (recents = []));
-    if (recents.some((recent) => recent.pooled === pooled)) return;
+    if (recents.some((recent) => recent.key === key)) return;
     if (recents.length >= RECENT_PER_REQUEST) recents.shift();
-    recents.push({ ClientClass, config, size: values.length, pooled });
+    recents.push({ ClientClass, config, size: values.length, key });
   }
 
   /** Counts a client `clientFor` built without pooling it (it is the caller's). */

@@ -246,7 +246,7 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
 describe('clientFor: what the per-request memo of recent clients keeps (perf review)', () => {
   mockS3();
 
-  it.failing('keeps no client that left the pool alive: a pool of 2 used by 30 tenants holds on to at most its 2 clients', async () => {
+  it('keeps no client that left the pool alive: a pool of 2 used by 30 tenants holds on to at most its 2 clients', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const sts = service({ clients: { maxEntries: 2 } });
