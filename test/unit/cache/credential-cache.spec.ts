@@ -346,25 +346,22 @@ describe('CredentialCache: failures', () => {
 });
 
 describe('CredentialCache: the expiry it goes by is the one STS issued (perf review)', () => {
-  it.failing(
-    'a caller moving the Date of credentials it was handed changes neither the expiry reported nor what is counted or evicted',
-    async () => {
-      const { clock, stub, get, cache, events } = setUp();
-      const credentials = await get();
-      const issued = credentials.expiration.getTime();
-      // A caller's date arithmetic done in place (the SDK and loggers hand the same object around).
-      credentials.expiration.setTime(T0);
-      expect(cache.expirationOf('k1')).toBe(issued); // what an invalidation tells the shared tier: "none as old again"
-      expect(cache.unexpired(clock.now())).toEqual({ entries: 1, soonestExpiration: issued });
-      credentials.expiration.setTime(issued + 10 * HOUR);
-      clock.at(HOUR + MINUTE); // past the real expiry
-      expect(cache.unexpired(clock.now())).toEqual({ entries: 0 });
-      stub.fail(throttled());
-      await expect(get()).rejects.toMatchObject({ code: 'Throttling' });
-      expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['expired']);
-      expect(cache.expirationOf('k1')).toBeUndefined();
-    },
-  );
+  it('a caller moving the Date of credentials it was handed changes neither the expiry reported nor what is counted or evicted', async () => {
+    const { clock, stub, get, cache, events } = setUp();
+    const credentials = await get();
+    const issued = credentials.expiration.getTime();
+    // A caller's date arithmetic done in place (the SDK and loggers hand the same object around).
+    credentials.expiration.setTime(T0);
+    expect(cache.expirationOf('k1')).toBe(issued); // what an invalidation tells the shared tier: "none as old again"
+    expect(cache.unexpired(clock.now())).toEqual({ entries: 1, soonestExpiration: issued });
+    credentials.expiration.setTime(issued + 10 * HOUR);
+    clock.at(HOUR + MINUTE); // past the real expiry
+    expect(cache.unexpired(clock.now())).toEqual({ entries: 0 });
+    stub.fail(throttled());
+    await expect(get()).rejects.toMatchObject({ code: 'Throttling' });
+    expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['expired']);
+    expect(cache.expirationOf('k1')).toBeUndefined();
+  });
 });
 
 describe('CredentialCache: capacity and control', () => {
