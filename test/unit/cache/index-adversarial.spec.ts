@@ -154,3 +154,98 @@ describe('perf review: arbitrary values inside a policy object, on one index', (
     );
   });
 });
+
+describe('perf review: every field of a request, read through getters or changed after a call', () => {
+  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+  const full = (): AssumeRoleRequest => ({
+    roleArn: ROLE,
+    externalId: 'tenant-a',
+    durationSeconds: 1800,
+    sessionName: 'alice',
+    policy: doc(),
+    policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    tags: { tenant: 'a', plan: 'pro' },
+    transitiveTagKeys: ['tenant'],
+    sourceIdentity: 'alice',
+    providedContexts: [{ providerArn: CONTEXT_PROVIDER, contextAssertion: 'alice-context' }],
+    via: { roleArn: 'arn:aws:iam::999999999999:role/Hub', externalId: 'hub', policy: doc() },
+  });
+  /** One change per field, each to a request that means something else. */
+  const CHANGES: Record<string, (r: AssumeRoleRequest) => void> = {
+    roleArn: (r) => (r.roleArn = 'arn:aws:iam::123456789012:role/B'),
+    externalId: (r) => (r.externalId = 'tenant-b'),
+    durationSeconds: (r) => (r.durationSeconds = 1801),
+    sessionName: (r) => (r.sessionName = 'bob'),
+    policyNested: (r) => {
+      if (typeof r.policy === 'object') (r.policy as { Statement: Array<{ Resource: string }> }).Statement[0].Resource = 'arn:aws:s3:::b/*';
+    },
+    policyString: (r) => (r.policy = JSON.stringify(r.policy)), // the same text: the same key
+    policyArns: (r) => (r.policyArns as string[]).push('arn:aws:iam::aws:policy/PowerUserAccess'),
+    tagValue: (r) => (r.tags!.tenant = 'b'),
+    tagAdded: (r) => (r.tags!.team = 'x'),
+    transitiveTagKeys: (r) => (r.transitiveTagKeys as string[]).push('plan'),
+    sourceIdentity: (r) => (r.sourceIdentity = 'bob'),
+    providedContexts: (r) => ((r.providedContexts as Array<{ contextAssertion: string }>)[0].contextAssertion = 'bob-context'),
+    viaExternalId: (r) => {
+      if (r.via) r.via.externalId = 'hub-2';
+    },
+    viaPolicy: (r) => {
+      if (r.via) (r.via.policy as { Statement: Array<{ Effect: string }> }).Statement[0].Effect = 'Deny';
+    },
+    viaDropped: (r) => delete r.via,
+    mfaAdded: (r) => (r.mfa = { serialNumber: 'arn:aws:iam::123456789012:mfa/alice', tokenCode: '123456' }),
+  };
+
+  it('a request changed after a call resolves to the key of what it says now; the first key keeps its meaning (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...Object.keys(CHANGES)), { minLength: 1, maxLength: 6 }), (changes) => {
+        const resolve = indexOf();
+        const request = full();
+        const firstKey = resolve(request);
+        expect(firstKey).toBe(outcome(full()));
+        for (const change of changes) {
+          CHANGES[change](request);
+          expect([change, resolve(request)]).toEqual([change, outcome(structuredClone(request))]);
+        }
+        expect(resolve(full())).toBe(firstKey);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it('a request whose every field is a getter (answering the same each time) resolves as its plain copy', () => {
+    const resolve = indexOf();
+    const plainKey = resolve(full());
+    const viaGetters = (source: AssumeRoleRequest) =>
+      Object.defineProperties(
+        {},
+        Object.fromEntries(Object.entries(source).map(([field, value]) => [field, { enumerable: true, get: () => value }])),
+      ) as AssumeRoleRequest;
+    const source = full();
+    expect(resolve(viaGetters({ ...source, via: viaGetters(source.via!) }))).toBe(plainKey);
+    expect(resolve(viaGetters({ roleArn: ROLE, externalId: 'tenant-a' }))).toBe(outcome({ roleArn: ROLE, externalId: 'tenant-a' }));
+  });
+
+  it('a getter answering differently at each read pairs its key with what is sent, never with another reading', () => {
+    const resolve = indexOf();
+    for (const field of ['externalId', 'sessionName', 'sourceIdentity', 'tags', 'policy', 'roleArn'] as const) {
+      const values: Record<string, unknown[]> = {
+        externalId: ['tenant-a', 'tenant-b', undefined],
+        sessionName: [undefined, 'alice', 'bob'],
+        sourceIdentity: [undefined, 'alice', 'bob'],
+        tags: [undefined, { tenant: 'a' }, { tenant: 'b' }],
+        policy: [undefined, doc(), doc([])],
+        roleArn: [ROLE, 'arn:aws:iam::210987654321:role/A', ROLE],
+      };
+      for (let start = 0; start < 3; start++) {
+        let reads = start;
+        const request = { roleArn: ROLE, externalId: 'tenant-a' } as AssumeRoleRequest;
+        Object.defineProperty(request, field, { enumerable: true, get: () => values[field][reads++ % 3] });
+        // `indexOf` checks that the key returned is the hash of the prepared request returned (what is sent).
+        const key = resolve(request);
+        const possible = values[field].map((value) => outcome({ roleArn: ROLE, externalId: 'tenant-a', [field]: value }));
+        expect(possible).toContain(key);
+      }
+    }
+  });
+});
