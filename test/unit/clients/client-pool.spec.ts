@@ -264,6 +264,50 @@ describe('clientFor: what the per-request memo of recent clients keeps (perf rev
     expect(alive).toBeLessThanOrEqual(2);
     expect(tenants.length).toBe(30); // the requests are kept, as a service keeps its tenants' requests
   });
+
+  it("one request object switched to another tenant between calls gets that tenant's client, with an equal flat config", async () => {
+    const sts = service();
+    const request: AssumeRoleRequest = { roleArn: ROLE_ARN, externalId: 'tenant-1-external' };
+    const config = { region: 'eu-west-1' };
+    const mine = sts.clientFor(S3Client, request, config);
+    request.externalId = 'tenant-2-external';
+    const theirs = sts.clientFor(S3Client, request, config);
+    expect(theirs).not.toBe(mine);
+    await theirs.config.credentials();
+    expect(stsMock.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual(['tenant-2-external']);
+    request.externalId = 'tenant-1-external';
+    expect(sts.clientFor(S3Client, request, config)).toBe(mine);
+  });
+
+  it('a config with a nested object, a function or a class instance changed between calls never gets the earlier client', async () => {
+    const sts = service();
+    const nested = { region: 'eu-west-1', retryStrategyOptions: { maxAttempts: 2 } } as S3ClientConfig & Record<string, unknown>;
+    const first = sts.clientFor(S3Client, tenant, nested);
+    expect(sts.clientFor(S3Client, tenant, nested)).toBe(first);
+    (nested.retryStrategyOptions as { maxAttempts: number }).maxAttempts = 3;
+    expect(sts.clientFor(S3Client, tenant, nested)).not.toBe(first);
+    // Equal but for a function: not comparable, so never pooled and never a pooled one handed out.
+    const flat = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1', logger: undefined })).not.toBe(flat);
+    const withFunction = { region: 'eu-west-1', endpoint: () => Promise.resolve(new URL('https://s3.example')) } as never;
+    const unpooled = sts.clientFor(S3Client, tenant, withFunction);
+    expect(unpooled).not.toBe(flat);
+    const handler = new NodeHttpHandler({ connectionTimeout: 1_000 });
+    const withHandler = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', requestHandler: handler });
+    expect(withHandler).not.toBe(flat);
+    const again = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', requestHandler: handler });
+    expect(again).not.toBe(withHandler);
+    // A flat config whose value turns into an object, or a config that is a class instance with equal fields.
+    const shifting: Record<string, unknown> = { region: 'eu-west-1' };
+    expect(sts.clientFor(S3Client, tenant, shifting)).toBe(flat);
+    shifting.region = { toString: () => 'eu-west-1' };
+    expect(sts.clientFor(S3Client, tenant, shifting)).not.toBe(flat);
+    class Config {
+      region = 'eu-west-1';
+    }
+    expect(sts.clientFor(S3Client, tenant, new Config())).not.toBe(flat);
+    for (const client of [unpooled, withHandler, again]) client.destroy();
+  });
 });
 
 describe('clientFor: bounded, and destroyed when it leaves the pool', () => {
