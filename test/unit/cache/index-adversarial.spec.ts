@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
-import { prepareAssumeRole, type PreparedAssumeRole } from '../../../src/sts/role-request';
+import * as roleRequest from '../../../src/sts/role-request';
+import type { PreparedAssumeRole } from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
+
+jest.mock('../../../src/sts/role-request', () => {
+  const actual = jest.requireActual<typeof roleRequest>('../../../src/sts/role-request');
+  return { ...actual, prepareAssumeRole: jest.fn(actual.prepareAssumeRole) };
+});
+const { prepareAssumeRole } = roleRequest;
+const prepareCalls = () => (prepareAssumeRole as jest.Mock).mock.calls.length;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const defaults = { defaultExternalId: () => 'config-default', defaultSessionDuration: 3600, maxSessionDuration: 43200 };
@@ -247,5 +255,29 @@ describe('perf review: every field of a request, read through getters or changed
         expect(possible).toContain(key);
       }
     }
+  });
+});
+
+describe('perf review: the index stays within maxSize', () => {
+  /** Every order of the keys of `tags`: texts that differ, requests that mean the same (tags are a set). */
+  const orders = (keys: string[]): string[][] =>
+    keys.length <= 1 ? [keys] : keys.flatMap((key) => orders(keys.filter((other) => other !== key)).map((rest) => [key, ...rest]));
+  const TAG_KEYS = ['a', 'b', 'c', 'd', 'e'];
+  const withTags = (order: string[], policy: unknown) =>
+    ({ roleArn: ROLE, externalId: 'tenant-a', tags: Object.fromEntries(order.map((key) => [key, 'v'])), policy }) as AssumeRoleRequest;
+
+  it.failing.each([
+    ['a policy string', () => JSON.stringify(doc())],
+    ['a policy object', () => doc()],
+  ])('120 texts of one request (%s, tags in every order) do not pile up past maxSize 8', (_, policy) => {
+    const resolve = indexOf(8);
+    const all = orders(TAG_KEYS);
+    expect(all).toHaveLength(120);
+    const key = resolve(withTags(all[0], policy()));
+    for (const order of all) expect(resolve(withTags(order, policy()))).toBe(key);
+    // A memory of at most 8 entries cannot still know the first text after 119 others: it prepares it again.
+    const before = prepareCalls();
+    expect(resolve(withTags(all[0], policy()))).toBe(key);
+    expect(prepareCalls()).toBe(before + 1);
   });
 });
