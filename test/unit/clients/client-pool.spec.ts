@@ -3,6 +3,7 @@
  * with what the credential cache holds, and destroyed when it leaves the pool (eviction, invalidation of its
  * credentials, module destroy) — after the sends it is serving, streamed bodies included, have settled.
  */
+import fc from 'fast-check';
 import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
@@ -263,6 +264,50 @@ describe('clientFor: what the per-request memo of recent clients keeps (perf rev
     const alive = clients.filter((client) => client.deref() !== undefined).length;
     expect(alive).toBeLessThanOrEqual(2);
     expect(tenants.length).toBe(30); // the requests are kept, as a service keeps its tenants' requests
+  });
+
+  it('hands out exactly the client the config key names, whatever the order of flat configs, tenants and classes (fast-check)', () => {
+    const configs: Array<() => Record<string, unknown> | undefined> = [
+      () => undefined,
+      () => ({}),
+      () => ({ region: 'eu-west-1' }),
+      () => ({ region: 'eu-west-1', maxAttempts: 3 }),
+      () => ({ maxAttempts: 3, region: 'eu-west-1' }),
+      () => ({ region: 'eu-west-1', maxAttempts: '3' }),
+      () => ({ region: 'eu-west-1', maxAttempts: undefined }),
+      () => ({ region: 'eu-west-1', maxAttempts: null }),
+      () => ({ region: 'eu-west-1', maxAttempts: NaN }),
+      () => ({ region: 'eu-west-1', maxAttempts: -0 }),
+      () => ({ region: 'eu-west-1', maxAttempts: 0 }),
+      () => ({ region: 'eu-west-1', useFipsEndpoint: false }),
+      () => ({ region: 'eu-west-1', useFipsEndpoint: 'false' }),
+      () => Object.assign(Object.create(null) as object, { region: 'eu-west-1' }),
+      () => JSON.parse('{"region":"eu-west-1","__proto__":"x"}') as Record<string, unknown>,
+      () => ({
+        get region() {
+          return 'eu-west-1';
+        },
+      }),
+    ];
+    const tenants: AssumeRoleRequest[] = [tenant, { roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2-external' }];
+    const classes = [S3Client, DynamoDBClient] as const;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(configs.length - 1), fc.nat(1), fc.nat(1)), { minLength: 2, maxLength: 12 }), (calls) => {
+        const sts = service();
+        const named = new Map<string, unknown>();
+        for (const [config, who, which] of calls) {
+          const name = `${which}\n${who}\n${canonicalConfig(configs[config]())!.key}`;
+          const client = sts.clientFor(classes[which] as typeof S3Client, tenants[who], configs[config]() as never);
+          if (!named.has(name)) {
+            expect([...named.values()]).not.toContain(client);
+            named.set(name, client);
+          }
+          expect(client).toBe(named.get(name));
+        }
+        sts.onModuleDestroy();
+      }),
+      { seed: 20261203, numRuns: 150 },
+    );
   });
 
   it("one request object switched to another tenant between calls gets that tenant's client, with an equal flat config", async () => {
