@@ -121,7 +121,8 @@ export class PreparedRequestIndex<T> {
     const text = textWithPolicy(reading, policy);
     if (text === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
     const value = this.#ofWholeText(text);
-    // Read again: preparing may have dropped the whole memory (`maxSize`).
+    this.#makeRoom();
+    // Read after: preparing, or making room, may have dropped the whole memory.
     let policies = this.#byTextAndPolicy.get(rest);
     if (policies === undefined) this.#byTextAndPolicy.set(rest, (policies = []));
     if (policies.length >= MAX_POLICIES_PER_TEXT) policies.shift();
@@ -135,9 +136,16 @@ export class PreparedRequestIndex<T> {
     const known = this.#byText.get(text);
     if (known !== undefined) return known;
     const described = this.#remembered(prepareAssumeRole(requestOfText(text), this.defaults));
+    // Many texts may mean one known request (tags in another order): each is an entry, and counts.
+    this.#makeRoom();
     this.#byText.set(text, described);
     this.#size++;
     return described;
+  }
+
+  /** Room for one more entry: the whole memory is dropped when it holds `maxSize` (the next requests rebuild it). */
+  #makeRoom(): void {
+    if (this.#size >= this.maxSize) this.clear();
   }
 
   /**
@@ -150,7 +158,7 @@ export class PreparedRequestIndex<T> {
     if (hasTokenCode(prepared)) return this.describe(prepared, key);
     const known = this.#byKey.get(key);
     if (known !== undefined) return known;
-    if (this.#size >= this.maxSize) this.clear();
+    this.#makeRoom();
     const described = this.describe(prepared, key);
     if (byKey) {
       this.#byKey.set(key, described);

@@ -74,7 +74,7 @@ export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
 
 /**
  * What a hit, a refresh and an invalidation need, and nothing derived: the entry's facts for events and
- * `invalidateWhere` are made when asked (`infoOf`), its expiry read from the credentials.
+ * `invalidateWhere` are made when asked (`infoOf`), its expiry derived from `mandatoryAt` (`expiryOf`).
  */
 interface Entry<Value extends CachedValue> {
   lookup: CacheLookup<Value>;
@@ -111,9 +111,6 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 function infoOf<Value extends CachedValue>({ lookup, credentials }: Entry<Value>): CacheEntryInfo {
   return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
 }
-
-/** When an entry's credentials expire (ms since epoch). */
-const expiryOf = ({ credentials }: { credentials: CachedValue }) => credentials.expiration.getTime();
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -238,7 +235,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /** When the credentials held under `key` expire (ms since epoch), if it holds any. */
   expirationOf(key: string): number | undefined {
     const entry = this.entries.peek(key);
-    return entry && expiryOf(entry);
+    return entry && this.expiryOf(entry);
   }
 
   /** The access key id of the credentials held under `key`, if it holds any. */
@@ -270,7 +267,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     let entries = 0;
     let soonestExpiration: number | undefined;
     for (const entry of this.entries.values()) {
-      const expiry = expiryOf(entry);
+      const expiry = this.expiryOf(entry);
       if (expiry <= now) continue;
       entries++;
       if (soonestExpiration === undefined || expiry < soonestExpiration) soonestExpiration = expiry;
@@ -302,6 +299,14 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
     if (now - entry.usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
     return this.fetch(entry.lookup, entry, true);
+  }
+
+  /**
+   * When an entry's credentials expire (ms since epoch), as STS issued them: from the number stored, never from the
+   * credentials' `Date`, which every caller was handed and may change in place.
+   */
+  private expiryOf(entry: Entry<Value>): number {
+    return entry.mandatoryAt + this.settings.mandatoryWindowSeconds * 1000;
   }
 
   /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
@@ -384,7 +389,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       entry.failures++;
       entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
       if (entry.lookup.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
-    } else if (entry !== undefined && now >= expiryOf(entry)) {
+    } else if (entry !== undefined && now >= this.expiryOf(entry)) {
       this.evict(entry, 'expired');
     }
     return error;

@@ -345,6 +345,71 @@ describe('CredentialCache: failures', () => {
   });
 });
 
+describe('CredentialCache: the expiry it goes by is the one STS issued (perf review)', () => {
+  it('a caller moving the Date of credentials it was handed changes neither the expiry reported nor what is counted or evicted', async () => {
+    const { clock, stub, get, cache, events } = setUp();
+    const credentials = await get();
+    const issued = credentials.expiration.getTime();
+    // A caller's date arithmetic done in place (the SDK and loggers hand the same object around).
+    credentials.expiration.setTime(T0);
+    expect(cache.expirationOf('k1')).toBe(issued); // what an invalidation tells the shared tier: "none as old again"
+    expect(cache.unexpired(clock.now())).toEqual({ entries: 1, soonestExpiration: issued });
+    credentials.expiration.setTime(issued + 10 * HOUR);
+    clock.at(HOUR + MINUTE); // past the real expiry
+    expect(cache.unexpired(clock.now())).toEqual({ entries: 0 });
+    stub.fail(throttled());
+    await expect(get()).rejects.toMatchObject({ code: 'Throttling' });
+    expect(events.filter((event) => event.type === 'eviction').map((event) => event.reason)).toEqual(['expired']);
+    expect(cache.expirationOf('k1')).toBeUndefined();
+  });
+});
+
+describe('CredentialCache: the facts of an entry, made when asked (perf review)', () => {
+  it("events and invalidateWhere see each entry's facts, in main's fields and order, as a copy of their own", async () => {
+    const { clock, stub, get, cache, events } = setUp();
+    const info = { roleArn: 'arn:aws:iam::123456789012:role/R', accountId: '123456789012', sessionName: 's' };
+    const first = await get('k1', { info });
+    clock.at(46 * MINUTE);
+    stub.fail(throttled());
+    await get('k1', { info });
+    await settle();
+    stub.succeed();
+    clock.at(47 * MINUTE);
+    await get('k1', { info });
+    await settle();
+    const second = await get('k1', { info });
+    expect(second).not.toBe(first);
+    const seen: unknown[] = [];
+    await cache.invalidateWhere((entry) => {
+      seen.push({ ...entry });
+      (entry as { roleArn: string }).roleArn = 'changed by a predicate';
+      return false;
+    });
+    cache.invalidate('k1');
+    const facts = { key: 'k1', ...info };
+    const shapes = events.map((event) => ({ ...event }));
+    expect(shapes).toEqual([
+      { type: 'refresh-started', ...facts, background: false },
+      { type: 'refresh-succeeded', ...facts, expiration: first.expiration, background: false },
+      { type: 'refresh-started', ...facts, expiration: first.expiration, background: true },
+      { type: 'refresh-failed', ...facts, expiration: first.expiration, background: true, errorCode: 'Throttling' },
+      { type: 'refresh-started', ...facts, expiration: first.expiration, background: true },
+      { type: 'refresh-succeeded', ...facts, expiration: second.expiration, background: true },
+      { type: 'invalidation', ...facts, expiration: second.expiration },
+    ]);
+    expect(shapes.map((event) => Object.keys(event).join())).toEqual([
+      'type,key,roleArn,accountId,sessionName,background',
+      'type,key,roleArn,accountId,sessionName,expiration,background',
+      'type,key,roleArn,accountId,sessionName,expiration,background',
+      'type,key,roleArn,accountId,sessionName,expiration,background,errorCode',
+      'type,key,roleArn,accountId,sessionName,expiration,background',
+      'type,key,roleArn,accountId,sessionName,expiration,background',
+      'type,key,roleArn,accountId,sessionName,expiration',
+    ]);
+    expect(seen).toEqual([{ ...facts, expiration: second.expiration }]);
+  });
+});
+
 describe('CredentialCache: capacity and control', () => {
   it('evicts the least recently used at capacity: reason capacity while still valid (with a warning), expired once past the mandatory window', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

@@ -3,8 +3,11 @@
  * with what the credential cache holds, and destroyed when it leaves the pool (eviction, invalidation of its
  * credentials, module destroy) — after the sends it is serving, streamed bodies included, have settled.
  */
+import fc from 'fast-check';
 import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, S3Client, SelectObjectContentCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -238,6 +241,117 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
     expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(kept);
     sts.clientFor(S3Client, tenant, { region: 'ap-south-1' });
     expect(destroyed).toEqual([other]);
+  });
+});
+
+describe('clientFor: what the per-request memo of recent clients keeps (perf review)', () => {
+  mockS3();
+
+  it('keeps no client that left the pool alive: a pool of 2 used by 30 tenants holds on to at most its 2 clients', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sts = service({ clients: { maxEntries: 2 } });
+    const tenants = Array.from({ length: 30 }, (_, i): AssumeRoleRequest => ({ roleArn: ROLE_ARN, externalId: `tenant-${i}-external` }));
+    // Each tenant is served twice (the second call is the memo's hit), then pushed out of the pool by the next ones.
+    const clients = tenants.map((request) => {
+      sts.clientFor(S3Client, request, { region: 'eu-west-1' });
+      return new WeakRef(sts.clientFor(S3Client, request, { region: 'eu-west-1' }));
+    });
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 30, destroyed: 28 });
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // The tenants' lookups stay in the request index (they are still asked for), but the clients destroyed are garbage.
+    const alive = clients.filter((client) => client.deref() !== undefined).length;
+    expect(alive).toBeLessThanOrEqual(2);
+    expect(tenants.length).toBe(30); // the requests are kept, as a service keeps its tenants' requests
+  });
+
+  it('hands out exactly the client the config key names, whatever the order of flat configs, tenants and classes (fast-check)', () => {
+    const configs: Array<() => Record<string, unknown> | undefined> = [
+      () => undefined,
+      () => ({}),
+      () => ({ region: 'eu-west-1' }),
+      () => ({ region: 'eu-west-1', maxAttempts: 3 }),
+      () => ({ maxAttempts: 3, region: 'eu-west-1' }),
+      () => ({ region: 'eu-west-1', maxAttempts: '3' }),
+      () => ({ region: 'eu-west-1', maxAttempts: undefined }),
+      () => ({ region: 'eu-west-1', maxAttempts: null }),
+      () => ({ region: 'eu-west-1', maxAttempts: NaN }),
+      () => ({ region: 'eu-west-1', maxAttempts: -0 }),
+      () => ({ region: 'eu-west-1', maxAttempts: 0 }),
+      () => ({ region: 'eu-west-1', useFipsEndpoint: false }),
+      () => ({ region: 'eu-west-1', useFipsEndpoint: 'false' }),
+      () => Object.assign(Object.create(null) as object, { region: 'eu-west-1' }),
+      () => JSON.parse('{"region":"eu-west-1","__proto__":"x"}') as Record<string, unknown>,
+      () => ({
+        get region() {
+          return 'eu-west-1';
+        },
+      }),
+    ];
+    const tenants: AssumeRoleRequest[] = [tenant, { roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2-external' }];
+    const classes = [S3Client, DynamoDBClient] as const;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(configs.length - 1), fc.nat(1), fc.nat(1)), { minLength: 2, maxLength: 12 }), (calls) => {
+        const sts = service();
+        const named = new Map<string, unknown>();
+        for (const [config, who, which] of calls) {
+          const name = `${which}\n${who}\n${canonicalConfig(configs[config]())!.key}`;
+          const client = sts.clientFor(classes[which] as typeof S3Client, tenants[who], configs[config]() as never);
+          if (!named.has(name)) {
+            expect([...named.values()]).not.toContain(client);
+            named.set(name, client);
+          }
+          expect(client).toBe(named.get(name));
+        }
+        sts.onModuleDestroy();
+      }),
+      { seed: 20261203, numRuns: 150 },
+    );
+  });
+
+  it("one request object switched to another tenant between calls gets that tenant's client, with an equal flat config", async () => {
+    const sts = service();
+    const request: AssumeRoleRequest = { roleArn: ROLE_ARN, externalId: 'tenant-1-external' };
+    const config = { region: 'eu-west-1' };
+    const mine = sts.clientFor(S3Client, request, config);
+    request.externalId = 'tenant-2-external';
+    const theirs = sts.clientFor(S3Client, request, config);
+    expect(theirs).not.toBe(mine);
+    await theirs.config.credentials();
+    expect(stsMock.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual(['tenant-2-external']);
+    request.externalId = 'tenant-1-external';
+    expect(sts.clientFor(S3Client, request, config)).toBe(mine);
+  });
+
+  it('a config with a nested object, a function or a class instance changed between calls never gets the earlier client', async () => {
+    const sts = service();
+    const nested = { region: 'eu-west-1', retryStrategyOptions: { maxAttempts: 2 } } as S3ClientConfig & Record<string, unknown>;
+    const first = sts.clientFor(S3Client, tenant, nested);
+    expect(sts.clientFor(S3Client, tenant, nested)).toBe(first);
+    (nested.retryStrategyOptions as { maxAttempts: number }).maxAttempts = 3;
+    expect(sts.clientFor(S3Client, tenant, nested)).not.toBe(first);
+    // Equal but for a function: not comparable, so never pooled and never a pooled one handed out.
+    const flat = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1', logger: undefined })).not.toBe(flat);
+    const withFunction = { region: 'eu-west-1', endpoint: () => Promise.resolve(new URL('https://s3.example')) } as never;
+    const unpooled = sts.clientFor(S3Client, tenant, withFunction);
+    expect(unpooled).not.toBe(flat);
+    const handler = new NodeHttpHandler({ connectionTimeout: 1_000 });
+    const withHandler = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', requestHandler: handler });
+    expect(withHandler).not.toBe(flat);
+    const again = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', requestHandler: handler });
+    expect(again).not.toBe(withHandler);
+    // A flat config whose value turns into an object, or a config that is a class instance with equal fields.
+    const shifting: Record<string, unknown> = { region: 'eu-west-1' };
+    expect(sts.clientFor(S3Client, tenant, shifting)).toBe(flat);
+    shifting.region = { toString: () => 'eu-west-1' };
+    expect(sts.clientFor(S3Client, tenant, shifting)).not.toBe(flat);
+    class Config {
+      region = 'eu-west-1';
+    }
+    expect(sts.clientFor(S3Client, tenant, new Config())).not.toBe(flat);
+    for (const client of [unpooled, withHandler, again]) client.destroy();
   });
 });
 
