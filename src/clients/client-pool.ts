@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntryInfo } from '../observability/sts-events.js';
+import type { PlainConfig } from './canonical-config.js';
+import { RecentConfigs } from './recent-configs.js';
 import { onStreamsSettled } from './streaming-output.js';
 
 /** Figures of the pool behind `clientFor`, on `StsService.cache.clientStats()`. */
@@ -61,154 +63,8 @@ export interface PoolRequest {
   readonly info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
 }
 
-/**
- * A (client class, config) a request was given a client for lately, if that config was flat (primitives only): by the
- * client's key in the pool, not the client, so a client that left the pool is not kept alive by this.
- */
-interface Recent {
-  ClientClass: object;
-  /** The copy the client was built from (`PlainConfig.config`), its keys counted. */
-  config: Record<string, unknown>;
-  size: number;
-  /** The client's key in the pool: whatever client the pool holds under it is the one `get` would return. */
-  key: string;
-}
-
-/** Clients remembered per request for `recent`: the classes and configs one request is used with are few. */
-const RECENT_PER_REQUEST = 4;
-
-/** Cycles and absurd nesting are not plain data worth comparing. */
-const MAX_DEPTH = 32;
 /** At most one warning per this long that clients are evicted for capacity (ms). */
 const CAPACITY_WARNING_INTERVAL_MS = 60_000;
-
-/** One value of plain data read once: its canonical text, and a copy of what was read. */
-interface Snapshot {
-  text: string;
-  copy: unknown;
-}
-
-/** The text of a primitive (the copy is the value itself), undefined for an object or a function, symbol, bigint. */
-function primitiveText(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'undefined':
-      return 'u'; // kept, not skipped: `{ region: undefined }` overrides AWS_REGION, `{}` does not
-    case 'boolean':
-      return value ? 't' : 'f';
-    case 'number':
-      return Number.isFinite(value) ? String(value) : `#${String(value)}`;
-    case 'string':
-      return JSON.stringify(value);
-    default:
-      return value === null ? 'n' : undefined;
-  }
-}
-
-/** The snapshot of one value of plain data, or undefined when it cannot be compared by value. */
-function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot | undefined {
-  const text = primitiveText(value);
-  if (text !== undefined) return { text, copy: value };
-  if (typeof value !== 'object' || value === null) return undefined; // functions, symbols, bigints
-  if (depth > MAX_DEPTH || ancestors.includes(value)) return undefined;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (Array.isArray(value) && prototype === Array.prototype) {
-    ancestors.push(value);
-    const items: Snapshot[] = [];
-    for (let index = 0; index < value.length; index++) {
-      const item = snapshot(value[index], depth + 1, ancestors);
-      if (item === undefined) return undefined;
-      items.push(item);
-    }
-    ancestors.pop();
-    return { text: `[${items.map((item) => item.text).join(',')}]`, copy: items.map((item) => item.copy) };
-  }
-  // A plain object only: a class instance (a handler, an agent, a URL, a Date…) has state a reading cannot see.
-  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
-  ancestors.push(value);
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (!isSorted(keys)) keys.sort();
-  // One pass: each property read once (a getter cannot answer twice), its text and its copy from that one reading.
-  const copy: Record<string, unknown> = {};
-  let objectText = '{';
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index];
-    const field = record[key];
-    // A primitive (most fields of a client config) needs no snapshot object.
-    let fieldText = primitiveText(field);
-    let fieldCopy = field;
-    if (fieldText === undefined) {
-      const entry = snapshot(field, depth + 1, ancestors);
-      if (entry === undefined) return undefined;
-      ({ text: fieldText, copy: fieldCopy } = entry);
-    }
-    objectText += `${index === 0 ? '' : ','}${JSON.stringify(key)}:${fieldText}`;
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: fieldCopy, enumerable: true, writable: true, configurable: true });
-    else copy[key] = fieldCopy;
-  }
-  ancestors.pop();
-  return { text: `${objectText}}`, copy };
-}
-
-/** Whether keys are in `sort()` order already (they usually are not far from it; a sorted list needs no sort). */
-function isSorted(keys: string[]): boolean {
-  for (let index = 1; index < keys.length; index++) if (keys[index - 1] > keys[index]) return false;
-  return true;
-}
-
-/** A value the pool key compares exactly as `===` does: not an object, not a function. */
-const isPrimitive = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
-
-/**
- * The own keys of a config that may be flat (none for no config), or undefined for one that cannot be: an array, a
- * class instance, a symbol key. Reads no value: `sameFlat` reads each once.
- */
-function flatKeys(config: unknown): string[] | undefined {
-  if (config === undefined || config === null) return [];
-  if (typeof config !== 'object' || Array.isArray(config)) return undefined;
-  const prototype = Object.getPrototypeOf(config) as unknown;
-  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(config).length > 0) return undefined;
-  return Object.keys(config);
-}
-
-/**
- * Whether a config (its own `keys`) means what `recent` was built from: as many own keys, each value read once, a
- * primitive, and identical (`===`) to the copy's own value. `===` never says equal where the pool keys would differ
- * (`NaN` is never equal: such a config goes the long way).
- */
-function sameFlat(config: unknown, keys: string[], recent: Recent): boolean {
-  if (keys.length !== recent.size) return false;
-  for (const key of keys) {
-    const value = (config as Record<string, unknown>)[key];
-    if (!isPrimitive(value) || !Object.hasOwn(recent.config, key) || value !== recent.config[key]) return false;
-  }
-  return true;
-}
-
-/** No config: the empty one (frozen, shared: nothing is read, nothing to copy). */
-const NO_CONFIG: PlainConfig = Object.freeze({ key: '{}', config: Object.freeze({}) });
-
-/** A client config read once: the pool key and the copy the client is built from, so the two cannot differ. */
-export interface PlainConfig {
-  /** Canonical text, object keys sorted: two configs that mean the same give the same key. */
-  key: string;
-  /** A copy of plain objects and arrays, made in the same reading (getters are read once, for both). */
-  config: Record<string, unknown>;
-}
-
-/**
- * Reads a client config made of plain data (strings, numbers, booleans, null, undefined, arrays and plain objects,
- * nested) once, into its pool key and the copy to build from: a later change to the caller's objects, or a getter
- * that answers differently the next time, reaches neither. Undefined for a config that cannot be compared by value:
- * one holding a function, a symbol, a bigint, a class instance (a request handler, an agent, a logger object of a
- * class, a URL…), a cycle or more than 32 levels. No config is the empty one.
- */
-export function canonicalConfig(config: unknown): PlainConfig | undefined {
-  if (config === undefined || config === null) return NO_CONFIG;
-  if (typeof config !== 'object' || Array.isArray(config)) return undefined;
-  const read = snapshot(config, 0, []);
-  return read && { key: read.text, config: read.copy as Record<string, unknown> };
-}
 
 /** What the attempts of a client destroyed at the shutdown deadline fail with (not retryable). */
 const cutOffError = () =>
@@ -228,11 +84,8 @@ const cutOffError = () =>
  */
 export class ClientPool {
   readonly #clients: LRUCache<string, Pooled>;
-  /**
-   * Per request (its lookup object, not kept alive by this): the clients it was given lately, so a call with the same
-   * class and a flat config equal by value finds its client without making the config's key (`recent`).
-   */
-  readonly #recent = new WeakMap<PoolRequest, Recent[]>();
+  /** Per request, the clients it was given lately for flat configs (`recent`). */
+  readonly #recent = new RecentConfigs();
   /** Credential cache key → the clients acting for that request. */
   readonly #byRequest = new Map<string, RequestClients>();
   /** An id per client class, so two classes never share a key (a WeakMap: classes are never kept alive). */
@@ -267,18 +120,12 @@ export class ClientPool {
    * instance) answers undefined, and `get` decides. Lookups are per request object, so nothing crosses tenants.
    */
   recent<Client>(request: PoolRequest, ClientClass: object, config: unknown): Client | undefined {
-    const recents = this.#recent.get(request);
-    if (recents === undefined) return undefined;
-    const keys = flatKeys(config);
-    if (keys === undefined) return undefined;
-    for (const recent of recents) {
-      if (recent.ClientClass !== ClientClass || !sameFlat(config, keys, recent)) continue;
-      const pooled = this.#clients.get(recent.key); // refreshes its place in the LRU
-      if (pooled === undefined) return undefined; // it left the pool: `get` builds the next one
-      this.#counters.hits++;
-      return pooled.client as Client;
-    }
-    return undefined;
+    const key = this.#recent.find(request, ClientClass, config);
+    if (key === undefined) return undefined;
+    const pooled = this.#clients.get(key); // refreshes its place in the LRU
+    if (pooled === undefined) return undefined; // it left the pool: `get` builds the next one
+    this.#counters.hits++;
+    return pooled.client as Client;
   }
 
   /**
@@ -302,19 +149,8 @@ export class ClientPool {
       clients.keys.add(key);
       this.#clients.set(key, pooled); // after the index: a capacity eviction here may empty another request's entry
     }
-    this.#remember(request, ClientClass, config.config, key);
+    this.#recent.remember(request, ClientClass, config.config, key);
     return pooled.client as Client;
-  }
-
-  /** Remembers (class, config) → pool key for `recent`, when the config is flat. */
-  #remember(request: PoolRequest, ClientClass: object, config: Record<string, unknown>, key: string): void {
-    const values = Object.values(config);
-    if (!values.every(isPrimitive)) return;
-    let recents = this.#recent.get(request);
-    if (recents === undefined) this.#recent.set(request, (recents = []));
-    if (recents.some((recent) => recent.key === key)) return;
-    if (recents.length >= RECENT_PER_REQUEST) recents.shift();
-    recents.push({ ClientClass, config, size: values.length, key });
   }
 
   /** Counts a client `clientFor` built without pooling it (it is the caller's). */

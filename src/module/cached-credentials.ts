@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { hashKey, PreparedRequestIndex } from '../cache/cache-key.js';
-import { canonicalConfig, ClientPool, type ClientPoolStats } from '../clients/client-pool.js';
+import { canonicalConfig } from '../clients/canonical-config.js';
+import { ClientPool, type ClientPoolStats } from '../clients/client-pool.js';
 import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from '../cache/credential-cache.js';
 import { signWithCachedCredentials, type CredentialVerdicts } from '../clients/fresh-credentials.middleware.js';
 import { withDeadline } from '../sts/operation-deadline.js';

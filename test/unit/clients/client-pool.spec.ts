@@ -18,7 +18,7 @@ import { Test } from '@nestjs/testing';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { ServerAwsStsModule, StsService, StsValidationError, type AssumeRoleRequest } from '../../../src';
 import { resolveStsConfig } from '../../../src/config/server-aws-sts.config';
-import { canonicalConfig } from '../../../src/clients/client-pool';
+import { canonicalConfig } from '../../../src/clients/canonical-config';
 import { eventually, rejection } from '../../support/async-helpers';
 import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, tenantRole } from '../../support/fixtures';
 
