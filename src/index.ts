@@ -13,7 +13,7 @@ export type { CurrentTenant } from './tenant/current-tenant.js';
 export type { RequestTenantOptions } from './tenant/request-tenant-options.js';
 export type { CredentialCacheControl } from './module/cached-credentials.js';
 export type { FanOutOptions } from './account-checks/account-checks.js';
-export type { CredentialCacheStats } from './cache/credential-cache.js';
+export type { CredentialCacheStats } from './cache/credential-cache-stats.js';
 export { STS_CLIENT } from './module/sts.constants.js';
 export { InjectStsClient } from './module/sts.decorators.js';
 export { STS_LIMITS } from './sts/sts-limits.js';

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { hashKey, PreparedRequestIndex } from '../cache/cache-key.js';
 import { canonicalConfig, ClientPool, type ClientPoolStats } from '../clients/client-pool.js';
-import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from '../cache/credential-cache.js';
+import type { CacheLookup } from '../cache/cache-entry.js';
+import { CredentialCache, type CacheClock } from '../cache/credential-cache.js';
+import type { CredentialCacheStats } from '../cache/credential-cache-stats.js';
 import { signWithCachedCredentials, type CredentialVerdicts } from '../clients/fresh-credentials.middleware.js';
 import { withDeadline } from '../sts/operation-deadline.js';
 import { RejectionMemory } from '../clients/rejection-memory.js';
