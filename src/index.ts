@@ -11,7 +11,7 @@ export { StsService } from './module/sts.service.js';
 export { StsTenantMiddleware } from './tenant/sts-tenant.middleware.js';
 export type { CurrentTenant } from './tenant/current-tenant.js';
 export type { RequestTenantOptions } from './tenant/request-tenant-options.js';
-export type { CredentialCacheControl } from './module/cached-credentials.js';
+export type { CredentialCacheControl } from './module/credential-cache-control.js';
 export type { FanOutOptions } from './account-checks/account-checks.js';
 export type { CredentialCacheStats } from './cache/credential-cache-stats.js';
 export { STS_CLIENT } from './module/sts.constants.js';
