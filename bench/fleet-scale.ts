@@ -1,4 +1,5 @@
-import { CredentialCache, type CacheLookup } from '../src/cache/credential-cache';
+import type { CacheLookup } from '../src/cache/cache-entry';
+import { CredentialCache } from '../src/cache/credential-cache';
 import { seededRandom } from '../src/testing/local-sts/seeded-random';
 import { TemporaryCredentials } from '../src/sts/temporary-credentials';
 import { formatBlock, longestBlock } from './invalidation';

@@ -1,44 +1,15 @@
-import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { expiryOf, infoOf, unexpiredIn, type CachedValue, type CacheLookup, type Entry } from './cache-entry.js';
+import type { CredentialCacheStats } from './credential-cache-stats.js';
+import { Evictions } from './evictions.js';
 import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
-import type { SharedTierStats } from './shared-tier-stats.js';
+import { judgeInSlices } from './sliced-walk.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
 import type { CredentialCacheSettings } from '../config/cache-options.js';
 import { REFUSAL_CODES } from '../errors/error-codes.js';
 import { toStsError, type StsError } from '../errors/sts-error.js';
 import type { CacheEntryInfo, CacheEvent } from '../observability/sts-events.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
-
-/**
- * What the cache holds: a secret value with an expiry — credentials (indexed by their access key id too, for
- * `invalidateIfCurrent`), or a web identity token.
- */
-export interface CachedValue {
-  readonly expiration: Date;
-  readonly accessKeyId?: string;
-}
-
-/** Counters of the credential cache since start (or the last `clear()`, for `size` and `inflight`). */
-export interface CredentialCacheStats {
-  /** Cached credential sets now held. */
-  size: number;
-  /** Calls answered from the cache without waiting for STS. */
-  hits: number;
-  /** Calls that waited for STS (nothing cached, or inside the mandatory window), including joined ones. */
-  misses: number;
-  /** Fetches started for a key that already had credentials (background or blocking). */
-  refreshes: number;
-  /** Fetches that failed, first fetches included. */
-  refreshFailures: number;
-  /** Hits served from an entry whose last refresh failed (stale-if-error). */
-  staleServed: number;
-  /** Entries dropped: for capacity while still valid, once expired, on a refusal, or invalidated by a client. */
-  evictions: number;
-  /** STS fetches running now. */
-  inflight: number;
-  /** With `cache.shared`: what the shared tier answered, fetched for the fleet, waited for and bypassed. */
-  shared?: SharedTierStats;
-}
 
 /**
  * Time and randomness, injectable so specs and benchmarks can drive them. `now()` is STS's time: the service
@@ -51,66 +22,10 @@ export interface CacheClock {
   timers?: KeepWarmTimers;
 }
 
-/** One lookup: the key, how to fetch on a miss, and what to tell events about it. */
-export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
-  key: string;
-  /** Fetches fresh credentials; `current` is what the key holds now (undefined on its first fetch). */
-  load: (current: Value | undefined) => Promise<Value>;
-  /** Non-secret facts for events and `invalidateWhere`. */
-  info: Omit<CacheEntryInfo, 'key' | 'expiration'>;
-  /** False when credentials cannot be fetched again without the caller (a fixed MFA code). */
-  refreshAhead: boolean;
-  /**
-   * When STS issued credentials this instance did not fetch itself (adopted from the shared tier), so their windows
-   * run from then, not from their arrival here; undefined for credentials fetched here (timed from now).
-   */
-  issuedAt?: (credentials: Value) => number | undefined;
-  /**
-   * False when the caller's next try may succeed where this one was refused (a request with an MFA code: the next
-   * code is another input), so a refusal is never answered from memory.
-   */
-  rememberRefusals: boolean;
-}
-
-/**
- * What a hit, a refresh and an invalidation need, and nothing derived: the entry's facts for events and
- * `invalidateWhere` are made when asked (`infoOf`), its expiry derived from `mandatoryAt` (`expiryOf`).
- */
-interface Entry<Value extends CachedValue> {
-  lookup: CacheLookup<Value>;
-  credentials: Value;
-  /** From here on one background refresh may run (STS time, ms since epoch). */
-  refreshAt: number;
-  /** From here on the credentials are never handed out. */
-  mandatoryAt: number;
-  /** Consecutive failed refreshes. */
-  failures: number;
-  /** No refresh before this time (backoff after a failure). */
-  retryAt: number;
-  /** The last lookup that was served it (keep-warm refreshes only entries used lately). */
-  usedAt: number;
-}
-
-const MINUTE = 60_000;
 /** A refusal is remembered this long, plus up to as much again of jitter (ms). */
 const REFUSAL_MEMORY_MS = 2_000;
 /** Refusals remembered at once: a short-lived storm breaker needs no more, whatever `maxEntries` is. */
 const REFUSAL_MEMORY_ENTRIES = 1_000;
-/** At most one warning per this long that valid entries are evicted for capacity (ms). */
-const CAPACITY_WARNING_INTERVAL_MS = MINUTE;
-/**
- * Entries `invalidateWhere` judges per turn of the event loop: at 100,000 entries one pass held the loop ~200 ms;
- * a slice of this many holds it a few ms, even with the shared tier and the client pool told per dropped entry.
- */
-export const INVALIDATION_SLICE = 1_000;
-
-/** Resolves on the event loop's next turn, after the I/O and timers waiting now. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time). */
-function infoOf<Value extends CachedValue>({ lookup, credentials }: Entry<Value>): CacheEntryInfo {
-  return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
-}
 
 /**
  * Refresh-ahead, single-flight, stale-if-error storage for temporary credentials.
@@ -136,9 +51,8 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    * event loop (a Set's iteration survives additions and deletions; the LRU's order changes with every hit).
    */
   private heldKeys = new Set<string>();
-  private readonly logger = new Logger('StsCredentialCache');
-  private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0, evictions: 0 };
-  private capacityWarning = { at: -Infinity, evictedSince: 0 };
+  private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
+  private readonly evictions: Evictions;
   private readonly keepWarm?: KeepWarm;
 
   constructor(
@@ -147,6 +61,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
   ) {
     this.entries = this.emptyEntries();
+    this.evictions = new Evictions(settings, emit);
     if (settings.keepWarm)
       this.keepWarm = new KeepWarm(settings.keepWarm, {
         now: () => this.clock.now(),
@@ -193,16 +108,11 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    * stored): once selected it is never served again, until a later call fetches it anew. Keys first stored while it
    * runs are judged too, last. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
-  async invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
-    let judged = 0;
-    let dropped = 0;
-    for (const key of this.heldKeys) {
-      if (judged > 0 && judged % INVALIDATION_SLICE === 0) await nextTurn();
-      judged++;
+  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
+    return judgeInSlices(this.heldKeys, (key) => {
       const entry = this.entries.peek(key);
-      if (entry !== undefined && predicate(infoOf(entry))) dropped += this.invalidate(key) ? 1 : 0;
-    }
-    return dropped;
+      return entry !== undefined && predicate(infoOf(entry)) && this.invalidate(key);
+    });
   }
 
   /**
@@ -235,7 +145,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /** When the credentials held under `key` expire (ms since epoch), if it holds any. */
   expirationOf(key: string): number | undefined {
     const entry = this.entries.peek(key);
-    return entry && this.expiryOf(entry);
+    return entry && expiryOf(entry, this.settings);
   }
 
   /** The access key id of the credentials held under `key`, if it holds any. */
@@ -259,20 +169,12 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   }
 
   stats(): CredentialCacheStats {
-    return { size: this.entries.size, ...this.counters, inflight: this.inflight.size };
+    return { size: this.entries.size, ...this.counters, evictions: this.evictions.count, inflight: this.inflight.size };
   }
 
   /** Credential sets not yet expired at `now`, and when the soonest of them expires (ms since epoch). */
   unexpired(now: number): { entries: number; soonestExpiration?: number } {
-    let entries = 0;
-    let soonestExpiration: number | undefined;
-    for (const entry of this.entries.values()) {
-      const expiry = this.expiryOf(entry);
-      if (expiry <= now) continue;
-      entries++;
-      if (soonestExpiration === undefined || expiry < soonestExpiration) soonestExpiration = expiry;
-    }
-    return { entries, soonestExpiration };
+    return unexpiredIn(this.entries.values(), this.settings, now);
   }
 
   private emptyEntries(): LRUCache<string, Entry<Value>> {
@@ -287,7 +189,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
           this.keepWarm?.forget(key);
           this.heldKeys.delete(key);
         }
-        if (reason === 'evict') this.evictedForCapacity(entry);
+        if (reason === 'evict') this.evictions.forCapacity(entry, this.clock.now());
       },
     });
   }
@@ -299,14 +201,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
     if (now - entry.usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
     return this.fetch(entry.lookup, entry, true);
-  }
-
-  /**
-   * When an entry's credentials expire (ms since epoch), as STS issued them: from the number stored, never from the
-   * credentials' `Date`, which every caller was handed and may change in place.
-   */
-  private expiryOf(entry: Entry<Value>): number {
-    return entry.mandatoryAt + this.settings.mandatoryWindowSeconds * 1000;
   }
 
   /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
@@ -389,7 +283,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       entry.failures++;
       entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
       if (entry.lookup.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
-    } else if (entry !== undefined && now >= this.expiryOf(entry)) {
+    } else if (entry !== undefined && now >= expiryOf(entry, this.settings)) {
       this.evict(entry, 'expired');
     }
     return error;
@@ -397,25 +291,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   private evict(entry: Entry<Value>, reason: 'error' | 'expired'): void {
     this.entries.delete(entry.lookup.key);
-    this.evicted(entry, reason);
-  }
-
-  /** The LRU made room: say so loudly when what left could still have been handed out. */
-  private evictedForCapacity(entry: Entry<Value>): void {
-    const now = this.clock.now();
-    if (now >= entry.mandatoryAt) return this.evicted(entry, 'expired');
-    this.evicted(entry, 'capacity');
-    this.capacityWarning.evictedSince++;
-    if (now - this.capacityWarning.at >= CAPACITY_WARNING_INTERVAL_MS) {
-      this.logger.warn(
-        `Evicted ${this.capacityWarning.evictedSince} cached credential set(s) that were still valid to make room: cache.maxEntries (${this.settings.maxEntries}) is smaller than the set of active tenants, so they are assumed again and again. Raise cache.maxEntries.`,
-      );
-      this.capacityWarning = { at: now, evictedSince: 0 };
-    }
-  }
-
-  private evicted(entry: Entry<Value>, reason: string): void {
-    this.counters.evictions++;
-    this.emit({ type: 'eviction', ...infoOf(entry), reason });
+    this.evictions.evicted(entry, reason);
   }
 }

@@ -1,57 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { hashKey, PreparedRequestIndex } from '../cache/cache-key.js';
 import { canonicalConfig } from '../clients/canonical-config.js';
-import { ClientPool, type ClientPoolStats } from '../clients/client-pool.js';
-import { CredentialCache, type CacheClock, type CacheLookup, type CredentialCacheStats } from '../cache/credential-cache.js';
+import { ClientPool } from '../clients/client-pool.js';
+import { CredentialCache, type CacheClock } from '../cache/credential-cache.js';
+import { credentialCacheControl, type CredentialCacheControl } from './credential-cache-control.js';
+import { RoleLookup, sharedRequestOf, type LookupContext } from './role-lookup.js';
 import { signWithCachedCredentials, type CredentialVerdicts } from '../clients/fresh-credentials.middleware.js';
-import { withDeadline } from '../sts/operation-deadline.js';
 import { RejectionMemory } from '../clients/rejection-memory.js';
 import { RequestCredentials, type UnmemoizedProvider } from '../clients/request-credentials.js';
 import { SharedTier, type SharedTierContext } from '../cache/shared/shared-tier.js';
 import { sharingScope } from '../cache/shared/sharing-scope.js';
-import { canonicalOf, hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
+import { hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { TENANT_REQUEST_HANDLER_DEFAULTS, withRequestHandlerDefaults } from '../config/request-handler-defaults.js';
-import { StsValidationError } from '../errors/sts-error.js';
-import type { CacheEntryInfo, CacheEvent, SharedTierEvent } from '../observability/sts-events.js';
+import type { CacheEvent, SharedTierEvent } from '../observability/sts-events.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
-
-/** Control of the credential cache, on `StsService.cache`. */
-export interface CredentialCacheControl {
-  /**
-   * Drops the cached credentials of this request, and the clients `clientFor` pooled for it (destroyed once idle);
-   * returns whether there were credentials.
-   */
-  invalidate(request: AssumeRoleRequest): boolean;
-  /**
-   * Drops every entry the predicate selects from non-secret facts (`roleArn`, `accountId`, `sessionName`, `expiration`),
-   * and the `clientFor` clients of the requests it selects (those of requests with no cached credentials are shown
-   * to it without `expiration`); resolves to how many credential entries it dropped.
-   *
-   * Never holds the event loop long, however many entries: it judges them 1,000 per turn of the loop (the first
-   * 1,000 at once), each on what it holds when its turn comes, and drops a selected one then (here, in the shared
-   * tier, and its clients): from then on it is not served, and a fetch of it still running does not bring it back.
-   * Entries first stored while it runs are judged too, last; the pooled clients of requests with no cached
-   * credentials once the entries are done. A predicate that throws rejects the promise; what it selected before
-   * stays dropped.
-   */
-  invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number>;
-  /**
-   * Drops the entry only if it still holds these credentials: call it when a service rejects them
-   * (`ExpiredToken`, `InvalidClientTokenId`), so the next call fetches fresh ones, and the `clientFor` clients of its
-   * request. Returns whether it dropped one. Clients from `createClient` and `clientFor` handle rejections on their
-   * own, and more sparingly: once per service and region, keeping the pooled clients, and when the fresh credentials
-   * are rejected too they remember it with a backoff instead of dropping again (see `StsService.createClient`).
-   */
-  invalidateIfCurrent(credentials: { accessKeyId: string }): boolean;
-  /** Drops everything: credentials and `clientFor`'s clients; in constant time for the credentials, whatever their number. */
-  clear(): void;
-  /** Hit, miss, refresh and eviction counters, and the current size. */
-  stats(): CredentialCacheStats;
-  /** The clients `clientFor` holds (`size`), has built, reused and destroyed, and those draining their last sends. */
-  clientStats(): ClientPoolStats;
-}
 
 /** The shape of every AWS SDK v3 client constructor. */
 export type AwsClientClass<Client, Config> = new (...args: [] | [Config]) => Client;
@@ -80,17 +44,6 @@ interface Refusal {
 
 /** A provider for a request STS would refuse: every resolution rejects with the validation error, sending nothing. */
 const rejectingProvider = (error: unknown): UnmemoizedProvider => Object.assign(() => Promise.reject(error), { memoized: true as const });
-
-const EMPTY_STATS: CredentialCacheStats = {
-  size: 0,
-  hits: 0,
-  misses: 0,
-  refreshes: 0,
-  refreshFailures: 0,
-  staleServed: 0,
-  evictions: 0,
-  inflight: 0,
-};
 
 /**
  * Cached role credentials: requests in, through the index of prepared requests and their keys, to the credential
@@ -144,20 +97,6 @@ export class CachedCredentials {
       this.#rejections = new RejectionMemory(clock);
     }
     const cache = this.#cache;
-    /**
-     * The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code); its
-     * canonical text made when the tier reads it (a walk over every held request may need only the keys).
-     */
-    const sharedRequestOf = (key: string) => {
-      const lookup = cache?.lookupOf(key) as PreparedLookup | undefined;
-      if (lookup === undefined || hasTokenCode(lookup.prepared)) return undefined;
-      return {
-        localKey: key,
-        get canonical() {
-          return canonicalOf(lookup.prepared);
-        },
-      };
-    };
     if (settings && settings.shared) {
       this.#shared = new SharedTier(settings.shared, {
         // Whatever shapes the credentials STS returns, or how their use is audited, is part of the scope: only
@@ -179,58 +118,21 @@ export class CachedCredentials {
         },
         held: function* () {
           for (const lookup of cache?.heldLookups() ?? []) {
-            const request = sharedRequestOf(lookup.key);
+            const request = sharedRequestOf(cache, lookup.key);
             if (request !== undefined) yield request;
           }
         },
       });
     }
     const shared = this.#shared;
-    this.control = {
-      invalidate: (request) => {
-        const lookup = this.#lookupOf(request);
-        if (lookup === undefined) return false;
-        const expiration = cache?.expirationOf(lookup.key);
-        const dropped = cache?.invalidate(lookup.key) ?? false;
-        clients.dropRequest(lookup.key); // also when nothing was cached (never fetched, expired, or cache: false)
-        // Also when this instance held nothing: others may.
-        if (!hasTokenCode(lookup.prepared))
-          shared?.invalidate({ localKey: lookup.key, canonical: canonicalOf(lookup.prepared) }, expiration);
-        return dropped;
-      },
-      invalidateWhere: async (predicate) => {
-        const decided = new Set<string>();
-        const dropped =
-          (await cache?.invalidateWhere((entry) => {
-            decided.add(entry.key);
-            const selected = predicate(entry);
-            const request = selected ? sharedRequestOf(entry.key) : undefined;
-            if (request !== undefined) shared?.invalidate(request, entry.expiration?.getTime());
-            return selected;
-          })) ?? 0;
-        clients.dropWhere(predicate, decided);
-        return dropped;
-      },
-      invalidateIfCurrent: (credentials) => {
-        const key = cache?.keyHolding(credentials);
-        const request = key === undefined ? undefined : sharedRequestOf(key);
-        const expiration = key === undefined ? undefined : cache?.expirationOf(key);
-        const dropped = cache?.invalidateIfCurrent(credentials) ?? false;
-        if (dropped && request !== undefined) shared?.invalidateIfHolding(request, credentials.accessKeyId, expiration);
-        return dropped;
-      },
-      clear: () => {
-        cache?.clear();
-        this.#rejections?.clear();
-        this.#index.clear();
-        clients.clear();
-      },
-      stats: () => {
-        const stats = cache?.stats() ?? { ...EMPTY_STATS };
-        return shared ? { ...stats, shared: shared.stats() } : stats;
-      },
-      clientStats: () => clients.stats(),
-    };
+    this.control = credentialCacheControl({
+      cache,
+      shared,
+      clients,
+      rejections: this.#rejections,
+      index: this.#index,
+      lookupOf: (request) => this.#lookupOf(request),
+    });
   }
 
   /** Cached credentials for a request, validated first (a bad one rejects with `StsValidationError`, sending nothing). */
@@ -389,64 +291,5 @@ export class CachedCredentials {
   #lookupOf(request: AssumeRoleRequest): PreparedLookup | undefined {
     const lookup = this.#lookupOrRefusal(request);
     return 'refusal' in lookup ? undefined : lookup;
-  }
-}
-
-/** What every lookup of one service shares (one object per service, not a closure per entry). */
-interface LookupContext {
-  assume: (prepared: PreparedAssumeRole) => Promise<TemporaryCredentials>;
-  shared: () => SharedTier | undefined;
-  operationTimeoutMs: number;
-}
-
-/**
- * The cache's lookup of one prepared request: three fields, and the rest derived on the prototype (no closure and no
- * copy per entry: a cache of 100,000 tenants holds 100,000 of these).
- */
-class RoleLookup implements CacheLookup {
-  constructor(
-    readonly key: string,
-    readonly prepared: PreparedAssumeRole,
-    private readonly context: LookupContext,
-  ) {}
-
-  /** A new object at each read: what events, the client pool and `invalidateWhere` are shown. */
-  get info(): CacheLookup['info'] {
-    const { input, accountId } = this.prepared;
-    return { roleArn: input.RoleArn, accountId, sessionName: input.RoleSessionName };
-  }
-
-  get refreshAhead(): boolean {
-    return typeof this.prepared.tokenCode !== 'string';
-  }
-
-  get rememberRefusals(): boolean {
-    return this.prepared.tokenCode === undefined;
-  }
-
-  /** Adopted from another instance: issued for the session length this request asks for. */
-  issuedAt(credentials: TemporaryCredentials): number | undefined {
-    return this.context.shared()?.adopted(credentials)
-      ? credentials.expiration.getTime() - this.prepared.input.DurationSeconds * 1000
-      : undefined;
-  }
-
-  load(current: TemporaryCredentials | undefined): Promise<TemporaryCredentials> {
-    const { prepared, context } = this;
-    if (current !== undefined && typeof prepared.tokenCode === 'string') {
-      return Promise.reject(
-        new StsValidationError(
-          'AssumeRole',
-          'mfa.tokenCode',
-          'a fixed MFA code serves the first fetch only: pass a function returning the current code so the cache can refresh',
-        ),
-      );
-    }
-    const shared = context.shared();
-    // A request with an MFA code stays in this instance: the code proves something to this caller only.
-    if (shared === undefined || hasTokenCode(prepared)) return context.assume(prepared);
-    // Waiting on another instance and then fetching still settles within the operation timeout.
-    const request = { localKey: this.key, canonical: canonicalOf(prepared) };
-    return withDeadline('AssumeRole', context.operationTimeoutMs, () => shared.load(request, current, () => context.assume(prepared)));
   }
 }

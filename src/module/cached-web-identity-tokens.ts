@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { CredentialCache, type CacheClock, type CacheLookup } from '../cache/credential-cache.js';
+import type { CacheLookup } from '../cache/cache-entry.js';
+import { CredentialCache, type CacheClock } from '../cache/credential-cache.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { RequestValidator, validateWebIdentityTokenRequest } from '../sts/sts-validation.js';
 import type { GetWebIdentityTokenRequest } from '../sts/sts-request.types.js';

@@ -1,5 +1,5 @@
 import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, MeterProvider, Observable } from '@opentelemetry/api';
-import type { CredentialCacheStats } from '../cache/credential-cache.js';
+import type { CredentialCacheStats } from '../cache/credential-cache-stats.js';
 import type { SharedWaitResult } from '../cache/shared/shared-tier.js';
 import type { StsEvent } from './sts-events.js';
 import { PACKAGE_VERSION } from './version.js';

@@ -1,7 +1,7 @@
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
-import type { CredentialCacheControl } from '../module/cached-credentials.js';
+import type { CredentialCacheControl } from '../module/credential-cache-control.js';
 import type { ClientPoolStats } from '../clients/client-pool.js';
-import type { CredentialCacheStats } from '../cache/credential-cache.js';
+import type { CredentialCacheStats } from '../cache/credential-cache-stats.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 import { accountOf } from './sts-answers.js';
 

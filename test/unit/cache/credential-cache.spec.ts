@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { StsError, TemporaryCredentials, type CacheEvent } from '../../../src';
-import { CredentialCache, type CacheClock, type CacheLookup } from '../../../src/cache/credential-cache';
+import type { CacheLookup } from '../../../src/cache/cache-entry';
+import { CredentialCache, type CacheClock } from '../../../src/cache/credential-cache';
 import type { CredentialCacheSettings } from '../../../src/config/cache-options';
 
 // Unit specs of CredentialCache alone: a clock the spec moves by hand and a stub `load`, so every window of an
