@@ -1,5 +1,6 @@
 // The linter of src/, test/, bench/, demo/ and scripts/, run by `npm run lint` (part of `npm test`):
-// typescript-eslint's recommended rules, and no console (the library logs through Nest's Logger).
+// typescript-eslint's recommended rules, no console (the library logs through Nest's Logger), and at most 300 lines
+// per file of src/.
 import eslint from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
