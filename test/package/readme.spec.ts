@@ -14,4 +14,11 @@ describeDocsCompile({
     renameSync(join(modules, 'package'), join(modules, 'nestjs-aws-sts'));
   },
   entry: (build) => `dist/${build}/index.d.ts`,
+  expectInstalled: (build, installed, files) => {
+    const read = files.filter((file) => file.startsWith(`${installed}/`));
+    // The published declaration files of that build only: no source file travels in the tarball.
+    expect(read.filter((file) => !file.endsWith('.d.ts'))).toEqual([]);
+    expect(read.filter((file) => !file.startsWith(join(installed, 'dist', build)))).toEqual([]);
+    expect(read.length).toBeGreaterThan(20);
+  },
 });

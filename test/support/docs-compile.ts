@@ -99,8 +99,13 @@ export interface LibraryUnderTest {
   what: string;
   /** Puts `nestjs-aws-sts` into an app's node_modules folder. */
   install(modules: string): void;
-  /** The file `import ... from 'nestjs-aws-sts'` must resolve to in an app of a build, relative to the installed package. */
+  /** The file `import ... from 'nestjs-aws-sts'` resolves to in an app of a build, relative to the installed package. */
   entry(build: 'cjs' | 'esm'): string;
+  /**
+   * The spec's own assertions on what the program read of the installed package (`installed`: its folder; `files`:
+   * every file of the program), for a build: that it is the library this spec means to check.
+   */
+  expectInstalled(build: 'cjs' | 'esm', installed: string, files: string[]): void;
 }
 
 /** An app directory: the library in its node_modules, the repository's node_modules (Nest, the SDK) above it. */
@@ -196,7 +201,9 @@ export function describeDocsCompile(library: LibraryUnderTest): void {
 
     it(`resolves nestjs-aws-sts to ${library.entry(build)}, not to the repository's src/ or dist/, nor to the other build`, () => {
       const files = program.getSourceFiles().map((file) => file.fileName);
-      expect(files).toContain(join(dir, 'app', 'node_modules', 'nestjs-aws-sts', library.entry(build)));
+      const installed = join(dir, 'app', 'node_modules', 'nestjs-aws-sts');
+      expect(files).toContain(join(installed, library.entry(build)));
+      library.expectInstalled(build, installed, files);
       const other = build === 'esm' ? 'cjs' : 'esm';
       const wrongBuild = files.filter(
         (file) =>
