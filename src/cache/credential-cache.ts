@@ -84,7 +84,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (this.refreshDue(entry, now)) {
         this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
       }
-      return Promise.resolve(entry.credentials);
+      return entry.settled;
     }
     this.counters.misses++;
     const pending = this.inflight.get(lookup.key);
@@ -259,6 +259,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       this.entries.set(lookup.key, {
         lookup,
         credentials,
+        settled: Object.freeze(Promise.resolve(credentials)),
         refreshAt,
         mandatoryAt,
         failures: 0,

@@ -27,7 +27,10 @@ export function jsonShapeOf(json: unknown): JsonShape {
   if (Array.isArray(json)) return new ArrayShape(json.map(jsonShapeOf));
   const record = json as Record<string, unknown>;
   const keys = Object.keys(record);
-  return new ObjectShape(keys, keys.map((key) => jsonShapeOf(record[key])));
+  return new ObjectShape(
+    keys,
+    keys.map((key) => jsonShapeOf(record[key])),
+  );
 }
 
 /**
