@@ -39,6 +39,8 @@ export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
 export interface Entry<Value extends CachedValue> {
   lookup: CacheLookup<Value>;
   credentials: Value;
+  /** `credentials` as a settled promise, made once: what every hit returns (frozen, as its callers share it). */
+  settled: Promise<Value>;
   /** From here on one background refresh may run (STS time, ms since epoch). */
   refreshAt: number;
   /** From here on the credentials are never handed out. */

@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import { canonicalOf, hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
-import { readRequest, requestOfText, textWithPolicy } from './request-text.js';
-import { sameJson } from './same-json.js';
+import { knownRequestOf, matchesKnown, type KnownRequest } from './known-request.js';
+import { requestOfText, requestText, TEXT_AT } from './request-text.js';
 
 /** The cache key: a SHA-256 of the base identity's tag and the canonical request, so no input shows in it. */
 export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): string {
@@ -12,13 +12,14 @@ export function hashKey(baseIdentity: string, prepared: PreparedAssumeRole): str
 /** Most (ExternalId, duration) pairs remembered per role ARN among plain requests (more go by their text). */
 const MAX_PLAIN_CHAIN = 8;
 
-/** Most policy objects remembered per text of the rest of a request (more are serialised at each call). */
-const MAX_POLICIES_PER_TEXT = 4;
+/** Most requests that are not plain remembered per role ARN by their values (more go by their text). */
+const MAX_KNOWN_CHAIN = 16;
 
-/** A policy object seen under a text: a parse of its JSON text (never the caller's object), and what it resolves to. */
-interface PolicySeen<T> {
-  readonly policy: unknown;
+/** One request that is not plain, remembered by the values of its text: what it resolves to, the role's next one. */
+interface KnownSlot<T> {
+  readonly known: KnownRequest;
   readonly value: T;
+  readonly next: KnownSlot<T> | undefined;
 }
 
 /** One plain request remembered: its ExternalId and duration as given, what it resolves to, the role's next one. */
@@ -34,9 +35,12 @@ interface PlainSlot<T> {
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
  * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values (a map by role ARN, then a
  *   chain of at most `MAX_PLAIN_CHAIN`: no map per tenant);
- * - any other by its text (`requestText`: one pass over the live object, no copy), prepared from that text (and so
- *   validated) the first time the text is seen; a request outside that text's form (an MFA device, a field of an
- *   unexpected type) is prepared at every call, and remembered by its key (the hash of its canonical text).
+ * - any other by the values of its text (`KnownRequest`), a chain of at most `MAX_KNOWN_CHAIN` per role ARN, each
+ *   compared with the live request field by field (`matchesKnown`: nothing built, nothing serialised);
+ * - past those chains, by its text (`requestText`: one pass over the live object, no copy).
+ * A request not known yet is prepared from its text (and so validated) the first time that text is seen; a request
+ * outside the text's form (an MFA device, a field of an unexpected type) is prepared at every call, and remembered by
+ * its key (the hash of its canonical text).
  * Only immutable values are remembered (strings, numbers, frozen prepared requests), never the caller's object.
  * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
  * it outgrows `maxSize`.
@@ -44,9 +48,9 @@ interface PlainSlot<T> {
 export class PreparedRequestIndex<T> {
   /** Plain requests: role ARN → the (ExternalId, duration) pairs asked of it, a short chain (no map per tenant). */
   readonly #plain = new Map<unknown, PlainSlot<T>>();
+  /** Requests that are not plain: role ARN → the requests asked of it, a short chain of their values. */
+  readonly #known = new Map<unknown, KnownSlot<T>>();
   readonly #byText = new Map<string, T>();
-  /** Requests with a policy object: the text of the rest → the policies seen with it (compared, not serialised). */
-  readonly #byTextAndPolicy = new Map<string, PolicySeen<T>[]>();
   /** By key: a request prepared anew (outside the text's form, or a role-chaining hop) that means a known one. */
   readonly #byKey = new Map<string, T>();
   #size = 0;
@@ -74,7 +78,7 @@ export class PreparedRequestIndex<T> {
       request.providedContexts === undefined &&
       request.mfa === undefined &&
       request.via === undefined;
-    if (!plain) return this.#ofText(request);
+    if (!plain) return this.#ofKnown(request, roleArn);
     const first = this.#plain.get(roleArn);
     let chained = 0;
     for (let slot = first; slot !== undefined; slot = slot.next, chained++) {
@@ -96,39 +100,45 @@ export class PreparedRequestIndex<T> {
 
   clear(): void {
     this.#plain.clear();
+    this.#known.clear();
     this.#byText.clear();
-    this.#byTextAndPolicy.clear();
     this.#byKey.clear();
     this.#size = 0;
   }
 
   /**
-   * A request that is not plain: by its text, prepared from that text (never from the caller's object) when new. A
-   * policy given as an object is first compared with the policies seen with the same rest (`sameJson`: each value read
-   * once, nothing serialised); only one not seen is serialised, and remembered as a parse of that text.
+   * A request that is not plain: the one of its role's chain it matches, or by its text (then remembered in that
+   * chain, by the values of that text, when the chain has room). A getter that throws during a comparison leaves the
+   * request to the text, which reads it again and has it prepared, and refused, from itself.
    */
-  #ofText(request: AssumeRoleRequest): T {
-    const reading = readRequest(request);
-    if (reading === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
-    if (reading.policy === undefined) return this.#ofWholeText(reading.text);
-    const { text: rest, policy } = reading;
-    const seen = this.#byTextAndPolicy.get(rest);
+  #ofKnown(request: AssumeRoleRequest, roleArn: unknown): T {
     try {
-      for (const { policy: known, value } of seen ?? []) if (sameJson(policy, known)) return value;
+      for (let slot = this.#known.get(roleArn); slot !== undefined; slot = slot.next) {
+        if (matchesKnown(request, slot.known)) return slot.value;
+      }
     } catch {
-      // a getter that throws: serialising it below throws too, and the request is prepared, and refused, from itself
+      // read again below
     }
-    const text = textWithPolicy(reading, policy);
+    const text = requestText(request);
     if (text === undefined) return this.#remembered(prepareAssumeRole(request, this.defaults));
     const value = this.#ofWholeText(text);
+    let chained = 0;
+    for (let slot = this.#known.get(roleArn); slot !== undefined; slot = slot.next) chained++;
+    if (chained >= MAX_KNOWN_CHAIN) return value;
+    const known = knownRequestOf(text);
+    // Under the role ARN the text holds (a getter may have answered another one before).
+    if (known.values[TEXT_AT.roleArn] !== roleArn) return value;
     this.#makeRoom();
-    // Read after: preparing, or making room, may have dropped the whole memory.
-    let policies = this.#byTextAndPolicy.get(rest);
-    if (policies === undefined) this.#byTextAndPolicy.set(rest, (policies = []));
-    if (policies.length >= MAX_POLICIES_PER_TEXT) policies.shift();
-    else this.#size++;
-    policies.push({ policy: JSON.parse(text.slice(text.indexOf('\n') + 1)), value });
+    // Read after: making room may have dropped the whole memory.
+    this.#known.set(roleArn, { known, value, next: this.#known.get(roleArn) });
+    this.#size++;
     return value;
+  }
+
+  /** A request by its text alone (a plain one past its role's chain). */
+  #ofText(request: AssumeRoleRequest): T {
+    const text = requestText(request);
+    return text === undefined ? this.#remembered(prepareAssumeRole(request, this.defaults)) : this.#ofWholeText(text);
   }
 
   /** A request's whole text: what it resolves to, prepared from that text the first time. */

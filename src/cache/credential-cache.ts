@@ -54,6 +54,8 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
   private readonly evictions: Evictions;
   private readonly keepWarm?: KeepWarm;
+  /** One options object for every hit's `get` (lru-cache would make and grow one per call); `status` reset after. */
+  private readonly hitOptions: LRUCache.GetOptions<string, Entry<Value>, unknown> = { status: undefined };
 
   constructor(
     private readonly settings: CredentialCacheSettings,
@@ -73,7 +75,8 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
   get(lookup: CacheLookup<Value>): Promise<Value> {
     const now = this.clock.now();
-    const entry = this.entries.get(lookup.key);
+    const entry = this.entries.get(lookup.key, this.hitOptions);
+    this.hitOptions.status = undefined;
     if (entry !== undefined && now < entry.mandatoryAt) {
       this.counters.hits++;
       entry.usedAt = now;
@@ -81,7 +84,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (this.refreshDue(entry, now)) {
         this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
       }
-      return Promise.resolve(entry.credentials);
+      return entry.settled;
     }
     this.counters.misses++;
     const pending = this.inflight.get(lookup.key);
@@ -256,6 +259,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       this.entries.set(lookup.key, {
         lookup,
         credentials,
+        settled: Object.freeze(Promise.resolve(credentials)),
         refreshAt,
         mandatoryAt,
         failures: 0,

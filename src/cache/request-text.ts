@@ -6,52 +6,16 @@ import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
  * remembered under a text is the one every request of that text means, whatever the caller does to its object later.
  *
  * The form: a JSON array of the fields (`null` for an absent field, the policy's length), then a newline, then the
- * policy's JSON text as sent (JSON text never holds a raw newline, so the first one ends the array). Undefined for a request outside the form (an MFA device, a field of an unexpected type, a getter that
- * throws): those are prepared, and so validated, at every call.
+ * policy's JSON text as sent (JSON text never holds a raw newline, so the first one ends the array). Undefined for a
+ * request outside the form (an MFA device, a field of an unexpected type, a getter that throws): those are prepared,
+ * and so validated, at every call.
  */
 export function requestText(request: AssumeRoleRequest): string | undefined {
-  const reading = readRequest(request);
-  return reading?.policy === undefined ? reading?.text : textWithPolicy(reading, reading.policy);
-}
-
-/**
- * A request read in one pass, as `requestText` reads it, but for a policy given as an object: that object is not
- * serialised, and `text` is the text of everything else (the policy's place marked). The cache compares such a policy
- * with the ones it has seen under that text (`sameJson`) before serialising it.
- */
-export interface RequestReading {
-  /** The request's text, or with `policy`, the text of the rest. */
-  readonly text: string;
-  /** The policy object as given (not a string), when `text` leaves it out. */
-  readonly policy?: object;
-  /** The fields read, for `textWithPolicy`. */
-  readonly values: ReadonlyArray<string | number | null>;
-}
-
-/** A request read in one pass (see `RequestReading`); undefined for a request outside the text's form. */
-export function readRequest(request: AssumeRoleRequest): RequestReading | undefined {
   try {
-    return readingOf(request, true);
+    return textOf(request);
   } catch {
     return undefined; // outside the form, or a getter or a policy's toJSON that throws: prepareAssumeRole reports it
   }
-}
-
-/**
- * The whole request's text, from a reading that left its policy object out: that object serialised now, as it is
- * sent. Undefined when it cannot be (its `toJSON` throws, or it serialises to nothing): prepare such a request itself.
- */
-export function textWithPolicy(reading: RequestReading, policy: object): string | undefined {
-  let policyText: unknown;
-  try {
-    policyText = JSON.stringify(policy);
-  } catch {
-    return undefined;
-  }
-  if (typeof policyText !== 'string') return undefined;
-  const values = [...reading.values];
-  values[POLICY_AT] = policyText.length;
-  return `${JSON.stringify(values)}\n${policyText}`;
 }
 
 /** The request a text stands for (a text `requestText` made). */
@@ -94,7 +58,7 @@ export function requestOfText(text: string): AssumeRoleRequest {
 
 /**
  * Every field of `AssumeRoleRequest`, as the text holds it: a field added to the type does not compile until it is
- * decided here (and in `textOf` / `requestOfText`), so no field can be left out of the text and served from the
+ * decided here (and in `textOf`, `requestOfText` and `matchesKnown`), so no field can be left out of the text and served from the
  * credentials of a request without it.
  */
 const FIELDS_IN_TEXT: { readonly [K in keyof Required<AssumeRoleRequest>]: 'text' | 'outside' } = {
@@ -118,18 +82,31 @@ export const NOT_PLAIN_FIELDS = Object.freeze(
   ),
 );
 
+/**
+ * Where each field is in the text's array: the scalars, then from `lists` on policy ARNs, tags, transitive tag keys
+ * and provided contexts, each as its length and then its items. `textOf` writes in this order, `requestOfText` and
+ * `matchesKnown` read in it.
+ */
+export const TEXT_AT = Object.freeze({
+  roleArn: 0,
+  externalId: 1,
+  durationSeconds: 2,
+  sessionName: 3,
+  policyLength: 4,
+  sourceIdentity: 5,
+  via: 6,
+  lists: 7,
+});
+
 /** Thrown (and caught) for a request outside the text's form. */
 const OUTSIDE = Symbol('outside');
-/** Where the policy's length is among the fields; -1 there marks a policy object left out of the text. */
-const POLICY_AT = 4;
-const POLICY_LEFT_OUT = -1;
 
 /**
  * The fields as one flat array of strings, numbers and nulls (`null` for an absent field; a list as its length then
- * its items; tags as key, value, key, value…), serialised by one `JSON.stringify`, then the policy's text. With
- * `leavePolicyOut`, a policy object is left out (a hop's is not: its text is the hop's whole text).
+ * its items; tags as key, value, key, value…), serialised by one `JSON.stringify`, then the policy's text (a policy
+ * object serialised as it is sent). The order of the array is `FIELDS_AT`'s; `requestOfText` and `matchesKnown` read it.
  */
-function readingOf(request: AssumeRoleRequest, leavePolicyOut: boolean): RequestReading {
+function textOf(request: AssumeRoleRequest): string {
   if (typeof request !== 'object' || request === null) throw OUTSIDE;
   const {
     roleArn,
@@ -147,25 +124,22 @@ function readingOf(request: AssumeRoleRequest, leavePolicyOut: boolean): Request
   } = request;
   if (mfa !== undefined || typeof roleArn !== 'string') throw OUTSIDE;
   if (durationSeconds !== undefined && !Number.isFinite(durationSeconds)) throw OUTSIDE;
-  const leftOut = leavePolicyOut && typeof policy === 'object' && policy !== null ? (policy as object) : undefined;
-  const policyText: unknown = policy === undefined || typeof policy === 'string' || leftOut !== undefined ? policy : JSON.stringify(policy);
-  if (leftOut === undefined && policyText !== undefined && typeof policyText !== 'string') throw OUTSIDE;
+  const policyText: unknown = policy === undefined || typeof policy === 'string' ? policy : JSON.stringify(policy);
+  if (policyText !== undefined && typeof policyText !== 'string') throw OUTSIDE;
   const values: Array<string | number | null> = [
     roleArn,
     optional(externalId),
     durationSeconds ?? null,
     optional(sessionName),
-    leftOut !== undefined ? POLICY_LEFT_OUT : policyText === undefined ? null : (policyText as string).length,
+    policyText === undefined ? null : (policyText as string).length,
     optional(sourceIdentity),
-    via === undefined ? null : readingOf(via, false).text,
+    via === undefined ? null : textOf(via),
   ];
   pushList(values, policyArns);
   pushTags(values, tags);
   pushList(values, transitiveTagKeys);
   pushContexts(values, providedContexts);
-  // The rest's text has no policy to follow it (no newline to add, no second string to join and flatten).
-  if (leftOut !== undefined) return { text: JSON.stringify(values), policy: leftOut, values };
-  return { text: `${JSON.stringify(values)}\n${(policyText as string | undefined) ?? ''}`, values };
+  return `${JSON.stringify(values)}\n${(policyText as string | undefined) ?? ''}`;
 }
 
 /** An optional string field: itself, or `null` when absent. */

@@ -82,6 +82,11 @@ type StsCommand =
 export class StsSender {
   private readonly failures = new FailureLog();
   private readonly turns: StsCallLimit;
+  /**
+   * The offset the SDK learned from STS's `Date` headers (ms), copied from the client's config after each send: that
+   * config is a slow object to read, and `now()` runs on every cache hit.
+   */
+  private clockOffset: number;
 
   constructor(
     readonly config: ResolvedStsConfig,
@@ -89,11 +94,16 @@ export class StsSender {
     private readonly emit: (event: StsCallEvent) => void,
   ) {
     this.turns = new StsCallLimit(config.maxConcurrentStsCalls);
+    this.clockOffset = this.learnedClockOffset();
   }
 
   /** STS's clock: the host clock corrected by the offset the SDK learned from STS's `Date` headers (ms). */
   now(): number {
-    return Date.now() + (this.stsClient.config?.systemClockOffset ?? 0);
+    return Date.now() + this.clockOffset;
+  }
+
+  private learnedClockOffset(): number {
+    return this.stsClient.config?.systemClockOffset ?? 0;
   }
 
   /** A client signed by `credentials`, on the module client's sockets (a role-chaining hop, an access check). */
@@ -129,9 +139,11 @@ export class StsSender {
     const { secrets, signal, logFailure = true, ...facts } = context;
     try {
       const output = (await client.send(command as never, { abortSignal: signal })) as StsOutputs[Operation];
+      this.clockOffset = this.learnedClockOffset();
       this.emit({ type: 'sts-call', operation, ...facts, outcome: 'success', durationMs: performance.now() - started });
       return output;
     } catch (error) {
+      this.clockOffset = this.learnedClockOffset();
       const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
       this.emit({
         type: 'sts-call',

@@ -124,6 +124,25 @@ describe('never the wrong tenant: a request object changed after the call', () =
   });
 });
 
+describe('never the wrong tenant: what a hit returns, tampered with', () => {
+  it('a caller that changes the promise a hit handed it reaches no other caller: hits share one frozen, settled promise', async () => {
+    answerEachRole();
+    const service = createService();
+    const first = await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const handed = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const evil = () => Promise.resolve({ ...first, accessKeyId: 'ASIAEVIL' });
+    expect(() => Object.assign(handed, { then: evil })).toThrow(TypeError);
+    expect(() => Object.defineProperty(handed, 'then', { value: evil })).toThrow(TypeError);
+    expect(() => Object.setPrototypeOf(handed, { then: evil })).toThrow(TypeError);
+    const again = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    // One promise per entry (no allocation per hit), never another tenant's.
+    expect(again).toBe(handed);
+    expect(await again).toBe(first);
+    expect(await service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-b' })).not.toBe(first);
+    expect(sent()).toHaveLength(2);
+  });
+});
+
 describe('never the wrong tenant: policies JSON encodes specially', () => {
   it('two policies that differ only in a Date or a toJSON value are two entries, each scoped by its own policy', async () => {
     answerEachRole();

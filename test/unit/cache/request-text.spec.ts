@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
 import { NOT_PLAIN_FIELDS, requestOfText, requestText } from '../../../src/cache/request-text';
-import { sameJson } from '../../../src/cache/same-json';
+import { jsonShapeOf, sameJson } from '../../../src/cache/same-json';
 import * as roleRequest from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
 
@@ -223,14 +223,14 @@ describe('a policy given as an object', () => {
     fc.assert(
       fc.property(fc.anything({ withBoxedValues: true, withNullPrototype: true, withSparseArray: true }), fc.jsonValue(), (live, json) => {
         const text = JSON.stringify(json);
-        if (sameJson(live, JSON.parse(text))) expect(JSON.stringify(live)).toBe(text);
+        if (sameJson(live, jsonShapeOf(JSON.parse(text)))) expect(JSON.stringify(live)).toBe(text);
       }),
       { seed: SEED, numRuns: 3_000 },
     );
     fc.assert(
       fc.property(fc.jsonValue(), (json) => {
         const text = JSON.stringify(json);
-        expect(sameJson(JSON.parse(text), JSON.parse(text))).toBe(true);
+        expect(sameJson(JSON.parse(text), jsonShapeOf(JSON.parse(text)))).toBe(true);
       }),
       { seed: SEED, numRuns: 1_000 },
     );
@@ -242,7 +242,7 @@ describe('a policy given as an object', () => {
       [NaN, null],
       [new Date(0), {}],
     ] as const) {
-      expect(sameJson(live, known)).toBe(false);
+      expect(sameJson(live, jsonShapeOf(known))).toBe(false);
     }
   });
 });
