@@ -4,15 +4,19 @@
  */
 interface Recent {
   ClientClass: object;
-  /** The copy the client was built from (`PlainConfig.config`), its keys counted. */
-  config: Record<string, unknown>;
-  size: number;
+  /** The own keys of the copy the client was built from (`PlainConfig.config`), in the order callers last gave them… */
+  keys: readonly string[];
+  /** …and the copy's values, each a primitive, in the same order. */
+  values: readonly unknown[];
   /** The client's key in the pool: whatever client the pool holds under it is the one `get` would return. */
   key: string;
 }
 
 /** Clients remembered per request for `recent`: the classes and configs one request is used with are few. */
 const RECENT_PER_REQUEST = 4;
+
+/** The keys of no config (shared: nothing to allocate per call). */
+const NO_KEYS: readonly string[] = [];
 
 /** A value the pool key compares exactly as `===` does: not an object, not a function. */
 const isPrimitive = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
@@ -21,8 +25,8 @@ const isPrimitive = (value: unknown) => value === null || (typeof value !== 'obj
  * The own keys of a config that may be flat (none for no config), or undefined for one that cannot be: an array, a
  * class instance, a symbol key. Reads no value: `sameFlat` reads each once.
  */
-function flatKeys(config: unknown): string[] | undefined {
-  if (config === undefined || config === null) return [];
+function flatKeys(config: unknown): readonly string[] | undefined {
+  if (config === undefined || config === null) return NO_KEYS;
   if (typeof config !== 'object' || Array.isArray(config)) return undefined;
   const prototype = Object.getPrototypeOf(config) as unknown;
   if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(config).length > 0) return undefined;
@@ -30,17 +34,34 @@ function flatKeys(config: unknown): string[] | undefined {
 }
 
 /**
- * Whether a config (its own `keys`) means what `recent` was built from: as many own keys, each value read once, a
- * primitive, and identical (`===`) to the copy's own value. `===` never says equal where the pool keys would differ
- * (`NaN` is never equal: such a config goes the long way).
+ * Whether a config (its own `keys`) means what `recent` was built from: as many own keys, each one of the copy's, its
+ * value read once and identical (`===`) to the copy's. The copy's values are primitives, so `===` also says the
+ * config's is one, and never says equal where the pool keys would differ (`NaN` is never equal: it goes the long way).
+ * A match whose keys came in another order leaves `recent` in that order: the next such call finds each in its place.
  */
-function sameFlat(config: unknown, keys: string[], recent: Recent): boolean {
-  if (keys.length !== recent.size) return false;
-  for (const key of keys) {
-    const value = (config as Record<string, unknown>)[key];
-    if (!isPrimitive(value) || !Object.hasOwn(recent.config, key) || value !== recent.config[key]) return false;
+function sameFlat(config: unknown, keys: readonly string[], recent: Recent): boolean {
+  const recentKeys = recent.keys;
+  if (keys.length !== recentKeys.length) return false;
+  let moved = false;
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index];
+    // Object.keys lists each key once: every key found among as many distinct keys means the same set.
+    let at = index;
+    if (recentKeys[index] !== key) {
+      at = recentKeys.indexOf(key);
+      moved = true;
+    }
+    if (at < 0 || (config as Record<string, unknown>)[key] !== recent.values[at]) return false;
   }
+  if (moved) putInOrder(recent, keys);
   return true;
+}
+
+/** Puts `recent`'s keys (and their values) in the order of `keys`, the same set. */
+function putInOrder(recent: Recent, keys: readonly string[]): void {
+  const { keys: recentKeys, values } = recent;
+  recent.values = keys.map((key) => values[recentKeys.indexOf(key)]);
+  recent.keys = keys;
 }
 
 /**
@@ -72,6 +93,6 @@ export class RecentConfigs {
     if (recents === undefined) this.#byRequest.set(request, (recents = []));
     if (recents.some((recent) => recent.key === key)) return;
     if (recents.length >= RECENT_PER_REQUEST) recents.shift();
-    recents.push({ ClientClass, config, size: values.length, key });
+    recents.push({ ClientClass, keys: Object.keys(config), values, key });
   }
 }
