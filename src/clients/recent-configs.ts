@@ -64,35 +64,38 @@ function putInOrder(recent: Recent, keys: readonly string[]): void {
   recent.keys = keys;
 }
 
+/** What a request's lookup holds for the pool: its memo, made at the first flat config it is given a client for. */
+export interface RecentClientsHolder {
+  recentClients: RecentClients | undefined;
+}
+
 /**
- * Per request (its lookup object, not kept alive by this): the clients it was given lately, so a call with the same
- * class and a flat config equal by value finds its client without making the config's key (`ClientPool.recent`).
+ * The clients one request was given lately, kept on its lookup object (a field: no `WeakMap` read per call; nothing
+ * shared between requests, so nothing crosses tenants), so a call with the same class and a flat config equal by value
+ * finds its client without making the config's key (`ClientPool.recent`). Private: inspecting a lookup shows nothing.
  */
-export class RecentConfigs {
-  readonly #byRequest = new WeakMap<object, Recent[]>();
+export class RecentClients {
+  readonly #recents: Recent[] = [];
+
+  /** Remembers (class, config) → pool key on the request for `find`, when the config is flat. */
+  static remember(request: RecentClientsHolder, ClientClass: object, config: Record<string, unknown>, key: string): void {
+    const values = Object.values(config);
+    if (!values.every(isPrimitive)) return;
+    const recents = (request.recentClients ??= new RecentClients()).#recents;
+    if (recents.some((recent) => recent.key === key)) return;
+    if (recents.length >= RECENT_PER_REQUEST) recents.shift();
+    recents.push({ ClientClass, keys: Object.keys(config), values, key });
+  }
 
   /**
    * The pool key of the client this request was given lately for this class and a config equal by value, if any.
    * Only for a config of primitives (or none): each of its own properties is read once and compared with the copy that
    * client was built from; anything else (a nested object, a symbol key, a class instance) answers undefined.
    */
-  find(request: object, ClientClass: object, config: unknown): string | undefined {
-    const recents = this.#byRequest.get(request);
-    if (recents === undefined) return undefined;
+  find(ClientClass: object, config: unknown): string | undefined {
     const keys = flatKeys(config);
     if (keys === undefined) return undefined;
-    for (const recent of recents) if (recent.ClientClass === ClientClass && sameFlat(config, keys, recent)) return recent.key;
+    for (const recent of this.#recents) if (recent.ClientClass === ClientClass && sameFlat(config, keys, recent)) return recent.key;
     return undefined;
-  }
-
-  /** Remembers (class, config) → pool key for `find`, when the config is flat. */
-  remember(request: object, ClientClass: object, config: Record<string, unknown>, key: string): void {
-    const values = Object.values(config);
-    if (!values.every(isPrimitive)) return;
-    let recents = this.#byRequest.get(request);
-    if (recents === undefined) this.#byRequest.set(request, (recents = []));
-    if (recents.some((recent) => recent.key === key)) return;
-    if (recents.length >= RECENT_PER_REQUEST) recents.shift();
-    recents.push({ ClientClass, keys: Object.keys(config), values, key });
   }
 }
