@@ -15,45 +15,50 @@ interface Recent {
 /** Clients remembered per request for `recent`: the classes and configs one request is used with are few. */
 const RECENT_PER_REQUEST = 4;
 
-/** The keys of no config (shared: nothing to allocate per call). */
-const NO_KEYS: readonly string[] = [];
-
 /** A value the pool key compares exactly as `===` does: not an object, not a function. */
 const isPrimitive = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
 
+/** Called in a `for…in` over the same object, V8 answers this from the loop's own bookkeeping (`Object.hasOwn` it does not). */
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+
 /**
- * The own keys of a config that may be flat (none for no config), or undefined for one that cannot be: an array, a
- * class instance, a symbol key. Reads no value: `sameFlat` reads each once.
+ * Whether a config may be flat: none, or a plain object (no class instance, no array) without a symbol key. Reads no
+ * value: `sameFlat` reads each once.
  */
-function flatKeys(config: unknown): readonly string[] | undefined {
-  if (config === undefined || config === null) return NO_KEYS;
-  if (typeof config !== 'object' || Array.isArray(config)) return undefined;
+function mayBeFlat(config: unknown): config is Record<string, unknown> | undefined | null {
+  if (config === undefined || config === null) return true;
+  if (typeof config !== 'object' || Array.isArray(config)) return false;
   const prototype = Object.getPrototypeOf(config) as unknown;
-  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(config).length > 0) return undefined;
-  return Object.keys(config);
+  return (prototype === Object.prototype || prototype === null) && Object.getOwnPropertySymbols(config).length === 0;
 }
 
 /**
- * Whether a config (its own `keys`) means what `recent` was built from: as many own keys, each one of the copy's, its
- * value read once and identical (`===`) to the copy's. The copy's values are primitives, so `===` also says the
- * config's is one, and never says equal where the pool keys would differ (`NaN` is never equal: it goes the long way).
- * A match whose keys came in another order leaves `recent` in that order: the next such call finds each in its place.
+ * Whether a config that may be flat means what `recent` was built from: as many own enumerable keys (the ones
+ * `Object.keys` lists), each one of the copy's, its value read once and identical (`===`) to the copy's. The copy's values
+ * are primitives, so `===` also says the config's is one, and never says equal where the pool keys would differ
+ * (`NaN` is never equal: it goes the long way). An inherited enumerable key sends it the long way too; a key a getter
+ * deletes while the config is read is not read, as if it were absent. A match whose keys came in another order leaves
+ * `recent` in that order: the next such call finds each in its place.
  */
-function sameFlat(config: unknown, keys: readonly string[], recent: Recent): boolean {
+function sameFlat(config: Record<string, unknown> | undefined | null, recent: Recent): boolean {
   const recentKeys = recent.keys;
-  if (keys.length !== recentKeys.length) return false;
-  let moved = false;
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index];
-    // Object.keys lists each key once: every key found among as many distinct keys means the same set.
-    let at = index;
-    if (recentKeys[index] !== key) {
+  let count = 0;
+  /** The caller's order, collected once a key is out of place. */
+  let order: string[] | undefined;
+  for (const key in config) {
+    if (!hasOwnProperty.call(config, key)) return false;
+    let at = count;
+    if (recentKeys[count] !== key) {
       at = recentKeys.indexOf(key);
-      moved = true;
+      order ??= recentKeys.slice(0, count);
     }
+    // `for…in` lists each key once: every key found among as many distinct keys means the same set.
     if (at < 0 || (config as Record<string, unknown>)[key] !== recent.values[at]) return false;
+    order?.push(key);
+    count++;
   }
-  if (moved) putInOrder(recent, keys);
+  if (count !== recentKeys.length) return false;
+  if (order !== undefined) putInOrder(recent, order);
   return true;
 }
 
@@ -93,9 +98,8 @@ export class RecentClients {
    * client was built from; anything else (a nested object, a symbol key, a class instance) answers undefined.
    */
   find(ClientClass: object, config: unknown): string | undefined {
-    const keys = flatKeys(config);
-    if (keys === undefined) return undefined;
-    for (const recent of this.#recents) if (recent.ClientClass === ClientClass && sameFlat(config, keys, recent)) return recent.key;
+    if (!mayBeFlat(config)) return undefined;
+    for (const recent of this.#recents) if (recent.ClientClass === ClientClass && sameFlat(config, recent)) return recent.key;
     return undefined;
   }
 }

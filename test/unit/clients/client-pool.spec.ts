@@ -18,6 +18,7 @@ import { Test } from '@nestjs/testing';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { ServerAwsStsModule, StsService, StsValidationError, type AssumeRoleRequest } from '../../../src';
 import { resolveStsConfig } from '../../../src/config/server-aws-sts.config';
+import * as canonicalConfigModule from '../../../src/clients/canonical-config';
 import { canonicalConfig } from '../../../src/clients/canonical-config';
 import { eventually, rejection } from '../../support/async-helpers';
 import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, tenantRole } from '../../support/fixtures';
@@ -407,6 +408,40 @@ describe('clientFor: what the per-request memo of recent clients keeps (perf rev
       expect(reads).toBe(2);
     }
     expect(sts.cache.clientStats()).toMatchObject({ created: 1, hits: 3 });
+  });
+
+  it('a repeat call with an equal flat config (or none) never makes the config key, whatever order its fields come in', () => {
+    const sts = service();
+    const keyed = jest.spyOn(canonicalConfigModule, 'canonicalConfig');
+    const bare = sts.clientFor(S3Client, tenant);
+    const three = sts.clientFor(S3Client, tenant, { maxAttempts: 2, region: 'eu-west-1', useFipsEndpoint: false });
+    expect(keyed).toHaveBeenCalledTimes(2);
+    const orders = [
+      () => ({ maxAttempts: 2, useFipsEndpoint: false, region: 'eu-west-1' }), // the first in its place, the others swapped
+      () => ({ region: 'eu-west-1', maxAttempts: 2, useFipsEndpoint: false }),
+      () => ({ useFipsEndpoint: false, region: 'eu-west-1', maxAttempts: 2 }),
+    ];
+    for (let call = 0; call < 9; call++) {
+      expect(sts.clientFor(S3Client, tenant, orders[call % 3]())).toBe(three);
+      expect(sts.clientFor(S3Client, tenant)).toBe(bare);
+    }
+    expect(keyed).toHaveBeenCalledTimes(2);
+  });
+
+  it("an enumerable field on Object.prototype (a polluted prototype) is not the config's: it never makes a config equal to another", () => {
+    const sts = service();
+    const withAttempts = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', maxAttempts: 3 });
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.maxAttempts = 3;
+    try {
+      const regionOnly = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+      expect(regionOnly).not.toBe(withAttempts);
+      expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(regionOnly);
+      expect(sts.clientFor(S3Client, tenant, { maxAttempts: 3, region: 'eu-west-1' })).toBe(withAttempts);
+    } finally {
+      delete polluted.maxAttempts;
+    }
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).not.toBe(withAttempts);
   });
 
   it("one request object switched to another tenant between calls gets that tenant's client, with an equal flat config", async () => {
