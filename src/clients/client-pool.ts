@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntryInfo } from '../observability/sts-events.js';
 import type { PlainConfig } from './canonical-config.js';
-import { RecentConfigs } from './recent-configs.js';
+import { RecentClients, type RecentClientsHolder } from './recent-configs.js';
 import { onStreamsSettled } from './streaming-output.js';
 
 /** Figures of the pool behind `clientFor`, on `StsService.cache.clientStats()`. */
@@ -55,8 +55,8 @@ interface RequestClients {
   keys: Set<string>;
 }
 
-/** The request a pooled client acts for, as `clientFor` knows it (a cache lookup). */
-export interface PoolRequest {
+/** The request a pooled client acts for, as `clientFor` knows it (a cache lookup, holding the pool's memo of it). */
+export interface PoolRequest extends RecentClientsHolder {
   /** The credential cache key of the request. */
   readonly key: string;
   /** Its non-secret facts (for `invalidateWhere`). */
@@ -84,8 +84,6 @@ const cutOffError = () =>
  */
 export class ClientPool {
   readonly #clients: LRUCache<string, Pooled>;
-  /** Per request, the clients it was given lately for flat configs (`recent`). */
-  readonly #recent = new RecentConfigs();
   /** Credential cache key → the clients acting for that request. */
   readonly #byRequest = new Map<string, RequestClients>();
   /** An id per client class, so two classes never share a key (a WeakMap: classes are never kept alive). */
@@ -117,10 +115,10 @@ export class ClientPool {
    * The pooled client for this request, this class and a config equal by value to one it was given a client for
    * lately: without making the config's key. Only for a config of primitives (or none): each of its own properties is read
    * once and compared with the copy that client was built from; anything else (a nested object, a symbol key, a class
-   * instance) answers undefined, and `get` decides. Lookups are per request object, so nothing crosses tenants.
+   * instance) answers undefined, and `get` decides. The memo is the request's own, so nothing crosses tenants.
    */
   recent<Client>(request: PoolRequest, ClientClass: object, config: unknown): Client | undefined {
-    const key = this.#recent.find(request, ClientClass, config);
+    const key = request.recentClients?.find(ClientClass, config);
     if (key === undefined) return undefined;
     const pooled = this.#clients.get(key); // refreshes its place in the LRU
     if (pooled === undefined) return undefined; // it left the pool: `get` builds the next one
@@ -149,7 +147,7 @@ export class ClientPool {
       clients.keys.add(key);
       this.#clients.set(key, pooled); // after the index: a capacity eviction here may empty another request's entry
     }
-    this.#recent.remember(request, ClientClass, config.config, key);
+    RecentClients.remember(request, ClientClass, config.config, key);
     return pooled.client as Client;
   }
 

@@ -4,9 +4,10 @@
  */
 interface Recent {
   ClientClass: object;
-  /** The copy the client was built from (`PlainConfig.config`), its keys counted. */
-  config: Record<string, unknown>;
-  size: number;
+  /** The own keys of the copy the client was built from (`PlainConfig.config`), in the order callers last gave them… */
+  keys: readonly string[];
+  /** …and the copy's values, each a primitive, in the same order. */
+  values: readonly unknown[];
   /** The client's key in the pool: whatever client the pool holds under it is the one `get` would return. */
   key: string;
 }
@@ -17,61 +18,88 @@ const RECENT_PER_REQUEST = 4;
 /** A value the pool key compares exactly as `===` does: not an object, not a function. */
 const isPrimitive = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
 
+/** Called in a `for…in` over the same object, V8 answers this from the loop's own bookkeeping (`Object.hasOwn` it does not). */
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+
 /**
- * The own keys of a config that may be flat (none for no config), or undefined for one that cannot be: an array, a
- * class instance, a symbol key. Reads no value: `sameFlat` reads each once.
+ * Whether a config may be flat: none, or a plain object (no class instance, no array) without a symbol key. Reads no
+ * value: `sameFlat` reads each once.
  */
-function flatKeys(config: unknown): string[] | undefined {
-  if (config === undefined || config === null) return [];
-  if (typeof config !== 'object' || Array.isArray(config)) return undefined;
+function mayBeFlat(config: unknown): config is Record<string, unknown> | undefined | null {
+  if (config === undefined || config === null) return true;
+  if (typeof config !== 'object' || Array.isArray(config)) return false;
   const prototype = Object.getPrototypeOf(config) as unknown;
-  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(config).length > 0) return undefined;
-  return Object.keys(config);
+  return (prototype === Object.prototype || prototype === null) && Object.getOwnPropertySymbols(config).length === 0;
 }
 
 /**
- * Whether a config (its own `keys`) means what `recent` was built from: as many own keys, each value read once, a
- * primitive, and identical (`===`) to the copy's own value. `===` never says equal where the pool keys would differ
- * (`NaN` is never equal: such a config goes the long way).
+ * Whether a config that may be flat means what `recent` was built from: as many own enumerable keys (the ones
+ * `Object.keys` lists), each one of the copy's, its value read once and identical (`===`) to the copy's. The copy's values
+ * are primitives, so `===` also says the config's is one, and never says equal where the pool keys would differ
+ * (`NaN` is never equal: it goes the long way). An inherited enumerable key sends it the long way too; a key a getter
+ * deletes while the config is read is not read, as if it were absent. A match whose keys came in another order leaves
+ * `recent` in that order: the next such call finds each in its place.
  */
-function sameFlat(config: unknown, keys: string[], recent: Recent): boolean {
-  if (keys.length !== recent.size) return false;
-  for (const key of keys) {
-    const value = (config as Record<string, unknown>)[key];
-    if (!isPrimitive(value) || !Object.hasOwn(recent.config, key) || value !== recent.config[key]) return false;
+function sameFlat(config: Record<string, unknown> | undefined | null, recent: Recent): boolean {
+  const recentKeys = recent.keys;
+  let count = 0;
+  /** The caller's order, collected once a key is out of place. */
+  let order: string[] | undefined;
+  for (const key in config) {
+    if (!hasOwnProperty.call(config, key)) return false;
+    let at = count;
+    if (recentKeys[count] !== key) {
+      at = recentKeys.indexOf(key);
+      order ??= recentKeys.slice(0, count);
+    }
+    // `for…in` lists each key once: every key found among as many distinct keys means the same set.
+    if (at < 0 || (config as Record<string, unknown>)[key] !== recent.values[at]) return false;
+    order?.push(key);
+    count++;
   }
+  if (count !== recentKeys.length) return false;
+  if (order !== undefined) putInOrder(recent, order);
   return true;
 }
 
+/** Puts `recent`'s keys (and their values) in the order of `keys`, the same set. */
+function putInOrder(recent: Recent, keys: readonly string[]): void {
+  const { keys: recentKeys, values } = recent;
+  recent.values = keys.map((key) => values[recentKeys.indexOf(key)]);
+  recent.keys = keys;
+}
+
+/** What a request's lookup holds for the pool: its memo, made at the first flat config it is given a client for. */
+export interface RecentClientsHolder {
+  recentClients: RecentClients | undefined;
+}
+
 /**
- * Per request (its lookup object, not kept alive by this): the clients it was given lately, so a call with the same
- * class and a flat config equal by value finds its client without making the config's key (`ClientPool.recent`).
+ * The clients one request was given lately, kept on its lookup object (a field: no `WeakMap` read per call; nothing
+ * shared between requests, so nothing crosses tenants), so a call with the same class and a flat config equal by value
+ * finds its client without making the config's key (`ClientPool.recent`). Private: inspecting a lookup shows nothing.
  */
-export class RecentConfigs {
-  readonly #byRequest = new WeakMap<object, Recent[]>();
+export class RecentClients {
+  readonly #recents: Recent[] = [];
+
+  /** Remembers (class, config) → pool key on the request for `find`, when the config is flat. */
+  static remember(request: RecentClientsHolder, ClientClass: object, config: Record<string, unknown>, key: string): void {
+    const values = Object.values(config);
+    if (!values.every(isPrimitive)) return;
+    const recents = (request.recentClients ??= new RecentClients()).#recents;
+    if (recents.some((recent) => recent.key === key)) return;
+    if (recents.length >= RECENT_PER_REQUEST) recents.shift();
+    recents.push({ ClientClass, keys: Object.keys(config), values, key });
+  }
 
   /**
    * The pool key of the client this request was given lately for this class and a config equal by value, if any.
    * Only for a config of primitives (or none): each of its own properties is read once and compared with the copy that
    * client was built from; anything else (a nested object, a symbol key, a class instance) answers undefined.
    */
-  find(request: object, ClientClass: object, config: unknown): string | undefined {
-    const recents = this.#byRequest.get(request);
-    if (recents === undefined) return undefined;
-    const keys = flatKeys(config);
-    if (keys === undefined) return undefined;
-    for (const recent of recents) if (recent.ClientClass === ClientClass && sameFlat(config, keys, recent)) return recent.key;
+  find(ClientClass: object, config: unknown): string | undefined {
+    if (!mayBeFlat(config)) return undefined;
+    for (const recent of this.#recents) if (recent.ClientClass === ClientClass && sameFlat(config, recent)) return recent.key;
     return undefined;
-  }
-
-  /** Remembers (class, config) → pool key for `find`, when the config is flat. */
-  remember(request: object, ClientClass: object, config: Record<string, unknown>, key: string): void {
-    const values = Object.values(config);
-    if (!values.every(isPrimitive)) return;
-    let recents = this.#byRequest.get(request);
-    if (recents === undefined) this.#byRequest.set(request, (recents = []));
-    if (recents.some((recent) => recent.key === key)) return;
-    if (recents.length >= RECENT_PER_REQUEST) recents.shift();
-    recents.push({ ClientClass, config, size: values.length, key });
   }
 }

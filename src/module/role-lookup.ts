@@ -1,4 +1,5 @@
 import type { CacheLookup } from '../cache/cache-entry.js';
+import type { RecentClients } from '../clients/recent-configs.js';
 import type { CredentialCache } from '../cache/credential-cache.js';
 import type { SharedTier } from '../cache/shared/shared-tier.js';
 import type { SharedRequest } from '../cache/shared/shared-tier-context.js';
@@ -15,10 +16,13 @@ export interface LookupContext {
 }
 
 /**
- * The cache's lookup of one prepared request: three fields, and the rest derived on the prototype (no closure and no
+ * The cache's lookup of one prepared request: four fields, and the rest derived on the prototype (no closure and no
  * copy per entry: a cache of 100,000 tenants holds 100,000 of these).
  */
 export class RoleLookup implements CacheLookup {
+  /** The `clientFor` pool's memo of the flat configs this request was given clients for lately (`ClientPool.recent`). */
+  recentClients: RecentClients | undefined = undefined;
+
   constructor(
     readonly key: string,
     readonly prepared: PreparedAssumeRole,

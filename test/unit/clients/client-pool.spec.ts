@@ -18,6 +18,7 @@ import { Test } from '@nestjs/testing';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { ServerAwsStsModule, StsService, StsValidationError, type AssumeRoleRequest } from '../../../src';
 import { resolveStsConfig } from '../../../src/config/server-aws-sts.config';
+import * as canonicalConfigModule from '../../../src/clients/canonical-config';
 import { canonicalConfig } from '../../../src/clients/canonical-config';
 import { eventually, rejection } from '../../support/async-helpers';
 import { BASE_CREDENTIALS, OTHER_ROLE_ARN, ROLE_ARN, assumeRoleOutput, createService, tenantRole } from '../../support/fixtures';
@@ -308,6 +309,139 @@ describe('clientFor: what the per-request memo of recent clients keeps (perf rev
       }),
       { seed: 20261203, numRuns: 150 },
     );
+  });
+
+  it('the same, with one config object mutated between calls (keys reordered, renamed, hidden, a symbol added) and configs never pooled (fast-check)', () => {
+    const symbol = Symbol('extra');
+    type Config = Record<string | symbol, unknown>;
+    const sequence = (): Array<(shared: Config) => Config> => [
+      () => ({ region: 'eu-west-1', maxAttempts: 3 }),
+      () => ({ maxAttempts: 3, region: 'eu-west-1' }),
+      // The same values in the same places under each other's names: another config.
+      () => ({ maxAttempts: 'eu-west-1', region: 3 }),
+      () => ({ region: 'eu-west-1', retryMode: 3 }),
+      () => Object.assign(Object.create(null) as Config, { maxAttempts: 3, region: 'eu-west-1' }),
+      () => Object.defineProperty({ region: 'eu-west-1' }, 'maxAttempts', { value: 3 }), // not enumerable: not read
+      () => ({ region: 'eu-west-1', requestHandler: { requestTimeout: 5_000 } }),
+      () => ({
+        get maxAttempts() {
+          return 3;
+        },
+        region: 'eu-west-1',
+      }),
+      // Never pooled: a symbol key (enumerable or not), an inherited field, an array.
+      () => ({ region: 'eu-west-1', maxAttempts: 3, [symbol]: true }),
+      () => Object.defineProperty({ region: 'eu-west-1', maxAttempts: 3 }, symbol, { value: true }),
+      () => Object.assign(Object.create({ maxAttempts: 3 }) as Config, { region: 'eu-west-1' }),
+      () => ['eu-west-1', 3] as unknown as Config,
+      // One object changed in place between calls.
+      (shared) => Object.assign(shared, { region: 'eu-west-1', maxAttempts: 3 }),
+      (shared) => {
+        const { region } = shared;
+        delete shared.region;
+        return Object.assign(shared, { region }); // the same values, its keys in another order
+      },
+      (shared) => Object.assign(shared, { region: 3, maxAttempts: 'eu-west-1' }),
+      (shared) => {
+        delete shared.maxAttempts;
+        return Object.assign(shared, { retryMode: 3 });
+      },
+      (shared) => Object.defineProperty(shared, symbol, { value: true, configurable: true }),
+      (shared) => {
+        delete shared[symbol];
+        return shared;
+      },
+      (shared) => Object.defineProperty(shared, 'region', { enumerable: false }),
+      (shared) => Object.defineProperty(shared, 'region', { enumerable: true }),
+    ];
+    const classes = [S3Client, DynamoDBClient] as const;
+    const tenants: AssumeRoleRequest[] = [tenant, { roleArn: OTHER_ROLE_ARN, externalId: 'tenant-2-external' }];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(sequence().length - 1), fc.nat(1), fc.nat(1)), { minLength: 2, maxLength: 16 }), (calls) => {
+        const sts = service();
+        const configs = sequence();
+        const shared: Config = { region: 'eu-west-1' };
+        const named = new Map<string, unknown>();
+        const handedOut = new Set<unknown>();
+        for (const [config, who, which] of calls) {
+          const given = configs[config](shared);
+          const read = canonicalConfig(given);
+          const client = sts.clientFor(classes[which] as typeof S3Client, tenants[who], given as never);
+          if (read === undefined) {
+            // Not comparable: a client of its own, never one handed out before, and never pooled.
+            expect(handedOut.has(client)).toBe(false);
+          } else {
+            const name = `${which}\n${who}\n${read.key}`;
+            if (!named.has(name)) {
+              expect(handedOut.has(client)).toBe(false);
+              named.set(name, client);
+            }
+            expect(client).toBe(named.get(name));
+          }
+          handedOut.add(client);
+        }
+        expect(sts.cache.clientStats().size).toBe(named.size);
+        sts.onModuleDestroy();
+      }),
+      { seed: 20261204, numRuns: 200 },
+    );
+  });
+
+  it('a repeat call with the same fields in another order gets the same client, each property read once per call', () => {
+    const sts = service();
+    let reads = 0;
+    const counted = <T>(value: T) => ({
+      get() {
+        reads++;
+        return value;
+      },
+      enumerable: true,
+    });
+    const first = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', maxAttempts: 2 });
+    for (const config of [
+      Object.defineProperties({}, { region: counted('eu-west-1'), maxAttempts: counted(2) }),
+      Object.defineProperties({}, { maxAttempts: counted(2), region: counted('eu-west-1') }),
+      Object.defineProperties(Object.create(null) as object, { maxAttempts: counted(2), region: counted('eu-west-1') }),
+    ]) {
+      reads = 0;
+      expect(sts.clientFor(S3Client, tenant, config)).toBe(first);
+      expect(reads).toBe(2);
+    }
+    expect(sts.cache.clientStats()).toMatchObject({ created: 1, hits: 3 });
+  });
+
+  it('a repeat call with an equal flat config (or none) never makes the config key, whatever order its fields come in', () => {
+    const sts = service();
+    const keyed = jest.spyOn(canonicalConfigModule, 'canonicalConfig');
+    const bare = sts.clientFor(S3Client, tenant);
+    const three = sts.clientFor(S3Client, tenant, { maxAttempts: 2, region: 'eu-west-1', useFipsEndpoint: false });
+    expect(keyed).toHaveBeenCalledTimes(2);
+    const orders = [
+      () => ({ maxAttempts: 2, useFipsEndpoint: false, region: 'eu-west-1' }), // the first in its place, the others swapped
+      () => ({ region: 'eu-west-1', maxAttempts: 2, useFipsEndpoint: false }),
+      () => ({ useFipsEndpoint: false, region: 'eu-west-1', maxAttempts: 2 }),
+    ];
+    for (let call = 0; call < 9; call++) {
+      expect(sts.clientFor(S3Client, tenant, orders[call % 3]())).toBe(three);
+      expect(sts.clientFor(S3Client, tenant)).toBe(bare);
+    }
+    expect(keyed).toHaveBeenCalledTimes(2);
+  });
+
+  it("an enumerable field on Object.prototype (a polluted prototype) is not the config's: it never makes a config equal to another", () => {
+    const sts = service();
+    const withAttempts = sts.clientFor(S3Client, tenant, { region: 'eu-west-1', maxAttempts: 3 });
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.maxAttempts = 3;
+    try {
+      const regionOnly = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+      expect(regionOnly).not.toBe(withAttempts);
+      expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(regionOnly);
+      expect(sts.clientFor(S3Client, tenant, { maxAttempts: 3, region: 'eu-west-1' })).toBe(withAttempts);
+    } finally {
+      delete polluted.maxAttempts;
+    }
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).not.toBe(withAttempts);
   });
 
   it("one request object switched to another tenant between calls gets that tenant's client, with an equal flat config", async () => {
