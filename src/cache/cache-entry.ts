@@ -39,7 +39,10 @@ export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
 export interface Entry<Value extends CachedValue> {
   lookup: CacheLookup<Value>;
   credentials: Value;
-  /** `credentials` as a settled promise, made once: what every hit returns (frozen, as its callers share it). */
+  /**
+   * `credentials` as a settled promise, made once: what every hit returns. Not frozen: async_hooks (AsyncLocalStorage,
+   * so nestjs-cls and OpenTelemetry's context) tag a promise when it is first awaited, and a frozen one then throws.
+   */
   settled: Promise<Value>;
   /** From here on one background refresh may run (STS time, ms since epoch). */
   refreshAt: number;

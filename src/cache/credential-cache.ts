@@ -259,7 +259,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       this.entries.set(lookup.key, {
         lookup,
         credentials,
-        settled: Object.freeze(Promise.resolve(credentials)),
+        settled: Promise.resolve(credentials),
         refreshAt,
         mandatoryAt,
         failures: 0,
