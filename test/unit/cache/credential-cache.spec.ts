@@ -565,3 +565,55 @@ describe('CredentialCache: invalidateWhere and clear at 20,000 entries (20 slice
     expect(cache.keyHolding(await get(lookups[3].key))).toBe(lookups[3].key); // the new index works
   }, 60_000);
 });
+
+describe('CredentialCache: which keys invalidateWhere judges, and in what order (perf review: no set of keys kept per entry)', () => {
+  const KEYS = 2_500;
+  /** The predicate's own work: long enough that the walk spans several turns of the event loop. */
+  const spin = (microseconds: number) => {
+    const until = performance.now() + microseconds / 1000;
+    while (performance.now() < until);
+  };
+
+  it('judges the least recently used first, as the cache held them when it started', async () => {
+    const { cache, get } = setUp();
+    await get('a');
+    await get('b');
+    await get('c');
+    await get('a'); // a hit: now the most recently used
+    const judged: string[] = [];
+    await cache.invalidateWhere(({ key }) => {
+      judged.push(key);
+      return false;
+    });
+    expect(judged).toEqual(['b', 'c', 'a']);
+  });
+
+  it('judges every key once, on what it holds at its turn: one dropped and stored again before its turn is judged last', async () => {
+    const { cache, get, stub } = setUp({ maxEntries: KEYS + 10 });
+    for (let index = 0; index < KEYS; index++) await get(`k${index}`);
+    const judged = new Map<string, string[]>();
+    let turns = 0;
+    const dropping = cache.invalidateWhere(({ key }) => {
+      spin(40);
+      if (key === 'k0') {
+        // Before k2000's turn: dropped and fetched anew (stored in a microtask, before the next slice); k1500 hit.
+        cache.invalidate('k2000');
+        void get('k2000');
+        void get('k1500');
+        setImmediate(function count() {
+          turns++;
+          if (!judged.has('k1')) return;
+          if (turns < 1_000) setImmediate(count);
+        });
+      }
+      judged.set(key, [...(judged.get(key) ?? []), cache.accessKeyIdOf(key)!]);
+      return false;
+    });
+    await expect(dropping).resolves.toBe(0);
+    expect(turns).toBeGreaterThan(1); // the walk spanned several turns
+    expect([...judged.values()].every((held) => held.length === 1)).toBe(true);
+    expect(judged.size).toBe(KEYS);
+    expect([...judged.keys()].at(-1)).toBe('k2000');
+    expect(judged.get('k2000')).toEqual([`ASIA${stub.calls}`]); // judged on what it held at its turn: the new set
+  }, 60_000);
+});
