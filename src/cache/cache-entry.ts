@@ -113,9 +113,18 @@ export class Entry<Value extends CachedValue> {
   }
 }
 
-/** The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time). */
-export function infoOf<Value extends CachedValue>({ lookup, credentials }: Entry<Value>): CacheEntryInfo {
-  return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
+/**
+ * The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time); with `type`,
+ * as an event of that type, built in one object (`invalidateWhere` may drop 100,000 at once).
+ */
+export function infoOf<Value extends CachedValue>(entry: Entry<Value>): CacheEntryInfo;
+export function infoOf<Value extends CachedValue, Type extends string>(entry: Entry<Value>, type: Type): CacheEntryInfo & { type: Type };
+export function infoOf<Value extends CachedValue>(
+  { lookup, credentials }: Entry<Value>,
+  type?: string,
+): CacheEntryInfo & { type?: string } {
+  if (type === undefined) return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
+  return { type, key: lookup.key, ...lookup.info, expiration: credentials.expiration };
 }
 
 /**

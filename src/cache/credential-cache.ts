@@ -3,7 +3,7 @@ import { Entry, Era, expiryOf, infoOf, unexpiredIn, type CachedValue, type Cache
 import type { CredentialCacheStats } from './credential-cache-stats.js';
 import { Evictions } from './evictions.js';
 import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
-import { judgeInSlices, KeyWalk } from './sliced-walk.js';
+import { judgeInSlices } from './sliced-walk.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
 import type { CredentialCacheSettings } from '../config/cache-options.js';
 import { REFUSAL_CODES } from '../errors/error-codes.js';
@@ -46,8 +46,13 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   private readonly inflight = new Map<string, Promise<Value>>();
   /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
   private keysByAccessKey = new Map<string, string>();
-  /** The `invalidateWhere` calls running: each told of the keys stored and dropped meanwhile. */
-  private readonly walks = new Set<KeyWalk>();
+  /**
+   * The keys holding an entry, in the order they were first stored: `invalidateWhere` walks it across turns of the
+   * event loop (a Set's iteration survives additions and deletions; the LRU's order changes with every hit). A
+   * snapshot of the LRU's keys instead would save this Set's ~30 B per entry, but taking it holds the loop: ~15 ms
+   * per 100,000 keys on an idle machine (lru-cache's generator), far more under load.
+   */
+  private heldKeys = new Set<string>();
   /** The time origin of the entries stored lately. */
   private era?: Era;
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
@@ -94,27 +99,24 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   invalidate(key: string): boolean {
     const entry = this.entries.peek(key);
     this.forget(key);
-    if (entry !== undefined) this.emit({ type: 'invalidation', ...infoOf(entry) });
+    if (entry !== undefined) this.emit(infoOf(entry, 'invalidation'));
     return entry !== undefined;
   }
 
   /**
    * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
    *
-   * The keys held when it starts are judged least recently used first, in slices of `INVALIDATION_SLICE`: the
-   * first one at once, one slice per turn of the event loop after it, so a large cache never holds the loop. Each key
-   * is judged once, on what it holds when its turn comes, and dropped then, with any fetch of it still running (whose
-   * result is then not stored): once selected it is never served again, until a later call fetches it anew. Keys
-   * first stored while it runs are judged too, last. A predicate that throws rejects the promise; what earlier slices
-   * dropped stays dropped.
+   * The keys are judged in the order they were first stored, in slices of `INVALIDATION_SLICE`: the first one at
+   * once, one slice per turn of the event loop after it, so a large cache never holds the loop. Each key is judged on
+   * what it holds when its turn comes, and dropped then, with any fetch of it still running (whose result is then not
+   * stored): once selected it is never served again, until a later call fetches it anew. Keys first stored while it
+   * runs are judged too, last. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
-    const walk = new KeyWalk(Array.from(this.entries.rkeys()));
-    this.walks.add(walk);
-    return judgeInSlices(walk.keys(), (key) => {
+    return judgeInSlices(this.heldKeys, (key) => {
       const entry = this.entries.peek(key);
       return entry !== undefined && predicate(infoOf(entry)) && this.invalidate(key);
-    }).finally(() => this.walks.delete(walk));
+    });
   }
 
   /**
@@ -133,6 +135,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   clear(): void {
     this.entries = this.emptyEntries();
     this.keysByAccessKey = new Map();
+    this.heldKeys = new Set();
     this.refusals.clear();
     this.inflight.clear();
     this.keepWarm?.clear();
@@ -188,7 +191,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
         if (accessKeyId !== undefined && this.keysByAccessKey.get(accessKeyId) === key) this.keysByAccessKey.delete(accessKeyId);
         if (reason !== 'set') {
           this.keepWarm?.forget(key);
-          for (const walk of this.walks) walk.dropped(key);
+          this.heldKeys.delete(key);
         }
         if (reason === 'evict') this.evictions.forCapacity(entry, this.clock.now());
       },
@@ -253,7 +256,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
-      if (this.walks.size > 0 && !this.entries.has(lookup.key)) for (const walk of this.walks) walk.stored(lookup.key);
+      this.heldKeys.add(lookup.key);
       this.era = Era.at(now, this.era);
       this.entries.set(lookup.key, new Entry(lookup, credentials, this.era, { mandatoryAt, refreshAt, usedAt }));
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);

@@ -66,6 +66,18 @@ export class RoleLookup implements CacheLookup {
   }
 }
 
+/** The shared tier's view of a held request: its canonical text made when the tier reads it (a class: one small object). */
+class HeldRequest implements SharedRequest {
+  constructor(
+    readonly localKey: string,
+    private readonly prepared: PreparedAssumeRole,
+  ) {}
+
+  get canonical(): string {
+    return canonicalOf(this.prepared);
+  }
+}
+
 /**
  * The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code); its
  * canonical text made when the tier reads it (a walk over every held request may need only the keys).
@@ -73,10 +85,5 @@ export class RoleLookup implements CacheLookup {
 export function sharedRequestOf(cache: CredentialCache | undefined, key: string): SharedRequest | undefined {
   const lookup = cache?.lookupOf(key) as RoleLookup | undefined;
   if (lookup === undefined || hasTokenCode(lookup.prepared)) return undefined;
-  return {
-    localKey: key,
-    get canonical() {
-      return canonicalOf(lookup.prepared);
-    },
-  };
+  return new HeldRequest(key, lookup.prepared);
 }

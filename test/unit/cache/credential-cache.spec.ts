@@ -566,7 +566,7 @@ describe('CredentialCache: invalidateWhere and clear at 20,000 entries (20 slice
   }, 60_000);
 });
 
-describe('CredentialCache: which keys invalidateWhere judges, and in what order (perf review: no set of keys kept per entry)', () => {
+describe('CredentialCache: which keys invalidateWhere judges, and in what order (perf review)', () => {
   const KEYS = 2_500;
   /** The predicate's own work: long enough that the walk spans several turns of the event loop. */
   const spin = (microseconds: number) => {
@@ -574,7 +574,7 @@ describe('CredentialCache: which keys invalidateWhere judges, and in what order 
     while (performance.now() < until);
   };
 
-  it('judges the least recently used first, as the cache held them when it started', async () => {
+  it('judges them in the order they were first stored, whatever the hits since', async () => {
     const { cache, get } = setUp();
     await get('a');
     await get('b');
@@ -585,7 +585,7 @@ describe('CredentialCache: which keys invalidateWhere judges, and in what order 
       judged.push(key);
       return false;
     });
-    expect(judged).toEqual(['b', 'c', 'a']);
+    expect(judged).toEqual(['a', 'b', 'c']);
   });
 
   it('judges every key once, on what it holds at its turn: one dropped and stored again before its turn is judged last', async () => {
@@ -616,4 +616,27 @@ describe('CredentialCache: which keys invalidateWhere judges, and in what order 
     expect([...judged.keys()].at(-1)).toBe('k2000');
     expect(judged.get('k2000')).toEqual([`ASIA${stub.calls}`]); // judged on what it held at its turn: the new set
   }, 60_000);
+});
+
+describe('CredentialCache: invalidateWhere ends a slice on time too (perf review: a slow predicate never holds the loop long)', () => {
+  it('judges 200 keys whose predicate takes 0.5 ms each over many turns, not in one 100 ms block', async () => {
+    const { cache, get } = setUp({ maxEntries: 1_000 });
+    for (let index = 0; index < 200; index++) await get(`k${index}`);
+    let turns = 0;
+    let walking = true;
+    setImmediate(function count() {
+      if (!walking) return;
+      turns++;
+      setImmediate(count);
+    });
+    const dropped = await cache.invalidateWhere(({ key }) => {
+      const until = performance.now() + 0.5;
+      while (performance.now() < until);
+      return key.endsWith('7');
+    });
+    walking = false;
+    expect(dropped).toBe(20);
+    expect(cache.stats().size).toBe(180);
+    expect(turns).toBeGreaterThanOrEqual(5); // ~25 slices of ~4 ms; a fixed 1,000-key slice judged all 200 at once
+  });
 });
