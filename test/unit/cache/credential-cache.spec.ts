@@ -640,3 +640,37 @@ describe('CredentialCache: invalidateWhere ends a slice on time too (perf review
     expect(turns).toBeGreaterThanOrEqual(5); // ~25 slices of ~4 ms; a fixed 1,000-key slice judged all 200 at once
   });
 });
+
+describe('CredentialCache: entry times kept from an era (perf review: small integers, not heap numbers)', () => {
+  const ERA = 2 ** 29; // entries stored this long apart get different time origins
+
+  it('entries stored on either side of an era change keep exact expiries, windows and backoff', async () => {
+    const { clock, stub, get, cache } = setUp();
+    await get('first-era'); // the era starts here, at T0
+    clock.at(ERA - 10 * MINUTE);
+    const late = await get('late');
+    clock.at(ERA + MINUTE + 0.75); // a clock with a fraction of a millisecond
+    const next = await get('next-era');
+    expect(cache.expirationOf('late')).toBe(late.expiration.getTime());
+    expect(cache.expirationOf('next-era')).toBe(next.expiration.getTime());
+    // `late` is in its advisory window (50 of 60 min gone): one background refresh, the cached set served meanwhile.
+    clock.at(ERA + 40 * MINUTE);
+    stub.fail(throttled());
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(4);
+    clock.at(ERA + 40 * MINUTE + 400); // backoff after the first failure: 500 ms with random 0
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(4);
+    stub.succeed();
+    clock.at(ERA + 40 * MINUTE + 500);
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(5);
+    expect(await get('late')).not.toBe(late);
+    // `next-era` is served until its mandatory window, to the millisecond.
+    clock.at(ERA + MINUTE + HOUR - MINUTE - 1);
+    expect(await get('next-era')).toBe(next);
+  });
+});
