@@ -94,9 +94,9 @@ export class Entry<Value extends CachedValue> {
     return this.era.epoch + this.refreshIn;
   }
 
-  /** No refresh before this time (backoff after a failure); the era's start until the first failure. */
+  /** No refresh before this time (backoff after a failure); 0 until the first failure. */
   get retryAt(): number {
-    return this.era.epoch + this.retryIn;
+    return this.failures === 0 ? 0 : this.era.epoch + this.retryIn;
   }
 
   set retryAt(time: number) {

@@ -80,7 +80,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     const entry = this.entries.get(lookup.key);
     if (entry !== undefined && now < entry.mandatoryAt) {
       this.counters.hits++;
-      entry.usedAt = now;
+      if (this.keepWarm !== undefined) entry.usedAt = now; // only keep-warm asks when an entry was last used
       if (entry.failures > 0) this.counters.staleServed++;
       if (this.refreshDue(entry, now)) {
         this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
