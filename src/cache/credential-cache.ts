@@ -108,10 +108,10 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    *
    * The keys are judged in the order they were first stored, in slices of at most `INVALIDATION_SLICE` keys and
    * about `SLICE_BUDGET_MS` of work: the first one at once, one slice per turn of the event loop after it, so a large
-   * cache (or a slow predicate) never holds the loop. Each key is judged on
-   * what it holds when its turn comes, and dropped then, with any fetch of it still running (whose result is then not
-   * stored): once selected it is never served again, until a later call fetches it anew. Keys first stored while it
-   * runs are judged too, last. A predicate that throws rejects the promise; what earlier slices dropped stays dropped.
+   * cache (or a slow predicate) never holds the loop. Each key is judged on what it holds when its turn comes, and
+   * dropped then, with any fetch of it still running (whose result is then not stored): once selected it is never
+   * served again, until a later call fetches it anew. Keys first stored while it runs are judged too, last. A
+   * predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
     return judgeInSlices(this.heldKeys, (key) => {

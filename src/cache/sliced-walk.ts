@@ -5,8 +5,8 @@
 export const INVALIDATION_SLICE = 1_000;
 
 /**
- * A slice also ends once it has run this long (ms, checked every `CLOCK_EVERY` keys): a predicate or listener that
- * is slow, or a collection landing in the slice, gives the loop back early instead of finishing 1,000 keys.
+ * A slice also ends once it has run this long (ms, checked every `CLOCK_EVERY` keys): after a slow predicate or
+ * listener, or a collection that landed in it, the loop gets its turn back instead of waiting for 1,000 keys.
  */
 export const SLICE_BUDGET_MS = 4;
 

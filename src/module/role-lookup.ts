@@ -66,15 +66,22 @@ export class RoleLookup implements CacheLookup {
   }
 }
 
-/** The shared tier's view of a held request: its canonical text made when the tier reads it (a class: one small object). */
+/**
+ * The shared tier's view of a held request: one small object, its canonical text made when the tier reads it. The
+ * prepared request is a private field (`#`): neither `util.inspect` nor `JSON.stringify` shows its ExternalId.
+ */
 class HeldRequest implements SharedRequest {
+  readonly #prepared: PreparedAssumeRole;
+
   constructor(
     readonly localKey: string,
-    private readonly prepared: PreparedAssumeRole,
-  ) {}
+    prepared: PreparedAssumeRole,
+  ) {
+    this.#prepared = prepared;
+  }
 
   get canonical(): string {
-    return canonicalOf(this.prepared);
+    return canonicalOf(this.#prepared);
   }
 }
 
