@@ -32,33 +32,105 @@ export interface CacheLookup<Value extends CachedValue = TemporaryCredentials> {
   rememberRefusals: boolean;
 }
 
+/** Entries stored within this long of one another share a time origin (ms; 2^29, about 6 days). */
+const ERA_MS = 2 ** 29;
+
+/**
+ * A time origin shared by the entries stored in one stretch of time (ms since epoch). An entry keeps its times as
+ * whole milliseconds from it: small integers V8 stores in the entry itself, where times since 1970 would each be a
+ * heap number of their own (16 bytes). An entry's times stay within its lifetime of its era's start, far inside the
+ * ±2^30 of a small integer.
+ */
+export class Era {
+  private constructor(readonly epoch: number) {}
+
+  /** The era `current` if it started within `ERA_MS` of `now`, else a new one starting at `now`. */
+  static at(now: number, current?: Era): Era {
+    return current !== undefined && now - current.epoch < ERA_MS && now >= current.epoch ? current : new Era(Math.floor(now));
+  }
+}
+
+/**
+ * `time` as whole ms from `epoch`, rounded down. `| 0` makes it a small integer in every tier of V8 (the
+ * interpreter's subtraction of two heap numbers gives a heap number, even an integral one) when it fits 32 bits.
+ */
+function offset(time: number, epoch: number): number {
+  const ms = Math.floor(time) - epoch;
+  return (ms | 0) === ms ? ms | 0 : ms;
+}
+
 /**
  * What a hit, a refresh and an invalidation need, and nothing derived: the entry's facts for events and
- * `invalidateWhere` are made when asked (`infoOf`), its expiry derived from `mandatoryAt` (`expiryOf`).
+ * `invalidateWhere` are made when asked (`infoOf`), its expiry derived from `mandatoryAt` (`expiryOf`). Its times
+ * (STS time, ms since epoch) are read and written as such, and kept as offsets from its era, rounded down to the
+ * millisecond (a refresh or a retry allowed up to 1 ms early; the credentials never handed out later).
  */
-export interface Entry<Value extends CachedValue> {
-  lookup: CacheLookup<Value>;
-  credentials: Value;
+export class Entry<Value extends CachedValue> {
+  /** Consecutive failed refreshes. */
+  failures = 0;
   /**
    * `credentials` as a settled promise, made once: what every hit returns. Not frozen: async_hooks (AsyncLocalStorage,
    * so nestjs-cls and OpenTelemetry's context) tag a promise when it is first awaited, and a frozen one then throws.
    */
-  settled: Promise<Value>;
-  /** From here on one background refresh may run (STS time, ms since epoch). */
-  refreshAt: number;
+  readonly settled: Promise<Value>;
+  private readonly mandatoryIn: number;
+  private readonly refreshIn: number;
+  private retryIn = 0;
+  private usedIn: number;
+
+  constructor(
+    readonly lookup: CacheLookup<Value>,
+    readonly credentials: Value,
+    private readonly era: Era,
+    times: { mandatoryAt: number; refreshAt: number; usedAt: number },
+  ) {
+    this.mandatoryIn = offset(times.mandatoryAt, era.epoch);
+    this.refreshIn = offset(times.refreshAt, era.epoch);
+    this.usedIn = offset(times.usedAt, era.epoch);
+    this.settled = Promise.resolve(credentials);
+  }
+
   /** From here on the credentials are never handed out. */
-  mandatoryAt: number;
-  /** Consecutive failed refreshes. */
-  failures: number;
-  /** No refresh before this time (backoff after a failure). */
-  retryAt: number;
+  get mandatoryAt(): number {
+    return this.era.epoch + this.mandatoryIn;
+  }
+
+  /** From here on one background refresh may run. */
+  get refreshAt(): number {
+    return this.era.epoch + this.refreshIn;
+  }
+
+  /** No refresh before this time (backoff after a failure); 0 until the first failure. */
+  get retryAt(): number {
+    return this.failures === 0 ? 0 : this.era.epoch + this.retryIn;
+  }
+
+  set retryAt(time: number) {
+    this.retryIn = offset(time, this.era.epoch);
+  }
+
   /** The last lookup that was served it (keep-warm refreshes only entries used lately). */
-  usedAt: number;
+  get usedAt(): number {
+    return this.era.epoch + this.usedIn;
+  }
+
+  set usedAt(time: number) {
+    this.usedIn = offset(time, this.era.epoch);
+  }
 }
 
-/** The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time). */
-export function infoOf<Value extends CachedValue>({ lookup, credentials }: Entry<Value>): CacheEntryInfo {
-  return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
+/**
+ * The non-secret facts of an entry, as events and `invalidateWhere` see them (a new object each time); with `type`,
+ * as an event of that type, built in one object (`invalidateWhere` may drop 100,000 at once).
+ */
+export function infoOf<Value extends CachedValue>(entry: Entry<Value>): CacheEntryInfo;
+export function infoOf<Value extends CachedValue, Type extends string>(entry: Entry<Value>, type: Type): CacheEntryInfo & { type: Type };
+export function infoOf<Value extends CachedValue>(
+  { lookup, credentials }: Entry<Value>,
+  type?: string,
+): CacheEntryInfo & { type?: string } {
+  if (type === undefined) return { key: lookup.key, ...lookup.info, expiration: credentials.expiration };
+  return { type, key: lookup.key, ...lookup.info, expiration: credentials.expiration };
 }
 
 /**

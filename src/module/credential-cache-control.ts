@@ -21,12 +21,12 @@ export interface CredentialCacheControl {
    * and the `clientFor` clients of the requests it selects (those of requests with no cached credentials are shown
    * to it without `expiration`); resolves to how many credential entries it dropped.
    *
-   * Never holds the event loop long, however many entries: it judges them 1,000 per turn of the loop (the first
-   * 1,000 at once), each on what it holds when its turn comes, and drops a selected one then (here, in the shared
-   * tier, and its clients): from then on it is not served, and a fetch of it still running does not bring it back.
-   * Entries first stored while it runs are judged too, last; the pooled clients of requests with no cached
-   * credentials once the entries are done. A predicate that throws rejects the promise; what it selected before
-   * stays dropped.
+   * Never holds the event loop long, however many entries: it judges them in slices of at most 1,000 or about 4 ms
+   * of work (a slow predicate makes them smaller), one per turn of the loop, the first at once; each on what it
+   * holds when its turn comes, and drops a selected one then (here, in the shared tier, and its clients): from then
+   * on it is not served, and a fetch of it still running does not bring it back. Entries first stored while it runs
+   * are judged too, last; the pooled clients of requests with no cached credentials once the entries are done. A
+   * predicate that throws rejects the promise; what it selected before stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number>;
   /**

@@ -71,16 +71,30 @@ export class RoleLookup implements CacheLookup {
 }
 
 /**
+ * The shared tier's view of a held request: one small object, its canonical text made when the tier reads it. The
+ * prepared request is a private field (`#`): neither `util.inspect` nor `JSON.stringify` shows its ExternalId.
+ */
+class HeldRequest implements SharedRequest {
+  readonly #prepared: PreparedAssumeRole;
+
+  constructor(
+    readonly localKey: string,
+    prepared: PreparedAssumeRole,
+  ) {
+    this.#prepared = prepared;
+  }
+
+  get canonical(): string {
+    return canonicalOf(this.#prepared);
+  }
+}
+
+/**
  * The shared tier's view of the request whose credentials `key` holds (none for one with an MFA code); its
  * canonical text made when the tier reads it (a walk over every held request may need only the keys).
  */
 export function sharedRequestOf(cache: CredentialCache | undefined, key: string): SharedRequest | undefined {
   const lookup = cache?.lookupOf(key) as RoleLookup | undefined;
   if (lookup === undefined || hasTokenCode(lookup.prepared)) return undefined;
-  return {
-    localKey: key,
-    get canonical() {
-      return canonicalOf(lookup.prepared);
-    },
-  };
+  return new HeldRequest(key, lookup.prepared);
 }

@@ -565,3 +565,112 @@ describe('CredentialCache: invalidateWhere and clear at 20,000 entries (20 slice
     expect(cache.keyHolding(await get(lookups[3].key))).toBe(lookups[3].key); // the new index works
   }, 60_000);
 });
+
+describe('CredentialCache: which keys invalidateWhere judges, and in what order (perf review)', () => {
+  const KEYS = 2_500;
+  /** The predicate's own work: long enough that the walk spans several turns of the event loop. */
+  const spin = (microseconds: number) => {
+    const until = performance.now() + microseconds / 1000;
+    while (performance.now() < until);
+  };
+
+  it('judges them in the order they were first stored, whatever the hits since', async () => {
+    const { cache, get } = setUp();
+    await get('a');
+    await get('b');
+    await get('c');
+    await get('a'); // a hit: now the most recently used
+    const judged: string[] = [];
+    await cache.invalidateWhere(({ key }) => {
+      judged.push(key);
+      return false;
+    });
+    expect(judged).toEqual(['a', 'b', 'c']);
+  });
+
+  it('judges every key once, on what it holds at its turn: one dropped and stored again before its turn is judged last', async () => {
+    const { cache, get, stub } = setUp({ maxEntries: KEYS + 10 });
+    for (let index = 0; index < KEYS; index++) await get(`k${index}`);
+    const judged = new Map<string, string[]>();
+    let turns = 0;
+    const dropping = cache.invalidateWhere(({ key }) => {
+      spin(40);
+      if (key === 'k0') {
+        // Before k2000's turn: dropped and fetched anew (stored in a microtask, before the next slice); k1500 hit.
+        cache.invalidate('k2000');
+        void get('k2000');
+        void get('k1500');
+        setImmediate(function count() {
+          turns++;
+          if (!judged.has('k1')) return;
+          if (turns < 1_000) setImmediate(count);
+        });
+      }
+      judged.set(key, [...(judged.get(key) ?? []), cache.accessKeyIdOf(key)!]);
+      return false;
+    });
+    await expect(dropping).resolves.toBe(0);
+    expect(turns).toBeGreaterThan(1); // the walk spanned several turns
+    expect([...judged.values()].every((held) => held.length === 1)).toBe(true);
+    expect(judged.size).toBe(KEYS);
+    expect([...judged.keys()].at(-1)).toBe('k2000');
+    expect(judged.get('k2000')).toEqual([`ASIA${stub.calls}`]); // judged on what it held at its turn: the new set
+  }, 60_000);
+});
+
+describe('CredentialCache: invalidateWhere ends a slice on time too (perf review: a slow predicate never holds the loop long)', () => {
+  it('judges 200 keys whose predicate takes 0.5 ms each over many turns, not in one 100 ms block', async () => {
+    const { cache, get } = setUp({ maxEntries: 1_000 });
+    for (let index = 0; index < 200; index++) await get(`k${index}`);
+    let turns = 0;
+    let walking = true;
+    setImmediate(function count() {
+      if (!walking) return;
+      turns++;
+      setImmediate(count);
+    });
+    const dropped = await cache.invalidateWhere(({ key }) => {
+      const until = performance.now() + 0.5;
+      while (performance.now() < until);
+      return key.endsWith('7');
+    });
+    walking = false;
+    expect(dropped).toBe(20);
+    expect(cache.stats().size).toBe(180);
+    expect(turns).toBeGreaterThanOrEqual(5); // ~25 slices of ~4 ms; a fixed 1,000-key slice judged all 200 at once
+  });
+});
+
+describe('CredentialCache: entry times kept from an era (perf review: small integers, not heap numbers)', () => {
+  const ERA = 2 ** 29; // entries stored this long apart get different time origins
+
+  it('entries stored on either side of an era change keep exact expiries, windows and backoff', async () => {
+    const { clock, stub, get, cache } = setUp();
+    await get('first-era'); // the era starts here, at T0
+    clock.at(ERA - 10 * MINUTE);
+    const late = await get('late');
+    clock.at(ERA + MINUTE + 0.75); // a clock with a fraction of a millisecond
+    const next = await get('next-era');
+    expect(cache.expirationOf('late')).toBe(late.expiration.getTime());
+    expect(cache.expirationOf('next-era')).toBe(next.expiration.getTime());
+    // `late` is in its advisory window (50 of 60 min gone): one background refresh, the cached set served meanwhile.
+    clock.at(ERA + 40 * MINUTE);
+    stub.fail(throttled());
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(4);
+    clock.at(ERA + 40 * MINUTE + 400); // backoff after the first failure: 500 ms with random 0
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(4);
+    stub.succeed();
+    clock.at(ERA + 40 * MINUTE + 500);
+    expect(await get('late')).toBe(late);
+    await settle();
+    expect(stub.calls).toBe(5);
+    expect(await get('late')).not.toBe(late);
+    // `next-era` is served until its mandatory window, to the millisecond.
+    clock.at(ERA + MINUTE + HOUR - MINUTE - 1);
+    expect(await get('next-era')).toBe(next);
+  });
+});
