@@ -141,6 +141,30 @@ describe('never the wrong tenant: what a hit returns, tampered with', () => {
     expect(await service.getCredentials({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-b' })).not.toBe(first);
     expect(sent()).toHaveLength(2);
   });
+
+  it('a caller that changes the promise a miss handed it reaches no caller waiting on the same fetch', async () => {
+    answerEachRole();
+    const service = createService();
+    const handed = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const evil = { accessKeyId: 'ASIAEVIL' };
+    // What `await` and `then` of another caller would go through, were the fetch's promise theirs to change.
+    const tamper = () =>
+      Object.defineProperties(handed, {
+        constructor: { value: Object },
+        then: { value: (resolve: (value: unknown) => void) => resolve(evil) },
+      });
+    try {
+      tamper();
+    } catch {
+      // refused: what is asserted is what the other caller gets
+    }
+    const waiting = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const credentials = await waiting;
+    expect(credentials).not.toBe(evil);
+    expect(credentials.accessKeyId).toMatch(/^ASIA/);
+    expect(await handed).toBe(credentials);
+    expect(sent()).toHaveLength(1);
+  });
 });
 
 describe('never the wrong tenant: policies JSON encodes specially', () => {
