@@ -55,9 +55,13 @@ function sameArray(live: unknown, { items }: ArrayShape): boolean {
   return true;
 }
 
-/** A plain object only: JSON.stringify writes a boxed primitive, a class instance or a raw JSON object otherwise. */
+/**
+ * A plain object only: JSON.stringify writes a boxed primitive, a class instance or a raw JSON object otherwise. Its
+ * prototype is not enough: an array behind a proxy may report Object.prototype and is still written as an array.
+ */
 function sameObject(live: unknown, { keys, values }: ObjectShape): boolean {
   if (typeof live !== 'object' || live === null || Object.getPrototypeOf(live) !== Object.prototype) return false;
+  if (Array.isArray(live)) return false;
   const record = live as Record<string, unknown>;
   if (typeof record.toJSON === 'function') return false;
   let index = 0;
