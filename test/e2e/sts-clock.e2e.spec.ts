@@ -3,8 +3,9 @@
  * A local STS whose clock runs three hours behind the host issues one-hour credentials that the host's own clock would
  * call expired two hours ago; the cache must serve them, from the first answer on, without calling STS again.
  */
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ServerAwsStsModule, StsService } from '../../src';
+import { STS_CLIENT, ServerAwsStsModule, StsService } from '../../src';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Skewed';
@@ -41,5 +42,46 @@ describe("the cache on STS's clock", () => {
     for (let call = 0; call < 5; call++) expect(await sts.getCredentials({ roleArn: ROLE })).toBe(first);
     expect(server.callCount('AssumeRole')).toBe(1);
     expect(sts.cache.stats()).toMatchObject({ hits: 5, misses: 1 });
+  });
+});
+
+describe("the cache on STS's clock, learned by any send on the module's client", () => {
+  let server: LocalStsServer;
+  let moduleRef: TestingModule;
+  /** How far STS's clock runs ahead of the host's (ms). */
+  let stsAhead = 0;
+
+  beforeAll(async () => {
+    server = await startLocalSts({ now: () => Date.now() + stsAhead });
+    server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] });
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        ServerAwsStsModule.configure({
+          AWS_REGION: 'us-east-1',
+          credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
+          clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
+        }),
+      ],
+    }).compile();
+  });
+
+  afterAll(async () => {
+    await moduleRef.close();
+    await server.close();
+  });
+
+  it('never serves credentials STS calls expired once a command the app sends on the injected client learned the skew', async () => {
+    const sts = moduleRef.get(StsService);
+    const first = await sts.getCredentials({ roleArn: ROLE });
+    // The host's clock steps two hours back (STS's now runs two hours ahead): by STS's clock `first` has expired.
+    stsAhead = 2 * HOURS;
+    // A command the service does not wrap, sent on the module's client as the configuration docs show: the SDK
+    // learns the new offset from STS's Date header.
+    await moduleRef.get<STSClient>(STS_CLIENT).send(new GetCallerIdentityCommand({}));
+    expect(first.expiration.getTime()).toBeLessThan(Date.now() + stsAhead);
+    const next = await sts.getCredentials({ roleArn: ROLE });
+    expect(next).not.toBe(first);
+    expect(next.expiration.getTime()).toBeGreaterThan(Date.now() + stsAhead);
+    expect(server.callCount('AssumeRole')).toBe(2);
   });
 });
