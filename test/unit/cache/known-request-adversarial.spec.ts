@@ -71,3 +71,40 @@ describe('review 21: a policy object that is not what its prototype says', () =>
     expectEachItsOwn(plain, live);
   });
 });
+
+describe('review 21: a list whose iterator says something else than its indices', () => {
+  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+  const context = (user: string) => ({ providerArn: CONTEXT_PROVIDER, contextAssertion: `${user}-context` });
+  /** An array of `items` whose own iterator yields `iterated` instead (what a spread reads). */
+  const iteratingAs = <T>(items: T[], iterated: T[]): T[] =>
+    Object.defineProperty([...items], Symbol.iterator, { value: () => iterated[Symbol.iterator]() });
+  class Listed<T> extends Array<T> {
+    static of<T>(...items: T[]): Listed<T> {
+      return Object.assign(new Listed<T>(), items);
+    }
+  }
+
+  it.each([
+    ['providedContexts', () => [context('alice')], () => iteratingAs([context('alice')], [context('bob')])],
+    [
+      'policyArns',
+      () => ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      () => iteratingAs(['arn:aws:iam::aws:policy/ReadOnlyAccess'], ['arn:aws:iam::aws:policy/AdministratorAccess']),
+    ],
+    ['transitiveTagKeys', () => ['tenant'], () => iteratingAs(['tenant'], ['plan'])],
+  ])('%s: resolved by what a cold preparation reads, never by the known list its indices repeat', (field, seenList, liveList) => {
+    const base = { roleArn: ROLE, tags: { tenant: 'a', plan: 'pro' } };
+    expectEachItsOwn(
+      () => ({ ...base, [field]: seenList() }),
+      () => ({ ...base, [field]: liveList() }),
+    );
+  });
+
+  it('an array subclass of the same items is the same request', () => {
+    const base = { roleArn: ROLE, tags: { tenant: 'a' } };
+    expectEachItsOwn(
+      () => ({ ...base, transitiveTagKeys: ['tenant'], providedContexts: [context('alice')] }),
+      () => ({ ...base, transitiveTagKeys: Listed.of('tenant'), providedContexts: Listed.of(context('alice')) }),
+    );
+  });
+});
