@@ -4,6 +4,7 @@
  * is the text the known request was made from; and the index resolves every request to the key (or refusal) a cold
  * `prepareAssumeRole` of it gives.
  */
+import fc from 'fast-check';
 import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
 import { knownRequestOf, matchesKnown } from '../../../src/cache/known-request';
 import { requestText } from '../../../src/cache/request-text';
@@ -106,5 +107,229 @@ describe('review 21: a list whose iterator says something else than its indices'
       () => ({ ...base, transitiveTagKeys: ['tenant'], providedContexts: [context('alice')] }),
       () => ({ ...base, transitiveTagKeys: Listed.of('tenant'), providedContexts: Listed.of(context('alice')) }),
     );
+  });
+});
+
+describe('review 21: sequences of odd requests on one index, against cold preparations (fast-check)', () => {
+  const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
+  const B = 'arn:aws:iam::123456789012:role/B';
+  const HUB = 'arn:aws:iam::999999999999:role/Hub';
+  const HUB2 = 'arn:aws:iam::888888888888:role/Hub2';
+  const P1 = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+  const P2 = 'arn:aws:iam::aws:policy/AdministratorAccess';
+  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+  const context = (user: string) => ({ providerArn: CONTEXT_PROVIDER, contextAssertion: `${user}-context` });
+  const policyDoc = (resource = '*') =>
+    doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }]) as { Version: string; Statement: object[] };
+  const holey = <T>(item: T): T[] => {
+    const list = [item];
+    list.length = 2;
+    return list;
+  };
+  const withGetterAt = <T>(items: T[], index: number): T[] => {
+    const value = items[index];
+    return Object.defineProperty([...items], index, { enumerable: true, get: () => value });
+  };
+  class Listed<T> extends Array<T> {}
+  const listed = <T>(...items: T[]): T[] => Object.assign(new Listed<T>(), items);
+  class Tags {
+    tenant = 'a';
+  }
+  class Statement {
+    Effect = 'Allow';
+    Action = 's3:GetObject';
+    Resource = '*';
+  }
+  const nullProto = <T extends object>(fields: T): T => Object.assign(Object.create(null) as T, fields);
+
+  /** Per field, named ways to give it: each builds a fresh value that behaves the same every time it is built. */
+  const VARIANTS: Record<string, Record<string, () => unknown>> = {
+    roleArn: { A: () => ROLE, B: () => B, boxed: () => new String(ROLE), absent: () => undefined },
+    externalId: { absent: () => undefined, a: () => 'tenant-a', b: () => 'tenant-b', boxed: () => new String('tenant-a'), number: () => 7 },
+    durationSeconds: {
+      absent: () => undefined,
+      d900: () => 900,
+      d3600: () => 3600,
+      minusZero: () => -0,
+      zero: () => 0,
+      nan: () => NaN,
+      infinity: () => Infinity,
+      fraction: () => 3600.5,
+      text: () => '3600',
+      boxed: () => new Number(3600),
+      huge: () => 1e21,
+    },
+    sessionName: { absent: () => undefined, s: () => 'session', boxed: () => new String('session'), other: () => 'other' },
+    sourceIdentity: { absent: () => undefined, alice: () => 'alice', bob: () => 'bob' },
+    policy: {
+      absent: () => undefined,
+      text: () => JSON.stringify(policyDoc()),
+      spacedText: () => JSON.stringify(policyDoc(), null, 1),
+      object: () => policyDoc(),
+      other: () => policyDoc('arn:aws:s3:::b/*'),
+      reordered: () => ({ Statement: policyDoc().Statement, Version: '2012-10-17' }),
+      inheritedToJSON: () => Object.assign(Object.create({ toJSON: () => policyDoc('arn:aws:s3:::b/*') }) as object, policyDoc()),
+      classStatement: () => doc([new Statement()]),
+      nullProto: () => nullProto(policyDoc()),
+      nullProtoStatement: () => doc([nullProto({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' })]),
+      holeyStatements: () => doc(holey(policyDoc().Statement[0])),
+      extraProp: () => doc(Object.assign([...policyDoc().Statement], { extra: 'x' })),
+      subclass: () => doc(listed(...policyDoc().Statement)),
+      getterIndex: () => doc(withGetterAt(policyDoc().Statement, 0)),
+      proxy: () => new Proxy(policyDoc(), {}),
+      stringObject: () => new String(JSON.stringify(policyDoc())),
+      indexedObject: () => doc({ 0: policyDoc().Statement[0] }),
+      proxiedArray: () => doc(new Proxy(policyDoc().Statement, { getPrototypeOf: () => Object.prototype })),
+      boxedStatement: () =>
+        doc([Object.assign(Object.setPrototypeOf(new Boolean(false), Object.prototype) as object, policyDoc().Statement[0])]),
+    },
+    policyArns: {
+      absent: () => undefined,
+      one: () => [P1],
+      two: () => [P1, P2],
+      swapped: () => [P2, P1],
+      holey: () => holey(P1),
+      subclass: () => listed(P1),
+      extraProp: () => Object.assign([P1], { extra: P2 }),
+      getterIndex: () => withGetterAt([P1], 0),
+      proxy: () => new Proxy([P1], {}),
+      iteratorLies: () => Object.defineProperty([P1], Symbol.iterator, { value: () => [P2][Symbol.iterator]() }),
+    },
+    tags: {
+      absent: () => undefined,
+      a: () => ({ tenant: 'a' }),
+      b: () => ({ tenant: 'b' }),
+      two: () => ({ plan: 'pro', tenant: 'a' }),
+      twoSwapped: () => ({ tenant: 'a', plan: 'pro' }),
+      integerLike: () => ({ '01': 'y', 1: 'x' }),
+      protoKey: () => JSON.parse('{"__proto__":"a"}') as object,
+      protoLiteral: () => ({ __proto__: { tenant: 'b' }, tenant: 'a' }),
+      inherited: () => Object.assign(Object.create({ plan: 'pro' }) as object, { tenant: 'a' }),
+      nullProto: () => nullProto({ tenant: 'a' }),
+      classInstance: () => new Tags(),
+      symbolKey: () => ({ tenant: 'a', [Symbol('plan')]: 'pro' }),
+      proxy: () => new Proxy({ tenant: 'a' }, {}),
+      hiddenKey: () => Object.defineProperty({ tenant: 'a' }, 'plan', { value: 'pro', enumerable: false }),
+      getterValue: () => Object.defineProperty({}, 'tenant', { enumerable: true, get: () => 'a' }),
+    },
+    transitiveTagKeys: {
+      absent: () => undefined,
+      tenant: () => ['tenant'],
+      plan: () => ['plan'],
+      subclass: () => listed('tenant'),
+      holey: () => holey('tenant'),
+    },
+    providedContexts: {
+      absent: () => undefined,
+      alice: () => [context('alice')],
+      bob: () => [context('bob')],
+      nullProto: () => [nullProto(context('alice'))],
+      inherited: () => [Object.create(context('bob')) as object],
+      holey: () => holey(context('alice')),
+    },
+    mfa: {
+      absent: () => undefined,
+      device: () => ({ serialNumber: 'arn:aws:iam::123456789012:mfa/alice', tokenCode: '123456' }),
+    },
+    via: {
+      absent: () => undefined,
+      hub: () => ({ roleArn: HUB }),
+      hubWithId: () => ({ roleArn: HUB, externalId: 'hub' }),
+      hubViaHub2: () => ({ roleArn: HUB, via: { roleArn: HUB2 } }),
+      hubViaHub2WithId: () => ({ roleArn: HUB, via: { roleArn: HUB2, externalId: 'x' } }),
+      anotherChainsRole: () => ({ roleArn: ROLE }),
+      hubWithPolicy: () => ({ roleArn: HUB, policy: policyDoc() }),
+      hubWithOtherPolicy: () => ({ roleArn: HUB, policy: policyDoc('arn:aws:s3:::b/*') }),
+    },
+  };
+  const FIELDS = Object.keys(VARIANTS);
+  /** Mostly the usual values, so requests repeat and hit; the odd ones often enough to meet every chain. */
+  const variant = (field: string) => {
+    const names = Object.keys(VARIANTS[field]);
+    return fc.oneof({ weight: 6, arbitrary: fc.constant(names[0]) }, { weight: 1, arbitrary: fc.constantFrom(...names) });
+  };
+  const spec = fc.record({
+    fields: fc.record(Object.fromEntries(FIELDS.map((field) => [field, variant(field)])) as Record<string, fc.Arbitrary<string>>),
+    /** Many session names on one role: past its 16 known requests, and past maxSize. */
+    user: fc.option(fc.integer({ min: 0, max: 23 }), { nil: undefined }),
+  });
+  /** One field (or two) of a request given another way: a near miss of it, or the same request written otherwise. */
+  const edit = fc.array(
+    fc.constantFrom(...FIELDS).chain((field) => fc.tuple(fc.constant(field), fc.constantFrom(...Object.keys(VARIANTS[field])))),
+    { minLength: 1, maxLength: 2 },
+  );
+  /** A valid request with every field: its near misses are what `matchesKnown` must tell apart. */
+  const FULL = {
+    fields: {
+      roleArn: 'A',
+      externalId: 'a',
+      durationSeconds: 'd900',
+      sessionName: 's',
+      sourceIdentity: 'alice',
+      policy: 'object',
+      policyArns: 'one',
+      tags: 'a',
+      transitiveTagKeys: 'tenant',
+      providedContexts: 'alice',
+      via: 'hub',
+      mfa: 'absent',
+    } as Record<string, string>,
+    user: undefined,
+  };
+  /** A request and near misses of it, then calls that repeat them (hits), each polluted or not. */
+  const scenario = fc
+    .tuple(
+      fc.oneof({ weight: 3, arbitrary: fc.constant(FULL) }, { weight: 1, arbitrary: spec }),
+      fc.array(fc.tuple(edit, fc.option(fc.integer({ min: 0, max: 23 }), { nil: undefined })), { maxLength: 24 }),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom('none', 'none', 'none', 'object', 'arrayIndex')), { minLength: 1, maxLength: 60 }),
+    )
+    .map(([base, edits, calls]) => {
+      const specs = [base, ...edits.map(([changes, user]) => ({ fields: { ...base.fields, ...Object.fromEntries(changes) }, user }))];
+      return calls.map(([at, pollution]) => ({ ...specs[at % specs.length], pollution }));
+    });
+  type Call = typeof scenario extends fc.Arbitrary<Array<infer T>> ? T : never;
+  const build = ({ fields, user }: Call): AssumeRoleRequest => {
+    const request: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      const value = VARIANTS[field][fields[field]]();
+      if (value !== undefined) request[field] = value;
+    }
+    if (user !== undefined) request.sessionName = `user-${user}`;
+    return request as unknown as AssumeRoleRequest;
+  };
+  /** Runs `work` with Object.prototype or Array.prototype given an enumerable key (index 1: a hole's value). */
+  function polluted<T>(pollution: Call['pollution'], work: () => T): T {
+    const target: Record<string, unknown> | undefined =
+      pollution === 'object'
+        ? (Object.prototype as Record<string, unknown>)
+        : pollution === 'arrayIndex'
+          ? (Array.prototype as never)
+          : undefined;
+    const key = pollution === 'object' ? 'plan' : '1';
+    if (target !== undefined) target[key] = pollution === 'object' ? 'pro' : P2;
+    try {
+      return work();
+    } finally {
+      if (target !== undefined) delete target[key];
+    }
+  }
+
+  it('each call resolves to the key (or refusal) of a cold preparation of the same request, polluted or not', () => {
+    let hits = 0;
+    fc.assert(
+      fc.property(scenario, fc.constantFrom(4, 8, 1_000), (calls, maxSize) => {
+        const resolve = indexOf(maxSize);
+        const seen = new Set<string>();
+        for (const each of calls) {
+          const [got, expected] = polluted(each.pollution, () => [resolve(build(each)), cold(build(each))]);
+          if (!expected.startsWith('refused') && seen.has(expected)) hits++;
+          seen.add(expected);
+          expect([each, got]).toEqual([each, expected]);
+        }
+      }),
+      { seed: SEED, numRuns: 700 },
+    );
+    // Not vacuous: many calls repeated a valid request (a hit, unless maxSize dropped it).
+    expect(hits).toBeGreaterThan(1_000);
   });
 });
