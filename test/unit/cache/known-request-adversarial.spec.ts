@@ -333,3 +333,95 @@ describe('review 21: sequences of odd requests on one index, against cold prepar
     expect(hits).toBeGreaterThan(1_000);
   });
 });
+
+describe('review 21: a nested value that answers differently at each read', () => {
+  const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
+  const HUB = 'arn:aws:iam::999999999999:role/Hub';
+  const HUB2 = 'arn:aws:iam::888888888888:role/Hub2';
+  const P1 = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+  const P2 = 'arn:aws:iam::aws:policy/AdministratorAccess';
+  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+  type Pick = () => 0 | 1;
+  const getter = <T extends object>(target: T, key: PropertyKey, values: [unknown, unknown], pick: Pick): T =>
+    Object.defineProperty(target, key, { enumerable: true, configurable: true, get: () => values[pick()] });
+  const statement = (resource: string) => ({ Effect: 'Allow', Action: 's3:GetObject', Resource: resource });
+  /** A valid request with every field, one place of which is read through `pick`. */
+  const base = (place: string, pick: Pick): AssumeRoleRequest => {
+    const tags: Record<string, string> = { tenant: 'a', plan: 'pro' };
+    const request = {
+      roleArn: ROLE,
+      externalId: 'tenant-a',
+      sessionName: 'session',
+      sourceIdentity: 'alice',
+      policy: doc([statement('*')]),
+      policyArns: [P1, P2],
+      tags,
+      transitiveTagKeys: ['tenant'],
+      providedContexts: [{ providerArn: CONTEXT_PROVIDER, contextAssertion: 'alice-context' }],
+      via: { roleArn: HUB, externalId: 'hub' } as AssumeRoleRequest,
+    };
+    const PLACES: Record<string, () => void> = {
+      tagValue: () => getter(tags, 'tenant', ['a', 'b'], pick),
+      tagKeys: () =>
+        (request.tags = new Proxy(tags, {
+          ownKeys: (target) => (pick() === 0 ? Reflect.ownKeys(target) : ['tenant']),
+        })),
+      policyArn: () => getter(request.policyArns, 0, [P1, 'arn:aws:iam::aws:policy/PowerUserAccess'], pick),
+      policyArnsLength: () =>
+        (request.policyArns = new Proxy(request.policyArns, {
+          get: (target, key, receiver) => (key === 'length' ? [2, 1][pick()] : Reflect.get(target, key, receiver)),
+        })),
+      resource: () => getter((request.policy.Statement as object[])[0], 'Resource', ['*', 'arn:aws:s3:::b/*'], pick),
+      statements: () => getter(request.policy, 'Statement', [[statement('*')], [statement('*'), statement('arn:aws:s3:::b/*')]], pick),
+      transitiveKey: () => getter(request.transitiveTagKeys, 0, ['tenant', 'plan'], pick),
+      assertion: () => getter(request.providedContexts[0], 'contextAssertion', ['alice-context', 'bob-context'], pick),
+      viaExternalId: () => getter(request.via, 'externalId', ['hub', undefined], pick),
+      viaVia: () => getter(request.via, 'via', [undefined, { roleArn: HUB2 }], pick),
+      viaRole: () => getter(request.via, 'roleArn', [HUB, HUB2], pick),
+    };
+    PLACES[place]();
+    return request as AssumeRoleRequest;
+  };
+  const PLACE_NAMES = [
+    'tagValue',
+    'tagKeys',
+    'policyArn',
+    'policyArnsLength',
+    'resource',
+    'statements',
+    'transitiveKey',
+    'assertion',
+    'viaExternalId',
+    'viaVia',
+    'viaRole',
+  ];
+
+  it('every call resolves to the key of one of its readings, with the steady requests known or not (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...PLACE_NAMES),
+        fc.array(fc.oneof(fc.constantFrom('steady0', 'steady1'), fc.array(fc.constantFrom(0, 1), { minLength: 1, maxLength: 40 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (place, calls) => {
+          const resolve = indexOf();
+          const readings = [cold(base(place, () => 0)), cold(base(place, () => 1))];
+          expect(readings[0]).not.toBe(readings[1]);
+          expect(readings.join()).not.toContain('refused');
+          for (const each of calls) {
+            if (typeof each === 'string') {
+              const steady = each === 'steady0' ? 0 : 1;
+              expect(resolve(base(place, () => steady))).toBe(readings[steady]);
+              continue;
+            }
+            let read = 0;
+            const key = resolve(base(place, () => each[read++ % each.length] as 0 | 1));
+            expect(readings).toContain(key);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 1_000 },
+    );
+  });
+});
