@@ -425,3 +425,41 @@ describe('review 21: a nested value that answers differently at each read', () =
     );
   });
 });
+
+describe('review 21: one policy object changed between calls', () => {
+  const other = () => doc([{ Effect: 'Deny', Action: '*', Resource: '*' }]);
+  const policyOf = () => doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]) as Record<string, unknown>;
+
+  it.each([
+    ['an own toJSON added', (policy: Record<string, unknown>) => (policy.toJSON = other)],
+    ['a toJSON inherited through a new prototype', (policy: Record<string, unknown>) => Object.setPrototypeOf(policy, { toJSON: other })],
+    ['a statement given a toJSON', (policy: Record<string, unknown>) => ((policy.Statement as object[])[0] = { toJSON: () => other() })],
+    ['a key added, then deleted', (policy: Record<string, unknown>) => (policy.Id = 'x')],
+  ])('%s after the first call: the next call resolves to what the object says now', (_, change) => {
+    const resolve = indexOf();
+    const policy = policyOf();
+    const request = () => ({ roleArn: ROLE, tags: { tenant: 'a' }, policy }) as AssumeRoleRequest;
+    const first = resolve(request());
+    expect(first).toBe(cold({ ...request(), policy: policyOf() }));
+    change(policy);
+    expect(resolve(request())).toBe(cold(request()));
+    expect(resolve(request())).not.toBe(first);
+  });
+
+  it('Object.prototype given a toJSON during a call: the request is refused, and known again once it is gone', () => {
+    const resolve = indexOf();
+    const request = () => ({ roleArn: ROLE, tags: { tenant: 'a' }, policy: policyOf() }) as AssumeRoleRequest;
+    const first = resolve(request());
+    const prototype = Object.prototype as Record<string, unknown>;
+    Object.defineProperty(prototype, 'toJSON', { configurable: true, writable: true, value: () => 'polluted' });
+    try {
+      expect(JSON.stringify(request().policy)).toBe('"polluted"');
+      // Both refuse (the index with another message: its own text is written by JSON.stringify too); nothing is kept.
+      expect(cold(request())).toMatch(/^refused/);
+      expect(resolve(request())).toMatch(/^refused/);
+    } finally {
+      delete prototype.toJSON;
+    }
+    expect(resolve(request())).toBe(first);
+  });
+});
