@@ -77,6 +77,48 @@ describe('never the wrong tenant: a request object changed after the call', () =
     expect(sent()).toHaveLength(2);
   });
 
+  it.each(['tag', 'policy', 'hop'] as const)(
+    'one scoped request object whose %s changes back and forth while a fetch runs: each call gets the credentials of what it said',
+    async (changed) => {
+      answerEachRole();
+      const service = createService();
+      const statement = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::tenant-a/*' };
+      const request: AssumeRoleRequest = {
+        roleArn: ROLE_ARN,
+        externalId: 'tenant-a',
+        tags: { tenant: 'a' },
+        policy: { Version: '2012-10-17', Statement: [statement] },
+        via: { roleArn: OWN_ROLE_ARN, externalId: 'hub-a' },
+      };
+      const set = (tenant: 'a' | 'b') => {
+        if (changed === 'tag') request.tags!.tenant = tenant;
+        if (changed === 'policy') statement.Resource = `arn:aws:s3:::tenant-${tenant}/*`;
+        if (changed === 'hop') request.via!.externalId = `hub-${tenant}`;
+      };
+      const forA = await service.getCredentials(request);
+      set('b');
+      const forB = service.getCredentials(request); // a fetch, running
+      set('a');
+      const againA = service.getCredentials(request); // a hit meanwhile
+      set('b');
+      const againB = service.getCredentials(request); // joins the running fetch
+      expect(await againA).toBe(forA);
+      expect(await againB).toBe(await forB);
+      expect(await forB).not.toBe(forA);
+      const scoped = sent().filter((input) => input.RoleArn === ROLE_ARN);
+      const hops = sent().filter((input) => input.RoleArn === OWN_ROLE_ARN);
+      const said = (tenant: 'a' | 'b') => [
+        changed === 'tag' ? tenant : 'a',
+        `arn:aws:s3:::tenant-${changed === 'policy' ? tenant : 'a'}/*`,
+      ];
+      expect(scoped.map((input) => [input.Tags![0].Value, JSON.parse(input.Policy!).Statement[0].Resource])).toEqual([
+        said('a'),
+        said('b'),
+      ]);
+      expect(hops.map((input) => input.ExternalId)).toEqual(changed === 'hop' ? ['hub-a', 'hub-b'] : ['hub-a']);
+    },
+  );
+
   it('the same for a plain request in a loop (the fast path)', async () => {
     answerEachRole();
     const service = createService();
