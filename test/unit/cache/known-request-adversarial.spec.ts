@@ -463,3 +463,29 @@ describe('review 21: one policy object changed between calls', () => {
     expect(resolve(request())).toBe(first);
   });
 });
+
+describe('review 21: one role past its 16 known requests, with the memory dropped in the middle of its chain', () => {
+  const scoped = (user: number, tenant: string): AssumeRoleRequest => ({
+    roleArn: ROLE,
+    sourceIdentity: `user-${user}`,
+    tags: { tenant },
+    policy: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${tenant}/*` }]),
+  });
+
+  it.each([7, 17, 48, 1_000])(
+    'maxSize %i: 30 users of one role, in three passes and two tenants, each resolve to their cold key',
+    (maxSize) => {
+      const resolve = indexOf(maxSize);
+      const keys = new Set<string>();
+      for (const pass of [0, 1, 2]) {
+        for (let user = 0; user < 30; user++) {
+          const tenant = (user + pass) % 2 === 0 ? 'a' : 'b';
+          const key = resolve(scoped(user, tenant));
+          expect([pass, user, key]).toEqual([pass, user, cold(scoped(user, tenant))]);
+          keys.add(key);
+        }
+      }
+      expect(keys.size).toBe(60);
+    },
+  );
+});
