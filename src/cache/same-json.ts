@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * A JSON value laid out for comparison: a primitive as itself, an array as its items' shapes, an object as its keys
  * in `JSON.stringify`'s order and their values' shapes. Made once per known policy (`jsonShapeOf`), so comparing a
@@ -55,9 +57,14 @@ function sameArray(live: unknown, { items }: ArrayShape): boolean {
   return true;
 }
 
-/** A plain object only: JSON.stringify writes a boxed primitive, a class instance or a raw JSON object otherwise. */
+/**
+ * A plain object only: JSON.stringify writes a boxed primitive, a class instance or a raw JSON object otherwise. Its
+ * prototype is not enough: an array behind a proxy, or a boxed primitive whose prototype was reset, reports
+ * Object.prototype and is still written as an array or as its primitive (`isBoxedPrimitive`: ~25 ns per object).
+ */
 function sameObject(live: unknown, { keys, values }: ObjectShape): boolean {
   if (typeof live !== 'object' || live === null || Object.getPrototypeOf(live) !== Object.prototype) return false;
+  if (Array.isArray(live) || types.isBoxedPrimitive(live)) return false;
   const record = live as Record<string, unknown>;
   if (typeof record.toJSON === 'function') return false;
   let index = 0;

@@ -1,4 +1,5 @@
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import { itemsOf } from './list-items.js';
 import { STS_LIMITS } from './sts-limits.js';
 import type { AssumeRoleRequest, MfaInput } from './sts-request.types.js';
 import { RequestValidator } from './sts-validation.js';
@@ -99,7 +100,9 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   const validate = new RequestValidator('AssumeRole', field);
   validate.request(request);
   // Each field is read once: a getter or a concurrent change cannot make the checks and the command disagree.
-  const { externalId: ownExternalId, sessionName, tags, transitiveTagKeys, sourceIdentity, via } = request;
+  const { externalId: ownExternalId, sessionName, tags, sourceIdentity, via } = request;
+  // Copied by its indices, as the cache's text reads it: what is checked is what is sent.
+  const transitiveTagKeys = Array.isArray(request.transitiveTagKeys) ? itemsOf(request.transitiveTagKeys) : request.transitiveTagKeys;
   const chained = via !== undefined;
   const { session, accountId } = prepareRoleSession(validate, request, chained, defaults);
   const externalId = ownExternalId ?? defaults.defaultExternalId();
@@ -121,7 +124,7 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
       ExternalId: externalId,
       RoleSessionName: sessionName,
       Tags: tagPairs === undefined ? undefined : Object.freeze(tagPairs.map(([Key, Value]) => Object.freeze({ Key, Value }))),
-      TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze([...(transitiveTagKeys as string[])]),
+      TransitiveTagKeys: transitiveTagKeys === undefined ? undefined : Object.freeze(transitiveTagKeys as string[]),
       SourceIdentity: sourceIdentity,
       SerialNumber: serialNumber,
       ProvidedContexts: providedContexts,

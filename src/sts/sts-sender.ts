@@ -30,6 +30,7 @@ import { FailureLog } from '../observability/failure-log.js';
 import type { StsCallEvent } from '../observability/sts-events.js';
 import { withDeadline } from './operation-deadline.js';
 import { StsCallLimit } from './sts-call-limit.js';
+import { followClockOffset, type StsClockOffset } from './sts-clock-offset.js';
 import type { TemporaryCredentials } from './temporary-credentials.js';
 
 /** Non-secret facts of a call, for events and logs. */
@@ -82,11 +83,8 @@ type StsCommand =
 export class StsSender {
   private readonly failures = new FailureLog();
   private readonly turns: StsCallLimit;
-  /**
-   * The offset the SDK learned from STS's `Date` headers (ms), copied from the client's config after each send: that
-   * config is a slow object to read, and `now()` runs on every cache hit.
-   */
-  private clockOffset: number;
+  /** The offset the SDK learned from STS's `Date` headers (ms), followed as it writes it (see `followClockOffset`). */
+  private readonly clockOffset: StsClockOffset;
 
   constructor(
     readonly config: ResolvedStsConfig,
@@ -94,16 +92,12 @@ export class StsSender {
     private readonly emit: (event: StsCallEvent) => void,
   ) {
     this.turns = new StsCallLimit(config.maxConcurrentStsCalls);
-    this.clockOffset = this.learnedClockOffset();
+    this.clockOffset = followClockOffset(stsClient.config);
   }
 
   /** STS's clock: the host clock corrected by the offset the SDK learned from STS's `Date` headers (ms). */
   now(): number {
-    return Date.now() + this.clockOffset;
-  }
-
-  private learnedClockOffset(): number {
-    return this.stsClient.config?.systemClockOffset ?? 0;
+    return Date.now() + this.clockOffset.offset;
   }
 
   /** A client signed by `credentials`, on the module client's sockets (a role-chaining hop, an access check). */
@@ -139,11 +133,9 @@ export class StsSender {
     const { secrets, signal, logFailure = true, ...facts } = context;
     try {
       const output = (await client.send(command as never, { abortSignal: signal })) as StsOutputs[Operation];
-      this.clockOffset = this.learnedClockOffset();
       this.emit({ type: 'sts-call', operation, ...facts, outcome: 'success', durationMs: performance.now() - started });
       return output;
     } catch (error) {
-      this.clockOffset = this.learnedClockOffset();
       const stsError = toStsError(signal.aborted ? signal.reason : error, operation, secrets);
       this.emit({
         type: 'sts-call',

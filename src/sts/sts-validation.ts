@@ -1,4 +1,5 @@
 import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
+import { itemsOf } from './list-items.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsValidationError, type StsOperation } from '../errors/sts-error.js';
 import type { GetWebIdentityTokenCommandInput } from '@aws-sdk/client-sts';
@@ -176,13 +177,14 @@ export class RequestValidator {
   providedContexts(contexts: unknown): ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }> | undefined {
     if (contexts === undefined) return undefined;
     const { max } = STS_LIMITS.providedContexts;
+    const items = Array.isArray(contexts) ? itemsOf(contexts) : [];
     this.require(
-      Array.isArray(contexts) && contexts.length <= max,
+      Array.isArray(contexts) && items.length <= max,
       'providedContexts',
       `must be an array of at most ${max} { providerArn, contextAssertion }`,
     );
     return Object.freeze(
-      [...(contexts as unknown[])].map((context, index) => {
+      items.map((context, index) => {
         this.require(
           typeof context === 'object' && context !== null,
           `providedContexts[${index}]`,
@@ -199,12 +201,12 @@ export class RequestValidator {
   /** Checks managed policy ARNs; returns a copy of them. */
   policyArns(arns: unknown): string[] | undefined {
     if (arns === undefined) return undefined;
+    const copy = Array.isArray(arns) ? itemsOf(arns) : [];
     this.require(
-      Array.isArray(arns) && arns.length <= STS_LIMITS.policyArns.max,
+      Array.isArray(arns) && copy.length <= STS_LIMITS.policyArns.max,
       'policyArns',
       `must be an array of at most ${STS_LIMITS.policyArns.max} managed policy ARNs`,
     );
-    const copy = [...(arns as unknown[])];
     copy.forEach((arn, index) => {
       this.text(arn, `policyArns[${index}]`, STS_LIMITS.roleArn);
       this.require(

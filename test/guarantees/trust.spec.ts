@@ -78,6 +78,48 @@ describe('never the wrong tenant: a request object changed after the call', () =
     expect(sent()).toHaveLength(2);
   });
 
+  it.each(['tag', 'policy', 'hop'] as const)(
+    'one scoped request object whose %s changes back and forth while a fetch runs: each call gets the credentials of what it said',
+    async (changed) => {
+      answerEachRole();
+      const service = createService();
+      const statement = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::tenant-a/*' };
+      const request: AssumeRoleRequest = {
+        roleArn: ROLE_ARN,
+        externalId: 'tenant-a',
+        tags: { tenant: 'a' },
+        policy: { Version: '2012-10-17', Statement: [statement] },
+        via: { roleArn: OWN_ROLE_ARN, externalId: 'hub-a' },
+      };
+      const set = (tenant: 'a' | 'b') => {
+        if (changed === 'tag') request.tags!.tenant = tenant;
+        if (changed === 'policy') statement.Resource = `arn:aws:s3:::tenant-${tenant}/*`;
+        if (changed === 'hop') request.via!.externalId = `hub-${tenant}`;
+      };
+      const forA = await service.getCredentials(request);
+      set('b');
+      const forB = service.getCredentials(request); // a fetch, running
+      set('a');
+      const againA = service.getCredentials(request); // a hit meanwhile
+      set('b');
+      const againB = service.getCredentials(request); // joins the running fetch
+      expect(await againA).toBe(forA);
+      expect(await againB).toBe(await forB);
+      expect(await forB).not.toBe(forA);
+      const scoped = sent().filter((input) => input.RoleArn === ROLE_ARN);
+      const hops = sent().filter((input) => input.RoleArn === OWN_ROLE_ARN);
+      const said = (tenant: 'a' | 'b') => [
+        changed === 'tag' ? tenant : 'a',
+        `arn:aws:s3:::tenant-${changed === 'policy' ? tenant : 'a'}/*`,
+      ];
+      expect(scoped.map((input) => [input.Tags![0].Value, JSON.parse(input.Policy!).Statement[0].Resource])).toEqual([
+        said('a'),
+        said('b'),
+      ]);
+      expect(hops.map((input) => input.ExternalId)).toEqual(changed === 'hop' ? ['hub-a', 'hub-b'] : ['hub-a']);
+    },
+  );
+
   it('the same for a plain request in a loop (the fast path)', async () => {
     answerEachRole();
     const service = createService();
@@ -146,6 +188,30 @@ describe('what a hit returns', () => {
     } finally {
       storage.disable();
     }
+    expect(sent()).toHaveLength(1);
+  });
+
+  it('a caller that changes the promise a miss handed it reaches no caller waiting on the same fetch', async () => {
+    answerEachRole();
+    const service = createService();
+    const handed = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const evil = { accessKeyId: 'ASIAEVIL' };
+    // What `await` and `then` of another caller would go through, were the fetch's promise theirs to change.
+    const tamper = () =>
+      Object.defineProperties(handed, {
+        constructor: { value: Object },
+        then: { value: (resolve: (value: unknown) => void) => resolve(evil) },
+      });
+    try {
+      tamper();
+    } catch {
+      // refused: what is asserted is what the other caller gets
+    }
+    const waiting = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const credentials = await waiting;
+    expect(credentials).not.toBe(evil);
+    expect(credentials.accessKeyId).toMatch(/^ASIA/);
+    expect(await handed).toBe(credentials);
     expect(sent()).toHaveLength(1);
   });
 });
