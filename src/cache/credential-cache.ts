@@ -238,7 +238,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       .finally(() => {
         if (current()) this.inflight.delete(key);
       });
-    this.inflight.set(key, Object.freeze(promise)); // frozen: every caller of the key while it runs is handed it
+    this.inflight.set(key, promise);
     return promise;
   }
 

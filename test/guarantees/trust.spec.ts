@@ -171,7 +171,9 @@ describe('what a hit returns', () => {
   it('is one settled promise per entry, awaited as usual once an AsyncLocalStorage (nestjs-cls, OpenTelemetry) starts after it was stored', async () => {
     answerEachRole();
     const service = createService();
-    const first = await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    const fetching = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
+    expect(Object.isExtensible(fetching)).toBe(true); // the fetch's promise, handed to every caller while it runs
+    const first = await fetching;
     const handed = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
     // One promise per entry: no allocation per hit.
     expect(service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' })).toBe(handed);
@@ -188,30 +190,6 @@ describe('what a hit returns', () => {
     } finally {
       storage.disable();
     }
-    expect(sent()).toHaveLength(1);
-  });
-
-  it('a caller that changes the promise a miss handed it reaches no caller waiting on the same fetch', async () => {
-    answerEachRole();
-    const service = createService();
-    const handed = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
-    const evil = { accessKeyId: 'ASIAEVIL' };
-    // What `await` and `then` of another caller would go through, were the fetch's promise theirs to change.
-    const tamper = () =>
-      Object.defineProperties(handed, {
-        constructor: { value: Object },
-        then: { value: (resolve: (value: unknown) => void) => resolve(evil) },
-      });
-    try {
-      tamper();
-    } catch {
-      // refused: what is asserted is what the other caller gets
-    }
-    const waiting = service.getCredentials({ roleArn: ROLE_ARN, externalId: 'tenant-a' });
-    const credentials = await waiting;
-    expect(credentials).not.toBe(evil);
-    expect(credentials.accessKeyId).toMatch(/^ASIA/);
-    expect(await handed).toBe(credentials);
     expect(sent()).toHaveLength(1);
   });
 });
