@@ -12,7 +12,7 @@ import type { KeepWarmSettings } from '../cache/keep-warm.js';
 export interface CredentialCacheOptions {
   /**
    * Most cached credential sets; the least recently used goes first. Each costs about 2.3 KB of heap at 10,000
-   * entries and 2.2 KB at 100,000, measured (`npm run bench -- memory [count]`) with credentials the SDK parsed from
+   * entries and at 100,000, measured (`npm run bench -- memory [count]`) with credentials the SDK parsed from
    * STS's XML answer (a session token of about 1 KB) and the request's strings counted; the same credentials in a
    * plain `Map` take about 1.5 KB. Reserved only as entries arrive: 10,000 entries ≈ 23 MB. 1–1,000,000.
    * Default: 10,000.
