@@ -7,27 +7,34 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { STS_CLIENT, ServerAwsStsModule, StsService } from '../../src';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { eventually } from '../support/async-helpers';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Skewed';
 const HOURS = 3_600_000;
 const MINUTES = 60_000;
+
+/** A local STS on the clock `now` (with its options), trusting the base identity for ROLE, and the app using it. */
+async function skewedApp(options: Parameters<typeof startLocalSts>[0]): Promise<{ server: LocalStsServer; moduleRef: TestingModule }> {
+  const server = await startLocalSts(options);
+  server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] });
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ServerAwsStsModule.configure({
+        AWS_REGION: 'us-east-1',
+        credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
+        clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
+      }),
+    ],
+  }).compile();
+  return { server, moduleRef };
+}
 
 describe("the cache on STS's clock", () => {
   let server: LocalStsServer;
   let moduleRef: TestingModule;
 
   beforeAll(async () => {
-    server = await startLocalSts({ now: () => Date.now() - 3 * HOURS });
-    server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] });
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ServerAwsStsModule.configure({
-          AWS_REGION: 'us-east-1',
-          credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
-          clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
-        }),
-      ],
-    }).compile();
+    ({ server, moduleRef } = await skewedApp({ now: () => Date.now() - 3 * HOURS }));
   });
 
   afterAll(async () => {
@@ -53,17 +60,7 @@ describe("the cache on STS's clock, learned by any send on the module's client",
   let stsAhead = 0;
 
   beforeAll(async () => {
-    server = await startLocalSts({ now: () => Date.now() + stsAhead });
-    server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] });
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ServerAwsStsModule.configure({
-          AWS_REGION: 'us-east-1',
-          credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
-          clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
-        }),
-      ],
-    }).compile();
+    ({ server, moduleRef } = await skewedApp({ now: () => Date.now() + stsAhead }));
   });
 
   afterAll(async () => {
@@ -98,17 +95,7 @@ describe("the cache on STS's clock, learned by a background refresh that fails",
   beforeAll(async () => {
     jest.spyOn(Date, 'now').mockImplementation(() => realNow() + hostShift);
     // STS refuses a request signed more than five minutes off its clock, and says its time in the answer's Date.
-    server = await startLocalSts({ now: () => realNow() + hostShift + stsAhead, maxClockSkewSeconds: 300 });
-    server.addRole({ arn: ROLE, trustedPrincipals: [server.baseIdentity.arn] });
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ServerAwsStsModule.configure({
-          AWS_REGION: 'us-east-1',
-          credentials: { accessKeyId: server.baseIdentity.accessKeyId, secretAccessKey: server.baseIdentity.secretAccessKey },
-          clientConfig: { endpoint: server.endpoint, maxAttempts: 1 },
-        }),
-      ],
-    }).compile();
+    ({ server, moduleRef } = await skewedApp({ now: () => realNow() + hostShift + stsAhead, maxClockSkewSeconds: 300 }));
   });
 
   afterAll(async () => {
@@ -125,7 +112,7 @@ describe("the cache on STS's clock, learned by a background refresh that fails",
     stsAhead = 15 * MINUTES;
     // Served (nothing has told the host yet), with a background refresh that STS refuses as signed too far off.
     expect(await sts.getCredentials({ roleArn: ROLE })).toBe(first);
-    for (let turn = 0; turn < 500 && sts.cache.stats().inflight > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => sts.cache.stats().inflight === 0);
     expect(sts.cache.stats()).toMatchObject({ inflight: 0, refreshFailures: 1 });
     const next = await sts.getCredentials({ roleArn: ROLE });
     expect(next).not.toBe(first);
