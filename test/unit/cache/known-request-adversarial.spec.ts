@@ -15,6 +15,13 @@ const defaults = { defaultExternalId: () => undefined, defaultSessionDuration: 3
 const ROLE = 'arn:aws:iam::123456789012:role/A';
 const statement = () => ({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' });
 const doc = (statements: unknown) => ({ Version: '2012-10-17', Statement: statements });
+const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
+const HUB = 'arn:aws:iam::999999999999:role/Hub';
+const HUB2 = 'arn:aws:iam::888888888888:role/Hub2';
+const P1 = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+const P2 = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
+const context = (user: string) => ({ providerArn: CONTEXT_PROVIDER, contextAssertion: `${user}-context` });
 
 /** The key (or refusal) of a cold preparation of the request as it is now. */
 function cold(request: AssumeRoleRequest): string {
@@ -74,8 +81,6 @@ describe('review 21: a policy object that is not what its prototype says', () =>
 });
 
 describe('review 21: a list whose iterator says something else than its indices', () => {
-  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
-  const context = (user: string) => ({ providerArn: CONTEXT_PROVIDER, contextAssertion: `${user}-context` });
   /** An array of `items` whose own iterator yields `iterated` instead (what a spread reads). */
   const iteratingAs = <T>(items: T[], iterated: T[]): T[] =>
     Object.defineProperty([...items], Symbol.iterator, { value: () => iterated[Symbol.iterator]() });
@@ -111,14 +116,7 @@ describe('review 21: a list whose iterator says something else than its indices'
 });
 
 describe('review 21: sequences of odd requests on one index, against cold preparations (fast-check)', () => {
-  const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
   const B = 'arn:aws:iam::123456789012:role/B';
-  const HUB = 'arn:aws:iam::999999999999:role/Hub';
-  const HUB2 = 'arn:aws:iam::888888888888:role/Hub2';
-  const P1 = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
-  const P2 = 'arn:aws:iam::aws:policy/AdministratorAccess';
-  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
-  const context = (user: string) => ({ providerArn: CONTEXT_PROVIDER, contextAssertion: `${user}-context` });
   const policyDoc = (resource = '*') =>
     doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }]) as { Version: string; Statement: object[] };
   const holey = <T>(item: T): T[] => {
@@ -335,12 +333,6 @@ describe('review 21: sequences of odd requests on one index, against cold prepar
 });
 
 describe('review 21: a nested value that answers differently at each read', () => {
-  const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
-  const HUB = 'arn:aws:iam::999999999999:role/Hub';
-  const HUB2 = 'arn:aws:iam::888888888888:role/Hub2';
-  const P1 = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
-  const P2 = 'arn:aws:iam::aws:policy/AdministratorAccess';
-  const CONTEXT_PROVIDER = 'arn:aws:iam::aws:contextProvider/IdentityCenter';
   type Pick = () => 0 | 1;
   const getter = <T extends object>(target: T, key: PropertyKey, values: [unknown, unknown], pick: Pick): T =>
     Object.defineProperty(target, key, { enumerable: true, configurable: true, get: () => values[pick()] });
