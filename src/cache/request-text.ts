@@ -1,3 +1,4 @@
+import { STS_LIMITS } from '../sts/sts-limits.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
 
 /**
@@ -98,6 +99,17 @@ export const TEXT_AT = Object.freeze({
   lists: 7,
 });
 
+/**
+ * The longest list a request may hold (STS's limits): a longer one is outside the text's form, and its preparation
+ * refuses it after reading one item past the limit, so a list of 2^32 − 1 holes is never walked.
+ */
+const LONGEST_LIST = Math.max(
+  STS_LIMITS.policyArns.max,
+  STS_LIMITS.tags.max,
+  STS_LIMITS.transitiveTagKeys.max,
+  STS_LIMITS.providedContexts.max,
+);
+
 /** Thrown (and caught) for a request outside the text's form. */
 const OUTSIDE = Symbol('outside');
 
@@ -154,6 +166,7 @@ function pushList(values: Array<string | number | null>, list: unknown): void {
   if (list === undefined) return void values.push(null);
   if (!Array.isArray(list)) throw OUTSIDE;
   const length = list.length;
+  if (length > LONGEST_LIST) throw OUTSIDE;
   values.push(length);
   for (let index = 0; index < length; index++) {
     const value: unknown = list[index];
@@ -168,6 +181,7 @@ function pushTags(values: Array<string | number | null>, tags: unknown): void {
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw OUTSIDE;
   const record = tags as Record<string, unknown>;
   const keys = Object.keys(record);
+  if (keys.length > LONGEST_LIST) throw OUTSIDE;
   values.push(2 * keys.length);
   for (const key of keys) {
     const value = record[key];
@@ -181,6 +195,7 @@ function pushContexts(values: Array<string | number | null>, contexts: unknown):
   if (contexts === undefined) return void values.push(null);
   if (!Array.isArray(contexts)) throw OUTSIDE;
   const length = contexts.length;
+  if (length > LONGEST_LIST) throw OUTSIDE;
   values.push(2 * length);
   for (let index = 0; index < length; index++) {
     const context: unknown = contexts[index];

@@ -102,7 +102,9 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
   // Each field is read once: a getter or a concurrent change cannot make the checks and the command disagree.
   const { externalId: ownExternalId, sessionName, tags, sourceIdentity, via } = request;
   // Copied by its indices, as the cache's text reads it: what is checked is what is sent.
-  const transitiveTagKeys = Array.isArray(request.transitiveTagKeys) ? itemsOf(request.transitiveTagKeys) : request.transitiveTagKeys;
+  const transitiveTagKeys = Array.isArray(request.transitiveTagKeys)
+    ? itemsOf(request.transitiveTagKeys, STS_LIMITS.transitiveTagKeys.max)
+    : request.transitiveTagKeys;
   const chained = via !== undefined;
   const { session, accountId } = prepareRoleSession(validate, request, chained, defaults);
   const externalId = ownExternalId ?? defaults.defaultExternalId();

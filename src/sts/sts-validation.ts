@@ -177,7 +177,7 @@ export class RequestValidator {
   providedContexts(contexts: unknown): ReadonlyArray<{ readonly ProviderArn: string; readonly ContextAssertion: string }> | undefined {
     if (contexts === undefined) return undefined;
     const { max } = STS_LIMITS.providedContexts;
-    const items = Array.isArray(contexts) ? itemsOf(contexts) : [];
+    const items = Array.isArray(contexts) ? itemsOf(contexts, max) : [];
     this.require(
       Array.isArray(contexts) && items.length <= max,
       'providedContexts',
@@ -201,7 +201,7 @@ export class RequestValidator {
   /** Checks managed policy ARNs; returns a copy of them. */
   policyArns(arns: unknown): string[] | undefined {
     if (arns === undefined) return undefined;
-    const copy = Array.isArray(arns) ? itemsOf(arns) : [];
+    const copy = Array.isArray(arns) ? itemsOf(arns, STS_LIMITS.policyArns.max) : [];
     this.require(
       Array.isArray(arns) && copy.length <= STS_LIMITS.policyArns.max,
       'policyArns',
@@ -238,7 +238,7 @@ export class RequestValidator {
     if (transitiveTagKeys !== undefined) {
       const { max } = STS_LIMITS.transitiveTagKeys;
       this.require(
-        Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max,
+        Array.isArray(transitiveTagKeys) && transitiveTagKeys.length <= max, // a copy read by itemsOf: at most max + 1
         'transitiveTagKeys',
         `must be an array of at most ${max} keys`,
       );

@@ -248,6 +248,23 @@ describe('never the wrong tenant: a global EXTERNAL_ID and requireExternalId', (
   });
 });
 
+describe('never a hang: lists as long as an array can be', () => {
+  /** 2^32 − 1 holes: walking them, or copying them, would take the process down. */
+  const endless = () => Object.assign([], { length: 2 ** 32 - 1 });
+
+  it.each(['policyArns', 'transitiveTagKeys', 'providedContexts'])(
+    'a %s of 2^32 − 1 items is refused as InvalidInput at once, nothing sent',
+    async (field) => {
+      answerEachRole();
+      const service = createService();
+      const request = { roleArn: ROLE_ARN, externalId: 'tenant-a', tags: { tenant: 'a' }, [field]: endless() } as AssumeRoleRequest;
+      expect(await rejection(service.getCredentials(request))).toMatchObject({ code: 'InvalidInput' });
+      expect(await rejection(service.assumeRole(request))).toMatchObject({ code: 'InvalidInput' });
+      expect(sent()).toHaveLength(0);
+    },
+  );
+});
+
 describe('never a hang: an MFA code function nobody answers', () => {
   it('rejects every waiting caller with a retryable TimeoutError, then lets the next caller start afresh', async () => {
     answerEachRole();
