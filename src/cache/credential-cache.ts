@@ -44,15 +44,15 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   private entries: LRUCache<string, Entry<Value>>;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<Value>>();
-  /** Access key id → cache key, so `invalidateIfCurrent` finds its entry without a scan. */
-  private keysByAccessKey = new Map<string, string>();
   /**
-   * The keys holding an entry, in the order they were first stored: `invalidateWhere` walks it across turns of the
-   * event loop (a Set's iteration survives additions and deletions; the LRU's order changes with every hit). A
-   * snapshot of the LRU's keys instead would save this Set's ~30 B per entry, but taking it holds the loop: ~15 ms
-   * per 100,000 keys on an idle machine (lru-cache's generator), far more under load.
+   * Every key holding an entry, by its credentials' access key id (a value without one, or whose access key id
+   * another key holds already, as a test's fixed answer does: by its own key): how
+   * `invalidateIfCurrent` finds its entry without a scan, and the order `invalidateWhere` walks, across turns of the
+   * event loop (a Map's iteration survives additions and deletions; the LRU's order changes with every hit). A key
+   * moves to the end when its credentials are refreshed. One index for both: a second one cost ~30 B per entry, and a
+   * snapshot of the LRU's keys instead held the loop ~15 ms per 100,000 keys (lru-cache's generator).
    */
-  private heldKeys = new Set<string>();
+  private heldKeys = new Map<string, string>();
   /** The time origin of the entries stored lately. */
   private era?: Era;
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
@@ -109,15 +109,16 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /**
    * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
    *
-   * The keys are judged in the order they were first stored, in slices of at most `INVALIDATION_SLICE` keys and
+   * The keys are judged in the order their credentials were stored (a refresh moves a key last), in slices of at most `INVALIDATION_SLICE` keys and
    * about `SLICE_BUDGET_MS` of work: the first one at once, one slice per turn of the event loop after it, so a large
    * cache (or a slow predicate) never holds the loop. Each key is judged on what it holds when its turn comes, and
    * dropped then, with any fetch of it still running (whose result is then not stored): once selected it is never
-   * served again, until a later call fetches it anew. Keys first stored while it runs are judged too, last. A
+   * served again, until a later call fetches it anew. Keys stored while it runs are judged too, last (a key refreshed
+   * after its turn, again, on its new credentials). A
    * predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
-    return judgeInSlices(this.heldKeys, (key) => {
+    return judgeInSlices(this.heldKeys.values(), (key) => {
       const entry = this.entries.peek(key);
       return entry !== undefined && predicate(infoOf(entry)) && this.invalidate(key);
     });
@@ -138,8 +139,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    */
   clear(): void {
     this.entries = this.emptyEntries();
-    this.keysByAccessKey = new Map();
-    this.heldKeys = new Set();
+    this.heldKeys = new Map();
     this.refusals.clear();
     this.inflight.clear();
     this.keepWarm?.clear();
@@ -173,7 +173,11 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
 
   /** The key holding credentials with this access key id, if any. */
   keyHolding(credentials: { accessKeyId: string }): string | undefined {
-    return this.keysByAccessKey.get(credentials?.accessKeyId);
+    const accessKeyId = credentials?.accessKeyId;
+    if (typeof accessKeyId !== 'string') return undefined;
+    const key = this.heldKeys.get(accessKeyId);
+    // Checked: a value without an access key id is held under its own key, which no access key id may name.
+    return key !== undefined && this.entries.peek(key)?.credentials.accessKeyId === accessKeyId ? key : undefined;
   }
 
   stats(): CredentialCacheStats {
@@ -186,20 +190,30 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   }
 
   private emptyEntries(): LRUCache<string, Entry<Value>> {
-    // `maxSize` with a size of 1 per entry bounds the count like `max`, without reserving memory for `max` up front.
+    // `max` reserves its tables for `maxEntries` up front (~22 B a slot), and then needs no more: ~57 B less per entry
+    // at 10,000 than `maxSize` with a size of 1 per entry, whose tables grow as plain arrays.
     return new LRUCache<string, Entry<Value>>({
-      maxSize: this.settings.maxEntries,
-      sizeCalculation: () => 1,
+      max: this.settings.maxEntries,
       dispose: (entry, key, reason) => {
-        const { accessKeyId } = entry.credentials;
-        if (accessKeyId !== undefined && this.keysByAccessKey.get(accessKeyId) === key) this.keysByAccessKey.delete(accessKeyId);
-        if (reason !== 'set') {
-          this.keepWarm?.forget(key);
-          this.heldKeys.delete(key);
-        }
+        this.release(key, entry.credentials);
+        if (reason !== 'set') this.keepWarm?.forget(key);
         if (reason === 'evict') this.evictions.forCapacity(entry, this.clock.now());
       },
     });
+  }
+
+  /** Files `key`, just stored with `value`, in `heldKeys` (last: it was released when its previous value left). */
+  private hold(key: string, value: Value): void {
+    const { accessKeyId } = value;
+    const holder = accessKeyId === undefined ? undefined : this.heldKeys.get(accessKeyId);
+    this.heldKeys.set(accessKeyId === undefined || holder !== undefined ? key : accessKeyId, key);
+  }
+
+  /** Takes `key`, whose `value` is leaving, out of `heldKeys`, wherever `hold` filed it. */
+  private release(key: string, value: Value): void {
+    const { accessKeyId } = value;
+    if (accessKeyId !== undefined && this.heldKeys.get(accessKeyId) === key) this.heldKeys.delete(accessKeyId);
+    else if (this.heldKeys.get(key) === key) this.heldKeys.delete(key);
   }
 
   /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
@@ -260,11 +274,10 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
-      this.heldKeys.add(lookup.key);
       this.era = Era.at(now, this.era);
       this.entries.set(lookup.key, new Entry(lookup, credentials, this.era, { mandatoryAt, refreshAt, usedAt }));
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
-      if (credentials.accessKeyId !== undefined) this.keysByAccessKey.set(credentials.accessKeyId, lookup.key);
+      this.hold(lookup.key, credentials);
       this.refusals.delete(lookup.key);
     }
     this.emit({ type: 'refresh-succeeded', ...info, expiration: credentials.expiration, background });
