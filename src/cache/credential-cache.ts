@@ -40,8 +40,13 @@ const REFUSAL_MEMORY_ENTRIES = 1_000;
  *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
 export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
-  /** Replaced whole by `clear()`: dropping 100,000 entries one by one held the event loop ~60 ms. */
-  private entries: LRUCache<string, Entry<Value>>;
+  /** What the cache holds before its first store: empty, and never stored into (`store` replaces it first). */
+  private readonly nothingHeld = new LRUCache<string, Entry<Value>>({ max: 1 });
+  /**
+   * `nothingHeld` until the first entry is stored, then an LRU sized for `maxEntries` (`entriesFor`); replaced whole
+   * by `clear()`: dropping 100,000 entries one by one held the event loop ~60 ms.
+   */
+  private entries = this.nothingHeld;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<Value>>();
   /**
@@ -66,7 +71,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     private readonly emit: (event: CacheEvent) => void,
     private readonly clock: CacheClock = { now: () => Date.now(), random: () => Math.random() },
   ) {
-    this.entries = this.emptyEntries();
     this.evictions = new Evictions(settings, emit);
     if (settings.keepWarm)
       this.keepWarm = new KeepWarm(settings.keepWarm, {
@@ -138,7 +142,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    * whatever the size: the entries and their index are replaced, not emptied one by one (dropping emits nothing).
    */
   clear(): void {
-    this.entries = this.emptyEntries();
+    this.entries = this.nothingHeld;
     this.heldKeys = new Map();
     this.refusals.clear();
     this.inflight.clear();
@@ -189,9 +193,13 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     return unexpiredIn(this.entries.values(), this.settings, now);
   }
 
-  private emptyEntries(): LRUCache<string, Entry<Value>> {
-    // `max` reserves its tables for `maxEntries` up front (~22 B a slot), and then needs no more: ~57 B less per entry
-    // at 10,000 than `maxSize` with a size of 1 per entry, whose tables grow as plain arrays.
+  /**
+   * The LRU that holds entries. `max` reserves lru-cache's tables for `maxEntries` (~22 B a slot: 220 KB at 10,000)
+   * when made, on the first store, and needs no more: ~57 B less per entry at 10,000 than a `maxSize` of one per entry,
+   * whose tables grow as plain arrays. A cache that never stores (a service's web identity tokens, mostly) reserves
+   * nothing.
+   */
+  private entriesFor(): LRUCache<string, Entry<Value>> {
     return new LRUCache<string, Entry<Value>>({
       max: this.settings.maxEntries,
       dispose: (entry, key, reason) => {
@@ -275,6 +283,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
       const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
       this.era = Era.at(now, this.era);
+      if (this.entries === this.nothingHeld) this.entries = this.entriesFor();
       this.entries.set(lookup.key, new Entry(lookup, credentials, this.era, { mandatoryAt, refreshAt, usedAt }));
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
       this.hold(lookup.key, credentials);

@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
 import type { CacheLookup } from '../cache/cache-entry.js';
+import { cacheKeyOf } from '../cache/cache-key.js';
 import { CredentialCache, type CacheClock } from '../cache/credential-cache.js';
 import type { ResolvedStsConfig } from '../config/server-aws-sts.config.js';
 import { RequestValidator, validateWebIdentityTokenRequest } from '../sts/sts-validation.js';
@@ -69,7 +69,7 @@ export class CachedWebIdentityTokens {
       (input.Tags ?? []).map(({ Key, Value }) => [Key, Value]).sort(([a], [b]) => String(a).localeCompare(String(b))),
     ]);
     return {
-      key: hash('sha256', `${this.baseIdentityTag}token${canonical}`, 'base64url'),
+      key: cacheKeyOf(`${this.baseIdentityTag}token${canonical}`),
       load: () => this.fetch(frozen),
       // Tokens name no role: the entry facts are empty (they reach no event).
       info: { roleArn: '', accountId: '' },

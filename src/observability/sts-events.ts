@@ -24,7 +24,7 @@ export interface StsCallEvent {
 
 /** Non-secret facts about a cached credential set. */
 export interface CacheEntryInfo {
-  /** The cache key: a SHA-256 hash of every credential-affecting input (no secret or ExternalId in plain text). */
+  /** The cache key: a SHA-256 hash (its first 128 bits) of every credential-affecting input (no secret or ExternalId in it). */
   key: string;
   /** The role the credentials are for. */
   roleArn: string;

@@ -385,13 +385,18 @@ describe('sized for many tenants', () => {
     expect(logger.lines.filter((line) => line.includes('maxEntries'))).toEqual([]);
   });
 
-  it('reserves no memory up front for maxEntries: an empty service at the highest bound stays small', () => {
+  it('reserves memory for maxEntries only once it holds credentials: ~28 B a slot at the highest bound, empty services nothing', async () => {
+    answerEachRole();
     global.gc?.();
-    const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const heap = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = heap();
     const services = Array.from({ length: 3 }, () => createService({ cache: { maxEntries: 1_000_000 } }));
-    const grown = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - before;
-    expect(services).toHaveLength(3);
-    expect(grown).toBeLessThan(8 * 1024 * 1024); // lru-cache's `max` would reserve ~24 MB per service here
+    expect(heap() - before).toBeLessThan(8 * 1024 * 1024); // lru-cache's `max` would reserve ~28 MB per cache here
+    const beforeUse = heap();
+    await services[0].getCredentials({ roleArn: ROLE_ARN });
+    const reserved = heap() - beforeUse;
+    expect(reserved).toBeGreaterThan(20 * 1_000_000); // the tables of one cache, for 1,000,000 entries…
+    expect(reserved).toBeLessThan(40 * 1_000_000); // …and no more: its web identity tokens' cache reserves nothing
   });
 });
 

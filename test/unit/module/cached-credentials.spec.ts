@@ -141,7 +141,7 @@ describe('credential cache: keys', () => {
     await service.getCredentials({ roleArn: ROLE_ARN, externalId: 'secret-external-id' });
     expect(JSON.stringify(events)).not.toContain('secret-external-id');
     const keys = events.filter((event): event is CacheEvent => 'key' in event).map((event) => event.key);
-    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
 
