@@ -74,19 +74,16 @@ export class Entry<Value extends CachedValue> {
    */
   readonly settled: Promise<Value>;
   private readonly mandatoryIn: number;
-  private readonly refreshIn: number;
-  private retryIn = 0;
-  private usedIn: number;
+  private refreshIn: number;
 
   constructor(
     readonly lookup: CacheLookup<Value>,
     readonly credentials: Value,
-    private readonly era: Era,
-    times: { mandatoryAt: number; refreshAt: number; usedAt: number },
+    protected readonly era: Era,
+    times: { mandatoryAt: number; refreshAt: number },
   ) {
     this.mandatoryIn = offset(times.mandatoryAt, era.epoch);
     this.refreshIn = offset(times.refreshAt, era.epoch);
-    this.usedIn = offset(times.usedAt, era.epoch);
     this.settled = Promise.resolve(credentials);
   }
 
@@ -95,21 +92,29 @@ export class Entry<Value extends CachedValue> {
     return this.era.epoch + this.mandatoryIn;
   }
 
-  /** From here on one background refresh may run. */
+  /**
+   * From here on one background refresh may run: the advisory window's start, then, after a failed refresh, the end
+   * of its backoff (always later: a refresh runs only once due).
+   */
   get refreshAt(): number {
     return this.era.epoch + this.refreshIn;
   }
 
-  /** No refresh before this time (backoff after a failure); 0 until the first failure. */
-  get retryAt(): number {
-    return this.failures === 0 ? 0 : this.era.epoch + this.retryIn;
+  set refreshAt(time: number) {
+    this.refreshIn = offset(time, this.era.epoch);
+  }
+}
+
+/** An entry of a cache with keep-warm, which refreshes only the entries used lately: it knows when it last was. */
+export class WarmEntry<Value extends CachedValue> extends Entry<Value> {
+  private usedIn: number;
+
+  constructor(lookup: CacheLookup<Value>, credentials: Value, era: Era, times: { mandatoryAt: number; refreshAt: number; usedAt: number }) {
+    super(lookup, credentials, era, times);
+    this.usedIn = offset(times.usedAt, era.epoch);
   }
 
-  set retryAt(time: number) {
-    this.retryIn = offset(time, this.era.epoch);
-  }
-
-  /** The last lookup that was served it (keep-warm refreshes only entries used lately). */
+  /** The last lookup that was served it. */
   get usedAt(): number {
     return this.era.epoch + this.usedIn;
   }

@@ -1,5 +1,12 @@
 import { hash } from 'node:crypto';
-import { canonicalOf, hasTokenCode, prepareAssumeRole, type PreparedAssumeRole, type RequestDefaults } from '../sts/role-request.js';
+import {
+  canonicalOf,
+  defaultDuration,
+  hasTokenCode,
+  prepareAssumeRole,
+  type PreparedAssumeRole,
+  type RequestDefaults,
+} from '../sts/role-request.js';
 import type { AssumeRoleRequest } from '../sts/sts-request.types.js';
 import { knownRequestOf, matchesKnown, type KnownRequest } from './known-request.js';
 import { requestOfText, requestText, TEXT_AT } from './request-text.js';
@@ -31,19 +38,35 @@ interface KnownSlot<T> {
   readonly next: KnownSlot<T> | undefined;
 }
 
-/** One plain request remembered: its ExternalId and duration as given, what it resolves to, the role's next one. */
-interface PlainSlot<T> {
-  readonly externalId: unknown;
-  readonly durationSeconds: unknown;
-  readonly value: T;
-  readonly next: PlainSlot<T> | undefined;
+/**
+ * What the index reads on what a plain request resolves to, and keeps there: the values it sends (a plain request is
+ * compared with them) and the next plain request of its role ARN (a chain through the values: no slot per tenant).
+ */
+export interface PlainIndexed<T> {
+  readonly ExternalId: string | undefined;
+  readonly DurationSeconds: number;
+  /** Whether the ExternalId is the request's own (else `EXTERNAL_ID`'s, or none). */
+  readonly ownExternalId: boolean;
+  nextOfRole: T | undefined;
+}
+
+/**
+ * Whether a plain request given this ExternalId and duration (as given: any type) sends what `value` sends, and so
+ * means its key: its own ExternalId, or none given where `value`'s is not its own; the duration given, or none where
+ * `value`'s is the default. Only values `value` was prepared from, and so validated, can be equal.
+ */
+function sendsAsGiven<T>(value: PlainIndexed<T>, externalId: unknown, durationSeconds: unknown, byDefault: number): boolean {
+  return (
+    (value.ownExternalId ? value.ExternalId === externalId : externalId === undefined) &&
+    (durationSeconds === undefined ? byDefault : durationSeconds) === value.DurationSeconds
+  );
 }
 
 /**
  * Turns requests into what the cache needs (the prepared request and its key, wrapped by `describe`), remembering
  * the result for requests seen before, so a hit is neither validated, serialised nor hashed again:
  * - a plain request (role ARN, ExternalId, duration, nothing else) by those three values (a map by role ARN, then a
- *   chain of at most `MAX_PLAIN_CHAIN`: no map per tenant);
+ *   chain of at most `MAX_PLAIN_CHAIN` through the values themselves, `PlainIndexed`: no map and no slot per tenant);
  * - any other by the values of its text (`KnownRequest`), a chain of at most `MAX_KNOWN_CHAIN` per role ARN, each
  *   compared with the live request field by field (`matchesKnown`: nothing built, nothing serialised);
  * - past those chains, by its text (`requestText`: one pass over the live object, no copy).
@@ -54,22 +77,26 @@ interface PlainSlot<T> {
  * The memory lives in this process only, in private fields `util.inspect` does not show, and is dropped whole when
  * it outgrows `maxSize`.
  */
-export class PreparedRequestIndex<T> {
-  /** Plain requests: role ARN → the (ExternalId, duration) pairs asked of it, a short chain (no map per tenant). */
-  readonly #plain = new Map<unknown, PlainSlot<T>>();
+export class PreparedRequestIndex<T extends PlainIndexed<T>> {
+  /** Plain requests: role ARN → the last one asked of it, whose `nextOfRole` chain holds the others (a few). */
+  readonly #plain = new Map<unknown, T>();
   /** Requests that are not plain: role ARN → the requests asked of it, a short chain of their values. */
   readonly #known = new Map<unknown, KnownSlot<T>>();
   readonly #byText = new Map<string, T>();
   /** By key: a request prepared anew (outside the text's form, or a role-chaining hop) that means a known one. */
   readonly #byKey = new Map<string, T>();
   #size = 0;
+  /** The duration a plain request sends when it gives none (seconds). */
+  readonly #defaultDuration: number;
 
   constructor(
     private readonly defaults: RequestDefaults,
     private readonly maxSize: number,
     private readonly keyOf: (prepared: PreparedAssumeRole) => string,
     private readonly describe: (prepared: PreparedAssumeRole, key: string) => T,
-  ) {}
+  ) {
+    this.#defaultDuration = defaultDuration(defaults);
+  }
 
   /** What the cache needs for this request; throws `StsValidationError` for a request STS would refuse. */
   resolve(request: AssumeRoleRequest): T {
@@ -88,16 +115,20 @@ export class PreparedRequestIndex<T> {
       request.mfa === undefined &&
       request.via === undefined;
     if (!plain) return this.#ofKnown(request, roleArn);
-    const first = this.#plain.get(roleArn);
     let chained = 0;
-    for (let slot = first; slot !== undefined; slot = slot.next, chained++) {
-      if (slot.externalId === externalId && slot.durationSeconds === durationSeconds) return slot.value;
+    for (let value = this.#plain.get(roleArn); value !== undefined; value = value.nextOfRole, chained++) {
+      if (sendsAsGiven(value, externalId, durationSeconds, this.#defaultDuration)) return value;
     }
     // A role asked with many ExternalIds or durations: those go by their text, so no walk grows long.
     if (chained >= MAX_PLAIN_CHAIN) return this.#ofText(request);
-    // Prepared from the three values just read, so what is remembered under them is exactly what they mean.
-    const value = this.#remembered(prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults), false);
-    this.#plain.set(roleArn, { externalId, durationSeconds, value, next: this.#plain.get(roleArn) });
+    // Prepared from the three values just read, so what is found under them is exactly what they mean.
+    const prepared = prepareAssumeRole({ roleArn, externalId, durationSeconds }, this.defaults);
+    this.#makeRoom();
+    // A value of its own (never one remembered by key, which may be linked in a chain already), linked to the role's
+    // chain as it is after making room (which may have dropped the whole memory).
+    const value = this.describe(prepared, this.keyOf(prepared));
+    value.nextOfRole = this.#plain.get(roleArn);
+    this.#plain.set(roleArn, value);
     this.#size++;
     return value;
   }
@@ -167,11 +198,8 @@ export class PreparedRequestIndex<T> {
     if (this.#size >= this.maxSize) this.clear();
   }
 
-  /**
-   * What the cache needs for a request just prepared: the one already described under its key, or a new one. A plain
-   * request's is found by its three values from then on, so it is not indexed by key too (`byKey`: false).
-   */
-  #remembered(prepared: PreparedAssumeRole, byKey = true): T {
+  /** What the cache needs for a request just prepared: the one already described under its key, or a new one. */
+  #remembered(prepared: PreparedAssumeRole): T {
     const key = this.keyOf(prepared);
     // An MFA code is no part of the key but is part of what is sent: each such request is described anew.
     if (hasTokenCode(prepared)) return this.describe(prepared, key);
@@ -179,10 +207,8 @@ export class PreparedRequestIndex<T> {
     if (known !== undefined) return known;
     this.#makeRoom();
     const described = this.describe(prepared, key);
-    if (byKey) {
-      this.#byKey.set(key, described);
-      this.#size++;
-    }
+    this.#byKey.set(key, described);
+    this.#size++;
     return described;
   }
 }

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { Entry, Era, expiryOf, infoOf, unexpiredIn, type CachedValue, type CacheLookup } from './cache-entry.js';
+import { Entry, Era, expiryOf, infoOf, unexpiredIn, WarmEntry, type CachedValue, type CacheLookup } from './cache-entry.js';
 import type { CredentialCacheStats } from './credential-cache-stats.js';
 import { Evictions } from './evictions.js';
+import { HeldKeys } from './held-keys.js';
 import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
 import { judgeInSlices } from './sliced-walk.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
@@ -40,24 +41,14 @@ const REFUSAL_MEMORY_ENTRIES = 1_000;
  *   refreshes entries used within `idleSeconds` as their advisory window opens, even if no caller comes.
  */
 export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
-  /** What the cache holds before its first store: empty, and never stored into (`store` replaces it first). */
+  /** What the cache holds before its first store: empty, never stored into (`store` replaces it first). */
   private readonly nothingHeld = new LRUCache<string, Entry<Value>>({ max: 1 });
-  /**
-   * `nothingHeld` until the first entry is stored, then an LRU sized for `maxEntries` (`entriesFor`); replaced whole
-   * by `clear()`: dropping 100,000 entries one by one held the event loop ~60 ms.
-   */
+  /** Sized for `maxEntries` at the first store (`entriesFor`); replaced whole by `clear()` (dropping 100,000 one by one held the loop ~60 ms). */
   private entries = this.nothingHeld;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<Value>>();
-  /**
-   * Every key holding an entry, by its credentials' access key id (a value without one, or whose access key id
-   * another key holds already, as a test's fixed answer does: by its own key): how
-   * `invalidateIfCurrent` finds its entry without a scan, and the order `invalidateWhere` walks, across turns of the
-   * event loop (a Map's iteration survives additions and deletions; the LRU's order changes with every hit). A key
-   * moves to the end when its credentials are refreshed. One index for both: a second one cost ~30 B per entry, and a
-   * snapshot of the LRU's keys instead held the loop ~15 ms per 100,000 keys (lru-cache's generator).
-   */
-  private heldKeys = new Map<string, string>();
+  /** The keys holding an entry, by access key id, in the order `invalidateWhere` walks them (`HeldKeys`). */
+  private heldKeys = new HeldKeys();
   /** The time origin of the entries stored lately. */
   private era?: Era;
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
@@ -87,7 +78,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     this.hitOptions.status = undefined;
     if (entry !== undefined && now < entry.mandatoryAt) {
       this.counters.hits++;
-      if (this.keepWarm !== undefined) entry.usedAt = now; // only keep-warm asks when an entry was last used
+      if (this.keepWarm !== undefined) (entry as WarmEntry<Value>).usedAt = now; // only keep-warm asks when an entry was last used
       if (entry.failures > 0) this.counters.staleServed++;
       if (this.refreshDue(entry, now)) {
         this.fetch(lookup, entry, true).catch(() => undefined); // callers keep the cached credentials; failures are counted and emitted
@@ -122,7 +113,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    * predicate that throws rejects the promise; what earlier slices dropped stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
-    return judgeInSlices(this.heldKeys.values(), (key) => {
+    return judgeInSlices(this.heldKeys.keys(), (key) => {
       const entry = this.entries.peek(key);
       return entry !== undefined && predicate(infoOf(entry)) && this.invalidate(key);
     });
@@ -143,7 +134,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
    */
   clear(): void {
     this.entries = this.nothingHeld;
-    this.heldKeys = new Map();
+    this.heldKeys = new HeldKeys();
     this.refusals.clear();
     this.inflight.clear();
     this.keepWarm?.clear();
@@ -179,8 +170,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   keyHolding(credentials: { accessKeyId: string }): string | undefined {
     const accessKeyId = credentials?.accessKeyId;
     if (typeof accessKeyId !== 'string') return undefined;
-    const key = this.heldKeys.get(accessKeyId);
-    // Checked: a value without an access key id is held under its own key, which no access key id may name.
+    const key = this.heldKeys.filedUnder(accessKeyId);
     return key !== undefined && this.entries.peek(key)?.credentials.accessKeyId === accessKeyId ? key : undefined;
   }
 
@@ -203,25 +193,11 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     return new LRUCache<string, Entry<Value>>({
       max: this.settings.maxEntries,
       dispose: (entry, key, reason) => {
-        this.release(key, entry.credentials);
+        this.heldKeys.release(key, entry.credentials);
         if (reason !== 'set') this.keepWarm?.forget(key);
         if (reason === 'evict') this.evictions.forCapacity(entry, this.clock.now());
       },
     });
-  }
-
-  /** Files `key`, just stored with `value`, in `heldKeys` (last: it was released when its previous value left). */
-  private hold(key: string, value: Value): void {
-    const { accessKeyId } = value;
-    const holder = accessKeyId === undefined ? undefined : this.heldKeys.get(accessKeyId);
-    this.heldKeys.set(accessKeyId === undefined || holder !== undefined ? key : accessKeyId, key);
-  }
-
-  /** Takes `key`, whose `value` is leaving, out of `heldKeys`, wherever `hold` filed it. */
-  private release(key: string, value: Value): void {
-    const { accessKeyId } = value;
-    if (accessKeyId !== undefined && this.heldKeys.get(accessKeyId) === key) this.heldKeys.delete(accessKeyId);
-    else if (this.heldKeys.get(key) === key) this.heldKeys.delete(key);
   }
 
   /** Keep-warm's refresh of `key`: started only for an entry due, used within `idleSeconds`, and not refreshing already. */
@@ -229,13 +205,13 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
     const entry = this.entries.peek(key);
     const now = this.clock.now();
     if (entry === undefined || now >= entry.mandatoryAt || !this.refreshDue(entry, now)) return undefined;
-    if (now - entry.usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
+    if (now - (entry as WarmEntry<Value>).usedAt > this.settings.keepWarm!.idleSeconds * 1000) return undefined;
     return this.fetch(entry.lookup, entry, true);
   }
 
   /** Whether a background refresh of a servable entry may start now: in its advisory window, past any backoff, none running. */
   private refreshDue(entry: Entry<Value>, now: number): boolean {
-    return now >= entry.refreshAt && now >= entry.retryAt && entry.lookup.refreshAhead && !this.inflight.has(entry.lookup.key);
+    return now >= entry.refreshAt && entry.lookup.refreshAhead && !this.inflight.has(entry.lookup.key);
   }
 
   private forget(key: string): void {
@@ -281,12 +257,17 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       // Adopted credentials may be halfway through their life already: their windows run from when STS issued them.
       const issuedAt = Math.min(now, lookup.issuedAt?.(credentials) ?? now);
       const refreshAt = refreshTime(this.settings, issuedAt, expiresAt, mandatoryAt, this.clock.random());
-      const usedAt = background ? (this.entries.peek(lookup.key)?.usedAt ?? now) : now;
       this.era = Era.at(now, this.era);
       if (this.entries === this.nothingHeld) this.entries = this.entriesFor();
-      this.entries.set(lookup.key, new Entry(lookup, credentials, this.era, { mandatoryAt, refreshAt, usedAt }));
+      const times = { mandatoryAt, refreshAt };
+      // With keep-warm, an entry knows when it was last served (a background refresh keeps that time).
+      const previous = background ? (this.entries.peek(lookup.key) as WarmEntry<Value> | undefined) : undefined;
+      const entry = this.keepWarm
+        ? new WarmEntry(lookup, credentials, this.era, { ...times, usedAt: previous?.usedAt ?? now })
+        : new Entry(lookup, credentials, this.era, times);
+      this.entries.set(lookup.key, entry);
       if (lookup.refreshAhead) this.keepWarm?.schedule(lookup.key, refreshAt);
-      this.hold(lookup.key, credentials);
+      this.heldKeys.hold(lookup.key, credentials);
       this.refusals.delete(lookup.key);
     }
     this.emit({ type: 'refresh-succeeded', ...info, expiration: credentials.expiration, background });
@@ -304,8 +285,8 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
       if (lookup.rememberRefusals) this.refusals.set(info.key, { error, until: now + REFUSAL_MEMORY_MS * (1 + this.clock.random()) });
     } else if (entry !== undefined && now < entry.mandatoryAt) {
       entry.failures++;
-      entry.retryAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
-      if (entry.lookup.refreshAhead && entry.retryAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.retryAt);
+      entry.refreshAt = Math.min(now + backoffAfter(entry.failures, this.clock.random()), entry.mandatoryAt);
+      if (entry.lookup.refreshAhead && entry.refreshAt < entry.mandatoryAt) this.keepWarm?.schedule(info.key, entry.refreshAt);
     } else if (entry !== undefined && now >= expiryOf(entry, this.settings)) {
       this.evict(entry, 'expired');
     }

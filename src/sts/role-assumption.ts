@@ -38,32 +38,32 @@ export class RoleAssumption {
       }
       // Last, so a one-time code is not spent on a request refused above.
       const tokenCode = await resolveTokenCode(validate, prepared.tokenCode);
-      const sessionName = prepared.input.RoleSessionName ?? this.generateSessionName();
+      // Read once: a cached plain request builds its input when asked.
+      const { input, accountId } = prepared;
+      const sessionName = input.RoleSessionName ?? this.generateSessionName();
       const command = new AssumeRoleCommand({
-        ...prepared.input,
-        ...roleSessionCommandInput(prepared.input),
-        Tags: prepared.input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
-        TransitiveTagKeys: prepared.input.TransitiveTagKeys && [...prepared.input.TransitiveTagKeys],
-        ProvidedContexts: prepared.input.ProvidedContexts?.map(({ ProviderArn, ContextAssertion }) => ({ ProviderArn, ContextAssertion })),
+        ...input,
+        ...roleSessionCommandInput(input),
+        Tags: input.Tags?.map(({ Key, Value }) => ({ Key, Value })),
+        TransitiveTagKeys: input.TransitiveTagKeys && [...input.TransitiveTagKeys],
+        ProvidedContexts: input.ProvidedContexts?.map(({ ProviderArn, ContextAssertion }) => ({ ProviderArn, ContextAssertion })),
         RoleSessionName: sessionName,
         TokenCode: tokenCode,
       });
       const context: CallContext = {
         logFailure: !probe,
-        roleArn: prepared.input.RoleArn,
-        accountId: prepared.accountId,
+        roleArn: input.RoleArn,
+        accountId,
         sessionName,
-        sourceIdentity: prepared.input.SourceIdentity,
-        secrets: [
-          prepared.input.ExternalId,
-          tokenCode,
-          ...(prepared.input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion),
-        ].filter((secret): secret is string => secret !== undefined),
+        sourceIdentity: input.SourceIdentity,
+        secrets: [input.ExternalId, tokenCode, ...(input.ProvidedContexts ?? []).map(({ ContextAssertion }) => ContextAssertion)].filter(
+          (secret): secret is string => secret !== undefined,
+        ),
         signal,
       };
       const client = prepared.via ? this.sts.signedBy(await this.hopCredentials(prepared.via)) : undefined;
       const output = await this.sts.send('AssumeRole', command, context, client);
-      return toCredentials('AssumeRole', output, prepared.accountId);
+      return toCredentials('AssumeRole', output, accountId);
     });
   }
 

@@ -23,8 +23,13 @@ export function sessionDuration(validate: RequestValidator, requested: unknown, 
   const cap = STS_LIMITS.roleChainingMaxDuration;
   if (chained && requested !== undefined)
     validate.integer(requested, 'durationSeconds', min, cap, { why: ' (role chaining limits sessions to one hour)' });
-  const duration = (requested as number | undefined) ?? Math.min(defaults.defaultSessionDuration, ceiling);
+  const duration = (requested as number | undefined) ?? defaultDuration(defaults);
   return chained ? Math.min(duration, cap) : duration;
+}
+
+/** The duration of a session asked without one, unchained (seconds): `DEFAULT_SESSION_DURATION`, within the ceiling. */
+export function defaultDuration(defaults: RequestDefaults): number {
+  return Math.min(defaults.defaultSessionDuration, STS_LIMITS.roleDuration.max, defaults.maxSessionDuration);
 }
 
 /** The inputs AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML share, validated and in their wire form. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
+import { hashKey } from '../../../src/cache/cache-key';
+import { keyIndex as serviceKeyIndex } from '../../support/key-index';
 import { prepareAssumeRole, type RequestDefaults } from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
 
@@ -14,12 +15,7 @@ const BASE = 'b"instance-1"';
 
 /** The index the service uses, for the keys alone. */
 const keyIndex = (base = BASE, maxSize = 1_000) => {
-  const index = new PreparedRequestIndex(
-    defaults,
-    maxSize,
-    (prepared) => hashKey(base, prepared),
-    (_prepared, key) => key,
-  );
+  const index = serviceKeyIndex(defaults, maxSize, base);
   return { keyOf: (request: AssumeRoleRequest) => index.resolve(request) };
 };
 /** The key computed cold, straight from the prepared request. */

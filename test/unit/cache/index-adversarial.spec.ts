@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
+import { hashKey } from '../../../src/cache/cache-key';
+import { lookupIndex } from '../../support/key-index';
 import * as roleRequest from '../../../src/sts/role-request';
-import type { PreparedAssumeRole } from '../../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../../src';
 
 jest.mock('../../../src/sts/role-request', () => {
@@ -24,14 +24,10 @@ function outcome(request: AssumeRoleRequest): string {
   }
 }
 const indexOf = (maxSize = 1_000) => {
-  const index = new PreparedRequestIndex<{ key: string; prepared: PreparedAssumeRole }>(
-    defaults,
-    maxSize,
-    (prepared) => hashKey(BASE, prepared),
-    (prepared, key) => ({ key, prepared }),
-  );
+  const index = lookupIndex(defaults, maxSize, BASE);
   return (request: AssumeRoleRequest) => {
     try {
+      // The lookup is the request as prepared: what it sends hashes to the key it is cached under.
       const { key, prepared } = index.resolve(request);
       expect(hashKey(BASE, prepared)).toBe(key);
       return key;

@@ -5,7 +5,8 @@
  * `prepareAssumeRole` of it gives.
  */
 import fc from 'fast-check';
-import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
+import { hashKey } from '../../../src/cache/cache-key';
+import { keyIndex } from '../../support/key-index';
 import { knownRequestOf, matchesKnown } from '../../../src/cache/known-request';
 import { requestText } from '../../../src/cache/request-text';
 import { prepareAssumeRole } from '../../../src/sts/role-request';
@@ -34,12 +35,7 @@ function cold(request: AssumeRoleRequest): string {
 
 /** An index whose answers are checked to be its keys. */
 function indexOf(maxSize = 1_000): (request: AssumeRoleRequest) => string {
-  const index = new PreparedRequestIndex(
-    defaults,
-    maxSize,
-    (prepared) => hashKey('b', prepared),
-    (_prepared, key) => key,
-  );
+  const index = keyIndex(defaults, maxSize, 'b');
   return (request) => {
     try {
       return index.resolve(request);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
+import { keyIndex } from '../../support/key-index';
 import { knownRequestOf, matchesKnown } from '../../../src/cache/known-request';
 import { requestText } from '../../../src/cache/request-text';
 import type { AssumeRoleRequest } from '../../../src';
@@ -103,12 +103,7 @@ describe('a known request', () => {
   });
 
   it('is what a hit of a request with tags, a policy object and a hop is found by: nothing is serialised', () => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+    const index = keyIndex(defaults, 1_000, 'b');
     const scoped = (): AssumeRoleRequest => ({
       roleArn: ROLE,
       externalId: 'tenant-a',
@@ -128,19 +123,8 @@ describe('a known request', () => {
   });
 
   it('past 16 requests of one role, the rest are found by their text, each with its own key', () => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
-    const cold = (user: number) =>
-      new PreparedRequestIndex(
-        defaults,
-        1_000,
-        (prepared) => hashKey('b', prepared),
-        (_prepared, key) => key,
-      ).resolve({ roleArn: ROLE, sourceIdentity: `user-${user}` });
+    const index = keyIndex(defaults, 1_000, 'b');
+    const cold = (user: number) => keyIndex(defaults, 1_000, 'b').resolve({ roleArn: ROLE, sourceIdentity: `user-${user}` });
     const keys = Array.from({ length: 40 }, (_, user) => index.resolve({ roleArn: ROLE, sourceIdentity: `user-${user}` }));
     expect(new Set(keys).size).toBe(40);
     for (let user = 39; user >= 0; user--) expect(index.resolve({ roleArn: ROLE, sourceIdentity: `user-${user}` })).toBe(cold(user));

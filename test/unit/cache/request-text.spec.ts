@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PreparedRequestIndex, hashKey } from '../../../src/cache/cache-key';
+import { keyIndex } from '../../support/key-index';
 import { NOT_PLAIN_FIELDS, requestOfText, requestText } from '../../../src/cache/request-text';
 import { jsonShapeOf, sameJson } from '../../../src/cache/same-json';
 import * as roleRequest from '../../../src/sts/role-request';
@@ -133,12 +133,7 @@ describe('request texts', () => {
 
 describe('the index of prepared requests', () => {
   it('answers a request whose text it knows without preparing (validating, serialising) it again', () => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+    const index = keyIndex(defaults, 1_000, 'b');
     const first = index.resolve(scoped());
     const before = prepareCalls();
     for (let i = 0; i < 10; i++) expect(index.resolve(scoped())).toBe(first);
@@ -146,12 +141,7 @@ describe('the index of prepared requests', () => {
   });
 
   it('validates a request whose text is new, even when it means the same as one it knows', () => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+    const index = keyIndex(defaults, 1_000, 'b');
     const key = index.resolve(scoped());
     const before = prepareCalls();
     const reordered = { ...scoped(), tags: { team: 'x', tier: 'gold', region: 'eu', plan: 'pro', tenant: 'a' } };
@@ -163,13 +153,7 @@ describe('the index of prepared requests', () => {
 });
 
 describe('a policy given as an object', () => {
-  const index = () =>
-    new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+  const index = () => keyIndex(defaults, 1_000, 'b');
 
   it('is compared on a hit, not serialised: JSON.stringify never sees the policy object of a known request', () => {
     const keys = index();
@@ -263,12 +247,7 @@ describe('no field of a request is left out of its key', () => {
   };
 
   it.each(NOT_PLAIN_FIELDS.map((field) => [field]))("a request with %s set is not served the plain request's key", (field) => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+    const index = keyIndex(defaults, 1_000, 'b');
     const plainKey = index.resolve({ roleArn: ROLE, externalId: 'tenant-a' });
     const withField = { roleArn: ROLE, externalId: 'tenant-a', [field]: valueOf[field] } as AssumeRoleRequest;
     // Another key, or a refusal (transitiveTagKeys without tags): never the plain request's credentials.
@@ -284,12 +263,7 @@ describe('no field of a request is left out of its key', () => {
   });
 
   it("provided contexts are part of the text: two users' contexts never share a key", () => {
-    const index = new PreparedRequestIndex(
-      defaults,
-      1_000,
-      (prepared) => hashKey('b', prepared),
-      (_prepared, key) => key,
-    );
+    const index = keyIndex(defaults, 1_000, 'b');
     const asUser = (assertion: string): AssumeRoleRequest => ({
       roleArn: ROLE,
       sessionName: 'tip',
