@@ -192,4 +192,48 @@ describe('plain requests', () => {
     for (let pass = 0; pass < 2; pass++) for (const r of requests) expect(index.keyOf(r)).toBe(coldKey(r));
     expect(new Set(requests.map((r) => index.keyOf(r))).size).toBe(30);
   });
+
+  /** Plain requests that send the same, or nearly, in every order of asking; `null`/objects where a value belongs. */
+  const ROLE_A = 'arn:aws:iam::123456789012:role/A';
+  const nearlyAlike: Array<[string, AssumeRoleRequest]> = [
+    ['no ExternalId (the config default is sent)', { roleArn: ROLE_A }],
+    ["the config default's ExternalId given as its own", { roleArn: ROLE_A, externalId: defaults.externalId }],
+    ['another ExternalId', { roleArn: ROLE_A, externalId: 'tenant-1' }],
+    ['the default duration given', { roleArn: ROLE_A, durationSeconds: 3600 }],
+    ['the default duration given, with an ExternalId', { roleArn: ROLE_A, externalId: 'tenant-1', durationSeconds: 3600 }],
+    ['another duration', { roleArn: ROLE_A, externalId: 'tenant-1', durationSeconds: 1800 }],
+    ['a duration as text', { roleArn: ROLE_A, externalId: 'tenant-1', durationSeconds: '3600' as unknown as number }],
+    ['an ExternalId as a String object', { roleArn: ROLE_A, externalId: new String('tenant-1') as unknown as string }],
+    ['an ExternalId of null', { roleArn: ROLE_A, externalId: null as unknown as string }],
+    ['a duration of null', { roleArn: ROLE_A, durationSeconds: null as unknown as number }],
+    ['a duration of NaN', { roleArn: ROLE_A, durationSeconds: Number.NaN }],
+  ];
+  const coldOutcome = (request: AssumeRoleRequest) => {
+    try {
+      return coldKey(request);
+    } catch (error) {
+      return `refused: ${(error as Error).message}`;
+    }
+  };
+
+  it.each([
+    ['in the order listed', (list: typeof nearlyAlike) => list],
+    ['in reverse', (list: typeof nearlyAlike) => [...list].reverse()],
+  ])('are compared with what a known one sends, %s: each gets its cold key or its refusal, twice', (_order, order) => {
+    const index = keyIndex();
+    const outcome = (request: AssumeRoleRequest) => {
+      try {
+        return index.keyOf(request);
+      } catch (error) {
+        return `refused: ${(error as Error).message}`;
+      }
+    };
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [name, request] of order(nearlyAlike)) expect([name, outcome(request)]).toEqual([name, coldOutcome(request)]);
+    }
+    // Not vacuous: the list holds requests that share a key, and requests that must not.
+    const keys = nearlyAlike.map(([, request]) => coldOutcome(request)).filter((key) => !key.startsWith('refused'));
+    expect(new Set(keys).size).toBeGreaterThan(2);
+    expect(new Set(keys).size).toBeLessThan(keys.length);
+  });
 });
