@@ -4,7 +4,7 @@ import { canonicalConfig } from '../clients/canonical-config.js';
 import { ClientPool } from '../clients/client-pool.js';
 import { CredentialCache, type CacheClock } from '../cache/credential-cache.js';
 import { credentialCacheControl, type CredentialCacheControl } from './credential-cache-control.js';
-import { RoleLookup, sharedRequestOf, type LookupContext } from './role-lookup.js';
+import { lookupsOf, sharedRequestOf, type LookupContext, type RoleLookup } from './role-lookup.js';
 import { signWithCachedCredentials, type CredentialVerdicts } from '../clients/fresh-credentials.middleware.js';
 import { RejectionMemory } from '../clients/rejection-memory.js';
 import { RequestCredentials, type UnmemoizedProvider } from '../clients/request-credentials.js';
@@ -78,11 +78,12 @@ export class CachedCredentials {
       shared: () => this.#shared,
       operationTimeoutMs: config.operationTimeoutMs,
     };
+    const ServiceLookup = lookupsOf(lookupContext);
     this.#index = new PreparedRequestIndex(
       config,
       2 * (settings ? settings.maxEntries : 1),
       (prepared) => hashKey(baseIdentityTag, prepared),
-      (prepared, key) => new RoleLookup(key, prepared, lookupContext),
+      (prepared, key) => new ServiceLookup(key, prepared),
     );
     const clients = (this.#clients = new ClientPool(config.clients.maxEntries));
     // Every invalidation of credentials (invalidate, invalidateWhere, invalidateIfCurrent) takes the request's

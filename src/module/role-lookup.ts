@@ -33,7 +33,7 @@ function isPlain(prepared: PreparedAssumeRole): boolean {
  * its input and the index's slot took 168 B more per tenant. Any other keeps the request as prepared (`rest`).
  * Nothing here is a copy of the caller's object: the values are the validated ones, the prepared request frozen.
  */
-export class RoleLookup implements CacheLookup, PreparedAssumeRole {
+export abstract class RoleLookup implements CacheLookup, PreparedAssumeRole {
   /** The `clientFor` pool's memo of the flat configs this request was given clients for lately (`ClientPool.recent`). */
   recentClients: RecentClients | undefined = undefined;
   /** The index's next plain request of the same role ARN (`PreparedRequestIndex`); undefined for any other. */
@@ -47,11 +47,12 @@ export class RoleLookup implements CacheLookup, PreparedAssumeRole {
   readonly ownExternalId: boolean;
   /** The request as prepared, for one that is not plain; undefined for a plain one (its fields above say it all). */
   readonly #rest: PreparedAssumeRole | undefined;
+  /** The service's, on the prototype of its lookups' class (`lookupsOf`): not a field of each lookup. */
+  protected abstract readonly context: LookupContext;
 
   constructor(
     readonly key: string,
     prepared: PreparedAssumeRole,
-    private readonly context: LookupContext,
   ) {
     const { input } = prepared;
     this.RoleArn = input.RoleArn;
@@ -124,6 +125,15 @@ export class RoleLookup implements CacheLookup, PreparedAssumeRole {
     const request = { localKey: this.key, canonical: canonicalOf(this) };
     return withDeadline('AssumeRole', context.operationTimeoutMs, () => shared.load(request, current, () => context.assume(this)));
   }
+}
+
+/** The class of one service's lookups: `RoleLookup`, its service's context on the prototype. */
+export function lookupsOf(context: LookupContext): new (key: string, prepared: PreparedAssumeRole) => RoleLookup {
+  return class ServiceRoleLookup extends RoleLookup {
+    protected get context(): LookupContext {
+      return context;
+    }
+  };
 }
 
 /**

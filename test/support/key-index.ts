@@ -1,5 +1,5 @@
 import { hashKey, PreparedRequestIndex } from '../../src/cache/cache-key';
-import { RoleLookup, type LookupContext } from '../../src/module/role-lookup';
+import { lookupsOf, type LookupContext, type RoleLookup } from '../../src/module/role-lookup';
 import type { RequestDefaults } from '../../src/sts/role-request';
 import type { AssumeRoleRequest } from '../../src/sts/sts-request.types';
 
@@ -10,13 +10,15 @@ const NO_SERVICE: LookupContext = {
   operationTimeoutMs: 1_000,
 };
 
+const UnservedLookup = lookupsOf(NO_SERVICE);
+
 /** The service's index of requests, with the lookups the service makes (`RoleLookup`), keyed under `base`. */
 export function lookupIndex(defaults: RequestDefaults, maxSize = 1_000, base = 'b'): PreparedRequestIndex<RoleLookup> {
   return new PreparedRequestIndex(
     defaults,
     maxSize,
     (prepared) => hashKey(base, prepared),
-    (prepared, key) => new RoleLookup(key, prepared, NO_SERVICE),
+    (prepared, key) => new UnservedLookup(key, prepared),
   );
 }
 
