@@ -112,7 +112,9 @@ export function prepareAssumeRole(request: AssumeRoleRequest, defaults: RequestD
     : request.transitiveTagKeys;
   const chained = via !== undefined;
   const { session, accountId } = prepareRoleSession(validate, request, chained, defaults);
-  const externalId = ownExternalId ?? defaults.defaultExternalId();
+  // Only an absent ExternalId takes EXTERNAL_ID: any other value is the request's own, and validated as such (a null
+  // would otherwise send EXTERNAL_ID counted as the request's own, which requireExternalId does not accept).
+  const externalId = ownExternalId === undefined ? defaults.defaultExternalId() : ownExternalId;
   validate.externalId(externalId);
   validate.sessionName(sessionName);
   validate.sourceIdentity(sourceIdentity);

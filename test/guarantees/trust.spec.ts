@@ -241,6 +241,26 @@ describe('never the wrong tenant: a global EXTERNAL_ID and requireExternalId', (
     expect(sent()).toHaveLength(1);
   });
 
+  it.each([
+    ['getCredentials', 'externalId', (service: StsService, request: AssumeRoleRequest) => service.getCredentials(request)],
+    ['assumeRole', 'externalId', (service: StsService, request: AssumeRoleRequest) => service.assumeRole(request)],
+    [
+      'a role-chaining hop',
+      'via.externalId',
+      (service: StsService, request: AssumeRoleRequest) =>
+        service.assumeRole({ roleArn: OTHER_ROLE_ARN, externalId: 'tenant-own-id', via: request }),
+    ],
+  ])(
+    'an externalId of null (a tenant row without one) is refused through %s: never sent as EXTERNAL_ID counted as its own',
+    async (_path, field, call) => {
+      answerEachRole();
+      const service = createService({ requireExternalId: true, EXTERNAL_ID: 'one-partner-id' });
+      const request = { roleArn: OTHER_ROLE_ARN, externalId: null } as unknown as AssumeRoleRequest;
+      expect(await rejection(call(service, request))).toMatchObject({ code: 'InvalidInput', field });
+      expect(sent()).toHaveLength(0);
+    },
+  );
+
   it('within its own account the default is still sent', async () => {
     answerEachRole();
     await createService({ requireExternalId: true, EXTERNAL_ID: 'one-partner-id' }).assumeRole({ roleArn: OWN_ROLE_ARN });
