@@ -5,7 +5,7 @@ import type { SharedTier } from '../cache/shared/shared-tier.js';
 import type { SharedRequest } from '../cache/shared/shared-tier-context.js';
 import { StsValidationError } from '../errors/sts-error.js';
 import { withDeadline } from '../sts/operation-deadline.js';
-import { parseIamArn } from '../sts/sts-validation.js';
+import { accountOfIamArn } from '../sts/sts-validation.js';
 import { canonicalOf, hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 
@@ -78,7 +78,7 @@ export abstract class RoleLookup implements CacheLookup, PreparedAssumeRole {
 
   /** The role's account, read from its ARN (validated when the request was prepared). */
   get accountId(): string {
-    return parseIamArn(this.RoleArn, 'role')!.accountId;
+    return accountOfIamArn(this.RoleArn);
   }
 
   get tokenCode(): PreparedAssumeRole['tokenCode'] {
