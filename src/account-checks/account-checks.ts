@@ -4,7 +4,8 @@ import { StsError, toStsError } from '../errors/sts-error.js';
 import type { AccessCheckOptions, AccessCheckResult, AccountAssumeResult, AssumeRoleRequest } from '../sts/sts-request.types.js';
 import type { StsOperations } from '../sts/sts-operations.js';
 import { prepareAssumeRole, type RequestDefaults } from '../sts/role-request.js';
-import { RequestValidator, parseIamArn } from '../sts/sts-validation.js';
+import { parseIamArn } from '../sts/iam-arn.js';
+import { RequestValidator } from '../sts/sts-validation.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 
 /** Options of `StsService.assumeRoleInAccounts`. */

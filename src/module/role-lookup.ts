@@ -5,7 +5,7 @@ import type { SharedTier } from '../cache/shared/shared-tier.js';
 import type { SharedRequest } from '../cache/shared/shared-tier-context.js';
 import { StsValidationError } from '../errors/sts-error.js';
 import { withDeadline } from '../sts/operation-deadline.js';
-import { accountOfIamArn } from '../sts/sts-validation.js';
+import { accountOfIamArn } from '../sts/iam-arn.js';
 import { canonicalOf, hasTokenCode, type PreparedAssumeRole } from '../sts/role-request.js';
 import type { TemporaryCredentials } from '../sts/temporary-credentials.js';
 

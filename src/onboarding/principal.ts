@@ -1,6 +1,7 @@
 import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
 import { STS_LIMITS } from '../sts/sts-limits.js';
-import { parseIamArn, type RequestValidator } from '../sts/sts-validation.js';
+import { parseIamArn } from '../sts/iam-arn.js';
+import type { RequestValidator } from '../sts/sts-validation.js';
 
 /** Whether a partition and account id pass the library's IAM ARN rules (those of `parseIamArn`), whatever the resource. */
 function isIamAccount(partition: string, accountId: string): boolean {

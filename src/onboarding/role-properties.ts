@@ -1,5 +1,6 @@
 import { STS_LIMITS } from '../sts/sts-limits.js';
-import { parseIamArn, type RequestValidator } from '../sts/sts-validation.js';
+import { parseIamArn } from '../sts/iam-arn.js';
+import type { RequestValidator } from '../sts/sts-validation.js';
 import { checkPolicyDocument } from './policy-document.js';
 
 /** IAM's `MaxSessionDuration` of a role, in seconds: one hour to STS's longest role session. */

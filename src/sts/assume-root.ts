@@ -1,6 +1,7 @@
 import type { AssumeRootCommandInput } from '@aws-sdk/client-sts';
 import { STS_LIMITS } from './sts-limits.js';
-import { parseIamArn, type RequestValidator } from './sts-validation.js';
+import { parseIamArn } from './iam-arn.js';
+import type { RequestValidator } from './sts-validation.js';
 import type { AssumeRootRequest } from './sts-request.types.js';
 
 const ROOT_TASK_POLICIES: readonly string[] = STS_LIMITS.rootTaskPolicies;

@@ -1,43 +1,12 @@
-import { parse as parseArn, validate as isArn } from '@aws-sdk/util-arn-parser';
 import { itemsOf } from './list-items.js';
+import { parseIamArn, type IamArn } from './iam-arn.js';
 import { STS_LIMITS } from './sts-limits.js';
 import { StsValidationError, type StsOperation } from '../errors/sts-error.js';
 import type { GetWebIdentityTokenCommandInput } from '@aws-sdk/client-sts';
 import type { GetWebIdentityTokenRequest, MfaInput, SessionPolicy } from './sts-request.types.js';
 
-/** The parts of an IAM ARN the library relies on. */
-export interface IamArn {
-  partition: string;
-  accountId: string;
-  /** `role/path/Name`, `saml-provider/Name`, `policy/Name`… */
-  resource: string;
-}
-
-const PARTITION = /^aws(-[a-z]+)*$/;
 /** An AWS region name such as `us-east-1`. */
 const REGION_NAME = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
-const ACCOUNT_ID = /^\d{12}$/;
-
-/** Parses an IAM ARN (`arn:<partition>:iam::<account>:<type>/<name>`), or returns undefined if it is not one. */
-export function parseIamArn(arn: string, resourceType: 'role' | 'saml-provider' | 'policy'): IamArn | undefined {
-  if (typeof arn !== 'string' || !isArn(arn)) return undefined;
-  const { partition, service, region, accountId, resource } = parseArn(arn);
-  const isAwsManagedPolicy = resourceType === 'policy' && accountId === 'aws';
-  if (!PARTITION.test(partition) || service !== 'iam' || region !== '') return undefined;
-  if (!ACCOUNT_ID.test(accountId) && !isAwsManagedPolicy) return undefined;
-  if (!resource.startsWith(`${resourceType}/`) || resource.length <= resourceType.length + 1) return undefined;
-  return { partition, accountId, resource };
-}
-
-/**
- * The account id of an ARN `parseIamArn` accepted: its fifth field, read without parsing the ARN again (a lookup's
- * facts are read for every entry `invalidateWhere` judges: one small string each, no parts array).
- */
-export function accountOfIamArn(arn: string): string {
-  let colon = -1;
-  for (let field = 0; field < 4; field++) colon = arn.indexOf(':', colon + 1);
-  return arn.slice(colon + 1, arn.indexOf(':', colon + 1));
-}
 
 /** Length in Unicode code points; `.length` counts UTF-16 units, so an emoji would count twice. */
 function codePoints(text: string): number {

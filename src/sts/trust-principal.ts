@@ -1,7 +1,7 @@
 import { parse as parseArn } from '@aws-sdk/util-arn-parser';
 import { StsError } from '../errors/sts-error.js';
 import type { CallerIdentity } from './sts-request.types.js';
-import { parseIamArn } from './sts-validation.js';
+import { parseIamArn } from './iam-arn.js';
 
 /**
  * The principal a customer's trust policy must name so that `identity` can assume the customer's role:

@@ -1,8 +1,6 @@
-import fc from 'fast-check';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StsValidationError, type AssumeRoleRequest } from '../../../src';
-import { accountOfIamArn, parseIamArn } from '../../../src/sts/sts-validation';
 import { ROLE_ARN, assumeRoleOutput, createService, stsCredentials } from '../../support/fixtures';
 
 const sts = mockClient(STSClient);
@@ -202,26 +200,5 @@ describe('web identity, SAML and session token validation', () => {
     }
     await expect(call()).rejects.toMatchObject({ name: 'StsValidationError', code: 'InvalidInput', field });
     expect(sts.calls()).toHaveLength(0);
-  });
-});
-
-describe('accountOfIamArn', () => {
-  it('reads the account id parseIamArn reads, from every role ARN it accepts (partitions, paths with colons)', () => {
-    const segment = fc.stringMatching(/^[\w+=,.@:-]{1,12}$/);
-    fc.assert(
-      fc.property(
-        fc.constantFrom('aws', 'aws-cn', 'aws-us-gov', 'aws-iso-b'),
-        fc.stringMatching(/^\d{12}$/),
-        fc.array(segment, { maxLength: 3 }),
-        fc.stringMatching(/^[\w+=,.@-]{1,64}$/),
-        (partition, account, path, name) => {
-          const arn = `arn:${partition}:iam::${account}:role/${path.map((part) => `${part}/`).join('')}${name}`;
-          const parsed = parseIamArn(arn, 'role');
-          expect(parsed?.accountId).toBe(account);
-          expect(accountOfIamArn(arn)).toBe(parsed!.accountId);
-        },
-      ),
-      { seed: 20261203, numRuns: 2_000 },
-    );
   });
 });
