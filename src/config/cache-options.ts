@@ -11,11 +11,12 @@ import type { KeepWarmSettings } from '../cache/keep-warm.js';
 /** Options of the credential cache behind `getCredentials`, `credentialProvider`, `createClient` and `clientFor`. */
 export interface CredentialCacheOptions {
   /**
-   * Most cached credential sets; the least recently used goes first. Each costs about 2.3 KB of heap at 10,000
-   * entries and at 100,000, measured (`npm run bench -- memory [count]`) with credentials the SDK parsed from
-   * STS's XML answer (a session token of about 1 KB) and the request's strings counted; the same credentials in a
-   * plain `Map` take about 1.5 KB. Reserved only as entries arrive: 10,000 entries ≈ 23 MB. 1–1,000,000.
-   * Default: 10,000.
+   * Most cached credential sets; the least recently used goes first. Each costs about 2.0 KB of heap at 10,000
+   * entries and 1.9 KB at 100,000, measured (`npm run bench -- memory [count]`) with credentials the SDK parsed from
+   * STS's XML answer (a session token of about 1 KB) and the request strings the cache keeps counted; the same
+   * credentials in a plain `Map` take about 1.4 KB. At its first entry a cache reserves lru-cache's tables for
+   * `maxEntries` (~22 B a slot: 220 KB at 10,000, 28 MB at 1,000,000); the rest comes as entries arrive: 10,000
+   * entries ≈ 19 MB. 1–1,000,000. Default: 10,000.
    * When entries still valid are evicted to make room, the cache emits `eviction` events with reason `capacity`
    * and warns (at most once a minute) that `maxEntries` is too small.
    */

@@ -57,7 +57,7 @@ export class ServerAwsStsConfig {
   /** Upper bound for any requested role session, in seconds (900–43200). Default: 43200. */
   MAX_SESSION_DURATION?: number;
   /**
-   * ExternalId sent when an `assumeRole` request gives none: for apps that assume roles in one partner account
+   * ExternalId sent when an `assumeRole` request gives none (absent, not `null`): for apps that assume roles in one partner account
    * whose trust policy names this value. Not for many tenants: one ExternalId shared by every customer is the
    * confused-deputy set-up the ExternalId exists to prevent; give each tenant its own in the request. With
    * `requireExternalId`, it does not satisfy the check. Default: none.

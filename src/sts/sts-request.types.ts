@@ -30,7 +30,8 @@ interface RoleSessionOptions {
 export interface AssumeRoleRequest extends RoleSessionOptions {
   /**
    * The ExternalId the role's trust policy requires (`sts:ExternalId`). 2–1224 characters of `[\w+=,.@:/-]`.
-   * Default: the config's `EXTERNAL_ID`, if any.
+   * Default (when absent): the config's `EXTERNAL_ID`, if any; `null` is refused (a tenant row without one is not
+   * given the shared one).
    */
   externalId?: string;
   /**
