@@ -30,7 +30,7 @@ function isPlain(prepared: PreparedAssumeRole): boolean {
  * The cache's lookup of one request, and that request prepared (it is its own `prepared`): one object per request,
  * since a cache of 100,000 tenants holds 100,000 of these. A plain request (role ARN, ExternalId, duration) keeps its
  * three values, as sent, in its own fields, and builds its `input` when asked (a send, a key): the prepared request,
- * its input and the index's slot took 168 B more per tenant. Any other keeps the request as prepared (`rest`).
+ * its input and the index's slot took 168 B more per tenant. Any other keeps the request as prepared (`#rest`).
  * Nothing here is a copy of the caller's object: the values are the validated ones, the prepared request frozen.
  */
 export abstract class RoleLookup implements CacheLookup, PreparedAssumeRole {
@@ -44,6 +44,7 @@ export abstract class RoleLookup implements CacheLookup, PreparedAssumeRole {
   readonly ExternalId: string | undefined;
   /** The session's length sent (seconds). */
   readonly DurationSeconds: number;
+  /** Whether the ExternalId is the request's own (`EXTERNAL_ID`'s does not satisfy `requireExternalId`). */
   readonly ownExternalId: boolean;
   /** The request as prepared, for one that is not plain; undefined for a plain one (its fields above say it all). */
   readonly #rest: PreparedAssumeRole | undefined;
