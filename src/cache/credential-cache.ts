@@ -43,7 +43,7 @@ const REFUSAL_MEMORY_ENTRIES = 1_000;
 export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /** What the cache holds before its first store: empty, never stored into (`store` replaces it first). */
   private readonly nothingHeld = new LRUCache<string, Entry<Value>>({ max: 1 });
-  /** Sized for `maxEntries` at the first store (`entriesFor`); replaced whole by `clear()` (dropping 100,000 one by one held the loop ~60 ms). */
+  /** Sized for `maxEntries` at the first store (`entriesFor`); replaced whole by `clear()` (one by one: ~60 ms per 100,000). */
   private entries = this.nothingHeld;
   private readonly refusals = new LRUCache<string, { error: StsError; until: number }>({ max: REFUSAL_MEMORY_ENTRIES });
   private readonly inflight = new Map<string, Promise<Value>>();
@@ -104,13 +104,13 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /**
    * Drops every entry the predicate selects (it sees only non-secret facts, on a copy); resolves to how many.
    *
-   * The keys are judged in the order their credentials were stored (a refresh moves a key last), in slices of at most `INVALIDATION_SLICE` keys and
-   * about `SLICE_BUDGET_MS` of work: the first one at once, one slice per turn of the event loop after it, so a large
-   * cache (or a slow predicate) never holds the loop. Each key is judged on what it holds when its turn comes, and
-   * dropped then, with any fetch of it still running (whose result is then not stored): once selected it is never
-   * served again, until a later call fetches it anew. Keys stored while it runs are judged too, last (a key refreshed
-   * after its turn, again, on its new credentials). A
-   * predicate that throws rejects the promise; what earlier slices dropped stays dropped.
+   * The keys are judged in the order their credentials were stored (a refresh moves a key last), in slices of at most
+   * `INVALIDATION_SLICE` keys and about `SLICE_BUDGET_MS` of work: the first one at once, one slice per turn of the
+   * event loop after it, so a large cache (or a slow predicate) never holds the loop. Each key is judged on what it
+   * holds when its turn comes, and dropped then, with any fetch of it still running (whose result is then not stored):
+   * once selected it is never served again, until a later call fetches it anew. Keys stored while it runs are judged
+   * too, last (a key refreshed after its turn, again, on its new credentials). A predicate that throws rejects the
+   * promise; what earlier slices dropped stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number> {
     return judgeInSlices(this.heldKeys.keys(), (key) => {

@@ -25,8 +25,9 @@ export interface CredentialCacheControl {
    * of work (a slow predicate makes them smaller), one per turn of the loop, the first at once; each on what it
    * holds when its turn comes, and drops a selected one then (here, in the shared tier, and its clients): from then
    * on it is not served, and a fetch of it still running does not bring it back. Entries stored while it runs are
-   * judged too, last (one refreshed after its turn, again, on its new credentials); the pooled clients of requests with no cached credentials once the entries are done. A
-   * predicate that throws rejects the promise; what it selected before stays dropped.
+   * judged too, last (one refreshed after its turn, again, on its new credentials); the pooled clients of requests
+   * with no cached credentials once the entries are done. A predicate that throws rejects the promise; what it
+   * selected before stays dropped.
    */
   invalidateWhere(predicate: (entry: CacheEntryInfo) => boolean): Promise<number>;
   /**
