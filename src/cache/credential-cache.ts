@@ -3,6 +3,7 @@ import { Entry, Era, expiryOf, infoOf, unexpiredIn, WarmEntry, type CachedValue,
 import type { CredentialCacheStats } from './credential-cache-stats.js';
 import { Evictions } from './evictions.js';
 import { HeldKeys } from './held-keys.js';
+import { lruHit } from './lru-hit.js';
 import { KeepWarm, type KeepWarmTimers } from './keep-warm.js';
 import { judgeInSlices } from './sliced-walk.js';
 import { backoffAfter, refreshTime } from './refresh-timing.js';
@@ -54,8 +55,6 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   private counters = { hits: 0, misses: 0, refreshes: 0, refreshFailures: 0, staleServed: 0 };
   private readonly evictions: Evictions;
   private readonly keepWarm?: KeepWarm;
-  /** One options object for every hit's `get` (lru-cache would make and grow one per call); `status` reset after. */
-  private readonly hitOptions: LRUCache.GetOptions<string, Entry<Value>, unknown> = { status: undefined };
 
   constructor(
     private readonly settings: CredentialCacheSettings,
@@ -74,8 +73,7 @@ export class CredentialCache<Value extends CachedValue = TemporaryCredentials> {
   /** Cached credentials for `lookup.key`, fetching (once, for all concurrent callers) when needed. */
   get(lookup: CacheLookup<Value>): Promise<Value> {
     const now = this.clock.now();
-    const entry = this.entries.get(lookup.key, this.hitOptions);
-    this.hitOptions.status = undefined;
+    const entry = lruHit(this.entries, lookup.key);
     if (entry !== undefined && now < entry.mandatoryAt) {
       this.counters.hits++;
       if (this.keepWarm !== undefined) (entry as WarmEntry<Value>).usedAt = now; // only keep-warm asks when an entry was last used

@@ -41,8 +41,9 @@ function snapshot(value: unknown, depth: number, ancestors: object[]): Snapshot 
     ancestors.pop();
     return { text: `[${items.map((item) => item.text).join(',')}]`, copy: items.map((item) => item.copy) };
   }
-  // A plain object only: a class instance (a handler, an agent, a URL, a Date…) has state a reading cannot see.
-  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  // A plain object only: a class instance (a handler, an agent, a URL, a Date…) has state a reading cannot see. Its
+  // value is its own enumerable string keys, as `structuredClone` copies it: a symbol key is neither read nor copied.
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
   ancestors.push(value);
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
@@ -89,7 +90,8 @@ export interface PlainConfig {
 /**
  * Reads a client config made of plain data (strings, numbers, booleans, null, undefined, arrays and plain objects,
  * nested) once, into its pool key and the copy to build from: a later change to the caller's objects, or a getter
- * that answers differently the next time, reaches neither. Undefined for a config that cannot be compared by value:
+ * that answers differently the next time, reaches neither. An object's own enumerable string keys are read (neither a
+ * non-enumerable nor a symbol key: the SDK reads none). Undefined for a config that cannot be compared by value:
  * one holding a function, a symbol, a bigint, a class instance (a request handler, an agent, a logger object of a
  * class, a URL…), a cycle or more than 32 levels. No config is the empty one.
  */

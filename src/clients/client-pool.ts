@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { lruHit } from '../cache/lru-hit.js';
 import type { CacheEntryInfo } from '../observability/sts-events.js';
 import type { PlainConfig } from './canonical-config.js';
 import { RecentClients, type RecentClientsHolder } from './recent-configs.js';
@@ -113,14 +114,14 @@ export class ClientPool {
 
   /**
    * The pooled client for this request, this class and a config equal by value to one it was given a client for
-   * lately: without making the config's key. Only for a config of primitives (or none): each of its own properties is read
-   * once and compared with the copy that client was built from; anything else (a nested object, a symbol key, a class
-   * instance) answers undefined, and `get` decides. The memo is the request's own, so nothing crosses tenants.
+   * lately: without making the config's key. Only for a config of primitives (or none): each of its own enumerable
+   * string keys is read once and compared with the copy that client was built from; anything else (a nested object, a
+   * class instance) answers undefined, and `get` decides. The memo is the request's own, so nothing crosses tenants.
    */
   recent<Client>(request: PoolRequest, ClientClass: object, config: unknown): Client | undefined {
     const key = request.recentClients?.find(ClientClass, config);
     if (key === undefined) return undefined;
-    const pooled = this.#clients.get(key); // refreshes its place in the LRU
+    const pooled = lruHit(this.#clients, key); // refreshes its place in the LRU
     if (pooled === undefined) return undefined; // it left the pool: `get` builds the next one
     this.#counters.hits++;
     return pooled.client as Client;

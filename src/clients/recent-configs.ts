@@ -22,14 +22,14 @@ const isPrimitive = (value: unknown) => value === null || (typeof value !== 'obj
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 /**
- * Whether a config may be flat: none, or a plain object (no class instance, no array) without a symbol key. Reads no
- * value: `sameFlat` reads each once.
+ * Whether a config may be flat: none, or a plain object (no class instance, no array). Reads no value: `sameFlat`
+ * reads each once. A symbol key is not the config's (`canonicalConfig` reads none either).
  */
 function mayBeFlat(config: unknown): config is Record<string, unknown> | undefined | null {
   if (config === undefined || config === null) return true;
   if (typeof config !== 'object' || Array.isArray(config)) return false;
   const prototype = Object.getPrototypeOf(config) as unknown;
-  return (prototype === Object.prototype || prototype === null) && Object.getOwnPropertySymbols(config).length === 0;
+  return prototype === Object.prototype || prototype === null;
 }
 
 /**
@@ -94,8 +94,8 @@ export class RecentClients {
 
   /**
    * The pool key of the client this request was given lately for this class and a config equal by value, if any.
-   * Only for a config of primitives (or none): each of its own properties is read once and compared with the copy that
-   * client was built from; anything else (a nested object, a symbol key, a class instance) answers undefined.
+   * Only for a config of primitives (or none): each of its own enumerable string keys is read once and compared with
+   * the copy that client was built from; anything else (a nested object, a class instance) answers undefined.
    */
   find(ClientClass: object, config: unknown): string | undefined {
     if (!mayBeFlat(config)) return undefined;

@@ -185,10 +185,11 @@ export class CachedCredentials {
       this.#clients.countUnpooled();
       return this.#clientOf(ClientClass, lookup, clientConfig);
     }
-    const withMfaCode = hasTokenCode(lookup.prepared);
-    // The client this request was given lately for an equal flat config: found without making the config's key.
-    const recent = withMfaCode || this.#closed ? undefined : this.#clients.recent<Client>(lookup, ClientClass, clientConfig);
+    // The client this request was given lately for an equal flat config: found without making the config's key. A
+    // request with an MFA code is never pooled, so its lookup (frozen, like every lookup) holds no recent client.
+    const recent = this.#closed ? undefined : this.#clients.recent<Client>(lookup, ClientClass, clientConfig);
     if (recent !== undefined) return recent;
+    const withMfaCode = hasTokenCode(lookup.prepared);
     // After module destroy nothing is pooled: no one would destroy the client any more.
     const plain = withMfaCode || this.#closed ? undefined : canonicalConfig(clientConfig);
     if (plain === undefined) {

@@ -234,6 +234,24 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
     expect(sts.clientFor(S3Client, tenant, { region: 'us-east-2' })).toBe(third);
   });
 
+  it('a symbol key is not read, as a non-enumerable key is not: the client of the string keys, built without it, first call or repeat', () => {
+    const extra = Symbol('extra');
+    const hidden = Symbol('hidden');
+    const withSymbols = () =>
+      Object.defineProperty({ region: 'eu-west-1', [extra]: true }, hidden, { value: 'not enumerable' }) as S3ClientConfig;
+    const sts = service();
+    // First call with the symbols: pooled, and the client is built from a copy without them.
+    const first = sts.clientFor(S3Client, tenant, withSymbols());
+    expect(Object.getOwnPropertySymbols(first.config)).not.toContain(extra);
+    expect(Object.getOwnPropertySymbols(first.config)).not.toContain(hidden);
+    // The same client for the config without them, and for the symbols again (the repeat call's memo).
+    expect(sts.clientFor(S3Client, tenant, { region: 'eu-west-1' })).toBe(first);
+    expect(sts.clientFor(S3Client, tenant, withSymbols())).toBe(first);
+    expect(sts.cache.clientStats()).toMatchObject({ created: 1, hits: 2, unpooled: 0 });
+    // A symbol-keyed config's string keys still compare by value.
+    expect(sts.clientFor(S3Client, tenant, { region: 'us-east-2', [extra]: true } as S3ClientConfig)).not.toBe(first);
+  });
+
   it("a repeat call refreshes the client's place in the LRU: the config used last survives the next eviction", () => {
     const destroyed = destroyedS3Clients();
     const sts = service({ clients: { maxEntries: 2 } });
@@ -329,9 +347,10 @@ describe('clientFor: what the per-request memo of recent clients keeps (perf rev
         },
         region: 'eu-west-1',
       }),
-      // Never pooled: a symbol key (enumerable or not), an inherited field, an array.
+      // A symbol key (enumerable or not) is not read: the config of its string keys.
       () => ({ region: 'eu-west-1', maxAttempts: 3, [symbol]: true }),
       () => Object.defineProperty({ region: 'eu-west-1', maxAttempts: 3 }, symbol, { value: true }),
+      // Never pooled: an inherited field, an array.
       () => Object.assign(Object.create({ maxAttempts: 3 }) as Config, { region: 'eu-west-1' }),
       () => ['eu-west-1', 3] as unknown as Config,
       // One object changed in place between calls.
@@ -622,7 +641,6 @@ describe('clientFor: a config that cannot be compared gets its own client each t
       }),
     ],
     ['a class instance', () => ({ endpoint: new URL('https://s3.example.com') as never })],
-    ['a symbol key', () => ({ region: 'eu-west-1', [Symbol('extra')]: true }) as S3ClientConfig],
     [
       'a cycle',
       () => {
@@ -704,8 +722,16 @@ describe('clientFor: a config that cannot be compared gets its own client each t
   it('a request with an MFA code is never pooled: its code is sent, not keyed', () => {
     const sts = service();
     const request = { ...tenant, mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: () => '123456' } };
+    const withCode = { ...tenant, mfa: { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: '123456' } };
     expect(sts.clientFor(S3Client, request)).not.toBe(sts.clientFor(S3Client, request));
-    expect(sts.cache.clientStats()).toMatchObject({ size: 0, unpooled: 2 });
+    // Nor with a flat config, asked again (the memo of recent clients), after the same tenant's plain request was pooled.
+    const plain = sts.clientFor(S3Client, tenant, { region: 'eu-west-1' });
+    for (const mfa of [request, withCode, request, withCode]) {
+      const client = sts.clientFor(S3Client, mfa, { region: 'eu-west-1' });
+      expect(client).not.toBe(plain);
+      expect(sts.clientFor(S3Client, mfa, { region: 'eu-west-1' })).not.toBe(client);
+    }
+    expect(sts.cache.clientStats()).toMatchObject({ size: 1, unpooled: 10 });
   });
 });
 
