@@ -129,8 +129,9 @@ export class StsService extends UncachedStsCalls implements OnModuleInit, OnModu
    * `AWS_REGION`, request handler timeouts default as there; each request signed with what the cache holds
    * when it starts, rejections answered as there) and kept in a pool of at most `clients.maxEntries` (default 100),
    * least recently used out first. Requests and configs are compared by value: a new object meaning the same gets
-   * the same client; the config is read once, into the key and the copy the client is built from. Ask again per
-   * request rather than keeping the client.
+   * the same client; the config is read once, into the key and the copy the client is built from (an object's own
+   * enumerable string keys: a symbol key is neither compared nor passed on). Ask again per request rather than keeping
+   * the client.
    *
    * A pooled client is destroyed (its sockets closed) when it leaves the pool: evicted for room, invalidated with
    * its credentials (`cache.invalidate`, `invalidateWhere`, `invalidateIfCurrent`, `clear`; not when a client drops
