@@ -27,6 +27,7 @@ import {
 } from '../../src';
 import { eventually, rejection } from '../support/async-helpers';
 import { startLocalSts, type LocalStsServer } from '../../src/testing';
+import { fakeOnly } from '../support/fake-clock';
 
 const ACCOUNT = '123456789012';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -45,23 +46,6 @@ const EXTERNAL_ID = 'tenant-ext-77';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
-/** Everything but `Date` stays real: the HTTP stack, its timeouts and the SDK's retry delays need real timers. */
-const REAL_APIS = [
-  'hrtime',
-  'nextTick',
-  'performance',
-  'queueMicrotask',
-  'requestAnimationFrame',
-  'cancelAnimationFrame',
-  'requestIdleCallback',
-  'cancelIdleCallback',
-  'setImmediate',
-  'clearImmediate',
-  'setInterval',
-  'clearInterval',
-  'setTimeout',
-  'clearTimeout',
-] as const;
 /** Moves the (fake) wall clock to T0 + ms. */
 const at = (ms: number) => jest.setSystemTime(T0 + ms);
 
@@ -130,7 +114,7 @@ describe('credential cache over the wire (real @aws-sdk/client-sts against Local
   });
 
   beforeEach(() => {
-    jest.useFakeTimers({ now: T0, doNotFake: [...REAL_APIS] });
+    fakeOnly(T0);
     server.clearFaults();
     server.resetCalls();
   });

@@ -17,23 +17,12 @@ import { Readable } from 'node:stream';
 import { ServerAwsStsModule, StsService, type ServerAwsStsConfig } from '../../src';
 import { rejection } from '../support/async-helpers';
 import { startLocalServiceEndpoint, startLocalSts, type LocalServiceEndpoint, type LocalStsServer } from '../../src/testing';
+import { fakeOnly } from '../support/fake-clock';
 
 const ACCOUNT = '123456789012';
 const TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/Tenant` };
 const OTHER_TENANT = { roleArn: `arn:aws:iam::${ACCOUNT}:role/OtherTenant` };
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
-const REAL_APIS = [
-  'hrtime',
-  'nextTick',
-  'performance',
-  'queueMicrotask',
-  'setImmediate',
-  'clearImmediate',
-  'setInterval',
-  'clearInterval',
-  'setTimeout',
-  'clearTimeout',
-] as const;
 /** Moves the (fake) wall clock to T0 + ms. */
 const at = (ms: number) => jest.setSystemTime(T0 + ms);
 
@@ -78,7 +67,7 @@ describe('service rejections over the wire (S3 and DynamoDB clients, LocalStsSer
     endpoint = await startLocalServiceEndpoint();
   });
   beforeEach(() => {
-    jest.useFakeTimers({ now: T0, doNotFake: [...REAL_APIS] });
+    fakeOnly(T0);
     localSts.resetCalls();
     endpoint.reset();
   });

@@ -14,6 +14,7 @@ import { DEFAULT_LOCAL_STS_IDENTITY, type LocalStsIdentity } from '../../src/tes
 import { CredentialEnvelope } from '../../src/cache/shared/credential-envelope';
 import { describeWithRedis } from '../support/redis-server';
 import { capturingLogger } from '../support/visible-text';
+import { fakeOnly } from '../support/fake-clock';
 
 const ACCOUNT = '123456789012';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -28,18 +29,6 @@ const OTHER_APP: LocalStsIdentity = {
   userId: 'AIDAOTHERAPP',
 };
 const MIN = 60_000;
-const REAL_APIS = [
-  'hrtime',
-  'nextTick',
-  'performance',
-  'queueMicrotask',
-  'setImmediate',
-  'clearImmediate',
-  'setInterval',
-  'clearInterval',
-  'setTimeout',
-  'clearTimeout',
-] as const;
 
 const newKey = () => randomBytes(32).toString('base64');
 
@@ -176,7 +165,7 @@ describeWithRedis('shared tier: Nest apps sharing one real Redis', (redisServer)
   });
 
   it('a refresh across instances makes one STS call, and every instance moves to the new credentials', async () => {
-    jest.useFakeTimers({ now: Date.now(), doNotFake: [...REAL_APIS] });
+    fakeOnly(Date.now());
     const start = Date.now();
     const fleet = [await app(), await app(), await app()];
     const request: AssumeRoleRequest = { roleArn: TENANTS[2] };

@@ -22,23 +22,12 @@ import { eventually, rejection } from '../../support/async-helpers';
 import { describeWithRedis } from '../../support/redis-server';
 import { capturingLogger, visibleText } from '../../support/visible-text';
 import { BASE_ACCOUNT, BASE_CREDENTIALS, ROLE_ARN, assumeRoleOutput, serviceError } from '../../support/fixtures';
+import { fakeOnly } from '../../support/fake-clock';
 
 const BASE_ARN = `arn:aws:iam::${BASE_ACCOUNT}:user/app`;
 const IDENTITY = { Account: BASE_ACCOUNT, Arn: BASE_ARN, UserId: 'AIDAEXAMPLE' };
 /** A secret planted in error messages: it must never show in a health result. */
 const MARKER = 'PLANTED-SECRET-wJalrXUtnFEMI-K7MDENG';
-/** Everything but `Date` and `performance` stays real: the SDK, Nest and the mock keep their own timers. */
-const REAL_APIS = [
-  'setImmediate',
-  'clearImmediate',
-  'nextTick',
-  'setTimeout',
-  'clearTimeout',
-  'setInterval',
-  'clearInterval',
-  'hrtime',
-  'queueMicrotask',
-] as const;
 
 const apps: TestingModule[] = [];
 afterEach(async () => {
@@ -199,7 +188,7 @@ describe('StsHealthIndicator through Terminus (STS mocked)', () => {
   });
 
   describe('reuse of the STS answer (maxAgeSeconds)', () => {
-    beforeEach(() => jest.useFakeTimers({ now: new Date('2026-03-01T00:00:00Z'), doNotFake: [...REAL_APIS] }));
+    beforeEach(() => fakeOnly(new Date('2026-03-01T00:00:00Z'), 'Date', 'performance'));
 
     it('asks STS once for 10 probes within 60 s by default, and again once the answer is 60 s old', async () => {
       sts.on(GetCallerIdentityCommand).resolves(IDENTITY);
