@@ -733,6 +733,29 @@ describe('clientFor: a config that cannot be compared gets its own client each t
     }
     expect(sts.cache.clientStats()).toMatchObject({ size: 1, unpooled: 10 });
   });
+
+  it('an MFA code on a role-chaining hop, or added to a request object after it was pooled, is never answered from the memo', () => {
+    const sts = service();
+    const mfa = { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: '123456' };
+    const config = () => ({ region: 'eu-west-1' });
+    // The same chain without MFA is pooled first, and its memo holds the client.
+    const chained = { roleArn: OTHER_ROLE_ARN, via: { ...tenant } };
+    const pooled = sts.clientFor(S3Client, chained, config());
+    expect(sts.clientFor(S3Client, chained, config())).toBe(pooled);
+    const withMfaOnHop = { roleArn: OTHER_ROLE_ARN, via: { ...tenant, mfa } };
+    const first = sts.clientFor(S3Client, withMfaOnHop, config());
+    expect(first).not.toBe(pooled);
+    expect(sts.clientFor(S3Client, withMfaOnHop, config())).not.toBe(first);
+    // One request object, pooled plain, then given a code in place.
+    const request: AssumeRoleRequest = { ...tenant };
+    const plain = sts.clientFor(S3Client, request, config());
+    expect(sts.clientFor(S3Client, request, config())).toBe(plain);
+    request.mfa = mfa;
+    expect(sts.clientFor(S3Client, request, config())).not.toBe(plain);
+    delete request.mfa;
+    expect(sts.clientFor(S3Client, request, config())).toBe(plain);
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 2, unpooled: 3 });
+  });
 });
 
 describe('clientFor: credentials from the cache', () => {
