@@ -252,6 +252,27 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
     expect(sts.clientFor(S3Client, tenant, { region: 'us-east-2', [extra]: true } as S3ClientConfig)).not.toBe(first);
   });
 
+  it('a symbol key is never read: not a throwing getter, not nested, not one added to the same object between calls', () => {
+    const extra = Symbol('extra');
+    const sts = service();
+    const config: Record<string | symbol, unknown> = { region: 'eu-west-1', requestHandler: { requestTimeout: 5_000, [extra]: () => 1 } };
+    Object.defineProperty(config, extra, {
+      enumerable: true,
+      get: () => {
+        throw new Error('a symbol-keyed getter was read');
+      },
+    });
+    const first = sts.clientFor(S3Client, tenant, config as S3ClientConfig);
+    expect(sts.clientFor(S3Client, tenant, config as S3ClientConfig)).toBe(first);
+    const flat: Record<string | symbol, unknown> = { region: 'eu-west-1' };
+    const flatClient = sts.clientFor(S3Client, tenant, flat as S3ClientConfig);
+    flat[extra] = 'added';
+    expect(sts.clientFor(S3Client, tenant, flat as S3ClientConfig)).toBe(flatClient);
+    delete flat[extra];
+    expect(sts.clientFor(S3Client, tenant, flat as S3ClientConfig)).toBe(flatClient);
+    expect(sts.cache.clientStats()).toMatchObject({ created: 2, hits: 3, unpooled: 0 });
+  });
+
   it("a repeat call refreshes the client's place in the LRU: the config used last survives the next eviction", () => {
     const destroyed = destroyedS3Clients();
     const sts = service({ clients: { maxEntries: 2 } });
