@@ -173,7 +173,7 @@ export async function clientsPerRequest(): Promise<void> {
     ],
   );
   printTable(
-    '4c. A request built by spreading a tenant and adding fields, measured after the rows above (CPU time per call, median of 7 rounds)',
+    `4c. A request built by spreading a tenant and adding fields, measured after the rows above (CPU time per call, median of ${ROUNDS} rounds)`,
     ['way', 'request built as one literal', 'built by spreading ({ ...tenant(), tags, policy })'],
     [
       ['building the request', ...spread.build.map((micros) => medianWithSpread(micros, 3, ' µs'))],

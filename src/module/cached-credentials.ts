@@ -186,7 +186,8 @@ export class CachedCredentials {
       return this.#clientOf(ClientClass, lookup, clientConfig);
     }
     // The client this request was given lately for an equal flat config: found without making the config's key. A
-    // request with an MFA code is never pooled, so its lookup (frozen, like every lookup) holds no recent client.
+    // request with an MFA code is never pooled (below), and only pooling remembers a client on a lookup: its lookup
+    // (made anew at each call) holds none.
     const recent = this.#closed ? undefined : this.#clients.recent<Client>(lookup, ClientClass, clientConfig);
     if (recent !== undefined) return recent;
     const withMfaCode = hasTokenCode(lookup.prepared);

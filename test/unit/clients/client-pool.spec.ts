@@ -252,6 +252,27 @@ describe('clientFor: a repeat call with a flat config (the lookup that skips the
     expect(sts.clientFor(S3Client, tenant, { region: 'us-east-2', [extra]: true } as S3ClientConfig)).not.toBe(first);
   });
 
+  it('a symbol key is never read: not a throwing getter, not nested, not one added to the same object between calls', () => {
+    const extra = Symbol('extra');
+    const sts = service();
+    const config: Record<string | symbol, unknown> = { region: 'eu-west-1', requestHandler: { requestTimeout: 5_000, [extra]: () => 1 } };
+    Object.defineProperty(config, extra, {
+      enumerable: true,
+      get: () => {
+        throw new Error('a symbol-keyed getter was read');
+      },
+    });
+    const first = sts.clientFor(S3Client, tenant, config as S3ClientConfig);
+    expect(sts.clientFor(S3Client, tenant, config as S3ClientConfig)).toBe(first);
+    const flat: Record<string | symbol, unknown> = { region: 'eu-west-1' };
+    const flatClient = sts.clientFor(S3Client, tenant, flat as S3ClientConfig);
+    flat[extra] = 'added';
+    expect(sts.clientFor(S3Client, tenant, flat as S3ClientConfig)).toBe(flatClient);
+    delete flat[extra];
+    expect(sts.clientFor(S3Client, tenant, flat as S3ClientConfig)).toBe(flatClient);
+    expect(sts.cache.clientStats()).toMatchObject({ created: 2, hits: 3, unpooled: 0 });
+  });
+
   it("a repeat call refreshes the client's place in the LRU: the config used last survives the next eviction", () => {
     const destroyed = destroyedS3Clients();
     const sts = service({ clients: { maxEntries: 2 } });
@@ -732,6 +753,29 @@ describe('clientFor: a config that cannot be compared gets its own client each t
       expect(sts.clientFor(S3Client, mfa, { region: 'eu-west-1' })).not.toBe(client);
     }
     expect(sts.cache.clientStats()).toMatchObject({ size: 1, unpooled: 10 });
+  });
+
+  it('an MFA code on a role-chaining hop, or added to a request object after it was pooled, is never answered from the memo', () => {
+    const sts = service();
+    const mfa = { serialNumber: 'arn:aws:iam::111111111111:mfa/alice', tokenCode: '123456' };
+    const config = () => ({ region: 'eu-west-1' });
+    // The same chain without MFA is pooled first, and its memo holds the client.
+    const chained = { roleArn: OTHER_ROLE_ARN, via: { ...tenant } };
+    const pooled = sts.clientFor(S3Client, chained, config());
+    expect(sts.clientFor(S3Client, chained, config())).toBe(pooled);
+    const withMfaOnHop = { roleArn: OTHER_ROLE_ARN, via: { ...tenant, mfa } };
+    const first = sts.clientFor(S3Client, withMfaOnHop, config());
+    expect(first).not.toBe(pooled);
+    expect(sts.clientFor(S3Client, withMfaOnHop, config())).not.toBe(first);
+    // One request object, pooled plain, then given a code in place.
+    const request: AssumeRoleRequest = { ...tenant };
+    const plain = sts.clientFor(S3Client, request, config());
+    expect(sts.clientFor(S3Client, request, config())).toBe(plain);
+    request.mfa = mfa;
+    expect(sts.clientFor(S3Client, request, config())).not.toBe(plain);
+    delete request.mfa;
+    expect(sts.clientFor(S3Client, request, config())).toBe(plain);
+    expect(sts.cache.clientStats()).toMatchObject({ size: 2, created: 2, unpooled: 3 });
   });
 });
 
