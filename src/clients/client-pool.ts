@@ -136,7 +136,7 @@ export class ClientPool {
     if (classId === undefined) this.#classIds.set(ClientClass, (classId = this.#nextClassId++));
     const requestKey = request.key;
     const key = `${classId}\n${requestKey}\n${config.key}`;
-    let pooled = this.#clients.get(key);
+    let pooled = lruHit(this.#clients, key);
     if (pooled !== undefined) {
       this.#counters.hits++;
     } else {
